@@ -1,0 +1,1 @@
+"""YAML rules → pyDatalog clauses, evaluation and findings."""

@@ -1,0 +1,1 @@
+"""Readers: tables → typed model → Datalog facts, every value with its source."""

@@ -1,0 +1,1 @@
+"""Rule packs shipped with hegui: YAML files that policy staff edit."""

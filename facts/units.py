@@ -82,6 +82,8 @@ def parse_unit(text: str) -> tuple[Decimal, Unit]:
     The first part may be a money unit (元, 万元 …) or a counter; every later part is a
     denominator. Raises :class:`UnitError` with a Chinese message for anything else.
     """
+    if text.strip() in ("倍", "1"):
+        return Decimal(1), DIMENSIONLESS
     parts = text.replace("／", "/").split("/")
     if not parts or any(not p.strip() for p in parts):
         raise UnitError(f"无法识别的单位“{text}”")

@@ -1,0 +1,177 @@
+"""The only module that talks to pyDatalog.
+
+Clauses are built from pyDatalog ``Term`` objects, never from strings: ``pyDatalog.load``,
+``ask`` and ``create_terms`` are not used anywhere in hegui because each of them evaluates
+Python. Predicate and variable names are generated here from counters; text that comes
+from a rule or a cell only ever enters as a constant (``Expression._pyD_for`` forces the
+constant type, so a cell reading ``X`` or ``os.system`` is data, not a variable or a call).
+
+A :class:`Program` holds one compiled rule set in its own pyDatalog ``Logic``; checking a
+filing asserts its facts, runs one query per head predicate and retracts the facts, so no
+state leaks from one filing to the next.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from decimal import Decimal
+from typing import Any, Iterable
+
+from pyDatalog import pyDatalog
+from pyDatalog.Logic import Logic
+from pyDatalog.pyParser import Expression, Term
+
+_COMPARATORS = {"==", "!=", "<", "<=", ">", ">="}
+_ARITH = {"+", "-", "*", "/"}
+
+
+class DatalogFailure(RuntimeError):
+    """pyDatalog rejected a clause or a query (a compiler bug, never a user error)."""
+
+
+class Program:
+    """A compiled rule set in a private pyDatalog logic.
+
+    The compiler builds clauses through :meth:`var`, :meth:`const`, :meth:`lit`,
+    :meth:`neg`, :meth:`cmp`, :meth:`arith`, :meth:`sum_into` and :meth:`clause`; the
+    evaluator calls :meth:`evaluate`. pyDatalog keeps its logic per thread, so a program is
+    used by the thread that built it; :meth:`evaluate` re-installs the program's logic if
+    another program ran in between.
+    """
+
+    _active: dict[int, "Program"] = {}
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counter = itertools.count(1)
+        Logic()  # a fresh, empty logic for this thread
+        self._logic = Logic(True)
+        Program._active[threading.get_ident()] = self
+        self._heads: dict[str, int] = {}
+
+    # -- building ---------------------------------------------------------------------------------
+    def _ensure_active(self) -> None:
+        if Program._active.get(threading.get_ident()) is not self:
+            Logic(self._logic)
+            self._logic = Logic(True)
+            Program._active[threading.get_ident()] = self
+
+    def var(self) -> Term:
+        """A fresh variable (generated name, never user text)."""
+        return Term(f"V{next(self._counter)}")
+
+    def predicate(self, prefix: str) -> str:
+        """A fresh predicate name; ``prefix`` must be an identifier chosen by the compiler."""
+        if not prefix.isidentifier() or not prefix.isascii():
+            raise DatalogFailure(f"invalid predicate prefix {prefix!r}")
+        return f"{prefix}_{next(self._counter)}"
+
+    @staticmethod
+    def const(value: Any) -> Any:
+        """A constant term. Strings, Decimals, ints and tuples of those only."""
+        if isinstance(value, float):
+            raise DatalogFailure("floats are not allowed in facts or clauses; use Decimal")
+        return Expression._pyD_for(value)
+
+    @staticmethod
+    def lit(predicate: str, *args: Any) -> Any:
+        """A positive literal ``predicate(args…)``; non-term arguments become constants."""
+        terms = [a if isinstance(a, Expression) else Program.const(a) for a in args]
+        return Term(predicate)(*terms)
+
+    @staticmethod
+    def neg(literal: Any) -> Any:
+        """Negation as failure; every variable of ``literal`` must be bound before it."""
+        return ~literal
+
+    @staticmethod
+    def cmp(left: Any, op: str, right: Any) -> Any:
+        if op not in _COMPARATORS:
+            raise DatalogFailure(f"unknown comparator {op!r}")
+        left = left if isinstance(left, Expression) else Program.const(left)
+        right = right if isinstance(right, Expression) else Program.const(right)
+        return {
+            "==": left.__eq__, "!=": left.__ne__, "<": left.__lt__,
+            "<=": left.__le__, ">": left.__gt__, ">=": left.__ge__,
+        }[op](right)
+
+    @staticmethod
+    def arith(op: str, left: Any, right: Any) -> Any:
+        if op not in _ARITH:
+            raise DatalogFailure(f"unknown operator {op!r}")
+        if not isinstance(left, Expression) and not isinstance(right, Expression):
+            left = Program.const(left)
+        if not isinstance(left, Expression):
+            left = Program.const(left)
+        return {"+": left.__add__, "-": left.__sub__, "*": left.__mul__, "/": left.__truediv__}[op](right)
+
+    @staticmethod
+    def tuple_of(items: Iterable[Any]) -> Term:
+        return Term([i if isinstance(i, Expression) else Program.const(i) for i in items])
+
+    def clause(self, head: str, head_args: list[Any], body: list[Any]) -> None:
+        """Add ``head(head_args) <= body₁ & body₂ …``."""
+        if not body:
+            raise DatalogFailure("a clause needs a body")
+        self._ensure_active()
+        conj = body[0]
+        for literal in body[1:]:
+            conj = conj & literal
+        head_literal = Program.lit(head, *head_args)
+        try:
+            head_literal <= conj
+        except Exception as exc:  # pyDatalog raises bare Exceptions for malformed clauses
+            raise DatalogFailure(f"clause for {head} rejected: {exc}") from exc
+        self._heads[head] = len(head_args)
+
+    def sum_into(self, function: str, key: Any, value: Any, for_each: list[Any], body: list[Any]) -> None:
+        """Define ``function[key] == sum(value for each distinct for_each)`` over ``body``."""
+        self._ensure_active()
+        conj = body[0]
+        for literal in body[1:]:
+            conj = conj & literal
+        aggregate = Term("sum_")(value, for_each=for_each)
+        try:
+            (Term(function)[key] == aggregate) <= conj
+        except Exception as exc:
+            raise DatalogFailure(f"aggregate {function} rejected: {exc}") from exc
+
+    @staticmethod
+    def function_value(function: str, key: Any, value: Any) -> Any:
+        """The literal ``function[key] == value`` for use in a clause body."""
+        return Term(function)[key] == value
+
+    # -- evaluating ---------------------------------------------------------------------------------
+    def evaluate(self, facts: Iterable[tuple], queries: dict[str, int]) -> dict[str, list[tuple]]:
+        """Assert ``facts``, answer each ``{predicate: arity}`` query, retract, return rows.
+
+        Rows are sorted so results never depend on pyDatalog's internal order.
+        """
+        facts = list(facts)
+        with self._lock:
+            self._ensure_active()
+            for fact in facts:
+                pyDatalog.assert_fact(fact[0], *fact[1:])
+            try:
+                results: dict[str, list[tuple]] = {}
+                for predicate, arity in queries.items():
+                    if predicate not in self._heads:
+                        results[predicate] = []
+                        continue
+                    variables = [self.var() for _ in range(arity)]
+                    answer = Term(predicate)(*variables)
+                    rows = answer.ask() or []
+                    results[predicate] = sorted((tuple(r) for r in rows), key=_row_key)
+                return results
+            finally:
+                for fact in facts:
+                    pyDatalog.retract_fact(fact[0], *fact[1:])
+
+
+def _row_key(row: tuple) -> tuple:
+    return tuple((type(v).__name__, str(v)) for v in row)
+
+
+def is_decimal(value: Any) -> bool:
+    return isinstance(value, Decimal)

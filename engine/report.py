@@ -1,0 +1,130 @@
+"""Reports: findings of a batch of filings as text for people or JSON for pipelines.
+
+The JSON form is versioned (:data:`SCHEMA_ID`) and described by ``report.schema.json`` in
+this package; it contains no timestamps or absolute paths the caller did not give, so the
+same input always gives byte-identical output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from hegui import __version__
+from hegui.engine.findings import SEVERITY_RANK, STATUS_CANNOT_VERIFY, Finding
+from hegui.engine.rules import SEVERITY_NAMES, RuleSet
+from hegui.facts.errors import InputError
+from hegui.facts.model import Filing
+
+SCHEMA_ID = "https://hegui.invalid/schema/report/1"
+SCHEMA_VERSION = "1"
+
+
+@dataclass
+class FilingOutcome:
+    """What happened to one input file: checked with findings, or refused with an error."""
+
+    path: str
+    filing: Filing | None = None
+    findings: list[Finding] = field(default_factory=list)
+    error: InputError | None = None
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of the report (draft 2020-12)."""
+    return json.loads(resources.files("hegui.engine").joinpath("report.schema.json").read_text(encoding="utf-8"))
+
+
+def _counts(findings: list[Finding]) -> dict[str, int]:
+    by = Counter(f.severity for f in findings)
+    return {
+        "error": by.get("error", 0),
+        "warning": by.get("warning", 0),
+        "info": by.get("info", 0),
+        "cannot_verify": sum(1 for f in findings if f.status == STATUS_CANNOT_VERIFY),
+        "total": len(findings),
+    }
+
+
+def to_json(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
+    """The report as JSON text (sorted keys, UTF-8 characters kept, trailing newline)."""
+    filings = []
+    for outcome in outcomes:
+        entry: dict[str, Any] = {"file": outcome.path}
+        if outcome.error is not None:
+            entry["status"] = "error"
+            entry["error"] = {"message": outcome.error.message, "location": outcome.error.location}
+        else:
+            assert outcome.filing is not None
+            entry["status"] = "checked"
+            entry["department"] = outcome.filing.department
+            entry["year"] = outcome.filing.year
+            entry["encoding"] = outcome.filing.encoding
+            entry["counts"] = _counts(outcome.findings)
+            entry["findings"] = [f.to_json() for f in outcome.findings]
+        filings.append(entry)
+    all_findings = [f for o in outcomes for f in o.findings]
+    document = {
+        "$schema": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "hegui", "version": __version__},
+        "rules": {"packs": list(ruleset.packs), "count": len(ruleset.rules)},
+        "filings": filings,
+        "counts": {**_counts(all_findings), "files": len(outcomes), "input_errors": sum(1 for o in outcomes if o.error)},
+    }
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+
+
+def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
+    """A reviewer's report: findings grouped by file and table, with location and rule."""
+    lines: list[str] = []
+    for outcome in outcomes:
+        if outcome.error is not None:
+            lines.append(f"✗ {outcome.error}")
+            lines.append("")
+            continue
+        filing = outcome.filing
+        assert filing is not None
+        head = f"{outcome.path}  {filing.department or '（未识别部门）'} {filing.year or '？'}年度"
+        lines.append(head)
+        failures = [f for f in outcome.findings if f.status != STATUS_CANNOT_VERIFY]
+        unverifiable = [f for f in outcome.findings if f.status == STATUS_CANNOT_VERIFY]
+        if not outcome.findings:
+            lines.append("  未发现问题。")
+        table = None
+        for finding in failures:
+            if finding.table != table:
+                table = finding.table
+                lines.append(f"  【{table or '全文'}】")
+            lines.append(f"    {finding.location}  {finding.rule_id}  {SEVERITY_NAMES[finding.severity]}  {finding.item}")
+            lines.append(f"      {finding.message}")
+            lines.append(f"      依据：{finding.citation}")
+        if unverifiable:
+            lines.append("  【无法核实】")
+            for finding in unverifiable:
+                lines.append(f"    {finding.location}  {finding.rule_id}  {finding.item}")
+                lines.append(f"      {finding.message}")
+        counts = _counts(outcome.findings)
+        lines.append(
+            f"  共{counts['total']}项：错误{counts['error']}，警告{counts['warning']}，提示{counts['info']}"
+            f"（其中无法核实{counts['cannot_verify']}）"
+        )
+        lines.append("")
+    errors = sum(1 for o in outcomes if o.error)
+    total = sum(len(o.findings) for o in outcomes)
+    lines.append(f"检查文件{len(outcomes)}个（无法读取{errors}个），规则{len(ruleset.rules)}条，发现{total}项。")
+    return "\n".join(lines) + "\n"
+
+
+def exit_code(outcomes: list[FilingOutcome], fail_on: str) -> int:
+    """0: nothing at or above ``fail_on``; 1: findings at or above it; 2: an input error."""
+    if any(o.error for o in outcomes):
+        return 2
+    if fail_on == "never":
+        return 0
+    threshold = SEVERITY_RANK[fail_on]
+    worst = max((SEVERITY_RANK[f.severity] for o in outcomes for f in o.findings), default=0)
+    return 1 if worst >= threshold else 0

@@ -1,0 +1,747 @@
+"""Rule packs: strict loading of YAML rule files into validated rule objects.
+
+A rule pack is a YAML file with three top-level keys::
+
+    pack:        name, jurisdiction, description
+    parameters:  named rates with a unit and effective periods
+    rules:       a list of rules
+
+Every problem becomes a :class:`RuleProblem` breadcrumb (file, line, column, rule id, key
+path, what was expected, did-you-mean) in Chinese. Loading collects all problems of all
+files and raises :class:`RuleLoadError` if there is any: an invalid rule stops the run, it
+is never skipped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+from hegui.engine import expr as ex
+from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_file
+from hegui.facts.units import Unit, UnitError, parse_unit
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
+SUBJECT_KINDS = ("申报", "附件1", "附件2", "附件3", "汇总行", "明细", "指标", "测算项", "测算式", "计数", "费率", "比例")
+SCOPES = ("本行", "本表", "全文")
+_RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+_NAME = re.compile(r"^[\w\u3400-\u9fff]+$")
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """One breadcrumb: where a rule file is wrong and what would be right."""
+
+    file: str
+    line: int
+    column: int
+    rule_id: str
+    key_path: str
+    message: str
+    expected: str = ""
+    suggestion: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        parts = [where]
+        if self.rule_id:
+            parts.append(f"规则 {self.rule_id}")
+        if self.key_path:
+            parts.append(f"键 {self.key_path}")
+        text = "：".join([" › ".join(parts), self.message])
+        if self.expected:
+            text += f"；应为：{self.expected}"
+        if self.suggestion:
+            text += f"；您是不是想写“{self.suggestion}”？"
+        return text
+
+
+class RuleLoadError(Exception):
+    """One or more rule files are invalid; ``problems`` lists every breadcrumb."""
+
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Citation:
+    document: str
+    clause: str = ""
+    quote: str = ""
+    url: str = ""
+    title: str = ""
+
+    def __str__(self) -> str:
+        return self.document + (f" {self.clause}" if self.clause else "")
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    value: Decimal  # in base units of the parameter's unit
+    written: Decimal
+    start_year: int | None
+    end_year: int | None
+
+    def applies(self, year: int) -> bool:
+        return (self.start_year is None or year >= self.start_year) and (self.end_year is None or year <= self.end_year)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    key: str  # pack-qualified: "株洲市:交通费标准"
+    name: str
+    unit_text: str
+    unit: Unit
+    values: tuple[ParameterValue, ...]
+    description: str = ""
+    source: Citation | None = None
+
+    def value_for(self, year: int | None) -> ParameterValue | None:
+        if year is None:
+            return None
+        for candidate in self.values:
+            if candidate.applies(year):
+                return candidate
+        return None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A ``where`` condition on a text field of the subject (or of a related entity)."""
+
+    field: str
+    op: str  # equals | contains_any | contains_all | excludes_any | present | absent
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Input:
+    """A named value the check uses, read from the facts."""
+
+    name: str
+    kind: str  # amount | number | text | sum | count | year
+    field: str = ""
+    of: str = ""  # relation to follow from the subject ("" = the subject itself)
+    over: str = ""  # for sums over entities: their kind
+    fields: tuple[str, ...] = ()  # for sums of several fields of one entity
+    scope: str = ""  # for counts
+    unit: Unit = Unit()
+    unit_text: str = ""
+    numeric: bool = False  # sums of number fields (人数) rather than amounts
+    name_contains: tuple[str, ...] = ()  # sums only over entities whose 名称 contains one of these
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    pack: str
+    file: str
+    line: int
+    subject: str
+    check_kind: str  # compare | required | agree | text_absent
+    source: Citation
+    description: str = ""
+    fix: str = ""
+    tags: tuple[str, ...] = ()
+    where: tuple[Condition, ...] = ()
+    inputs: tuple[Input, ...] = ()
+    comparisons: tuple[ex.Comparison, ...] = ()
+    check_text: str = ""
+    required: tuple[str, ...] = ()
+    agree_on: str = ""
+    forbidden: tuple[str, ...] = ()
+    forbidden_fields: tuple[str, ...] = ()
+    tolerance: Decimal = Decimal(0)
+    message: str = ""
+    parameters: tuple[Parameter, ...] = ()
+    example: str = ""
+
+
+@dataclass
+class RuleSet:
+    rules: list[Rule] = field(default_factory=list)
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    packs: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def by_id(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+# --- schema ------------------------------------------------------------------------------------
+
+PACK_KEYS = {"pack": "规则包信息", "parameters": "参数", "rules": "规则列表"}
+PACK_INFO_KEYS = {"name": "规则包名称", "jurisdiction": "适用地区", "description": "说明"}
+PARAM_KEYS = {"unit": "单位", "values": "取值与有效期", "description": "说明", "source": "依据"}
+PARAM_VALUE_KEYS = {"value": "数值", "from": "起始年度", "until": "截止年度"}
+SOURCE_KEYS = {"document": "文件名称或文号", "clause": "条款", "quote": "原文", "url": "网址", "title": "文件标题"}
+RULE_KEYS = {
+    "id": "规则编号", "title": "标题", "severity": "严重程度", "tags": "标签", "source": "政策依据",
+    "description": "为什么检查", "fix": "如何改正", "example": "不合规示例", "subject": "检查对象",
+    "where": "适用条件", "inputs": "输入", "check": "检查", "tolerance": "容差", "message": "消息模板",
+}
+CONDITION_OPS = ("equals", "contains_any", "contains_all", "excludes_any", "present", "absent", "has_children", "in_table")
+_FIELDLESS_OPS = ("has_children", "in_table")
+INPUT_KEYS = {
+    "amount": "金额字段", "number": "数值字段", "text": "文字字段", "sum": "求和字段", "over": "求和对象",
+    "count": "计数对象", "scope": "计数范围", "of": "关联对象", "year": "年度", "unit": "单位",
+    "name_contains": "求和对象名称含有",
+}
+CHECK_KEYS = {
+    "required": "必填字段", "agree": "一致的计数", "forbid_text": "禁止出现的文字", "in": "检查的字段",
+    "required_children": "必须具备的下级对象", "kind": "下级对象类别", "field": "下级对象字段", "values": "必须出现的取值",
+}
+
+
+class _Ctx:
+    """Collects problems for one file, with the current rule id for the breadcrumb."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.rule_id = ""
+        self.problems: list[RuleProblem] = []
+
+    def problem(self, mark: Mark | None, path: str, message: str, expected: str = "", suggestion: str = "") -> None:
+        line, col = (mark.line, mark.column) if mark else (0, 0)
+        self.problems.append(RuleProblem(self.file, line, col, self.rule_id, path, message, expected, suggestion))
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return close[0] if close else ""
+
+
+def _check_keys(ctx: _Ctx, node: Located, allowed: dict[str, str], path: str) -> None:
+    for key in node:
+        if key not in allowed:
+            ctx.problem(
+                node.key_marks.get(key),
+                f"{path}.{key}" if path else key,
+                f"未知的键“{key}”（拼错的键会让条件被悄悄忽略，所以视为错误）",
+                "、".join(f"{k}（{v}）" for k, v in allowed.items()),
+                _suggest(key, allowed),
+            )
+
+
+def _mapping(ctx: _Ctx, value: Any, mark: Mark | None, path: str) -> Located | None:
+    if isinstance(value, Located):
+        return value
+    ctx.problem(mark, path, f"应为键值对（映射），实际是{_describe(value)}", "键: 值 的形式")
+    return None
+
+
+def _text(ctx: _Ctx, node: Located, key: str, path: str, *, required: bool = True, limit: int = 2000) -> str:
+    if key not in node:
+        if required:
+            ctx.problem(node.mark, f"{path}.{key}" if path else key, f"缺少必填的键“{key}”")
+        return ""
+    value = node[key]
+    if isinstance(value, Decimal) and key in ("clause", "document", "title"):
+        value = str(value)
+    if not isinstance(value, str):
+        ctx.problem(node.value_marks.get(key), f"{path}.{key}" if path else key, f"应为文字，实际是{_describe(value)}", "文字（必要时加引号）")
+        return ""
+    if len(value) > limit:
+        ctx.problem(node.value_marks.get(key), f"{path}.{key}" if path else key, f"文字过长（{len(value)}个字符，上限{limit}）")
+        return ""
+    return value
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "空值"
+    if isinstance(value, bool):
+        return f"布尔值 {str(value).lower()}"
+    if isinstance(value, Decimal):
+        return f"数字 {value}"
+    if isinstance(value, str):
+        return f"文字“{value[:30]}”"
+    if isinstance(value, list):
+        return "列表"
+    return "键值对"
+
+
+def _text_list(ctx: _Ctx, value: Any, mark: Mark | None, path: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, LocatedList) and all(isinstance(v, str) for v in value) and value:
+        return tuple(value)
+    ctx.problem(mark, path, f"应为文字或文字列表，实际是{_describe(value)}", "例如 [驻村工作队, 工作队员]")
+    return ()
+
+
+def _citation(ctx: _Ctx, value: Any, mark: Mark | None, path: str) -> Citation | None:
+    node = _mapping(ctx, value, mark, path)
+    if node is None:
+        return None
+    _check_keys(ctx, node, SOURCE_KEYS, path)
+    document = _text(ctx, node, "document", path)
+    return Citation(
+        document=document,
+        clause=_text(ctx, node, "clause", path, required=False),
+        quote=_text(ctx, node, "quote", path, required=False),
+        url=_text(ctx, node, "url", path, required=False),
+        title=_text(ctx, node, "title", path, required=False),
+    )
+
+
+def _year(ctx: _Ctx, node: Located, key: str, path: str) -> int | None:
+    if key not in node or node[key] is None:
+        return None
+    value = node[key]
+    if isinstance(value, Decimal) and value == value.to_integral_value() and 1990 <= value <= 2100:
+        return int(value)
+    ctx.problem(node.value_marks.get(key), f"{path}.{key}", f"年度应为1990到2100之间的整数，实际是{_describe(value)}", "例如 2023")
+    return None
+
+
+def _parameters(ctx: _Ctx, value: Any, mark: Mark | None, pack: str) -> dict[str, Parameter]:
+    node = _mapping(ctx, value, mark, "parameters")
+    out: dict[str, Parameter] = {}
+    if node is None:
+        return out
+    for name, spec_value in node.items():
+        path = f"parameters.{name}"
+        if not _NAME.match(name):
+            ctx.problem(node.key_marks[name], path, f"参数名“{name}”只能由汉字、字母、数字和下划线组成")
+            continue
+        spec = _mapping(ctx, spec_value, node.value_marks[name], path)
+        if spec is None:
+            continue
+        _check_keys(ctx, spec, PARAM_KEYS, path)
+        unit_text = _text(ctx, spec, "unit", path)
+        unit: Unit | None = None
+        scale = Decimal(1)
+        if unit_text:
+            try:
+                scale, unit = parse_unit(unit_text)
+            except UnitError as exc:
+                ctx.problem(spec.value_marks.get("unit"), f"{path}.unit", str(exc), "例如 元/人/月、万元/村/年、人/村")
+        values: list[ParameterValue] = []
+        raw_values = spec.get("values")
+        if not isinstance(raw_values, LocatedList) or not raw_values:
+            ctx.problem(spec.value_marks.get("values", spec.mark), f"{path}.values", "至少要有一个取值", "列表，如 - {value: 2000, from: 2021}")
+        else:
+            for index, item in enumerate(raw_values):
+                ipath = f"{path}.values[{index}]"
+                entry = _mapping(ctx, item, raw_values.item_marks[index], ipath)
+                if entry is None:
+                    continue
+                _check_keys(ctx, entry, PARAM_VALUE_KEYS, ipath)
+                number = entry.get("value")
+                if not isinstance(number, Decimal):
+                    ctx.problem(entry.value_marks.get("value", entry.mark), f"{ipath}.value", f"应为十进制数，实际是{_describe(number)}", "例如 2000 或 0.5")
+                    continue
+                if abs(number) >= Decimal(10) ** 15:
+                    ctx.problem(entry.value_marks.get("value"), f"{ipath}.value", "数值过大")
+                    continue
+                start, end = _year(ctx, entry, "from", ipath), _year(ctx, entry, "until", ipath)
+                if start is not None and end is not None and end < start:
+                    ctx.problem(entry.mark, ipath, f"截止年度{end}早于起始年度{start}")
+                values.append(ParameterValue(number * scale, number, start, end))
+        source = _citation(ctx, spec["source"], spec.value_marks["source"], f"{path}.source") if "source" in spec else None
+        if unit is not None and values:
+            out[name] = Parameter(
+                key=f"{pack}:{name}",
+                name=name,
+                unit_text=unit_text,
+                unit=unit,
+                values=tuple(values),
+                description=_text(ctx, spec, "description", path, required=False),
+                source=source,
+            )
+    return out
+
+
+# Units the facts carry. Amounts read from a filing are budgets for its year: 元/年.
+BUDGET = Unit(1, (("年", -1),))
+
+
+def _fields(kind: str, ftype: str) -> tuple[str, ...]:
+    from hegui.facts.vocabulary import ENTITY_KINDS
+
+    return ENTITY_KINDS.get(kind, {}).get(ftype, ())
+
+
+def _all_fields(kind: str) -> tuple[str, ...]:
+    from hegui.facts.vocabulary import ENTITY_KINDS
+
+    return tuple(f for fields in ENTITY_KINDS.get(kind, {}).values() for f in fields)
+
+
+RELATION_TARGETS = {
+    ("汇总行", "对应附件3"): "附件3",
+    ("附件3", "对应汇总行"): "汇总行",
+}
+
+
+def _related_kind(ctx: _Ctx, subject: str, of: str, mark: Mark | None, path: str) -> str | None:
+    from hegui.facts.vocabulary import RELATIONS, TABLE_KINDS
+
+    if not of:
+        return subject
+    if of in TABLE_KINDS or of == "申报":
+        return of
+    if (subject, of) in RELATION_TARGETS:
+        return RELATION_TARGETS[(subject, of)]
+    if of in ("所属", "所属表"):
+        return "所属表" if of == "所属表" else "所属"
+    ctx.problem(mark, path, f"无法从“{subject}”沿关系“{of}”找到对象", "、".join(RELATIONS + ("附件1", "附件2", "申报")), _suggest(of, RELATIONS))
+    return None
+
+
+def _field_ok(ctx: _Ctx, kind: str | None, name: str, ftype: str, mark: Mark | None, path: str) -> bool:
+    if kind in (None, "所属", "所属表"):
+        return True  # resolved at run time; the name is still checked against all kinds below
+    allowed = _fields(kind, ftype)
+    if name in allowed:
+        return True
+    label = {"amount": "金额", "number": "数值", "text": "文字"}[ftype]
+    ctx.problem(mark, path, f"“{kind}”没有名为“{name}”的{label}字段", "、".join(allowed) or "（该对象没有此类字段）", _suggest(name, allowed))
+    return False
+
+
+def _inputs(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[Input]:
+    from hegui.facts.vocabulary import ENTITY_KINDS
+
+    node = _mapping(ctx, value, mark, "inputs")
+    out: list[Input] = []
+    if node is None:
+        return out
+    lexicon = _count_keys()
+    for name, spec_value in node.items():
+        path = f"inputs.{name}"
+        if not _NAME.match(name):
+            ctx.problem(node.key_marks[name], path, f"输入名“{name}”只能由汉字、字母、数字和下划线组成")
+            continue
+        spec = _mapping(ctx, spec_value, node.value_marks[name], path)
+        if spec is None:
+            continue
+        _check_keys(ctx, spec, INPUT_KEYS, path)
+        kinds = [k for k in ("amount", "number", "text", "sum", "count", "year") if k in spec]
+        if len(kinds) != 1:
+            ctx.problem(spec.mark, path, "每个输入须且只须写明一种来源", "amount、number、text、sum、count、year 之一")
+            continue
+        kind = kinds[0]
+        of = _text(ctx, spec, "of", path, required=False)
+        target = _related_kind(ctx, subject, of, spec.value_marks.get("of"), f"{path}.of")
+        unit_text = _text(ctx, spec, "unit", path, required=False)
+        if kind in ("amount", "number", "text"):
+            fname = _text(ctx, spec, kind, path)
+            _field_ok(ctx, target, fname, kind, spec.value_marks.get(kind), f"{path}.{kind}")
+            unit = BUDGET if kind == "amount" else ex.TEXT if kind == "text" else Unit()
+            if kind == "number" and unit_text:
+                try:
+                    _, unit = parse_unit(unit_text)
+                except UnitError as exc:
+                    ctx.problem(spec.value_marks.get("unit"), f"{path}.unit", str(exc))
+            out.append(Input(name, kind, field=fname, of=of, unit=unit, unit_text=unit_text))
+        elif kind == "sum":
+            over = _text(ctx, spec, "over", path, required=False)
+            raw = spec["sum"]
+            fields = _text_list(ctx, raw, spec.value_marks.get("sum"), f"{path}.sum")
+            if over and over not in ENTITY_KINDS:
+                ctx.problem(spec.value_marks.get("over"), f"{path}.over", f"未知的对象类别“{over}”", "、".join(ENTITY_KINDS), _suggest(over, ENTITY_KINDS))
+                continue
+            if of:
+                ctx.problem(spec.key_marks.get("of"), f"{path}.of", "求和输入不能与 of 同用：用 over 指明对哪类对象求和")
+            owner = over or subject
+            numeric = bool(fields) and all(f in _fields(owner, "number") for f in fields)
+            for fname in fields:
+                _field_ok(ctx, owner, fname, "number" if numeric else "amount", spec.value_marks.get("sum"), f"{path}.sum")
+            name_contains = _text_list(ctx, spec["name_contains"], spec.value_marks.get("name_contains"), f"{path}.name_contains") if "name_contains" in spec else ()
+            if name_contains and "名称" not in _fields(owner, "text"):
+                ctx.problem(spec.key_marks.get("name_contains"), f"{path}.name_contains", f"“{owner}”没有“名称”字段，不能按名称筛选")
+            unit = Unit() if numeric else BUDGET
+            if numeric and unit_text:
+                try:
+                    _, unit = parse_unit(unit_text)
+                except UnitError as exc:
+                    ctx.problem(spec.value_marks.get("unit"), f"{path}.unit", str(exc))
+            out.append(Input(name, "sum", over=over, fields=fields, unit=unit, unit_text=unit_text,
+                             numeric=numeric, name_contains=tuple(re.sub(r"\s+", "", n) for n in name_contains)))
+        elif kind == "count":
+            key = _text(ctx, spec, "count", path)
+            scope = _text(ctx, spec, "scope", path, required=False) or "本表"
+            if scope not in SCOPES:
+                ctx.problem(spec.value_marks.get("scope"), f"{path}.scope", f"未知的计数范围“{scope}”", "、".join(SCOPES), _suggest(scope, SCOPES))
+            if key and key not in lexicon:
+                ctx.problem(spec.value_marks.get("count"), f"{path}.count", f"未知的计数对象或量词“{key}”", "facts/entities.yaml 中的对象类别或量词", _suggest(key, lexicon))
+                continue
+            out.append(Input(name, "count", field=key, scope=scope, unit=lexicon.get(key, Unit())))
+        else:
+            if spec["year"] not in ("预算年度",):
+                ctx.problem(spec.value_marks.get("year"), f"{path}.year", "year 只能取“预算年度”", "预算年度")
+            out.append(Input(name, "year", unit=Unit()))
+    return out
+
+
+def _count_keys() -> dict[str, Unit]:
+    """Entity kinds of the lexicon and plain counters, with the unit their counts carry."""
+    from hegui.facts.claims import load_lexicon
+    from hegui.facts.units import KNOWN_DIMENSIONS
+
+    keys = {d: Unit(0, ((d, 1),)) for d in KNOWN_DIMENSIONS if d != "%"}
+    for kind in load_lexicon().kinds.values():
+        try:
+            keys[kind.name] = parse_unit(kind.unit)[1]
+        except UnitError:
+            keys[kind.name] = Unit()
+    return keys
+
+
+def _conditions(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[Condition]:
+    out: list[Condition] = []
+    if not isinstance(value, LocatedList):
+        ctx.problem(mark, "where", f"应为条件列表，实际是{_describe(value)}", "- {field: 名称, contains_any: [驻村]}")
+        return out
+    text_fields = _fields(subject, "text")
+    for index, item in enumerate(value):
+        path = f"where[{index}]"
+        node = _mapping(ctx, item, value.item_marks[index], path)
+        if node is None:
+            continue
+        _check_keys(ctx, node, {"field": "字段", **{op: op for op in CONDITION_OPS}}, path)
+        ops = [op for op in CONDITION_OPS if op in node]
+        if len(ops) != 1:
+            ctx.problem(node.mark, path, "每个条件须且只须写一种比较", "、".join(CONDITION_OPS))
+            continue
+        op = ops[0]
+        if op in _FIELDLESS_OPS:
+            from hegui.facts.vocabulary import ENTITY_KINDS, TABLE_KINDS
+
+            kinds = TABLE_KINDS if op == "in_table" else tuple(ENTITY_KINDS)
+            kind = _text(ctx, node, op, path)
+            if kind and kind not in kinds:
+                ctx.problem(node.value_marks.get(op), f"{path}.{op}", f"未知的对象类别“{kind}”", "、".join(kinds), _suggest(kind, kinds))
+            if "field" in node:
+                ctx.problem(node.key_marks["field"], f"{path}.field", f"{op} 条件不需要 field")
+            out.append(Condition("", op, (kind,)))
+            continue
+        fname = _text(ctx, node, "field", path)
+        usable = _all_fields(subject) if op in ("present", "absent") else text_fields
+        if fname and fname not in usable:
+            ctx.problem(node.value_marks.get("field"), f"{path}.field", f"“{subject}”没有名为“{fname}”的字段", "、".join(usable), _suggest(fname, usable))
+        if op in ("present", "absent"):
+            if node[op] is not True:
+                ctx.problem(node.value_marks.get(op), f"{path}.{op}", "应写 true", "true")
+            out.append(Condition(fname, op))
+            continue
+        values = _text_list(ctx, node[op], node.value_marks.get(op), f"{path}.{op}")
+        if op == "equals" and len(values) != 1:
+            ctx.problem(node.value_marks.get(op), f"{path}.{op}", "equals 只能写一个值", "一个文字")
+        out.append(Condition(fname, op, tuple(re.sub(r"\s+", "", v) for v in values)))
+    return out
+
+
+def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter]) -> Rule | None:
+    ctx.rule_id = node.get("id") if isinstance(node.get("id"), str) else ""
+    _check_keys(ctx, node, RULE_KEYS, "")
+    rule_id = _text(ctx, node, "id", "", limit=60)
+    if rule_id and not _RULE_ID.match(rule_id):
+        ctx.problem(node.value_marks.get("id"), "id", f"规则编号“{rule_id}”格式不正确", "大写字母、数字和连字符，如 ZZ-ZCDY-001")
+    title = _text(ctx, node, "title", "", limit=200)
+    severity = _text(ctx, node, "severity", "")
+    if severity and severity not in SEVERITIES:
+        ctx.problem(node.value_marks.get("severity"), "severity", f"未知的严重程度“{severity}”", "、".join(SEVERITIES), _suggest(severity, SEVERITIES))
+    source = _citation(ctx, node["source"], node.value_marks["source"], "source") if "source" in node else None
+    if "source" not in node:
+        ctx.problem(node.mark, "source", "缺少政策依据（source）：每条规则都要写明依据的文件和条款")
+    subject = _text(ctx, node, "subject", "")
+    if subject and subject not in SUBJECT_KINDS:
+        ctx.problem(node.value_marks.get("subject"), "subject", f"未知的检查对象“{subject}”", "、".join(SUBJECT_KINDS), _suggest(subject, SUBJECT_KINDS))
+        subject = ""
+    tags = _text_list(ctx, node["tags"], node.value_marks.get("tags"), "tags") if "tags" in node else ()
+    where = _conditions(ctx, node["where"], node.value_marks.get("where"), subject) if "where" in node and subject else []
+    inputs = _inputs(ctx, node["inputs"], node.value_marks.get("inputs"), subject) if "inputs" in node and subject else []
+    tolerance = Decimal(0)
+    if "tolerance" in node:
+        try:
+            tol_nodes = ex.parse_check(f"0 = {node['tolerance']}") if isinstance(node["tolerance"], str) else None
+        except ex.ExpressionError as exc:
+            tol_nodes = None
+            ctx.problem(node.value_marks.get("tolerance"), "tolerance", exc.message)
+        if tol_nodes and isinstance(tol_nodes[0].right, ex.Num):
+            tolerance = tol_nodes[0].right.value
+        else:
+            ctx.problem(node.value_marks.get("tolerance"), "tolerance", "容差应写成带单位的数，如 \"0.01万元\"", "\"0.01万元\"")
+    check = node.get("check")
+    comparisons: list[ex.Comparison] = []
+    check_kind, required, agree_on, forbidden, forbidden_fields = "", (), "", (), ()
+    check_mark = node.value_marks.get("check", node.mark)
+    used_params: list[Parameter] = []
+    if check is None:
+        ctx.problem(node.mark, "check", "缺少检查（check）")
+    elif isinstance(check, str):
+        check_kind = "compare"
+        try:
+            comparisons = ex.parse_check(check)
+        except ex.ExpressionError as exc:
+            ctx.problem(check_mark, "check", exc.message, "如“金额 ≥ 交通费标准 × 人数 × 12月/年”")
+        units = {i.name: i.unit for i in inputs}
+        for comparison in comparisons:
+            for name in ex.names(comparison.left) + ex.names(comparison.right):
+                if name in units:
+                    continue
+                if name in params:
+                    units[name] = params[name].unit
+                    if params[name] not in used_params:
+                        used_params.append(params[name])
+                    continue
+                ctx.problem(check_mark, "check", f"表达式中的名称“{name}”既不是输入也不是参数", "inputs 或 parameters 中定义的名称", _suggest(name, list(units) + list(params)))
+        if not ctx.problems or all(p.rule_id != ctx.rule_id or p.key_path != "check" for p in ctx.problems):
+            for comparison in comparisons:
+                try:
+                    left = ex.infer_unit(comparison.left, units)
+                    right = ex.infer_unit(comparison.right, units)
+                except (ex.ExpressionError, KeyError) as exc:
+                    if isinstance(exc, ex.ExpressionError):
+                        ctx.problem(check_mark, "check", exc.message)
+                    continue
+                if left != right:
+                    ctx.problem(
+                        check_mark, "check",
+                        f"比较两边单位不一致：{ex.render(comparison.left)} 是“{left}”，{ex.render(comparison.right)} 是“{right}”",
+                        "两边单位相同（预算金额按“元/年”计，按月的标准要乘以“12月/年”）",
+                    )
+                if ex.TEXT in (left, right) and comparison.op not in ("=", "≠"):
+                    ctx.problem(check_mark, "check", "文字只能比较相等（=）或不等（≠）")
+    elif isinstance(check, Located):
+        _check_keys(ctx, check, CHECK_KEYS, "check")
+        if "required" in check:
+            check_kind = "required"
+            required = _text_list(ctx, check["required"], check.value_marks.get("required"), "check.required")
+            from hegui.facts.vocabulary import RELATIONS
+
+            for fname in required:
+                if subject and fname not in _all_fields(subject) and fname not in RELATIONS:
+                    ctx.problem(check.value_marks.get("required"), "check.required", f"“{subject}”没有名为“{fname}”的字段或关系", "、".join(_all_fields(subject) + RELATIONS), _suggest(fname, _all_fields(subject) + RELATIONS))
+        elif "agree" in check:
+            check_kind = "agree"
+            agree_on = _text(ctx, check, "agree", "check")
+            if agree_on not in ("对象计数",):
+                ctx.problem(check.value_marks.get("agree"), "check.agree", f"未知的一致性检查“{agree_on}”", "对象计数")
+        elif "forbid_text" in check:
+            check_kind = "text_absent"
+            forbidden = tuple(re.sub(r"\s+", "", v) for v in _text_list(ctx, check["forbid_text"], check.value_marks.get("forbid_text"), "check.forbid_text"))
+            forbidden_fields = _text_list(ctx, check.get("in"), check.value_marks.get("in", check.mark), "check.in")
+            for fname in forbidden_fields:
+                if subject and fname not in _fields(subject, "text"):
+                    ctx.problem(check.value_marks.get("in"), "check.in", f"“{subject}”没有名为“{fname}”的文字字段", "、".join(_fields(subject, "text")), _suggest(fname, _fields(subject, "text")))
+        elif "required_children" in check:
+            check_kind = "required_children"
+            spec = _mapping(ctx, check["required_children"], check.value_marks.get("required_children"), "check.required_children")
+            if spec is not None:
+                _check_keys(ctx, spec, {k: CHECK_KEYS[k] for k in ("kind", "field", "values")}, "check.required_children")
+                child_kind = _text(ctx, spec, "kind", "check.required_children")
+                child_field = _text(ctx, spec, "field", "check.required_children")
+                if child_kind and child_field:
+                    _field_ok(ctx, child_kind, child_field, "text", spec.value_marks.get("field"), "check.required_children.field")
+                values = _text_list(ctx, spec.get("values"), spec.value_marks.get("values", spec.mark), "check.required_children.values")
+                required = (child_kind, child_field) + values
+        else:
+            ctx.problem(check_mark, "check", "检查方式不明", "表达式文字，或 required / required_children / agree / forbid_text 之一")
+    else:
+        ctx.problem(check_mark, "check", f"应为表达式文字或键值对，实际是{_describe(check)}")
+    message = _text(ctx, node, "message", "", required=False, limit=500)
+    if message:
+        allowed = {i.name for i in inputs} | {p.name for p in used_params} | {"实际", "期望", "对象", "表"}
+        for placeholder in re.findall(r"\{([^{}]*)\}", message):
+            if placeholder not in allowed:
+                ctx.problem(node.value_marks.get("message"), "message", f"消息模板中的“{{{placeholder}}}”不是输入、参数或内置名称", "、".join(sorted(allowed)), _suggest(placeholder, allowed))
+    if not (rule_id and title and severity and source and subject and check_kind):
+        return None
+    return Rule(
+        id=rule_id, title=title, severity=severity, pack=pack, file=ctx.file, line=node.mark.line,
+        subject=subject, check_kind=check_kind, source=source,
+        description=_text(ctx, node, "description", "", required=False),
+        fix=_text(ctx, node, "fix", "", required=False),
+        example=_text(ctx, node, "example", "", required=False),
+        tags=tags, where=tuple(where), inputs=tuple(inputs), comparisons=tuple(comparisons),
+        check_text=check if isinstance(check, str) else "", required=required, agree_on=agree_on,
+        forbidden=forbidden, forbidden_fields=forbidden_fields, tolerance=tolerance, message=message,
+        parameters=tuple(used_params),
+    )
+
+
+def load_pack_file(path: Path, problems: list[RuleProblem]) -> tuple[str, list[Rule], dict[str, Parameter]]:
+    """Load one pack file, appending problems; returns (pack name, rules, parameters)."""
+    ctx = _Ctx(str(path))
+    try:
+        data = load_file(path)
+    except YamlProblem as exc:
+        ctx.problem(exc.mark, "", exc.message)
+        problems.extend(ctx.problems)
+        return "", [], {}
+    except OSError as exc:
+        ctx.problem(None, "", f"无法读取规则文件：{exc.strerror or exc}")
+        problems.extend(ctx.problems)
+        return "", [], {}
+    root = _mapping(ctx, data, Mark(1, 1), "")
+    if root is None:
+        problems.extend(ctx.problems)
+        return "", [], {}
+    _check_keys(ctx, root, PACK_KEYS, "")
+    info = _mapping(ctx, root.get("pack"), root.value_marks.get("pack", root.mark), "pack")
+    name = ""
+    if info is not None:
+        _check_keys(ctx, info, PACK_INFO_KEYS, "pack")
+        name = _text(ctx, info, "name", "pack")
+    params = _parameters(ctx, root["parameters"], root.value_marks["parameters"], name) if "parameters" in root else {}
+    rules: list[Rule] = []
+    raw_rules = root.get("rules")
+    if not isinstance(raw_rules, LocatedList):
+        ctx.problem(root.value_marks.get("rules", root.mark), "rules", "缺少规则列表或格式不对", "rules: 后接以 - 开头的规则")
+    else:
+        for index, item in enumerate(raw_rules):
+            node = _mapping(ctx, item, raw_rules.item_marks[index], f"rules[{index}]")
+            if node is None:
+                continue
+            rule = _rule(ctx, node, name, params)
+            if rule is not None:
+                rules.append(rule)
+            ctx.rule_id = ""
+    problems.extend(ctx.problems)
+    return name, rules, params
+
+
+def load_rules(paths: Iterable[Path]) -> RuleSet:
+    """Load every ``*.yaml`` pack under ``paths`` (files or folders), all or nothing."""
+    files: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.yaml") if not p.name.endswith(".cases.yaml")))
+        else:
+            files.append(path)
+    problems: list[RuleProblem] = []
+    ruleset = RuleSet()
+    seen: dict[str, Rule] = {}
+    for file in files:
+        pack, rules, params = load_pack_file(file, problems)
+        if pack and pack not in ruleset.packs:
+            ruleset.packs.append(pack)
+        ruleset.files.append(str(file))
+        for param in params.values():
+            ruleset.parameters[param.key] = param
+        for rule in rules:
+            if rule.id in seen:
+                other = seen[rule.id]
+                problems.append(RuleProblem(str(file), rule.line, 1, rule.id, "id", f"规则编号重复：已在 {other.file}:{other.line} 定义"))
+                continue
+            seen[rule.id] = rule
+            ruleset.rules.append(rule)
+    if not files:
+        problems.append(RuleProblem(", ".join(str(p) for p in paths), 0, 0, "", "", "没有找到任何规则文件（*.yaml）：没有规则就无法判断是否合规"))
+    if problems:
+        raise RuleLoadError(problems)
+    ruleset.rules.sort(key=lambda r: r.id)
+    return ruleset

@@ -1,0 +1,396 @@
+"""The Datalog fact vocabulary, and the translation of a :class:`Filing` into facts.
+
+Facts are plain tuples ``(predicate, args...)``; only :mod:`hegui.engine.datalog` hands them
+to pyDatalog. Every fact about a value has its source recorded in a :class:`Provenance`
+index, so findings and explanations can point at the line or cell it came from.
+
+``docs/facts.md`` is generated from :data:`PREDICATES` and :data:`ENTITY_KINDS`
+(``hegui facts-doc``); a test keeps it current.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterable
+
+from hegui.facts.claims import (
+    CountClaim,
+    RateClaim,
+    RateCountClaim,
+    RatioClaim,
+    component_amounts,
+    extract_claims,
+)
+from hegui.facts.model import Cell, Direction, Field, Filing, Indicator, Overview, Source, Summary
+from hegui.facts.units import COUNTER_SYNONYMS
+
+FILING = "申报"  # the entity that stands for the filing as a whole
+WHOLE = "全文"  # the scope that contains every claim
+
+#: predicate → (argument names, meaning). The engine asserts exactly these.
+PREDICATES: dict[str, tuple[tuple[str, ...], str]] = {
+    "entity": (("E", "Kind"), "E 是一个 Kind 类的对象（附件1、附件2、附件3、汇总行、明细、指标、测算项、测算式、计数、费率、比例、申报）。"),
+    "amount": (("E", "Field", "Yuan"), "E 的金额字段 Field，以元为单位的精确 Decimal。"),
+    "number": (("E", "Field", "N"), "E 的数值字段 Field（人数、序号、年份、百分数等），Decimal。"),
+    "text": (("E", "Field", "Text"), "E 的文字字段 Field，已去除空白。"),
+    "missing": (("E", "Field"), "E 有 Field 这一栏，但未填写（空白不当作零）。"),
+    "rel": (("E", "Relation", "Target"), "E 与 Target 的关系：所属（上级对象）、所属表、对应附件3、对应汇总行。"),
+    "count": (("C", "Key", "N"), "计数陈述 C 说某类对象（Key 为对象类别或量词，如 行政村 或 人）有 N 个。"),
+    "within": (("C", "Scope"), "陈述 C 出现在 Scope 之内：所在对象、所在表，或“全文”。"),
+    "param": (("Key", "Value"), "参数 Key 在本申报预算年度的取值（由规则包按有效期选定）。"),
+    "matches": (("E", "Field", "Needle"), "E 的文字字段 Field 含有规则中写明的词 Needle（引擎在评估前计算）。"),
+}
+
+#: entity kind → fields by type. Rules may only name these fields; the compiler checks.
+ENTITY_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
+    FILING: {"number": ("年度",), "text": ("部门",)},
+    "附件1": {
+        "amount": ("资金总额", "一般公共预算拨款", "政府性基金拨款", "国有资本经营预算拨款", "财政专户管理资金", "单位资金", "其他资金", "基本支出", "项目支出"),
+        "text": ("部门名称", "部门职责概述", "单位负责人", "填表人", "联系电话"),
+    },
+    "附件2": {"amount": ("合计",), "text": ("部门名称", "单位负责人", "填表人", "联系电话")},
+    "汇总行": {"amount": ("金额",), "number": ("序号",), "text": ("名称", "实施期绩效目标", "年度绩效目标")},
+    "附件3": {
+        "amount": ("项目金额", "明细合计"),
+        "number": ("序号", "项目实施期"),
+        "text": ("名称", "所属专项", "实施期绩效目标", "年度绩效目标", "部门名称", "单位负责人", "填表人", "联系电话"),
+    },
+    "明细": {"amount": ("金额",), "number": ("序号",), "text": ("支出内容简介", "支出明细", "测算说明")},
+    "指标": {
+        "amount": ("指标金额",),
+        "number": ("指标数值", "年", "月"),
+        "text": ("一级指标", "二级指标", "指标类别", "三级指标", "指标值", "比较符", "单位", "值类型", "绩效标准"),
+    },
+    "测算项": {"amount": ("金额",), "text": ("名称",)},
+    "测算式": {"amount": ("乘积", "声明金额", "单价"), "number": ("数量",), "text": ("计量单位", "原文")},
+    "计数": {"number": ("数量",), "text": ("对象", "量词", "原文")},
+    "费率": {"amount": ("单价", "年度金额"), "number": ("人数",), "text": ("计量单位", "名称", "原文")},
+    "比例": {"number": ("左项", "右项"), "text": ("名称", "比较符", "原文")},
+}
+TABLE_KINDS = ("附件1", "附件2", "附件3")
+RELATIONS = ("所属", "所属表", "对应附件3", "对应汇总行")
+
+#: 二级指标 as written → the category of the national indicator framework.
+INDICATOR_CATEGORIES = {
+    "数量": "数量指标", "质量": "质量指标", "时效": "时效指标", "成本": "成本指标",
+    "经济效益": "经济效益指标", "社会效益": "社会效益指标", "生态效益": "生态效益指标",
+    "可持续影响": "可持续影响指标", "满意度": "满意度指标",
+}
+
+
+def indicator_category(level2: str) -> str:
+    """Canonical category for a 二级指标 such as 产出数量 or 社会公众及服务对象满意度."""
+    text = re.sub(r"\s+", "", level2)
+    for key, category in INDICATOR_CATEGORIES.items():
+        if key in text:
+            return category
+    return text
+
+
+def squash(text: str) -> str:
+    """Whitespace-free text, as names are compared (no fuzzy matching)."""
+    return re.sub(r"\s+", "", text)
+
+
+@dataclass
+class Provenance:
+    """Where each entity and each of its values came from, and how to show it."""
+
+    entity_source: dict[str, Source] = field(default_factory=dict)
+    value_source: dict[tuple[str, str], Source] = field(default_factory=dict)
+    raw_text: dict[tuple[str, str], str] = field(default_factory=dict)
+    table_of: dict[str, str] = field(default_factory=dict)
+    item_of: dict[str, str] = field(default_factory=dict)
+    kind_of: dict[str, str] = field(default_factory=dict)
+
+    def source(self, entity: str, field_name: str | None = None) -> Source | None:
+        if field_name is not None and (entity, field_name) in self.value_source:
+            return self.value_source[(entity, field_name)]
+        return self.entity_source.get(entity)
+
+
+@dataclass
+class FactSet:
+    facts: list[tuple] = field(default_factory=list)
+    provenance: Provenance = field(default_factory=Provenance)
+
+    def add(self, *fact) -> None:
+        self.facts.append(tuple(fact))
+
+
+class _Builder:
+    def __init__(self, filing: Filing) -> None:
+        self.filing = filing
+        self.out = FactSet()
+        self.prov = self.out.provenance
+        self.containing_table: dict[str, str] = {}
+
+    # -- primitives ---------------------------------------------------------------------------
+    def entity(self, eid: str, kind: str, source: Source | None, table: str, item: str, parent: str | None = None) -> None:
+        self.out.add("entity", eid, kind)
+        self.prov.kind_of[eid] = kind
+        if source is not None:
+            self.prov.entity_source[eid] = source
+        self.prov.table_of[eid] = table
+        self.prov.item_of[eid] = item
+        if parent is not None:
+            self.out.add("rel", eid, "所属", parent)
+            parent_table = parent if self.prov.kind_of.get(parent) in TABLE_KINDS else self.containing_table.get(parent)
+            if parent_table:
+                self.containing_table[eid] = parent_table
+                self.out.add("rel", eid, "所属表", parent_table)
+
+    def field(self, eid: str, name: str, fld: Field | None, *, money: bool) -> None:
+        if fld is None:
+            return
+        src = fld.source
+        if src is not None:
+            self.prov.value_source[(eid, name)] = src
+            self.prov.raw_text[(eid, name)] = fld.text
+        if money:
+            if fld.money is not None:
+                self.out.add("amount", eid, name, fld.money.yuan)
+            elif not fld.text:
+                self.out.add("missing", eid, name)
+            else:
+                # Text where an amount belongs is kept as text so a rule can report it.
+                self.out.add("text", eid, name, squash(fld.text))
+        elif fld.text:
+            self.out.add("text", eid, name, squash(fld.text))
+        else:
+            self.out.add("missing", eid, name)
+
+    def text(self, eid: str, name: str, cell: Cell | None, *, claims_table: str | None = None) -> None:
+        if cell is None:
+            return
+        self.prov.value_source[(eid, name)] = cell.source
+        self.prov.raw_text[(eid, name)] = cell.text
+        if cell.is_blank:
+            self.out.add("missing", eid, name)
+            return
+        self.out.add("text", eid, name, squash(cell.text))
+        if claims_table is not None:
+            self.claims(eid, name, cell, claims_table)
+
+    def number(self, eid: str, name: str, value: Decimal | int | None, source: Source | None) -> None:
+        if value is None:
+            return
+        self.out.add("number", eid, name, Decimal(value))
+        if source is not None:
+            self.prov.value_source[(eid, name)] = source
+
+    # -- claims ---------------------------------------------------------------------------------
+    def claims(self, owner: str, field_name: str, cell: Cell, table: str, *, components: bool = False) -> list:
+        found = extract_claims(cell.text, cell.source, self._unit(table))
+        for index, claim in enumerate(found, start=1):
+            cid = f"{owner}/{field_name}#{index}"
+            if isinstance(claim, CountClaim):
+                self._count(cid, claim, owner, table)
+            elif isinstance(claim, RateCountClaim):
+                self.entity(cid, "测算式", claim.source, table, claim.text, owner)
+                self.out.add("amount", cid, "乘积", claim.product_yuan)
+                self.out.add("amount", cid, "单价", claim.rate.yuan)
+                self.out.add("number", cid, "数量", claim.count)
+                self.out.add("text", cid, "计量单位", claim.per)
+                self.out.add("text", cid, "原文", squash(claim.text))
+                if claim.stated is not None:
+                    self.out.add("amount", cid, "声明金额", claim.stated.yuan)
+                self._within(cid, owner, table)
+            elif isinstance(claim, RateClaim):
+                self.entity(cid, "费率", claim.source, table, claim.text, owner)
+                self.out.add("amount", cid, "单价", claim.money.yuan)
+                self.out.add("text", cid, "计量单位", "/".join(claim.per))
+                self.out.add("text", cid, "名称", squash(claim.label) or "-")
+                self.out.add("text", cid, "原文", squash(claim.text))
+                if claim.headcount is not None:
+                    self.out.add("number", cid, "人数", claim.headcount)
+                    # A tier stated with its headcount is a rate × count: its yearly total.
+                    months = {("月",): 12, ("人", "月"): 12, ("年",): 1, ("人", "年"): 1}.get(tuple(claim.per))
+                    if months is not None:
+                        self.out.add("amount", cid, "年度金额", claim.money.yuan * claim.headcount * months)
+                self._within(cid, owner, table)
+            elif isinstance(claim, RatioClaim):
+                self.entity(cid, "比例", claim.source, table, claim.text, owner)
+                self.out.add("number", cid, "左项", claim.left)
+                self.out.add("number", cid, "右项", claim.right)
+                self.out.add("text", cid, "名称", squash(claim.label) or "-")
+                self.out.add("text", cid, "比较符", claim.comparator or "=")
+                self.out.add("text", cid, "原文", squash(claim.text))
+                self._within(cid, owner, table)
+            self.prov.value_source[(cid, "原文")] = claim.source
+            self.prov.raw_text[(cid, "原文")] = claim.text
+        return found
+
+    def _count(self, cid: str, claim: CountClaim, owner: str, table: str) -> None:
+        self.entity(cid, "计数", claim.source, table, claim.text, owner)
+        self.out.add("number", cid, "数量", claim.number)
+        counter = COUNTER_SYNONYMS.get(claim.counter, claim.counter)
+        self.out.add("text", cid, "量词", counter)
+        self.out.add("text", cid, "原文", squash(claim.text))
+        keys = {counter}
+        if claim.entity:
+            keys.add(claim.entity)
+            self.out.add("text", cid, "对象", claim.entity)
+        for key in sorted(keys):
+            self.out.add("count", cid, key, claim.number)
+        self._within(cid, owner, table)
+
+    def _within(self, cid: str, owner: str, table: str) -> None:
+        self.out.add("within", cid, owner)
+        if table != owner:
+            self.out.add("within", cid, table)
+        self.out.add("within", cid, WHOLE)
+
+    def _unit(self, table: str) -> str:
+        for t in self.filing.tables():
+            if t.label == table:
+                return t.unit
+        return "万元"
+
+    def components(self, line: str, cell: Cell, table: str, fallback: Cell | None) -> None:
+        """测算项 of a detail line: what its 测算说明 says the amount is made of."""
+        found = extract_claims(cell.text, cell.source, self._unit(table))
+        parts = component_amounts(found)
+        if not parts and fallback is not None and not fallback.is_blank and squash(fallback.text) != squash(cell.text):
+            parts = component_amounts(extract_claims(fallback.text, fallback.source, self._unit(table)))
+        for index, part in enumerate(parts, start=1):
+            pid = f"{line}/测算项{index}"
+            self.entity(pid, "测算项", part.source, table, part.label or part.claim.text, line)
+            self.out.add("amount", pid, "金额", part.money.yuan)
+            self.out.add("text", pid, "名称", squash(part.label) or "-")
+            self.prov.value_source[(pid, "金额")] = part.source
+            self.prov.raw_text[(pid, "金额")] = part.claim.text
+
+    # -- tables --------------------------------------------------------------------------------
+    def footer(self, eid: str, table) -> None:
+        f = table.footer
+        self.field(eid, "单位负责人", f.signatory, money=False) if f.signatory else None
+        self.field(eid, "填表人", f.preparer, money=False) if f.preparer else None
+        self.field(eid, "联系电话", f.phone, money=False) if f.phone else None
+
+    def indicators(self, table_id: str, indicators: Iterable[Indicator]) -> None:
+        for n, ind in enumerate(indicators, start=1):
+            iid = f"{table_id}/指标{n}"
+            self.entity(iid, "指标", ind.row_source or ind.value.source, table_id, squash(ind.level3.text) or squash(ind.level2.text), table_id)
+            self.text(iid, "一级指标", ind.level1)
+            self.text(iid, "二级指标", ind.level2)
+            self.out.add("text", iid, "指标类别", indicator_category(ind.level2.text))
+            self.text(iid, "三级指标", ind.level3, claims_table=table_id)
+            self.text(iid, "指标值", ind.value, claims_table=table_id)
+            if ind.standard is not None:
+                self.text(iid, "绩效标准", ind.standard)
+            p = ind.parsed
+            self.out.add("text", iid, "值类型", p.kind)
+            if p.comparator:
+                self.out.add("text", iid, "比较符", p.comparator)
+            if p.unit:
+                self.out.add("text", iid, "单位", COUNTER_SYNONYMS.get(p.unit, p.unit))
+            src = ind.value.source
+            if p.kind == "number" and p.number is not None:
+                self.number(iid, "指标数值", p.number, src)
+                if p.unit in ("万元", "元", "千元", "亿元"):
+                    from hegui.facts.units import MONEY_SCALES
+
+                    self.out.add("amount", iid, "指标金额", p.number * MONEY_SCALES[p.unit])
+                    self.prov.value_source[(iid, "指标金额")] = src
+            if p.kind == "date":
+                self.number(iid, "年", p.year, src)
+                self.number(iid, "月", p.month, src)
+
+    def overview(self, t: Overview) -> None:
+        tid = t.label
+        self.entity(tid, "附件1", t.source, tid, squash(t.department.text) if t.department else tid)
+        self.field(tid, "部门名称", t.department, money=False)
+        self.field(tid, "资金总额", t.total, money=True) if t.total else self.out.add("missing", tid, "资金总额")
+        for f in t.income + t.expense:
+            self.field(tid, f.label, f, money=True)
+        self.text(tid, "部门职责概述", t.duties)
+        for n, plan in enumerate(t.work_plans, start=1):
+            # Work plans are prose about the same entities the tables count.
+            self.claims(tid, f"工作计划{n}", plan.goal, tid)
+        self.indicators(tid, t.indicators)
+        self.footer(tid, t)
+
+    def summary(self, t: Summary) -> None:
+        tid = t.label
+        self.entity(tid, "附件2", t.source, tid, "专项资金预算绩效目标汇总表")
+        self.field(tid, "部门名称", t.department, money=False)
+        self.field(tid, "合计", t.total, money=True) if t.total else self.out.add("missing", tid, "合计")
+        for row in t.rows:
+            rid = f"{tid}/{row.seq}"
+            self.entity(rid, "汇总行", row.name.source, tid, squash(row.name.text) or f"第{row.seq}行", tid)
+            self.number(rid, "序号", row.seq, row.seq_cell.source)
+            self.text(rid, "名称", row.name)
+            self.field(rid, "金额", row.amount, money=True)
+            self.text(rid, "实施期绩效目标", row.period_goal, claims_table=tid)
+            self.text(rid, "年度绩效目标", row.annual_goal, claims_table=tid)
+        self.footer(tid, t)
+
+    def direction(self, t: Direction) -> None:
+        tid = t.label
+        name = squash(t.name.text) if t.name else tid
+        self.entity(tid, "附件3", t.source, tid, name)
+        self.number(tid, "序号", t.seq, t.source)
+        self.field(tid, "名称", t.name, money=False)
+        self.field(tid, "所属专项", t.parent_fund, money=False)
+        self.field(tid, "部门名称", t.department, money=False)
+        self.field(tid, "项目金额", t.amount, money=True) if t.amount else self.out.add("missing", tid, "项目金额")
+        if t.period is not None and t.period.text:
+            years = re.findall(r"\d{4}", t.period.text)
+            if years:
+                self.number(tid, "项目实施期", Decimal(years[-1]), t.period.source)
+        elif t.period is not None:
+            self.out.add("missing", tid, "项目实施期")
+        self.text(tid, "实施期绩效目标", t.period_goal, claims_table=tid)
+        self.text(tid, "年度绩效目标", t.annual_goal, claims_table=tid)
+        self.indicators(tid, t.indicators)
+        for d in t.details:
+            did = f"{tid}/明细{d.index}"
+            self.entity(did, "明细", d.amount.source or d.intro.source, tid, squash(d.intro.text) or squash(d.detail.text) or f"第{d.index}行", tid)
+            self.number(did, "序号", d.index, d.intro.source)
+            self.text(did, "支出内容简介", d.intro)
+            self.text(did, "支出明细", d.detail)
+            self.text(did, "测算说明", d.basis, claims_table=tid)
+            self.field(did, "金额", d.amount, money=True)
+            self.components(did, d.basis, tid, d.detail)
+        if t.detail_total is not None:
+            self.field(tid, "明细合计", t.detail_total, money=True)
+        self.footer(tid, t)
+
+    def build(self) -> FactSet:
+        f = self.filing
+        self.entity(FILING, FILING, f.year_source, "", f.department)
+        if f.year is not None:
+            self.number(FILING, "年度", f.year, f.year_source)
+        if f.department:
+            self.out.add("text", FILING, "部门", f.department)
+        if f.overview:
+            self.overview(f.overview)
+        if f.summary:
+            self.summary(f.summary)
+        for d in f.directions:
+            self.direction(d)
+        # 附件2 row n is described by 附件3-n: the numbering, not the name, pairs them, so a
+        # renamed direction is reported as a name mismatch rather than as a missing table.
+        if f.summary:
+            by_seq = {d.seq: d.label for d in f.directions}
+            for row in f.summary.rows:
+                target = by_seq.get(row.seq)
+                if target:
+                    rid = f"{f.summary.label}/{row.seq}"
+                    self.out.add("rel", rid, "对应附件3", target)
+                    self.out.add("rel", target, "对应汇总行", rid)
+        # Deterministic order and no duplicates, whatever the traversal did.
+        self.out.facts = sorted(set(self.out.facts), key=_fact_key)
+        return self.out
+
+
+def _fact_key(fact: tuple) -> tuple:
+    return tuple((type(a).__name__, str(a)) for a in fact)
+
+
+def filing_facts(filing: Filing) -> FactSet:
+    """All facts of ``filing`` with their provenance."""
+    return _Builder(filing).build()

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import itertools
 import threading
-from decimal import Decimal
 from typing import Any, Iterable
 
-from pyDatalog import pyDatalog
+from pyDatalog import pyEngine
 from pyDatalog.Logic import Logic
 from pyDatalog.pyParser import Expression, Term
 
@@ -148,11 +147,13 @@ class Program:
 
         Rows are sorted so results never depend on pyDatalog's internal order.
         """
-        facts = list(facts)
         with self._lock:
             self._ensure_active()
-            for fact in facts:
-                pyDatalog.assert_fact(fact[0], *fact[1:])
+            # Facts go straight to the engine: building parser-level literals for each of a
+            # filing's ~1500 facts cost more than evaluating the rules.
+            clauses = [_fact_clause(fact) for fact in facts]
+            for clause in clauses:
+                pyEngine.assert_(clause)
             try:
                 results: dict[str, list[tuple]] = {}
                 for predicate, arity in queries.items():
@@ -165,13 +166,17 @@ class Program:
                     results[predicate] = sorted((tuple(r) for r in rows), key=_row_key)
                 return results
             finally:
-                for fact in facts:
-                    pyDatalog.retract_fact(fact[0], *fact[1:])
+                for clause in clauses:
+                    pyEngine.retract(clause)
+
+
+def _fact_clause(fact: tuple) -> Any:
+    for value in fact[1:]:
+        if isinstance(value, float):
+            raise DatalogFailure("floats are not allowed in facts; use Decimal")
+    literal = pyEngine.Literal(fact[0], [pyEngine.Term_of(v) for v in fact[1:]])
+    return pyEngine.Clause(literal, [])
 
 
 def _row_key(row: tuple) -> tuple:
     return tuple((type(v).__name__, str(v)) for v in row)
-
-
-def is_decimal(value: Any) -> bool:
-    return isinstance(value, Decimal)

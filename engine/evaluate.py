@@ -103,7 +103,7 @@ class _FindingBuilder:
 
     def _base(self, rule: Rule, subject: str, leg: int, status: str, **kw: Any) -> Finding:
         table = self.prov.table_of.get(subject, "")
-        item = self.prov.item_of.get(subject, subject)
+        item = kw.pop("item_override", None) or self.prov.item_of.get(subject, subject)
         location, line = kw.pop("where", None) or self.location(subject)
         return Finding(
             id=finding_id(rule.id, subject, leg, status),
@@ -133,6 +133,12 @@ class _FindingBuilder:
             message = self.fill(rule, {"对象": label, "实际": "未填写", "期望": actual}) or f"{actual}未填写"
             return self._base(rule, subject, leg, STATUS_FAIL, where=where, message=message, expected=f"填写{actual}", actual="未填写",
                               evidence=(Evidence(actual, "（空白）", where[0], self.prov.raw_text.get((subject, actual), "")),))
+        if rule.check_kind == "required_children":
+            child_kind, child_field = rule.required[0], rule.required[1]
+            label = self.prov.item_of.get(subject, subject)
+            message = self.fill(rule, {"对象": label, "实际": "缺少", "期望": actual}) or f"缺少{child_field}为“{actual}”的{child_kind}"
+            return self._base(rule, subject, leg, STATUS_FAIL, message=message, expected=f"有“{actual}”", actual="缺少",
+                              evidence=(Evidence(child_field, f"无“{actual}”", self.location(subject)[0], ""),))
         if rule.check_kind == "agree":
             first, second = witness
             ev = tuple(
@@ -142,9 +148,9 @@ class _FindingBuilder:
             where = self.location(first)
             shown_a, shown_b = format_decimal(actual), format_decimal(expected)
             message = self.fill(rule, {"对象": subject, "实际": shown_a, "期望": shown_b}) or (
-                f"{subject}的数量前后不一致：{ev[0].name}（{ev[0].location}）写作“{ev[0].value}”，{ev[1].name}（{ev[1].location}）写作“{ev[1].value}”"
+                f"{subject}的数量前后不一致：{ev[0].name}（第{self.location(first)[1]}行）写作“{ev[0].value}”，{ev[1].name}（第{self.location(second)[1]}行）写作“{ev[1].value}”"
             )
-            base = self._base(rule, first, 0, STATUS_FAIL, where=where, message=message, expected=shown_b, actual=shown_a, evidence=ev)
+            base = self._base(rule, first, 0, STATUS_FAIL, where=where, item_override=subject, message=message, expected=shown_b, actual=shown_a, evidence=ev)
             # One finding per entity kind and pair of values, whichever sentences stated them.
             return _replace_id(base, finding_id(rule.id, f"{subject}:{shown_a}:{shown_b}", 0, STATUS_FAIL))
         # text_absent
@@ -209,12 +215,21 @@ class _FindingBuilder:
         rule_id, subject, what = row
         rule = self.checker.compiled.rules[rule_id].rule
         inp = next((i for i in rule.inputs if i.name == what), None)
+        where = None
+        if inp is not None and inp.kind in ("amount", "number", "text"):
+            target = self.prov.follow(subject, inp.of)
+            if target is not None and (target, inp.field) in self.prov.value_source:
+                where = self.location(target, inp.field)
         if inp is not None:
-            looked = _describe_input(inp)
+            if where is not None:
+                target = self.prov.follow(subject, inp.of) or subject
+                looked = f"{self.prov.table_of.get(target, target)}的“{inp.field}”栏未填写"
+            else:
+                looked = f"查找范围：{_describe_input(inp)}"
             message = f"无法核实“{rule.title}”：缺少{what}（{looked}）"
         else:
             message = f"无法核实“{rule.title}”：参数“{what}”在{self.filing.year or '未知'}年度没有有效取值"
-        return self._base(rule, subject, 0, STATUS_CANNOT_VERIFY, message=message, expected=f"需要{what}", actual="缺失",
+        return self._base(rule, subject, 0, STATUS_CANNOT_VERIFY, where=where, message=message, expected=f"需要{what}", actual="缺失",
                           evidence=(Evidence(what, "缺失", "", _describe_input(inp) if inp else "规则包参数"),))
 
     @staticmethod

@@ -104,6 +104,16 @@ class Provenance:
     table_of: dict[str, str] = field(default_factory=dict)
     item_of: dict[str, str] = field(default_factory=dict)
     kind_of: dict[str, str] = field(default_factory=dict)
+    related: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def follow(self, entity: str, relation: str) -> str | None:
+        """The entity reached from ``entity`` by ``relation`` (所属, 所属表, 对应附件3 …) or a table kind."""
+        if not relation:
+            return entity
+        if (entity, relation) in self.related:
+            return self.related[(entity, relation)]
+        matches = sorted(e for e, k in self.kind_of.items() if k == relation)
+        return matches[0] if len(matches) == 1 else None
 
     def source(self, entity: str, field_name: str | None = None) -> Source | None:
         if field_name is not None and (entity, field_name) in self.value_source:
@@ -118,6 +128,8 @@ class FactSet:
 
     def add(self, *fact) -> None:
         self.facts.append(tuple(fact))
+        if fact[0] == "rel":
+            self.provenance.related[(fact[1], fact[2])] = fact[3]
 
 
 class _Builder:
@@ -394,3 +406,45 @@ def _fact_key(fact: tuple) -> tuple:
 def filing_facts(filing: Filing) -> FactSet:
     """All facts of ``filing`` with their provenance."""
     return _Builder(filing).build()
+
+
+def render_facts_doc() -> str:
+    """``docs/facts.md``: the predicates and the fields of every entity kind."""
+    lines = [
+        "# 事实词汇表 (Datalog fact vocabulary)",
+        "",
+        "由 `python -m hegui.facts.vocabulary > docs/facts.md` 生成，请勿手改；测试会检查它与代码一致。",
+        "Generated from `hegui.facts.vocabulary`; a test keeps it in step with the code.",
+        "",
+        "金额一律以元为单位的精确 Decimal；空白栏目记为 `missing`，不当作零。",
+        "Amounts are exact Decimals in 元; a blank field is a `missing` fact, never zero.",
+        "",
+        "## 谓词 Predicates",
+        "",
+        "| 谓词 | 参数 | 含义 |",
+        "|---|---|---|",
+    ]
+    for name, (args, meaning) in PREDICATES.items():
+        lines.append(f"| `{name}` | {', '.join(args)} | {meaning} |")
+    lines += ["", "## 对象与字段 Entity kinds and fields", "", "| 对象类别 | 金额字段 (amount) | 数值字段 (number) | 文字字段 (text) |", "|---|---|---|---|"]
+    for kind, fields in ENTITY_KINDS.items():
+        cols = ["、".join(fields.get(t, ())) or "—" for t in ("amount", "number", "text")]
+        lines.append(f"| {kind} | {' | '.join(cols)} |")
+    lines += [
+        "",
+        "## 关系 Relations (`rel`)",
+        "",
+        "- `所属`：明细、指标、汇总行属于其表；测算项、测算式、计数等陈述属于写出它的对象。",
+        "- `所属表`：任何对象所在的表（附件1、附件2、附件3-x）。",
+        "- `对应附件3` / `对应汇总行`：附件2第n行与附件3-n互相对应（按编号，不按名称）。",
+        "",
+        "## 指标类别 Indicator categories (`指标类别`)",
+        "",
+        "二级指标按关键词归入：" + "、".join(f"{k}→{v}" for k, v in INDICATOR_CATEGORIES.items()) + "。",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - documentation generator
+    print(render_facts_doc(), end="")

@@ -1,0 +1,128 @@
+"""The hegui command as a pipeline calls it: exit codes, JSON, several files, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from hegui.cli import main
+from hegui.engine.report import report_schema
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_example_exits_1_and_groups_by_table(example_path):
+    result = _run("check", str(example_path))
+    assert result.exit_code == 1
+    out = result.output
+    assert out.index("【附件1】") < out.index("【附件2】") < out.index("【附件3-1】") < out.index("【附件3-5】")
+    assert f"{example_path}:741  ZZ-ZCDY-001  错误" in out
+    assert "29.76万元" in out and "20.00万元" in out
+    assert "【无法核实】" in out
+
+
+def test_fail_on_thresholds(example_path, tmp_path, mutate):
+    assert _run("check", "--fail-on", "never", str(example_path)).exit_code == 0
+    # A filing with warnings only: fix everything the example gets wrong except the citation.
+    # The village team gets 30万元, raised consistently through every table that sums it.
+    clean = mutate({
+        21: "\t资金总额：949.28", 29: "\t949.28", 37: "\t592.90", 97: "\t≤949.28万元",
+        146: "\t592.90", 176: "\t30", 741: "\t30", 783: "\t≤30万元", 830: "\t30", 836: "\t30",
+        337: "\t村级组织运转经费", 481: "\t业务性专项经费", 736: "\t驻村工作队队员待遇保障",
+        154: "\t抓好老干部工作两项待遇落实，指导全区18个离退休干部党支部党建工作、五老组织建设。",
+        297: "\t五个涉老组织经费25万元", 300: "\t五个涉老组织经费25万元：比照2022年预算（5万元/个*5个）",
+        452: "\t村主干养老保险补贴", 532: "\t≤13.50万元",
+    })
+    path = tmp_path / "clean.txt"
+    path.write_text(clean, encoding="utf-8")
+    assert _run("check", str(path)).exit_code == 0  # only warnings remain (citation, cannot verify)
+    assert _run("check", "--fail-on", "warning", str(path)).exit_code == 1
+
+
+def test_json_is_valid_and_byte_identical(example_path):
+    first = _run("check", "--format", "json", str(example_path))
+    second = _run("check", "--format", "json", str(example_path))
+    assert first.exit_code == 1
+    assert first.output == second.output
+    document = json.loads(first.output)
+    jsonschema.validate(document, report_schema())
+    finding = next(f for f in document["filings"][0]["findings"] if f["rule_id"] == "ZZ-ZCDY-001")
+    assert finding["expected"] == "≥ 29.76万元" and finding["actual"] == "20.00万元"
+    assert finding["citation"]["document"].startswith("关于明确新一轮驻村工作队员待遇保障的通知")
+
+
+def test_bad_file_reported_others_still_checked(example_path, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x01binary\x00")
+    result = _run("check", "--format", "json", str(bad), str(example_path))
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, report_schema())
+    statuses = [f["status"] for f in document["filings"]]
+    assert statuses == ["error", "checked"]
+    assert str(bad) in document["filings"][0]["file"]
+    assert document["filings"][1]["counts"]["error"] > 0
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"", "空"),
+        (b"\x00\x01\x02", "二进制"),
+        ("这是一封普通的信，没有任何表格。".encode("utf-8"), "表格"),
+        ("\t附件1\n\n\t部门名称\t某部门\n".encode("utf-8"), "未识别"),
+    ],
+)
+def test_bad_input_exit_2_with_chinese_message(tmp_path, content, words):
+    path = tmp_path / "x.txt"
+    path.write_bytes(content)
+    result = _run("check", str(path))
+    assert result.exit_code == 2
+    assert str(path) in result.output and words in result.output
+
+
+def test_truncated_filing_is_an_input_error(tmp_path, example_text):
+    path = tmp_path / "cut.txt"
+    path.write_text("\n".join(example_text.split("\n")[:770]), encoding="utf-8")
+    result = _run("check", str(path))
+    assert result.exit_code == 2
+    assert "截断" in result.output and "附件3-5" in result.output
+
+
+def test_gbk_filing_gives_the_same_findings(example_path, example_text, tmp_path):
+    path = tmp_path / "gbk.txt"
+    path.write_bytes(example_text.encode("gbk"))
+    utf8 = json.loads(_run("check", "--format", "json", str(example_path)).output)
+    gbk = json.loads(_run("check", "--format", "json", str(path)).output)
+    strip = lambda doc: [(f["rule_id"], f["line"], f["message"]) for f in doc["filings"][0]["findings"]]
+    assert strip(utf8) == strip(gbk)
+    assert gbk["filings"][0]["encoding"] == "gb18030"
+
+
+def test_invalid_rules_stop_the_run(tmp_path, example_path):
+    pack = tmp_path / "bad.yaml"
+    pack.write_text("pack: {name: 测试}\nrules:\n  - id: T-001\n    titel: x\n", encoding="utf-8")
+    result = _run("check", "--rules", str(pack), str(example_path))
+    assert result.exit_code == 2
+    assert "titel" in result.output and "title" in result.output
+
+
+def test_usage_error_is_exit_2():
+    assert _run("check").exit_code == 2
+    assert _run("check", "--format", "xml", "x.txt").exit_code == 2
+
+
+def test_console_script_installed(example_path):
+    exe = shutil.which("hegui", path=str(Path(sys.executable).parent))
+    assert exe, "the hegui console script is not installed next to this Python"
+    done = subprocess.run([exe, "check", str(example_path)], capture_output=True, text=True)
+    assert done.returncode == 1 and "ZZ-ZCDY-001" in done.stdout

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from hegui.engine import expr as ex
-from hegui.engine.datalog import Program
+from hegui.engine.datalog import Program, freeze_compiled_state
 from hegui.engine.rules import Input, Rule, RuleSet
 from hegui.facts.vocabulary import FILING, TABLE_KINDS, WHOLE
 
@@ -320,4 +320,5 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
     _builtins(program)
     needles: dict[str, set[str]] = {}
     compiled = {rule.id: _RuleCompiler(program, rule, needles).compile() for rule in ruleset.rules}
+    freeze_compiled_state()
     return Compiled(program, compiled, needles)

@@ -13,6 +13,8 @@ state leaks from one filing to the next.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import threading
 from typing import Any, Iterable
@@ -147,7 +149,7 @@ class Program:
 
         Rows are sorted so results never depend on pyDatalog's internal order.
         """
-        with self._lock:
+        with self._lock, _collector_paused():
             self._ensure_active()
             # Facts go straight to the engine: building parser-level literals for each of a
             # filing's ~1500 facts cost more than evaluating the rules.
@@ -168,6 +170,30 @@ class Program:
             finally:
                 for clause in clauses:
                     pyEngine.retract(clause)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while pyDatalog resolves a query.
+
+    Resolution allocates tens of thousands of short-lived objects; with the collector on,
+    a check spent a third of its time in full collections of objects that the compiled
+    program keeps alive anyway. Reference counting still frees everything; the collector
+    resumes right after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def freeze_compiled_state() -> None:
+    """Move everything allocated so far (the compiled rules) out of the collector's sight."""
+    gc.collect()
+    gc.freeze()
 
 
 def _fact_clause(fact: tuple) -> Any:

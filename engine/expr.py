@@ -88,9 +88,6 @@ class Comparison:
     right: Node
 
 
-_NAME_CHAR = re.compile(r"[\w\u3400-\u9fff（）()]", re.UNICODE)
-
-
 def _is_name_start(ch: str) -> bool:
     return ch == "_" or ch.isalpha() or "\u3400" <= ch <= "\u9fff"
 
@@ -240,8 +237,11 @@ def parse_check(text: str) -> list[Comparison]:
     parser = _Parser(text)
     operands = [parser.expr(0)]
     ops: list[str] = []
+    columns: list[int] = []
     while parser.peek().kind == "cmp":
-        ops.append(parser.take().text)
+        token = parser.take()
+        ops.append(token.text)
+        columns.append(token.column)
         operands.append(parser.expr(0))
     tail = parser.peek()
     if tail.kind != "end":
@@ -249,10 +249,10 @@ def parse_check(text: str) -> list[Comparison]:
     if not ops:
         raise ExpressionError("检查表达式需要比较符（= ≤ ≥ < > ≠），例如“金额 = 标准 × 村数”")
     if len(ops) > 2:
-        raise ExpressionError("比较至多两段，例如“下限 ≤ 金额 ≤ 上限”")
+        raise ExpressionError("比较至多两段，例如“下限 ≤ 金额 ≤ 上限”", columns[2])
     if len(ops) == 2:
         if not ({ops[0], ops[1]} <= {"≤", "<"} or {ops[0], ops[1]} <= {"≥", ">"}):
-            raise ExpressionError("区间比较的两个比较符方向必须一致，例如“下限 ≤ 金额 ≤ 上限”")
+            raise ExpressionError("区间比较的两个比较符方向必须一致，例如“下限 ≤ 金额 ≤ 上限”", columns[1])
         # lo <= x <= hi is checked as x >= lo and x <= hi so that x is the actual value.
         flipped = {"≤": "≥", "<": ">", "≥": "≤", ">": "<"}
         return [
@@ -304,12 +304,14 @@ def render(node: Node) -> str:
     if isinstance(node, Name):
         return node.name
     if isinstance(node, Neg):
-        return f"-{render(node.operand)}"
+        inner = render(node.operand)
+        return f"-({inner})" if isinstance(node.operand, BinOp) else f"-{inner}"
     symbol = {"+": " + ", "-": " - ", "*": " × ", "/": " ÷ "}[node.op]
     left, right = render(node.left), render(node.right)
     if node.op in "*/" and isinstance(node.left, BinOp) and node.left.op in "+-":
         left = f"({left})"
-    if isinstance(node.right, BinOp) and (node.op in "*/" or node.op == "-") and node.right.op in "+-":
+    right_is_op = isinstance(node.right, BinOp)
+    if right_is_op and (node.op == "/" or (node.op in "*-" and node.right.op in "+-")):
         right = f"({right})"
     return left + symbol + right
 

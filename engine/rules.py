@@ -542,7 +542,7 @@ def _conditions(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[
     return out
 
 
-def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter]) -> Rule | None:
+def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], declared_params: set[str]) -> Rule | None:
     ctx.rule_id = node.get("id") if isinstance(node.get("id"), str) else ""
     _check_keys(ctx, node, RULE_KEYS, "")
     rule_id = _text(ctx, node, "id", "", limit=60)
@@ -574,6 +574,8 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter]) -> 
         else:
             ctx.problem(node.value_marks.get("tolerance"), "tolerance", "容差应写成带单位的数，如 \"0.01万元\"", "\"0.01万元\"")
     check = node.get("check")
+    declared = set(node["inputs"]) if isinstance(node.get("inputs"), Located) else set()
+    declared |= declared_params
     comparisons: list[ex.Comparison] = []
     check_kind, required, agree_on, forbidden, forbidden_fields = "", (), "", (), ()
     check_mark = node.value_marks.get("check", node.mark)
@@ -587,6 +589,9 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter]) -> 
         except ex.ExpressionError as exc:
             ctx.problem(check_mark, "check", exc.message, "如“金额 ≥ 交通费标准 × 人数 × 12月/年”")
         units = {i.name: i.unit for i in inputs}
+        # Names the file declares but that were refused above already have a breadcrumb of
+        # their own: do not repeat them as "unknown", and skip unit checks that need them.
+        complete = True
         for comparison in comparisons:
             for name in ex.names(comparison.left) + ex.names(comparison.right):
                 if name in units:
@@ -596,24 +601,24 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter]) -> 
                     if params[name] not in used_params:
                         used_params.append(params[name])
                     continue
-                ctx.problem(check_mark, "check", f"表达式中的名称“{name}”既不是输入也不是参数", "inputs 或 parameters 中定义的名称", _suggest(name, list(units) + list(params)))
-        if not ctx.problems or all(p.rule_id != ctx.rule_id or p.key_path != "check" for p in ctx.problems):
-            for comparison in comparisons:
-                try:
-                    left = ex.infer_unit(comparison.left, units)
-                    right = ex.infer_unit(comparison.right, units)
-                except (ex.ExpressionError, KeyError) as exc:
-                    if isinstance(exc, ex.ExpressionError):
-                        ctx.problem(check_mark, "check", exc.message)
-                    continue
-                if left != right:
-                    ctx.problem(
-                        check_mark, "check",
-                        f"比较两边单位不一致：{ex.render(comparison.left)} 是“{left}”，{ex.render(comparison.right)} 是“{right}”",
-                        "两边单位相同（预算金额按“元/年”计，按月的标准要乘以“12月/年”）",
-                    )
-                if ex.TEXT in (left, right) and comparison.op not in ("=", "≠"):
-                    ctx.problem(check_mark, "check", "文字只能比较相等（=）或不等（≠）")
+                complete = False
+                if name not in declared:
+                    ctx.problem(check_mark, "check", f"表达式中的名称“{name}”既不是输入也不是参数", "inputs 或 parameters 中定义的名称", _suggest(name, list(units) + list(params)))
+        for comparison in comparisons if complete else ():
+            try:
+                left = ex.infer_unit(comparison.left, units)
+                right = ex.infer_unit(comparison.right, units)
+            except ex.ExpressionError as exc:
+                ctx.problem(check_mark, "check", exc.message)
+                continue
+            if left != right:
+                ctx.problem(
+                    check_mark, "check",
+                    f"比较两边单位不一致：{ex.render(comparison.left)} 是“{left}”，{ex.render(comparison.right)} 是“{right}”",
+                    "两边单位相同（预算金额按“元/年”计，按月的标准要乘以“12月/年”）",
+                )
+            if ex.TEXT in (left, right) and comparison.op not in ("=", "≠"):
+                ctx.problem(check_mark, "check", "文字只能比较相等（=）或不等（≠）")
     elif isinstance(check, Located):
         _check_keys(ctx, check, CHECK_KEYS, "check")
         if "required" in check:
@@ -655,7 +660,7 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter]) -> 
     if message:
         allowed = {i.name for i in inputs} | {p.name for p in used_params} | {"实际", "期望", "对象", "表"}
         for placeholder in re.findall(r"\{([^{}]*)\}", message):
-            if placeholder not in allowed:
+            if placeholder not in allowed and placeholder not in declared:
                 ctx.problem(node.value_marks.get("message"), "message", f"消息模板中的“{{{placeholder}}}”不是输入、参数或内置名称", "、".join(sorted(allowed)), _suggest(placeholder, allowed))
     if not (rule_id and title and severity and source and subject and check_kind):
         return None
@@ -696,16 +701,19 @@ def load_pack_file(path: Path, problems: list[RuleProblem]) -> tuple[str, list[R
         _check_keys(ctx, info, PACK_INFO_KEYS, "pack")
         name = _text(ctx, info, "name", "pack")
     params = _parameters(ctx, root["parameters"], root.value_marks["parameters"], name) if "parameters" in root else {}
+    declared_params = set(root["parameters"]) if isinstance(root.get("parameters"), Located) else set()
     rules: list[Rule] = []
     raw_rules = root.get("rules")
     if not isinstance(raw_rules, LocatedList):
         ctx.problem(root.value_marks.get("rules", root.mark), "rules", "缺少规则列表或格式不对", "rules: 后接以 - 开头的规则")
+    elif not raw_rules:
+        ctx.problem(root.value_marks.get("rules", root.mark), "rules", "规则列表为空：没有规则的规则包会让任何申报都显得“合规”")
     else:
         for index, item in enumerate(raw_rules):
             node = _mapping(ctx, item, raw_rules.item_marks[index], f"rules[{index}]")
             if node is None:
                 continue
-            rule = _rule(ctx, node, name, params)
+            rule = _rule(ctx, node, name, params, declared_params)
             if rule is not None:
                 rules.append(rule)
             ctx.rule_id = ""

@@ -65,22 +65,36 @@ def _mark(node: yaml.Node) -> Mark:
 
 
 class _NoAliasComposer(yaml.SafeLoader):
+    """Composes nodes but refuses aliases, anchors, explicit tags and deep nesting early.
+
+    Depth is counted here, before PyYAML's recursive composer can exhaust the stack on a
+    small file of nested brackets.
+    """
+
+    _depth = 0
+
     def compose_node(self, parent, index):  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise YamlProblem("不允许使用 YAML 别名（*引用）：规则文件中每个值请直接写出", Mark(event.start_mark.line + 1, event.start_mark.column + 1))
         event = self.peek_event()
+        where = Mark(event.start_mark.line + 1, event.start_mark.column + 1)
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlProblem("不允许使用 YAML 别名（*引用）：规则文件中每个值请直接写出", where)
         if getattr(event, "anchor", None):
-            raise YamlProblem("不允许使用 YAML 锚点（&名称）：规则文件中每个值请直接写出", Mark(event.start_mark.line + 1, event.start_mark.column + 1))
-        return super().compose_node(parent, index)
+            raise YamlProblem("不允许使用 YAML 锚点（&名称）：规则文件中每个值请直接写出", where)
+        if getattr(event, "tag", None) not in (None, "!"):
+            raise YamlProblem(f"不允许使用 YAML 标签“{event.tag}”：值的类型由规则格式决定", where)
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise YamlProblem(f"嵌套层数超过{MAX_NESTING}层", where)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
     text = node.value
     if node.style is not None:  # quoted or block scalar: always text
         return text
-    if node.tag != "tag:yaml.org,2002:" + "str" and node.tag.startswith("!"):
-        raise YamlProblem(f"不允许使用 YAML 标签“{node.tag}”", _mark(node))
     lowered = text.lower()
     if text == "" or text == "~" or lowered == "null":
         return None

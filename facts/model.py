@@ -44,10 +44,18 @@ class Source:
 
 @dataclass(frozen=True)
 class Cell:
-    """One table cell: its text as written (newlines kept) and where it came from."""
+    """One table cell: its text as written (newlines kept) and where it came from.
+
+    ``continuation`` marks a position covered by a merged cell whose text sits in another
+    cell (Excel and Word keep such positions so that columns stay aligned). ``problem``
+    says why a value could not be read although the cell is not blank (a formula whose
+    result was never saved): such a cell is never read as zero.
+    """
 
     text: str
     source: Source
+    continuation: bool = False
+    problem: str = ""
 
     @property
     def stripped(self) -> str:

@@ -159,10 +159,11 @@ def _value_after(rows: list[Row], label: str, unit: str, *, money: bool = False,
     label_cell = rows[r].cells[c]
     tail = re.sub(r"\s+", "", label_cell.text)
     tail = re.sub(r"^其中[:：]", "", tail)[len(norm(label)) :].lstrip(":：")
+    following = [cell for cell in rows[r].cells[c + 1 :] if not cell.continuation]
     if tail:
         value = Cell(tail, label_cell.source)
-    elif c + 1 < len(rows[r].cells):
-        value = rows[r].cells[c + 1]
+    elif following:
+        value = following[0]
     else:
         value = Cell("", label_cell.source)
     parsed = parse_money(value.stripped, unit) if money and value.stripped else None

@@ -171,6 +171,8 @@ class _RuleCompiler:
             return self.text_absent()
         if kind == "required_children":
             return self.required_children()
+        if kind == "readable":
+            return self.readable()
         raise AssertionError(kind)
 
     def compare(self) -> CompiledRule:
@@ -276,6 +278,12 @@ class _RuleCompiler:
             subject = p.var()
             body = self.subject_body(subject) + [p.neg(p.lit("hegui_child_text", subject, child_kind, child_field, value))]
             p.clause(VIOLATION, [p.const(rule.id), subject, p.const(index), p.const(value), p.const(""), p.tuple_of([])], body)
+        return CompiledRule(rule)
+
+    def readable(self) -> CompiledRule:
+        p, rule = self.p, self.rule
+        where, why = p.var(), p.var()
+        p.clause(VIOLATION, [p.const(rule.id), where, p.const(0), why, p.const(""), p.tuple_of([])], [p.lit("unreadable", where, why)])
         return CompiledRule(rule)
 
     def agree(self) -> CompiledRule:

@@ -133,6 +133,10 @@ class _FindingBuilder:
             message = self.fill(rule, {"对象": label, "实际": "未填写", "期望": actual}) or f"{actual}未填写"
             return self._base(rule, subject, leg, STATUS_FAIL, where=where, message=message, expected=f"填写{actual}", actual="未填写",
                               evidence=(Evidence(actual, "（空白）", where[0], self.prov.raw_text.get((subject, actual), "")),))
+        if rule.check_kind == "readable":
+            message = self.fill(rule, {"对象": self.prov.item_of.get(subject, ""), "实际": actual, "期望": "可读的值"}) or f"读不出值：{actual}"
+            return self._base(rule, subject, leg, STATUS_FAIL, message=message, expected="可读的值", actual=actual,
+                              evidence=(Evidence("单元格", actual, subject, ""),))
         if rule.check_kind == "required_children":
             child_kind, child_field = rule.required[0], rule.required[1]
             label = self.prov.item_of.get(subject, subject)

@@ -197,7 +197,7 @@ INPUT_KEYS = {
 }
 CHECK_KEYS = {
     "required": "必填字段", "agree": "一致的计数", "forbid_text": "禁止出现的文字", "in": "检查的字段",
-    "required_children": "必须具备的下级对象", "kind": "下级对象类别", "field": "下级对象字段", "values": "必须出现的取值",
+    "required_children": "必须具备的下级对象", "readable": "单元格可读", "kind": "下级对象类别", "field": "下级对象字段", "values": "必须出现的取值",
 }
 
 
@@ -641,6 +641,12 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
             for fname in forbidden_fields:
                 if subject and fname not in _fields(subject, "text"):
                     ctx.problem(check.value_marks.get("in"), "check.in", f"“{subject}”没有名为“{fname}”的文字字段", "、".join(_fields(subject, "text")), _suggest(fname, _fields(subject, "text")))
+        elif "readable" in check:
+            check_kind = "readable"
+            if check["readable"] is not True:
+                ctx.problem(check.value_marks.get("readable"), "check.readable", "应写 true", "true")
+            if subject and subject != "申报":
+                ctx.problem(node.value_marks.get("subject"), "subject", "readable 检查针对整份申报", "申报")
         elif "required_children" in check:
             check_kind = "required_children"
             spec = _mapping(ctx, check["required_children"], check.value_marks.get("required_children"), "check.required_children")

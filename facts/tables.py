@@ -242,16 +242,30 @@ def _rejoin(rows: list[Row], width: int) -> list[Row]:
 
 
 def _header(rows: list[Row], required: list[str]) -> tuple[int, dict[str, int]] | None:
-    for r, row in enumerate(rows):
-        names = [norm(c.text) for c in row.cells]
-        columns: dict[str, int] = {}
+    """The header row holding every ``required`` label, with their columns.
+
+    Exports from the 一体化 system often spread a header over two rows (绩效指标 above
+    一级/二级/三级指标); a pair of consecutive rows is read as one header when no single
+    row has all labels. Returns the index of the header's last row.
+    """
+    def columns_of(names: list[list[str]]) -> dict[str, int]:
+        found: dict[str, int] = {}
         for want in required:
-            for c, name in enumerate(names):
-                if name.startswith(want):
-                    columns[want] = c
+            for c, options in enumerate(names):
+                if any(name.startswith(want) for name in options):
+                    found[want] = c
                     break
-        if len(columns) == len(required):
-            return r, columns
+        return found
+
+    for r, row in enumerate(rows):
+        found = columns_of([[norm(c.text)] for c in row.cells])
+        if len(found) == len(required):
+            return r, found
+    for r, (row, below) in enumerate(zip(rows, rows[1:])):
+        pair = [[norm(a.text)] + ([norm(below.cells[i].text)] if i < len(below.cells) else []) for i, a in enumerate(row.cells)]
+        found = columns_of(pair)
+        if len(found) == len(required):
+            return r + 1, found
     return None
 
 
@@ -274,8 +288,12 @@ def _indicators(rows: list[Row], unit: str) -> list[Indicator]:
     if not header:
         return []
     start, cols = header
-    standard = _header(rows[start : start + 1], ["绩效标准"])
-    std_col = standard[1]["绩效标准"] if standard else None
+    header_rows = rows[max(0, start - 1) : start + 1]
+    optional = {}
+    for label in ("绩效标准", "指标性质", "度量单位"):
+        found = _header(header_rows, [label])
+        optional[label] = found[1][label] if found else None
+    std_col = optional["绩效标准"]
     width = len(rows[start].cells)
     end = _section_end(rows, start + 1)
     body = _rejoin(rows[start + 1 : end], width)
@@ -294,6 +312,7 @@ def _indicators(rows: list[Row], unit: str) -> list[Indicator]:
             l2 = last2
         last1, last2 = l1, l2
         value = _cell(row, cols["指标值"], src)
+        value = _flat_value(row, value, optional["指标性质"], optional["度量单位"], src)
         out.append(
             Indicator(
                 level1=l1,
@@ -306,6 +325,28 @@ def _indicators(rows: list[Row], unit: str) -> list[Indicator]:
             )
         )
     return out
+
+
+_NATURE = {"≥": "≥", "≤": "≤", "=": "", "＝": "", "＞": ">", ">": ">", "＜": "<", "<": "<", "大于等于": "≥", "小于等于": "≤", "等于": ""}
+
+
+def _flat_value(row: Row, value: Cell, nature_col: int | None, unit_col: int | None, src: Source) -> Cell:
+    """The 指标值 as written in the form (≤15万元), rebuilt from an export's split columns.
+
+    一体化 exports put the comparator (指标性质: ≥ ≤ = 定性) and the unit (度量单位) in
+    columns of their own; the value keeps the 指标值 cell's provenance.
+    """
+    if nature_col is None and unit_col is None:
+        return value
+    nature = norm(_cell(row, nature_col, src).text) if nature_col is not None else ""
+    unit = norm(_cell(row, unit_col, src).text) if unit_col is not None else ""
+    text = value.stripped
+    if not text or nature.startswith("定性"):
+        return value
+    prefix = _NATURE.get(nature, "")
+    if unit and not text.endswith(unit):
+        text += unit
+    return Cell(prefix + text, value.source, value.continuation, value.problem)
 
 
 def _is_total(text: str) -> bool:

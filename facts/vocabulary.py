@@ -41,6 +41,7 @@ PREDICATES: dict[str, tuple[tuple[str, ...], str]] = {
     "within": (("C", "Scope"), "陈述 C 出现在 Scope 之内：所在对象、所在表，或“全文”。"),
     "param": (("Key", "Value"), "参数 Key 在本申报预算年度的取值（由规则包按有效期选定）。"),
     "matches": (("E", "Field", "Needle"), "E 的文字字段 Field 含有规则中写明的词 Needle（引擎在评估前计算）。"),
+    "unreadable": (("Location", "Why"), "Location 处的单元格有内容但读不出值（如公式没有保存计算结果）；该值同时记为 missing，不当作零。"),
 }
 
 #: entity kind → fields by type. Rules may only name these fields; the compiler checks.
@@ -154,9 +155,18 @@ class _Builder:
                 self.containing_table[eid] = parent_table
                 self.out.add("rel", eid, "所属表", parent_table)
 
+    def unreadable(self, eid: str, name: str, cell: Cell | None) -> None:
+        if cell is not None and cell.problem:
+            where = str(cell.source)
+            self.out.add("unreadable", where, f"{name}：{cell.problem}")
+            self.prov.entity_source[where] = cell.source
+            self.prov.table_of[where] = self.prov.table_of.get(eid, "")
+            self.prov.item_of[where] = self.prov.item_of.get(eid, eid)
+
     def field(self, eid: str, name: str, fld: Field | None, *, money: bool) -> None:
         if fld is None:
             return
+        self.unreadable(eid, name, fld.cell)
         src = fld.source
         if src is not None:
             self.prov.value_source[(eid, name)] = src
@@ -179,6 +189,7 @@ class _Builder:
             return
         self.prov.value_source[(eid, name)] = cell.source
         self.prov.raw_text[(eid, name)] = cell.text
+        self.unreadable(eid, name, cell)
         if cell.is_blank:
             self.out.add("missing", eid, name)
             return

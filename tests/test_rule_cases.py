@@ -10,6 +10,9 @@ from __future__ import annotations
 import pytest
 
 from hegui.engine.findings import STATUS_FAIL
+from hegui.facts.model import Cell
+from hegui.facts.tables import build_filing
+from hegui.facts.textdump import read_text_dump
 
 FILLED_TOTAL = {21: "\t资金总额：939.28"}
 # 附件3-1's first line says 15万元 where 5万元/个 × 5个 = 25万元 is meant.
@@ -80,5 +83,27 @@ def test_rule_fails(rule_id, run, mutate):
     assert _failing_items(run(mutate(failing)), rule_id) == items
 
 
+def _with_formula_cell(example_path, line: int):
+    """The example's grid with the cell of ``line`` turned into a formula whose result was never saved."""
+    grid = read_text_dump(example_path)
+    for row in grid.rows:
+        for index, cell in enumerate(row.cells):
+            if cell.source.line == line:
+                row.cells[index] = Cell("", cell.source, problem="公式“=SUM(D30:D33)”没有保存计算结果")
+                return grid
+    raise AssertionError(line)
+
+
+def test_unreadable_cell_rule(checker, example_path):
+    clean = checker.check(build_filing(read_text_dump(example_path))).findings
+    assert not [f for f in clean if f.rule_id == "QG-READ-001"]
+    findings = checker.check(build_filing(_with_formula_cell(example_path, 207))).findings
+    unreadable = [f for f in findings if f.rule_id == "QG-READ-001"]
+    assert [(f.location.rsplit(":", 1)[1], f.table) for f in unreadable] == [("207", "附件3-1")]
+    assert "SUM(D30:D33)" in unreadable[0].message
+    # The amount is missing, never zero: the header rule reports it and no sum uses 0.
+    assert ("QG-REQ-002", "老干部专项经费") in {(f.rule_id, f.item) for f in findings}
+
+
 def test_every_shipped_rule_has_cases(ruleset):
-    assert sorted(r.id for r in ruleset.rules) == sorted(CASES)
+    assert sorted(r.id for r in ruleset.rules) == sorted([*CASES, "QG-READ-001"])

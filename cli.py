@@ -73,3 +73,21 @@ def check(files: tuple[str, ...], fmt: str, fail_on: str, rule_paths: tuple[str,
         if outcome.error is not None and fmt == "json":
             click.echo(f"✗ {outcome.error}", err=True)
     sys.exit(exit_code(outcomes, fail_on))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="输出格式")
+def facts(file: str, fmt: str) -> None:
+    """列出从申报文件读到的每个值及其来源（行号或单元格），供核对读取是否正确。"""
+    from hegui.facts.show import fact_rows, render_json, render_table
+    from hegui.facts.vocabulary import filing_facts
+
+    try:
+        filing = read_filing(file)
+    except InputError as exc:
+        click.echo(f"✗ {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    unit = filing.overview.unit if filing.overview else "万元"
+    rows = fact_rows(filing_facts(filing), unit)
+    click.echo(render_json(file, rows) if fmt == "json" else render_table(file, rows), nl=False)

@@ -126,3 +126,23 @@ def test_console_script_installed(example_path):
     assert exe, "the hegui console script is not installed next to this Python"
     done = subprocess.run([exe, "check", str(example_path)], capture_output=True, text=True)
     assert done.returncode == 1 and "ZZ-ZCDY-001" in done.stdout
+
+
+def test_facts_lists_every_value_with_its_source(example_path):
+    result = _run("facts", str(example_path))
+    assert result.exit_code == 0
+    assert f"项目金额：20.00万元    ← {example_path}:741" in result.output
+    assert f"资金总额：（空白）    ← {example_path}:21" in result.output
+    document = json.loads(_run("facts", "--format", "json", str(example_path)).output)
+    by_key = {(v["entity"], v["field"]): v for v in document["values"]}
+    amount = by_key[("附件3-2/明细4", "金额")]
+    assert (amount["value"], amount["exact"], amount["source"]) == ("1.40万元", "14000元", f"{example_path}:454")
+    assert by_key[("附件1", "资金总额")]["value"] == "（空白）"
+    assert _run("facts", "--format", "json", str(example_path)).output == _run("facts", "--format", "json", str(example_path)).output
+
+
+def test_facts_on_bad_input_is_exit_2(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    result = _run("facts", str(path))
+    assert result.exit_code == 2 and str(path) in result.output

@@ -25,6 +25,8 @@ VIOLATION = "hegui_violation"
 CANNOT = "hegui_cannot"
 VIOLATION_ARITY = 6
 CANNOT_ARITY = 3
+OUTCOME = "hegui_outcome"
+OUTCOME_ARITY = 7  # status, then the violation columns; cannot rows put What in Actual
 
 _OPS = {"≤": "<=", "≥": ">=", "<": "<", ">": ">", "=": "==", "≠": "!="}
 
@@ -237,6 +239,9 @@ class _RuleCompiler:
         p = self.p
         tol = self.rule.tolerance
         diff = p.var()
+        if not tol and op in ("=", "≤", "≥"):
+            # Exact Decimal comparison needs no difference term, and "=" needs one clause, not two.
+            return [[p.cmp(actual, {"=": "!=", "≤": ">", "≥": "<"}[op], expected)]]
         if op == "=":
             other = p.var()
             if self._is_text_compare():
@@ -317,6 +322,10 @@ def _builtins(program: Program) -> None:
         p.clause("hegui_has_field", [e, f], [p.lit(predicate, e, f, v)])
     p.clause("hegui_has_rel", [e, r], [p.lit("rel", e, r, t)])
     p.clause("hegui_param_defined", [k], [p.lit("param", k, v)])
+    # One query answers both heads, so their shared subgoals are resolved once.
+    r, s_, l, a, x, w, what = (p.var() for _ in range(7))
+    p.clause(OUTCOME, [p.const("fail"), r, s_, l, a, x, w], [p.lit(VIOLATION, r, s_, l, a, x, w)])
+    p.clause(OUTCOME, [p.const("cannot"), r, s_, p.const(0), what, p.const(""), p.tuple_of([])], [p.lit(CANNOT, r, s_, what)])
     c = p.var()
     p.clause("hegui_has_child", [e, k], [p.lit("rel", c, "所属", e), p.lit("entity", c, k)])
     p.clause("hegui_child_text", [e, k, f, v], [p.lit("rel", c, "所属", e), p.lit("entity", c, k), p.lit("text", c, f, v)])

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from hegui.engine import expr as ex
-from hegui.engine.compiler import CANNOT, CANNOT_ARITY, VIOLATION, VIOLATION_ARITY, CompiledRule, compile_rules
+from hegui.engine.compiler import OUTCOME, OUTCOME_ARITY, CompiledRule, compile_rules
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
 from hegui.engine.rules import BUDGET, Input, Rule, RuleSet
 from hegui.facts.model import Filing
@@ -55,10 +55,10 @@ class Checker:
     def check(self, filing: Filing) -> CheckResult:
         factset = filing_facts(filing)
         facts = factset.facts + self.param_facts(filing.year) + self.match_facts(factset.facts)
-        answers = self.compiled.program.evaluate(facts, {VIOLATION: VIOLATION_ARITY, CANNOT: CANNOT_ARITY})
+        answers = self.compiled.program.evaluate(facts, {OUTCOME: OUTCOME_ARITY})[OUTCOME]
         builder = _FindingBuilder(self, filing, factset)
-        findings = [builder.violation(row) for row in answers[VIOLATION]]
-        findings += [builder.cannot(row) for row in answers[CANNOT]]
+        findings = [builder.violation(row[1:]) for row in answers if row[0] == "fail"]
+        findings += [builder.cannot((row[1], row[2], row[4])) for row in answers if row[0] == "cannot"]
         findings = _dedupe(findings)
         findings.sort(key=lambda f: (_table_order(f.table), f.line, f.rule_id, f.id))
         return CheckResult(filing, findings, factset)

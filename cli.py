@@ -91,3 +91,96 @@ def facts(file: str, fmt: str) -> None:
     unit = filing.overview.unit if filing.overview else "万元"
     rows = fact_rows(filing_facts(filing), unit)
     click.echo(render_json(file, rows) if fmt == "json" else render_table(file, rows), nl=False)
+
+
+@main.group()
+def rules() -> None:
+    """规则包：列出、测试。"""
+
+
+def _rule_paths(paths: tuple[str, ...]) -> list[Path]:
+    """Built-in packs plus any extra pack folders, without loading a folder twice."""
+    builtin = [p.resolve() for p in builtin_rule_paths()]
+    extra = [Path(p).resolve() for p in paths]
+    inside = [p for p in extra if any(p == b or b in p.parents for b in builtin)]
+    return builtin + [p for p in extra if p not in inside]
+
+
+@rules.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--coverage", is_flag=True, help="按政策文件和条款统计用例覆盖情况")
+def rules_test(paths: tuple[str, ...], coverage: bool) -> None:
+    """运行规则测试用例（*.cases.yaml）。不给 PATH 时运行内置规则包的用例。"""
+    from hegui.engine.cases import case_files, load_case_file, run_case
+    from hegui.engine.evaluate import Checker
+
+    rule_paths = _rule_paths(paths)
+    ruleset = _load(tuple(str(p) for p in rule_paths))
+    checker = Checker(ruleset)
+    problems: list = []
+    cases = [c for f in case_files([Path(p) for p in paths] or rule_paths) for c in load_case_file(f, ruleset, problems)]
+    if problems:
+        click.echo(f"用例文件有误（共{len(problems)}处）：", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    failed = 0
+    for case in cases:
+        result = run_case(case, checker)
+        mark = "✓" if result.ok else "✗"
+        click.echo(f"{mark} {case.rule_id} {case.name}  ({case.file}:{case.line})")
+        for problem in result.problems:
+            click.echo(f"    {problem}")
+        failed += not result.ok
+    if coverage:
+        click.echo("")
+        click.echo(_coverage(ruleset, cases))
+    click.echo(f"{len(cases) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+def _coverage(ruleset, cases) -> str:
+    """Cases per cited document and clause; clauses that no case exercises are listed."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for rule in ruleset.rules:
+        key = (rule.source.document, rule.source.clause)
+        counts.setdefault(key, [0, 0])
+        for case in cases:
+            if case.rule_id == rule.id:
+                counts[key][0 if case.kind == "pass" else 1] += 1
+    lines = ["政策依据覆盖（pass / fail 用例数）："]
+    for (document, clause), (passing, failing) in sorted(counts.items()):
+        flag = "" if passing and failing else "   ← 缺少用例"
+        lines.append(f"  {document} {clause}：{passing} / {failing}{flag}")
+    missing = [f"{d} {c}" for (d, c), (p, f) in sorted(counts.items()) if not p or not f]
+    lines.append(f"没有完整用例的条款：{len(missing)}个")
+    return "\n".join(lines)
+
+
+@rules.command("list")
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录")
+def rules_list(rule_paths: tuple[str, ...]) -> None:
+    """列出已加载的规则：编号、严重程度、规则包、标题。"""
+    ruleset = _load(rule_paths)
+    for rule in ruleset.rules:
+        click.echo(f"{rule.id:<14} {rule.severity:<8} {rule.pack:<6} {rule.title}")
+    click.echo(f"共{len(ruleset.rules)}条规则，规则包：{'、'.join(ruleset.packs)}")
+
+
+@main.command("rule")
+@click.argument("rule_id")
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录")
+def rule_show(rule_id: str, rule_paths: tuple[str, ...]) -> None:
+    """显示一条规则：检查什么、为什么、依据、参数及有效期、不合规示例、如何改正。"""
+    from hegui.engine.catalogue import describe_rule
+
+    ruleset = _load(rule_paths)
+    rule = ruleset.by_id(rule_id)
+    if rule is None:
+        import difflib
+
+        close = difflib.get_close_matches(rule_id, [r.id for r in ruleset.rules], n=3)
+        hint = f"；您是不是想找：{'、'.join(close)}" if close else ""
+        click.echo(f"没有编号为“{rule_id}”的规则{hint}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(describe_rule(rule))

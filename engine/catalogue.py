@@ -1,0 +1,74 @@
+"""Rule documentation built from the rules themselves (``hegui rule ID``)."""
+
+from __future__ import annotations
+
+from hegui.engine.rules import SEVERITY_NAMES, Parameter, Rule
+from hegui.facts.units import format_decimal
+
+
+def _periods(param: Parameter) -> str:
+    parts = []
+    for value in param.values:
+        start = f"{value.start_year}年起" if value.start_year else "不限起始"
+        end = f"至{value.end_year}年" if value.end_year else ""
+        parts.append(f"{format_decimal(value.written)}{param.unit_text}（{start}{end}）")
+    return "；".join(parts)
+
+
+def describe_rule(rule: Rule) -> str:
+    """Every rule documented with the same fields, in the same order."""
+    lines = [
+        f"{rule.id}  {rule.title}",
+        f"严重程度：{SEVERITY_NAMES[rule.severity]}（{rule.severity}）    规则包：{rule.pack}    定义于：{rule.file}:{rule.line}",
+        "",
+        "检查什么：" + (rule.check_text or _check_summary(rule)),
+        f"检查对象：{rule.subject}" + ("；条件：" + "；".join(_condition(c) for c in rule.where) if rule.where else ""),
+        "为什么：" + (rule.description or "（未写明）"),
+        f"政策依据：{rule.source.document}" + (f"《{rule.source.title}》" if rule.source.title else "") + (f" {rule.source.clause}" if rule.source.clause else ""),
+    ]
+    if rule.source.quote:
+        lines.append(f"    原文：“{rule.source.quote}”")
+    if rule.source.url:
+        lines.append(f"    网址：{rule.source.url}")
+    if rule.parameters:
+        lines.append("参数：")
+        for param in rule.parameters:
+            lines.append(f"    {param.name} = {_periods(param)}")
+    if rule.inputs:
+        lines.append("输入：")
+        for inp in rule.inputs:
+            lines.append(f"    {inp.name}：{_input(inp)}")
+    lines.append("不合规示例：" + (rule.example or "（未写明）"))
+    lines.append("如何改正：" + (rule.fix or "（未写明）"))
+    return "\n".join(lines)
+
+
+def _check_summary(rule: Rule) -> str:
+    if rule.check_kind == "required":
+        return "必须填写：" + "、".join(rule.required)
+    if rule.check_kind == "required_children":
+        return f"必须具备{rule.required[1]}为以下各项的{rule.required[0]}：" + "、".join(rule.required[2:])
+    if rule.check_kind == "agree":
+        return "同一对象在各处写出的数量必须一致"
+    if rule.check_kind == "text_absent":
+        return f"{'、'.join(rule.forbidden_fields)}中不得出现：" + "、".join(f"“{t}”" for t in rule.forbidden)
+    if rule.check_kind == "readable":
+        return "每个单元格的值都必须可读"
+    return rule.check_kind
+
+
+def _condition(condition) -> str:
+    words = {"equals": "等于", "contains_any": "含有任一", "contains_all": "含有全部", "excludes_any": "不含",
+             "present": "已填写", "absent": "未填写", "has_children": "有下级", "in_table": "位于"}
+    values = "、".join(condition.values)
+    return f"{condition.field}{words[condition.op]}{values}" if condition.field else f"{words[condition.op]}{values}"
+
+
+def _input(inp) -> str:
+    if inp.kind == "count":
+        return f"{inp.scope}中写明的“{inp.field}”数量"
+    if inp.kind == "sum":
+        return f"{'、'.join(inp.fields)}之和" + (f"（各{inp.over}）" if inp.over else "")
+    if inp.kind == "year":
+        return "预算年度"
+    return f"{inp.field}" + (f"（{inp.of}）" if inp.of else "")

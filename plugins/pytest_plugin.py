@@ -1,0 +1,82 @@
+"""pytest plugin (entry point ``pytest11``): collect ``*.cases.yaml`` rule tests.
+
+District packages test their rule packs exactly as hegui tests its own: every named
+pass_/fail_ case in a ``*.cases.yaml`` becomes a pytest item. The rules checked are the
+built-in packs plus the packs in the case file's folder, so a district case sees the same
+national, provincial and city rules a real check would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+_CHECKERS: dict[tuple[str, ...], object] = {}
+
+
+def _checker_for(folder: Path):
+    from hegui.engine.evaluate import Checker
+    from hegui.engine.rules import load_rules
+    from hegui.plugins import builtin_rule_paths
+
+    builtin = [p.resolve() for p in builtin_rule_paths()]
+    paths = list(builtin)
+    if not any(folder == b or b in folder.parents for b in builtin):
+        paths.append(folder)
+    key = tuple(str(p) for p in paths)
+    if key not in _CHECKERS:
+        _CHECKERS[key] = Checker(load_rules(paths))
+    return _CHECKERS[key]
+
+
+def pytest_collect_file(parent, file_path: Path):
+    if file_path.name.endswith(".cases.yaml"):
+        return RuleCaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+class RuleCaseFile(pytest.File):
+    def collect(self):
+        from hegui.engine.cases import load_case_file
+        from hegui.engine.rules import RuleLoadError
+
+        try:
+            checker = _checker_for(self.path.parent.resolve())
+        except RuleLoadError as exc:
+            raise self.CollectError("规则有误：\n" + "\n".join(str(p) for p in exc.problems)) from None
+        problems: list = []
+        cases = load_case_file(self.path, checker.ruleset, problems)
+        if problems:
+            raise self.CollectError("用例文件有误：\n" + "\n".join(str(p) for p in problems))
+        for case in cases:
+            yield RuleCaseItem.from_parent(self, name=f"{case.rule_id}::{case.name}", case=case, checker=checker)
+
+
+class RuleCaseItem(pytest.Item):
+    def __init__(self, *, case, checker, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self.checker = checker
+
+    def runtest(self) -> None:
+        from hegui.engine.cases import run_case
+
+        result = run_case(self.case, self.checker)
+        if not result.ok:
+            raise RuleCaseFailure(result)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, RuleCaseFailure):
+            result = excinfo.value.result
+            return "\n".join([f"{self.case.file}:{self.case.line}: {self.case.rule_id} {self.case.name}"] + [f"  {p}" for p in result.problems])
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, self.case.line - 1, f"{self.case.rule_id} {self.case.name}"
+
+
+class RuleCaseFailure(Exception):
+    def __init__(self, result) -> None:
+        super().__init__(result.problems)
+        self.result = result

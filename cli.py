@@ -184,3 +184,35 @@ def rule_show(rule_id: str, rule_paths: tuple[str, ...]) -> None:
         click.echo(f"没有编号为“{rule_id}”的规则{hint}", err=True)
         sys.exit(EXIT_USAGE)
     click.echo(describe_rule(rule))
+
+
+@rules.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+def rules_lint(paths: tuple[str, ...]) -> None:
+    """检查规则集的隐患：未用或无量纲的参数、有效期重叠或空档、缺少文档字段、条件重复的规则。"""
+    from hegui.engine.lint import lint
+
+    ruleset = _load(paths)
+    issues = lint(ruleset)
+    for issue in issues:
+        click.echo(str(issue))
+    click.echo(f"{len(issues)}个问题")
+    sys.exit(1 if issues else 0)
+
+
+@rules.command("doc")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/rules"), show_default=True)
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录")
+def rules_doc(out_dir: Path, rule_paths: tuple[str, ...]) -> None:
+    """由规则本身生成文档：每条规则一页，另有索引。"""
+    from hegui.engine.catalogue import render_rule_docs
+
+    ruleset = _load(rule_paths)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pages = render_rule_docs(ruleset)
+    for old in out_dir.glob("*.md"):
+        if old.name not in pages:
+            old.unlink()
+    for name, text in pages.items():
+        (out_dir / name).write_text(text, encoding="utf-8")
+    click.echo(f"已生成 {len(pages)} 个文件到 {out_dir}")

@@ -72,3 +72,18 @@ def _input(inp) -> str:
     if inp.kind == "year":
         return "预算年度"
     return f"{inp.field}" + (f"（{inp.of}）" if inp.of else "")
+
+
+def render_rule_docs(ruleset) -> dict[str, str]:
+    """``docs/rules/``: one Markdown page per rule and an index, from the rules themselves."""
+    pages: dict[str, str] = {}
+    index = ["# 规则目录", "", "由 `hegui rules doc` 从规则包生成，请勿手改。", "", "| 编号 | 严重程度 | 规则包 | 标题 | 依据 |", "|---|---|---|---|---|"]
+    for rule in ruleset.rules:
+        index.append(f"| [{rule.id}]({rule.id}.md) | {SEVERITY_NAMES[rule.severity]} | {rule.pack} | {rule.title} | {rule.source} |")
+        body = describe_rule(rule).split("\n")
+        title, rest = body[0], body[1:]
+        # The file path where the rule is defined differs between installations: leave it out.
+        rest = [line.split("    定义于：")[0] for line in rest]
+        pages[f"{rule.id}.md"] = "\n".join([f"# {title}", "", *[f"{line}  " if line else "" for line in rest], ""])
+    pages["index.md"] = "\n".join(index) + "\n"
+    return pages

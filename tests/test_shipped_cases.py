@@ -76,6 +76,6 @@ rules:
 """,
         encoding="utf-8",
     )
-    result = pytester.runpytest(str(pack))  # the plugin comes from the pytest11 entry point
+    result = pytester.runpytest_subprocess(str(pack))  # the plugin comes from the pytest11 entry point
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*local.cases.yaml*EX-PAY-001 fail_wrong_expectation*", "*不合规项目应为*"])

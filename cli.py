@@ -54,9 +54,23 @@ def _load(rule_paths: tuple[str, ...]):
     help="达到此严重程度的发现使退出码为1",
 )
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录（可重复；不给则用内置规则包）")
-def check(files: tuple[str, ...], fmt: str, fail_on: str, rule_paths: tuple[str, ...]) -> None:
+@click.option("--waivers", "waiver_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="豁免文件（YAML）")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="判断豁免是否过期所用的日期（默认今天）")
+def check(files: tuple[str, ...], fmt: str, fail_on: str, rule_paths: tuple[str, ...], waiver_file: Path | None, today) -> None:
     """检查一个或多个申报文件。"""
+    import datetime as dt
+
+    from hegui.engine.waivers import apply_waivers, load_waivers
+
     ruleset = _load(rule_paths)
+    try:
+        waivers = load_waivers(waiver_file) if waiver_file else []
+    except RuleLoadError as exc:
+        click.echo(f"豁免文件有误（共{len(exc.problems)}处）：", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    on = today.date() if today else dt.date.today()
     checker = Checker(ruleset)
     outcomes: list[FilingOutcome] = []
     for path in files:
@@ -66,7 +80,8 @@ def check(files: tuple[str, ...], fmt: str, fail_on: str, rule_paths: tuple[str,
             outcomes.append(FilingOutcome(path, error=exc))
             continue
         result = checker.check(filing)
-        outcomes.append(FilingOutcome(path, filing, result.findings))
+        findings = apply_waivers(result.findings, path, filing.department, waivers, on) if waivers else result.findings
+        outcomes.append(FilingOutcome(path, filing, findings))
     output = to_json(outcomes, ruleset) if fmt == "json" else to_text(outcomes, ruleset)
     click.echo(output, nl=False)
     for outcome in outcomes:

@@ -42,11 +42,19 @@ class Finding:
     citation: Citation
     pack: str
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+    waiver: Any = None  # a WaiverNote when a waiver names this finding
+
+    @property
+    def waived(self) -> bool:
+        """True when an unexpired waiver covers the finding: listed, but not failing the check."""
+        return self.waiver is not None and self.waiver.status == "active"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["citation"] = {k: v for k, v in asdict(self.citation).items() if v}
         data["evidence"] = [{k: v for k, v in asdict(e).items() if v} for e in self.evidence]
+        if self.waiver is None:
+            del data["waiver"]
         return data
 
 

@@ -39,8 +39,12 @@ def report_schema() -> dict[str, Any]:
 
 
 def _counts(findings: list[Finding]) -> dict[str, int]:
+    """Counts by severity of the findings not waived; waived ones are counted apart."""
+    waived = sum(1 for f in findings if f.waived)
+    findings = [f for f in findings if not f.waived]
     by = Counter(f.severity for f in findings)
     return {
+        "waived": waived,
         "error": by.get("error", 0),
         "warning": by.get("warning", 0),
         "info": by.get("info", 0),
@@ -90,8 +94,9 @@ def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
         assert filing is not None
         head = f"{outcome.path}  {filing.department or '（未识别部门）'} {filing.year or '？'}年度"
         lines.append(head)
-        failures = [f for f in outcome.findings if f.status != STATUS_CANNOT_VERIFY]
-        unverifiable = [f for f in outcome.findings if f.status == STATUS_CANNOT_VERIFY]
+        failures = [f for f in outcome.findings if f.status != STATUS_CANNOT_VERIFY and not f.waived]
+        unverifiable = [f for f in outcome.findings if f.status == STATUS_CANNOT_VERIFY and not f.waived]
+        waived = [f for f in outcome.findings if f.waived]
         if not outcome.findings:
             lines.append("  未发现问题。")
         table = None
@@ -102,15 +107,24 @@ def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
             lines.append(f"    {finding.location}  {finding.rule_id}  {SEVERITY_NAMES[finding.severity]}  {finding.item}")
             lines.append(f"      {finding.message}")
             lines.append(f"      依据：{finding.citation}")
+            if finding.waiver is not None:
+                lines.append(f"      豁免已于{finding.waiver.expires}过期，不再适用（{finding.waiver.source}）")
         if unverifiable:
             lines.append("  【无法核实】")
             for finding in unverifiable:
                 lines.append(f"    {finding.location}  {finding.rule_id}  {finding.item}")
                 lines.append(f"      {finding.message}")
+        if waived:
+            lines.append("  【已豁免】（仍列出，不计入结果）")
+            for finding in waived:
+                note = finding.waiver
+                lines.append(f"    {finding.location}  {finding.rule_id}  {finding.item}")
+                lines.append(f"      {finding.message}")
+                lines.append(f"      豁免：{note.reason}；批准：{note.approved_by}；有效期至{note.expires}（{note.source}）")
         counts = _counts(outcome.findings)
         lines.append(
             f"  共{counts['total']}项：错误{counts['error']}，警告{counts['warning']}，提示{counts['info']}"
-            f"（其中无法核实{counts['cannot_verify']}）"
+            f"（其中无法核实{counts['cannot_verify']}）；另有已豁免{counts['waived']}项"
         )
         lines.append("")
     errors = sum(1 for o in outcomes if o.error)
@@ -126,5 +140,5 @@ def exit_code(outcomes: list[FilingOutcome], fail_on: str) -> int:
     if fail_on == "never":
         return 0
     threshold = SEVERITY_RANK[fail_on]
-    worst = max((SEVERITY_RANK[f.severity] for o in outcomes for f in o.findings), default=0)
+    worst = max((SEVERITY_RANK[f.severity] for o in outcomes for f in o.findings if not f.waived), default=0)
     return 1 if worst >= threshold else 0

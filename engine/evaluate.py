@@ -60,7 +60,8 @@ class Checker:
         findings = [builder.violation(row[1:]) for row in answers if row[0] == "fail"]
         findings += [builder.cannot((row[1], row[2], row[4])) for row in answers if row[0] == "cannot"]
         findings = _dedupe(findings)
-        findings.sort(key=lambda f: (_table_order(f.table), f.line, f.rule_id, f.id))
+        prov = factset.provenance
+        findings.sort(key=lambda f: (_table_order(f.table), prov.position(f.location), f.line, f.rule_id, f.id))
         return CheckResult(filing, findings, factset)
 
 
@@ -96,6 +97,10 @@ class _FindingBuilder:
                 return format_decimal(value)
             return f"{format_decimal(value)}{unit}"
         return str(value)
+
+    def place(self, entity: str) -> str:
+        src = self.prov.source(entity)
+        return src.place if src is not None else ""
 
     def location(self, entity: str, field_name: str | None = None) -> tuple[str, int]:
         src = self.prov.source(entity, field_name)
@@ -152,7 +157,7 @@ class _FindingBuilder:
             where = self.location(first)
             shown_a, shown_b = format_decimal(actual), format_decimal(expected)
             message = self.fill(rule, {"对象": subject, "实际": shown_a, "期望": shown_b}) or (
-                f"{subject}的数量前后不一致：{ev[0].name}（第{self.location(first)[1]}行）写作“{ev[0].value}”，{ev[1].name}（第{self.location(second)[1]}行）写作“{ev[1].value}”"
+                f"{subject}的数量前后不一致：{ev[0].name}（{self.place(first)}）写作“{ev[0].value}”，{ev[1].name}（{self.place(second)}）写作“{ev[1].value}”"
             )
             base = self._base(rule, first, 0, STATUS_FAIL, where=where, item_override=subject, message=message, expected=shown_b, actual=shown_a, evidence=ev)
             # One finding per entity kind and pair of values, whichever sentences stated them.

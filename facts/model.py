@@ -33,6 +33,23 @@ class Source:
             return f"{self.file}:{self.line}-{self.end_line}"
         return f"{self.file}:{self.line}"
 
+    def spanning(self, last: "Source") -> "Source":
+        """From this source to ``last``: a line range, or both locators for cell-addressed formats."""
+        if self.locator or last.locator:
+            if self.locator == last.locator or not last.locator:
+                return Source(self.file, locator=self.locator)
+            return Source(self.file, locator=f"{self.locator} 至 {last.locator}")
+        return Source(self.file, self.line, last.end_line or last.line)
+
+    @property
+    def place(self) -> str:
+        """Where in the file, without the file name: 第12行, 第12-14行 or the locator."""
+        if self.locator:
+            return self.locator
+        if self.end_line and self.end_line != self.line:
+            return f"第{self.line}-{self.end_line}行"
+        return f"第{self.line}行" if self.line else ""
+
     def narrowed(self, text: str, start: int, end: int) -> "Source":
         """The lines of ``text[start:end]`` when ``text`` was read from this source's lines."""
         if not self.line or self.locator:
@@ -74,7 +91,7 @@ class Row:
     def source(self) -> Source:
         first = self.cells[0].source if self.cells else Source("")
         last = self.cells[-1].source if self.cells else first
-        return Source(first.file, first.line, last.end_line or last.line)
+        return first.spanning(last)
 
     def texts(self) -> list[str]:
         return [c.stripped for c in self.cells]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 from hegui.facts.errors import InputError
 
@@ -98,7 +99,9 @@ def check_xml_part(path: str, archive: zipfile.ZipFile, name: str) -> None:
     try:
         with archive.open(name) as handle:
             head = handle.read(4096)
-    except (KeyError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except (KeyError, zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, NotImplementedError, RuntimeError) as exc:
+        # zlib.error: a damaged member; NotImplementedError: an unknown compression method;
+        # RuntimeError: zipfile's answer to a member that needs a password.
         raise InputError(path, f"文件已损坏：无法读取部件“{name}”（{_zip_reason(exc)}）") from None
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise InputError(path, f"文件包含不允许的 XML 实体声明（部件“{name}”），疑似实体炸弹，拒绝读取")

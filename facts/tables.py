@@ -87,7 +87,7 @@ def _split_embedded_labels(rows: list[Row]) -> list[Row]:
                 text = "\n".join(line for line, _ in chunk).strip("\n")
                 first = next((src for line, src in chunk if line.strip()), chunk[0][1])
                 last = next((src for line, src in reversed(chunk) if line.strip()), chunk[-1][1])
-                piece = Cell(text, Source(first.file, first.line, last.end_line or last.line))
+                piece = Cell(text, first.spanning(last))
                 if part_index == 0:
                     pending.append(piece)
                 else:
@@ -132,7 +132,7 @@ def _segments(grid: Grid) -> list[_Segment]:
                         break
         if not kind:
             continue
-        src = Source(grid.path, body[0].source.line, body[-1].source.end_line)
+        src = body[0].source.spanning(body[-1].source)
         segments.append(_Segment(label, kind, body, src))
     return segments
 
@@ -481,6 +481,13 @@ def _direction(seg: _Segment, order: int) -> Direction:
     return table
 
 
+def _end_place(source: Source) -> str:
+    """The last line or cell of ``source``, for "truncated after …" messages."""
+    if source.locator:
+        return source.locator.split(" 至 ")[-1]
+    return f"第{source.end_line or source.line}行"
+
+
 def _check_complete(path: str, tables: list[Table]) -> None:
     """A filing cut off mid-table is an input error, not a source of findings."""
     last = tables[-1]
@@ -501,7 +508,7 @@ def _check_complete(path: str, tables: list[Table]) -> None:
         raise InputError(
             path,
             f"文件不完整（可能被截断）：{last.label}缺少{'、'.join(missing)}和表尾（单位负责人签字/填表人）",
-            f"第{last.source.end_line}行之后",
+            f"{_end_place(last.source)}之后",
         )
 
 

@@ -106,6 +106,15 @@ class Provenance:
     item_of: dict[str, str] = field(default_factory=dict)
     kind_of: dict[str, str] = field(default_factory=dict)
     related: dict[tuple[str, str], str] = field(default_factory=dict)
+    positions: dict[str, int] = field(default_factory=dict)  # source text → reading order
+
+    def position(self, location: str) -> int:
+        """Reading order of a location, so findings sort by position whatever the address form."""
+        return self.positions.get(location, len(self.positions))
+
+    def remember(self, source: Source | None) -> None:
+        if source is not None:
+            self.positions.setdefault(str(source), len(self.positions))
 
     def follow(self, entity: str, relation: str) -> str | None:
         """The entity reached from ``entity`` by ``relation`` (所属, 所属表, 对应附件3 …) or a table kind."""
@@ -144,6 +153,7 @@ class _Builder:
     def entity(self, eid: str, kind: str, source: Source | None, table: str, item: str, parent: str | None = None) -> None:
         self.out.add("entity", eid, kind)
         self.prov.kind_of[eid] = kind
+        self.prov.remember(source)
         if source is not None:
             self.prov.entity_source[eid] = source
         self.prov.table_of[eid] = table
@@ -168,6 +178,7 @@ class _Builder:
             return
         self.unreadable(eid, name, fld.cell)
         src = fld.source
+        self.prov.remember(src)
         if src is not None:
             self.prov.value_source[(eid, name)] = src
             self.prov.raw_text[(eid, name)] = fld.text
@@ -188,6 +199,7 @@ class _Builder:
         if cell is None:
             return
         self.prov.value_source[(eid, name)] = cell.source
+        self.prov.remember(cell.source)
         self.prov.raw_text[(eid, name)] = cell.text
         self.unreadable(eid, name, cell)
         if cell.is_blank:

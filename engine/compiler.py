@@ -25,6 +25,7 @@ VIOLATION = "hegui_violation"
 CANNOT = "hegui_cannot"
 VIOLATION_ARITY = 6
 CANNOT_ARITY = 3
+EVALUATED = "hegui_evaluated"  # every evaluation of a compare rule, pass or fail: for why-not
 OUTCOME = "hegui_outcome"
 OUTCOME_ARITY = 7  # status, then the violation columns; cannot rows put What in Actual
 
@@ -126,18 +127,37 @@ class _RuleCompiler:
             return self.sum_body(inp, subject, value)
         raise AssertionError(inp.kind)
 
+    def _part_owner(self, inp: Input, s: Any, e: Any) -> list[Any]:
+        """Literals that make ``e`` one of the entities whose fields ``inp`` adds up for ``s``."""
+        p = self.p
+        body = [p.lit("entity", s, self.rule.subject)]
+        if inp.over in TABLE_KINDS:
+            body.append(p.lit("entity", e, inp.over))
+        elif inp.over:
+            body += [p.lit("rel", e, "所属", s), p.lit("entity", e, inp.over)]
+        else:
+            body.append(p.cmp(e, "==", s))
+        return body
+
+    def blocked(self, inp: Input) -> str:
+        """A predicate true for subjects where one addend of ``inp`` could not be read.
+
+        Such a sum is unverifiable: adding only the readable parts would read the unreadable
+        one as zero.
+        """
+        p = self.p
+        name = p.predicate("blocked")
+        for fname in inp.fields:
+            s, e = p.var(), p.var()
+            p.clause(name, [s], self._part_owner(inp, s, e) + [p.lit("unreadable_field", e, fname)])
+        return name
+
     def sum_body(self, inp: Input, subject: Any, value: Any) -> tuple[Any, Any, list[Any]]:
         p = self.p
         parts = p.predicate("part")
         for fname in inp.fields:
             s, e, v = p.var(), p.var(), p.var()
-            body = [p.lit("entity", s, self.rule.subject)]
-            if inp.over in TABLE_KINDS:
-                body.append(p.lit("entity", e, inp.over))
-            elif inp.over:
-                body += [p.lit("rel", e, "所属", s), p.lit("entity", e, inp.over)]
-            else:
-                body.append(p.cmp(e, "==", s))
+            body = self._part_owner(inp, s, e)
             body.append(p.lit("number" if inp.numeric else "amount", e, fname, v))
             if inp.name_contains:
                 for needle in inp.name_contains:
@@ -193,9 +213,10 @@ class _RuleCompiler:
         for prm in params:
             compiled.witness.append(WitnessSlot(prm.name, "param"))
 
+        blocked = {inp.name: self.blocked(inp) for inp in inputs if inp.kind == "sum"}
         for leg, comparison in enumerate(rule.comparisons):
             subject = p.var()
-            body = self.subject_body(subject)
+            body = self.subject_body(subject) + [p.neg(p.lit(name, subject)) for name in blocked.values()]
             bound: dict[str, Any] = {}
             witness: list[Any] = []
             for inp in inputs:
@@ -214,6 +235,7 @@ class _RuleCompiler:
                 p.cmp(expected, "==", self.term_of(comparison.right, bound)),
             ]
             head = [p.const(rule.id), subject, p.const(leg), actual, expected, p.tuple_of(witness)]
+            p.clause(EVALUATED, head, body)
             for failing in self.failing(actual, comparison.op, expected):
                 p.clause(VIOLATION, head, body + failing)
 
@@ -225,6 +247,9 @@ class _RuleCompiler:
             _, _, literals = self.input_body(inp, s)
             p.clause(has, [s], [p.lit("entity", s, rule.subject)] + literals)
             p.clause(CANNOT, [p.const(rule.id), subject, p.const(inp.name)], self.subject_body(subject) + [p.neg(p.lit(has, subject))])
+            if inp.kind == "sum":
+                subject = p.var()
+                p.clause(CANNOT, [p.const(rule.id), subject, p.const(inp.name)], self.subject_body(subject) + [p.lit(blocked[inp.name], subject)])
         for prm in params:
             subject = p.var()
             p.clause(

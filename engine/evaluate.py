@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from hegui.engine import expr as ex
-from hegui.engine.compiler import OUTCOME, OUTCOME_ARITY, CompiledRule, compile_rules
+from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, CompiledRule, compile_rules
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
 from hegui.engine.rules import BUDGET, Input, Rule, RuleSet
 from hegui.facts.model import Filing
@@ -24,6 +24,9 @@ class CheckResult:
     filing: Filing
     findings: list[Finding]
     facts: FactSet
+    #: every (rule, subject, leg, actual, expected, witness) a compare rule computed, pass or fail;
+    #: filled only when the check was asked to explain
+    evaluations: list[tuple] | None = None
 
 
 class Checker:
@@ -52,17 +55,30 @@ class Checker:
                         out.append(("matches", fact[1], fact[2], needle))
         return out
 
-    def check(self, filing: Filing) -> CheckResult:
+    def check(self, filing: Filing, *, explain: bool = False) -> CheckResult:
+        """Findings for ``filing``; with ``explain``, also every evaluation and a derivation per finding."""
         factset = filing_facts(filing)
         facts = factset.facts + self.param_facts(filing.year) + self.match_facts(factset.facts)
-        answers = self.compiled.program.evaluate(facts, {OUTCOME: OUTCOME_ARITY})[OUTCOME]
+        queries = {OUTCOME: OUTCOME_ARITY}
+        if explain:
+            queries[EVALUATED] = OUTCOME_ARITY - 1
+        answered = self.compiled.program.evaluate(facts, queries)
+        answers = answered[OUTCOME]
         builder = _FindingBuilder(self, filing, factset)
         findings = [builder.violation(row[1:]) for row in answers if row[0] == "fail"]
         findings += [builder.cannot((row[1], row[2], row[4])) for row in answers if row[0] == "cannot"]
         findings = _dedupe(findings)
         prov = factset.provenance
         findings.sort(key=lambda f: (_table_order(f.table), prov.position(f.location), f.line, f.rule_id, f.id))
-        return CheckResult(filing, findings, factset)
+        result = CheckResult(filing, findings, factset)
+        if explain:
+            from dataclasses import replace
+
+            from hegui.engine.explain import explain_finding
+
+            result.evaluations = answered[EVALUATED]
+            result.findings = [replace(f, explanation=explain_finding(self, result, f)) for f in findings]
+        return result
 
 
 def _table_order(label: str) -> tuple:
@@ -122,6 +138,8 @@ class _FindingBuilder:
             line=line,
             citation=rule.source,
             pack=rule.pack,
+            subject=subject,
+            leg=leg,
             **kw,
         )
 
@@ -159,7 +177,7 @@ class _FindingBuilder:
             message = self.fill(rule, {"对象": subject, "实际": shown_a, "期望": shown_b}) or (
                 f"{subject}的数量前后不一致：{ev[0].name}（{self.place(first)}）写作“{ev[0].value}”，{ev[1].name}（{self.place(second)}）写作“{ev[1].value}”"
             )
-            base = self._base(rule, first, 0, STATUS_FAIL, where=where, item_override=subject, message=message, expected=shown_b, actual=shown_a, evidence=ev)
+            base = self._base(rule, first, 0, STATUS_FAIL, where=where, item_override=subject, witness=witness, raw_actual=actual, raw_expected=expected, message=message, expected=shown_b, actual=shown_a, evidence=ev)
             # One finding per entity kind and pair of values, whichever sentences stated them.
             return _replace_id(base, finding_id(rule.id, f"{subject}:{shown_a}:{shown_b}", 0, STATUS_FAIL))
         # text_absent
@@ -208,6 +226,7 @@ class _FindingBuilder:
         return self._base(
             rule, subject, leg, STATUS_FAIL, where=where, message=message,
             expected=f"{comparison.op} {shown_expected}", actual=shown_actual, evidence=tuple(evidence),
+            witness=witness, raw_actual=actual, raw_expected=expected,
         )
 
     def input_evidence(self, inp: Input | None, shown: str, origin: Any) -> Evidence:

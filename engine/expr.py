@@ -21,6 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Callable
 
 from hegui.facts.units import DIMENSIONLESS, Unit, UnitError, parse_unit
 
@@ -297,17 +298,20 @@ def infer_unit(node: Node, units: dict[str, Unit]) -> Unit:
     return left * right if node.op == "*" else left / right
 
 
-def render(node: Node) -> str:
-    """The expression as a reader would write it (× and ÷, minimal parentheses)."""
-    if isinstance(node, Num):
-        return node.text
-    if isinstance(node, Name):
-        return node.name
+def render(node: Node, leaf: Callable[[Node], str] | None = None) -> str:
+    """The expression as a reader would write it (× and ÷, minimal parentheses).
+
+    ``leaf`` may replace names and numbers by other text (explanations put values there).
+    """
+    if isinstance(node, (Num, Name)):
+        if leaf is not None:
+            return leaf(node)
+        return node.text if isinstance(node, Num) else node.name
     if isinstance(node, Neg):
-        inner = render(node.operand)
+        inner = render(node.operand, leaf)
         return f"-({inner})" if isinstance(node.operand, BinOp) else f"-{inner}"
     symbol = {"+": " + ", "-": " - ", "*": " × ", "/": " ÷ "}[node.op]
-    left, right = render(node.left), render(node.right)
+    left, right = render(node.left, leaf), render(node.right, leaf)
     if node.op in "*/" and isinstance(node.left, BinOp) and node.left.op in "+-":
         left = f"({left})"
     right_is_op = isinstance(node.right, BinOp)

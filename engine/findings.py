@@ -43,6 +43,13 @@ class Finding:
     pack: str
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
     waiver: Any = None  # a WaiverNote when a waiver names this finding
+    explanation: Any = None  # the derivation tree, when asked for (hegui check --explain, hegui why)
+    # What the engine answered, kept for explanations; not part of the report.
+    subject: str = field(default="", repr=False)
+    leg: int = field(default=0, repr=False)
+    witness: tuple = field(default=(), repr=False)
+    raw_actual: Any = field(default=None, repr=False)
+    raw_expected: Any = field(default=None, repr=False)
 
     @property
     def waived(self) -> bool:
@@ -51,6 +58,12 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        for private in ("subject", "leg", "witness", "raw_actual", "raw_expected"):
+            del data[private]
+        if self.explanation is None:
+            del data["explanation"]
+        else:
+            data["explanation"] = self.explanation
         data["citation"] = {k: v for k, v in asdict(self.citation).items() if v}
         data["evidence"] = [{k: v for k, v in asdict(e).items() if v} for e in self.evidence]
         if self.waiver is None:

@@ -34,11 +34,17 @@ class Source:
         return f"{self.file}:{self.line}"
 
     def spanning(self, last: "Source") -> "Source":
-        """From this source to ``last``: a line range, or both locators for cell-addressed formats."""
+        """From this source to ``last``: a line range, a cell range on one sheet, or both locators."""
         if self.locator or last.locator:
             if self.locator == last.locator or not last.locator:
                 return Source(self.file, locator=self.locator)
-            return Source(self.file, locator=f"{self.locator} 至 {last.locator}")
+            start = self.locator.split(" 至 ")[0]
+            end = last.locator.split(" 至 ")[-1]
+            sheet_a, _, cell_a = start.rpartition("!")
+            sheet_b, _, cell_b = end.rpartition("!")
+            if sheet_a and sheet_a == sheet_b:  # Sheet!A1 … Sheet!E26 → Sheet!A1:E26
+                return Source(self.file, locator=f"{sheet_a}!{cell_a.split(':')[0]}:{cell_b.split(':')[-1]}")
+            return Source(self.file, locator=f"{start} 至 {end}")
         return Source(self.file, self.line, last.end_line or last.line)
 
     @property

@@ -188,9 +188,10 @@ def _title(rows: list[Row]) -> Cell | None:
 
 
 def _department(rows: list[Row]) -> Field | None:
-    found = _value_after(rows, "部门名称", "万元")
-    if found and found.text:
-        return found
+    for label in ("部门名称", "项目主管部门", "填报单位"):
+        found = _value_after(rows, label, "万元")
+        if found and found.text and not found.text.startswith(("（盖章）", "(盖章)")):
+            return found
     for row in rows[:12]:
         for cell in row.cells:
             text = re.sub(r"\s+", "", cell.text)
@@ -249,12 +250,14 @@ def _header(rows: list[Row], required: list[str]) -> tuple[int, dict[str, int]] 
     row has all labels. Returns the index of the header's last row.
     """
     def columns_of(names: list[list[str]]) -> dict[str, int]:
+        # An exact label wins over a prefix: 支出明细 is its own column, not the section head
+        # 支出明细及测算说明 further left.
         found: dict[str, int] = {}
         for want in required:
-            for c, options in enumerate(names):
-                if any(name.startswith(want) for name in options):
-                    found[want] = c
-                    break
+            exact = [c for c, options in enumerate(names) if want in options]
+            prefix = [c for c, options in enumerate(names) if any(name.startswith(want) for name in options)]
+            if exact or prefix:
+                found[want] = (exact or prefix)[0]
         return found
 
     for r, row in enumerate(rows):
@@ -271,7 +274,9 @@ def _header(rows: list[Row], required: list[str]) -> tuple[int, dict[str, int]] 
 
 def _section_end(rows: list[Row], start: int) -> int:
     for r in range(start, len(rows)):
-        first = next((c for c in rows[r].cells if not c.is_blank), None)
+        # A leading column of bare row numbers (retyped forms often have one) is not a label.
+        labels = [c for c in rows[r].cells if not c.is_blank and not re.fullmatch(r"\d+", c.stripped)]
+        first = labels[0] if labels else None
         if first and any(norm(first.text).startswith(s) for s in SECTION_STARTS):
             return r
     return len(rows)

@@ -42,6 +42,7 @@ PREDICATES: dict[str, tuple[tuple[str, ...], str]] = {
     "param": (("Key", "Value"), "参数 Key 在本申报预算年度的取值（由规则包按有效期选定）。"),
     "matches": (("E", "Field", "Needle"), "E 的文字字段 Field 含有规则中写明的词 Needle（引擎在评估前计算）。"),
     "unreadable": (("Location", "Why"), "Location 处的单元格有内容但读不出值（如公式没有保存计算结果）；该值同时记为 missing，不当作零。"),
+    "unreadable_field": (("E", "Field"), "E 的字段 Field 读不出值；含有它的求和无法核实，而不是把它当作零。"),
 }
 
 #: entity kind → fields by type. Rules may only name these fields; the compiler checks.
@@ -169,6 +170,7 @@ class _Builder:
         if cell is not None and cell.problem:
             where = str(cell.source)
             self.out.add("unreadable", where, f"{name}：{cell.problem}")
+            self.out.add("unreadable_field", eid, name)
             self.prov.entity_source[where] = cell.source
             self.prov.table_of[where] = self.prov.table_of.get(eid, "")
             self.prov.item_of[where] = self.prov.item_of.get(eid, eid)

@@ -56,7 +56,8 @@ def _load(rule_paths: tuple[str, ...]):
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录（可重复；不给则用内置规则包）")
 @click.option("--waivers", "waiver_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="豁免文件（YAML）")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="判断豁免是否过期所用的日期（默认今天）")
-def check(files: tuple[str, ...], fmt: str, fail_on: str, rule_paths: tuple[str, ...], waiver_file: Path | None, today) -> None:
+@click.option("--explain", is_flag=True, help="每个发现附上推导过程（文字输出内联显示，JSON 放在 explanation 中）")
+def check(files: tuple[str, ...], fmt: str, fail_on: str, rule_paths: tuple[str, ...], waiver_file: Path | None, today, explain: bool) -> None:
     """检查一个或多个申报文件。"""
     import datetime as dt
 
@@ -79,7 +80,7 @@ def check(files: tuple[str, ...], fmt: str, fail_on: str, rule_paths: tuple[str,
         except InputError as exc:
             outcomes.append(FilingOutcome(path, error=exc))
             continue
-        result = checker.check(filing)
+        result = checker.check(filing, explain=explain)
         findings = apply_waivers(result.findings, path, filing.department, waivers, on) if waivers else result.findings
         outcomes.append(FilingOutcome(path, filing, findings))
     output = to_json(outcomes, ruleset) if fmt == "json" else to_text(outcomes, ruleset)
@@ -231,3 +232,53 @@ def rules_doc(out_dir: Path, rule_paths: tuple[str, ...]) -> None:
     for name, text in pages.items():
         (out_dir / name).write_text(text, encoding="utf-8")
     click.echo(f"已生成 {len(pages)} 个文件到 {out_dir}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("selector")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录")
+def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...]) -> None:
+    """解释一项为什么不合规、为什么合规或为什么不适用。
+
+    SELECTOR 可以是 hegui check 给出的发现编号（如 ZZ-ZCDY-001@1a2b3c4d）、项目名称、表（如 附件3-5）
+    或位置（行号、文件:行号、单元格）。
+    """
+    import json
+
+    from hegui.engine.explain import Explainer, render_text
+    from hegui.engine.select import SelectionError, select
+
+    ruleset = _load(rule_paths)
+    try:
+        filing = read_filing(file)
+    except InputError as exc:
+        click.echo(f"✗ {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    checker = Checker(ruleset)
+    result = checker.check(filing, explain=True)
+    explainer = Explainer(checker, result)
+    try:
+        target = select(result, selector)
+    except SelectionError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_USAGE)
+    if target.finding is not None:
+        trees = [target.finding.explanation]
+        document = {"file": file, "selector": selector, "finding": target.finding.id, "explanations": trees}
+    else:
+        about = explainer.subject(target.entity)
+        trees = about["rules"]
+        document = {"file": file, "selector": selector, "subject": about["subject"], "explanations": trees, "note": about["other_rules"]}
+    if fmt == "json":
+        click.echo(json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2))
+        return
+    if target.finding is None:
+        subject = document["subject"]
+        click.echo(f"{subject['table']} {subject['item']}（{subject['location']}）：{len(trees)}条规则")
+    for tree in trees:
+        click.echo(render_text(tree))
+        click.echo("")
+    if target.finding is None:
+        click.echo(document["note"])

@@ -240,23 +240,19 @@ class _RuleCompiler:
                 p.clause(VIOLATION, head, body + failing)
 
         # cannot verify: the subject qualifies but an input or parameter is absent.
+        in_period = [p.lit("hegui_param_defined", prm.key) for prm in params]
         for inp in inputs:
             subject = p.var()
             has = p.predicate("has")
             s = p.var()
             _, _, literals = self.input_body(inp, s)
             p.clause(has, [s], [p.lit("entity", s, rule.subject)] + literals)
-            p.clause(CANNOT, [p.const(rule.id), subject, p.const(inp.name)], self.subject_body(subject) + [p.neg(p.lit(has, subject))])
+            p.clause(CANNOT, [p.const(rule.id), subject, p.const(inp.name)], self.subject_body(subject) + in_period + [p.neg(p.lit(has, subject))])
             if inp.kind == "sum":
                 subject = p.var()
-                p.clause(CANNOT, [p.const(rule.id), subject, p.const(inp.name)], self.subject_body(subject) + [p.lit(blocked[inp.name], subject)])
-        for prm in params:
-            subject = p.var()
-            p.clause(
-                CANNOT,
-                [p.const(rule.id), subject, p.const(prm.name)],
-                self.subject_body(subject) + [p.neg(p.lit("hegui_param_defined", prm.key))],
-            )
+                p.clause(CANNOT, [p.const(rule.id), subject, p.const(inp.name)], self.subject_body(subject) + in_period + [p.lit(blocked[inp.name], subject)])
+        # A parameter with no value in the filing's year puts the filing outside the rule's
+        # period: the rule does not apply (hegui why says so), it is not "cannot verify".
         return compiled
 
     def failing(self, actual: Any, op: str, expected: Any) -> list[list[Any]]:

@@ -107,6 +107,10 @@ def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
             lines.append(f"    {finding.location}  {finding.rule_id}  {SEVERITY_NAMES[finding.severity]}  {finding.item}")
             lines.append(f"      {finding.message}")
             lines.append(f"      依据：{finding.citation}")
+            if finding.explanation is not None:
+                from hegui.engine.explain import render_text
+
+                lines.extend("    " + line for line in render_text(finding.explanation).split("\n")[2:])
             if finding.waiver is not None:
                 lines.append(f"      豁免已于{finding.waiver.expires}过期，不再适用（{finding.waiver.source}）")
         if unverifiable:

@@ -18,7 +18,6 @@ from hegui.engine.report import FilingOutcome, exit_code, to_json, to_text
 from hegui.engine.rules import RuleLoadError, load_rules
 from hegui.facts.errors import InputError
 from hegui.facts.read import read_filing
-from hegui.plugins import builtin_rule_paths
 
 EXIT_USAGE = 2
 
@@ -35,10 +34,35 @@ def main() -> None:
     """hegui（合规）：按政策规则检查预算绩效目标表。"""
 
 
-def _load(rule_paths: tuple[str, ...]):
-    paths = [Path(p) for p in rule_paths] if rule_paths else builtin_rule_paths()
+_REGISTRY = None
+
+
+def _registry():
+    """The plugin registry, built once; a broken plugin stops the run (exit 2) with its name."""
+    global _REGISTRY
+    from hegui.plugins.manager import PluginError, build_registry
+
+    if _REGISTRY is None:
+        try:
+            _REGISTRY = build_registry()
+        except PluginError as exc:
+            click.echo(f"✗ {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+    return _REGISTRY
+
+
+def _load(rule_paths: tuple[str, ...], extra: tuple[str, ...] = ()):
+    """Rules from ``rule_paths`` only, or from every registered plugin (plus ``extra`` folders)."""
+    from hegui.plugins.manager import PluginError, load_registered_rules
+
+    registry = _registry()
     try:
-        return load_rules(paths)
+        if rule_paths:
+            return load_rules([Path(p) for p in rule_paths], known_jurisdictions=list(registry.jurisdictions))
+        return load_registered_rules(registry, [Path(p) for p in extra])
+    except PluginError as exc:
+        click.echo(f"✗ {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     except RuleLoadError as exc:
         click.echo(f"规则有误，已停止（共{len(exc.problems)}处）：", err=True)
         for problem in exc.problems:
@@ -46,9 +70,14 @@ def _load(rule_paths: tuple[str, ...]):
         sys.exit(EXIT_USAGE)
 
 
+def _checker(ruleset):
+    return Checker(ruleset, _registry())
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+@click.option("--format", "fmt", default="text", show_default=True, help="输出格式：text、json，或插件注册的格式")
+@click.option("--district", help="申报所属地区（默认从部门名称识别），如 石峰区")
 @click.option(
     "--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default="error", show_default=True,
     help="达到此严重程度的发现使退出码为1",
@@ -57,13 +86,16 @@ def _load(rule_paths: tuple[str, ...]):
 @click.option("--waivers", "waiver_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="豁免文件（YAML）")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="判断豁免是否过期所用的日期（默认今天）")
 @click.option("--explain", is_flag=True, help="每个发现附上推导过程（文字输出内联显示，JSON 放在 explanation 中）")
-def check(files: tuple[str, ...], fmt: str, fail_on: str, rule_paths: tuple[str, ...], waiver_file: Path | None, today, explain: bool) -> None:
+def check(files: tuple[str, ...], fmt: str, district: str | None, fail_on: str, rule_paths: tuple[str, ...], waiver_file: Path | None, today, explain: bool) -> None:
     """检查一个或多个申报文件。"""
     import datetime as dt
 
     from hegui.engine.waivers import apply_waivers, load_waivers
 
     ruleset = _load(rule_paths)
+    registry = _registry()
+    if fmt not in ("text", "json") and fmt not in registry.reporters:
+        raise click.BadParameter(f"未知的输出格式“{fmt}”；可用：{'、'.join(['text', 'json', *registry.reporters])}", param_hint="--format")
     try:
         waivers = load_waivers(waiver_file) if waiver_file else []
     except RuleLoadError as exc:
@@ -72,18 +104,23 @@ def check(files: tuple[str, ...], fmt: str, fail_on: str, rule_paths: tuple[str,
             click.echo(f"  {problem}", err=True)
         sys.exit(EXIT_USAGE)
     on = today.date() if today else dt.date.today()
-    checker = Checker(ruleset)
+    checker = _checker(ruleset)
     outcomes: list[FilingOutcome] = []
     for path in files:
         try:
-            filing = read_filing(path)
+            filing = read_filing(path, registry)
         except InputError as exc:
             outcomes.append(FilingOutcome(path, error=exc))
             continue
-        result = checker.check(filing, explain=explain)
+        result = checker.check(filing, explain=explain, district=district)
         findings = apply_waivers(result.findings, path, filing.department, waivers, on) if waivers else result.findings
-        outcomes.append(FilingOutcome(path, filing, findings))
-    output = to_json(outcomes, ruleset) if fmt == "json" else to_text(outcomes, ruleset)
+        outcomes.append(FilingOutcome(path, filing, findings, jurisdiction=result.jurisdiction))
+    if fmt == "json":
+        output = to_json(outcomes, ruleset)
+    elif fmt == "text":
+        output = to_text(outcomes, ruleset)
+    else:
+        output = registry.reporters[fmt][0](outcomes, ruleset)
     click.echo(output, nl=False)
     for outcome in outcomes:
         if outcome.error is not None and fmt == "json":
@@ -114,14 +151,6 @@ def rules() -> None:
     """规则包：列出、测试。"""
 
 
-def _rule_paths(paths: tuple[str, ...]) -> list[Path]:
-    """Built-in packs plus any extra pack folders, without loading a folder twice."""
-    builtin = [p.resolve() for p in builtin_rule_paths()]
-    extra = [Path(p).resolve() for p in paths]
-    inside = [p for p in extra if any(p == b or b in p.parents for b in builtin)]
-    return builtin + [p for p in extra if p not in inside]
-
-
 @rules.command("test")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--coverage", is_flag=True, help="按政策文件和条款统计用例覆盖情况")
@@ -130,9 +159,9 @@ def rules_test(paths: tuple[str, ...], coverage: bool) -> None:
     from hegui.engine.cases import case_files, load_case_file, run_case
     from hegui.engine.evaluate import Checker
 
-    rule_paths = _rule_paths(paths)
-    ruleset = _load(tuple(str(p) for p in rule_paths))
-    checker = Checker(ruleset)
+    ruleset = _load((), extra=paths)
+    rule_paths = _registry().pack_paths() + [Path(p) for p in paths]
+    checker = _checker(ruleset)
     problems: list = []
     cases = [c for f in case_files([Path(p) for p in paths] or rule_paths) for c in load_case_file(f, ruleset, problems)]
     if problems:
@@ -239,7 +268,8 @@ def rules_doc(out_dir: Path, rule_paths: tuple[str, ...]) -> None:
 @click.argument("selector")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录")
-def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...]) -> None:
+@click.option("--district", help="申报所属地区（默认从部门名称识别）")
+def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...], district: str | None) -> None:
     """解释一项为什么不合规、为什么合规或为什么不适用。
 
     SELECTOR 可以是 hegui check 给出的发现编号（如 ZZ-ZCDY-001@1a2b3c4d）、项目名称、表（如 附件3-5）
@@ -252,12 +282,12 @@ def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...]) -> None
 
     ruleset = _load(rule_paths)
     try:
-        filing = read_filing(file)
+        filing = read_filing(file, _registry())
     except InputError as exc:
         click.echo(f"✗ {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    checker = Checker(ruleset)
-    result = checker.check(filing, explain=True)
+    checker = _checker(ruleset)
+    result = checker.check(filing, explain=True, district=district)
     explainer = Explainer(checker, result)
     try:
         target = select(result, selector)
@@ -282,3 +312,19 @@ def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...]) -> None
         click.echo("")
     if target.finding is None:
         click.echo(document["note"])
+
+
+@main.command()
+def plugins() -> None:
+    """列出已加载的插件：发行包、版本、地区、规则与参数数量。"""
+    registry = _registry()
+    ruleset = _load(())
+    for info in registry.plugins:
+        rules = [r for r in ruleset.rules if (owner := registry.plugin_of_file(r.file)) is not None and owner.name == info.name]
+        packs = {r.pack for r in rules}
+        params = [k for k in ruleset.parameters if k.split(":", 1)[0] in packs]
+        kind = "内置" if info.builtin else "已安装"
+        where = "、".join(dict.fromkeys([j for _, j in info.packs] + info.jurisdictions)) or "—"
+        extras = (f"；读取 {'、'.join(info.readers)}" if info.readers else "") + (f"；报告 {'、'.join(info.reporters)}" if info.reporters else "")
+        click.echo(f"{info.name:<18} {kind}  {info.distribution} {info.version}  地区：{where}  规则{len(rules)}条  参数{len(params)}个{extras}")
+    click.echo(f"共{len(registry.plugins)}个插件；HEGUI_PLUGINS 可选择要加载的已安装插件（空值表示只用内置规则包）")

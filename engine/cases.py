@@ -298,7 +298,11 @@ def run_case(case: Case, checker) -> CaseResult:
         filing = case.filing if case.filing is not None else read_filing(case.filing_file)
     except InputError as exc:
         return CaseResult(case, False, [f"无法读取申报：{exc}"])
-    findings = [f for f in checker.check(filing).findings if f.rule_id == case.rule_id]
+    # A case filing that names no department belongs to the rule's own jurisdiction, so a
+    # district's case exercises its rule together with the city, province and national ones.
+    rule = checker.ruleset.by_id(case.rule_id)
+    district = None if filing.department or rule is None else rule.jurisdiction
+    findings = [f for f in checker.check(filing, district=district).findings if f.rule_id == case.rule_id]
     failed = sorted({f.item for f in findings if f.status == STATUS_FAIL})
     cannot = sorted({f.item for f in findings if f.status == STATUS_CANNOT_VERIFY})
     problems = []

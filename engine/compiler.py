@@ -65,7 +65,8 @@ class _RuleCompiler:
     # -- shared pieces ------------------------------------------------------------------------------
     def subject_body(self, subject: Any) -> list[Any]:
         p = self.p
-        body = [p.lit("entity", subject, self.rule.subject)]
+        # A pack's rules apply only to filings of its jurisdiction (or below it).
+        body = [p.lit("in_jurisdiction", self.rule.jurisdiction), p.lit("entity", subject, self.rule.subject)]
         for condition in self.rule.where:
             if condition.op == "equals":
                 body.append(p.lit("text", subject, condition.field, condition.values[0]))
@@ -309,13 +310,15 @@ class _RuleCompiler:
     def readable(self) -> CompiledRule:
         p, rule = self.p, self.rule
         where, why = p.var(), p.var()
-        p.clause(VIOLATION, [p.const(rule.id), where, p.const(0), why, p.const(""), p.tuple_of([])], [p.lit("unreadable", where, why)])
+        p.clause(VIOLATION, [p.const(rule.id), where, p.const(0), why, p.const(""), p.tuple_of([])],
+                 [p.lit("in_jurisdiction", rule.jurisdiction), p.lit("unreadable", where, why)])
         return CompiledRule(rule)
 
     def agree(self) -> CompiledRule:
         p, rule = self.p, self.rule
         c1, c2, kind, n1, n2 = p.var(), p.var(), p.var(), p.var(), p.var()
         body = [
+            p.lit("in_jurisdiction", rule.jurisdiction),
             p.lit("text", c1, "对象", kind),
             p.lit("text", c2, "对象", kind),
             p.lit("number", c1, "数量", n1),

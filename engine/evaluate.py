@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from hegui.engine import expr as ex
 from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, CompiledRule, compile_rules
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
-from hegui.engine.rules import BUDGET, Input, Rule, RuleSet
+from hegui.engine.rules import BUDGET, Input, Parameter, Rule, RuleLoadError, RuleProblem, RuleSet
 from hegui.facts.model import Filing
 from hegui.facts.units import DIMENSIONLESS, Unit, format_decimal, format_money
 from hegui.facts.vocabulary import FILING, FactSet, filing_facts
+from hegui.plugins.manager import build_registry
 
 CANNOT_VERIFY_SEVERITY = "warning"
 _OP_WORDS = {"=": "应等于", "≠": "应不等于", "≤": "应不超过", "≥": "应不少于", "<": "应小于", ">": "应大于"}
@@ -24,6 +25,7 @@ class CheckResult:
     filing: Filing
     findings: list[Finding]
     facts: FactSet
+    jurisdiction: list[str] = field(default_factory=list)  # the filing's chain, nearest first
     #: every (rule, subject, leg, actual, expected, witness) a compare rule computed, pass or fail;
     #: filled only when the check was asked to explain
     evaluations: list[tuple] | None = None
@@ -32,16 +34,44 @@ class CheckResult:
 class Checker:
     """A rule set compiled once; :meth:`check` runs it on one filing at a time."""
 
-    def __init__(self, ruleset: RuleSet) -> None:
+    def __init__(self, ruleset: RuleSet, registry=None) -> None:
         self.ruleset = ruleset
+        # Without a registry only the built-in jurisdictions are known (tests, library use).
+        self.registry = registry if registry is not None else build_registry(entry_points=False)
+        unknown = [r for r in ruleset.rules if r.jurisdiction not in self.registry.jurisdictions]
+        if unknown:
+            # A rule of an unregistered jurisdiction would apply to no filing: refuse it.
+            raise RuleLoadError([RuleProblem(r.file, r.line, 1, r.id, "pack.jurisdiction", f"未知的适用地区“{r.jurisdiction}”：规则将不适用于任何申报",
+                                             "已注册的地区（见 hegui plugins）") for r in unknown])
         self.compiled = compile_rules(ruleset)
 
-    def param_facts(self, year: int | None) -> list[tuple]:
+    def resolve(self, param: Parameter, year: int | None, chain: list[str]) -> tuple[Parameter, Any]:
+        """The parameter that decides for a filing: the nearest jurisdiction defining the name
+        with a value for the budget year, else the rule's own pack's."""
+        by_layer = {self.ruleset.jurisdiction_of_pack.get(p.key.split(":", 1)[0], "全国"): p for p in self.ruleset.parameters_named(param.name)}
+        for layer in chain:
+            candidate = by_layer.get(layer)
+            if candidate is not None and candidate.value_for(year) is not None:
+                return candidate, candidate.value_for(year)
+        return param, param.value_for(year)
+
+    def param_facts(self, year: int | None, chain: list[str]) -> list[tuple]:
         facts = []
         for key, param in sorted(self.ruleset.parameters.items()):
-            chosen = param.value_for(year)
+            _, chosen = self.resolve(param, year, chain)
             if chosen is not None:
                 facts.append(("param", key, chosen.value))
+        return facts
+
+    def jurisdiction_facts(self, chain: list[str]) -> list[tuple]:
+        facts = [("in_jurisdiction", name) for name in chain]
+        seen: set[str] = set()
+        for name in chain:  # nearest first: a district's figure hides the city's
+            jurisdiction = self.registry.jurisdictions.get(name)
+            for key, (value, _unit) in sorted((jurisdiction.facts if jurisdiction else {}).items()):
+                if key not in seen:
+                    seen.add(key)
+                    facts.append(("reference", key, value))
         return facts
 
     def match_facts(self, facts: list[tuple]) -> list[tuple]:
@@ -55,22 +85,27 @@ class Checker:
                         out.append(("matches", fact[1], fact[2], needle))
         return out
 
-    def check(self, filing: Filing, *, explain: bool = False) -> CheckResult:
-        """Findings for ``filing``; with ``explain``, also every evaluation and a derivation per finding."""
+    def check(self, filing: Filing, *, explain: bool = False, district: str | None = None) -> CheckResult:
+        """Findings for ``filing``; with ``explain``, also every evaluation and a derivation per finding.
+
+        The filing's jurisdiction chain comes from ``district`` or its department name; only
+        rule packs of that chain apply, and the nearest jurisdiction's parameters win.
+        """
+        chain = self.registry.chain_for(filing.department, district)
         factset = filing_facts(filing)
-        facts = factset.facts + self.param_facts(filing.year) + self.match_facts(factset.facts)
+        facts = factset.facts + self.param_facts(filing.year, chain) + self.jurisdiction_facts(chain) + self.match_facts(factset.facts)
         queries = {OUTCOME: OUTCOME_ARITY}
         if explain:
             queries[EVALUATED] = OUTCOME_ARITY - 1
         answered = self.compiled.program.evaluate(facts, queries)
         answers = answered[OUTCOME]
-        builder = _FindingBuilder(self, filing, factset)
+        builder = _FindingBuilder(self, filing, factset, chain)
         findings = [builder.violation(row[1:]) for row in answers if row[0] == "fail"]
         findings += [builder.cannot((row[1], row[2], row[4])) for row in answers if row[0] == "cannot"]
         findings = _dedupe(findings)
         prov = factset.provenance
         findings.sort(key=lambda f: (_table_order(f.table), prov.position(f.location), f.line, f.rule_id, f.id))
-        result = CheckResult(filing, findings, factset)
+        result = CheckResult(filing, findings, factset, chain)
         if explain:
             from dataclasses import replace
 
@@ -98,8 +133,9 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 class _FindingBuilder:
-    def __init__(self, checker: Checker, filing: Filing, factset: FactSet) -> None:
+    def __init__(self, checker: Checker, filing: Filing, factset: FactSet, chain: list[str]) -> None:
         self.checker = checker
+        self.chain = chain
         self.filing = filing
         self.prov = factset.provenance
         self.unit = filing.overview.unit if filing.overview else "万元"
@@ -205,12 +241,12 @@ class _FindingBuilder:
                 origins[slot.name] = value
                 evidence.append(self.input_evidence(slot.input, values[slot.name], value))
             else:
-                param = next(p for p in rule.parameters if p.name == slot.name)
-                chosen = param.value_for(self.filing.year)
+                own = next(p for p in rule.parameters if p.name == slot.name)
+                param, chosen = self.checker.resolve(own, self.filing.year, self.chain)
                 shown = f"{format_decimal(chosen.written)}{param.unit_text}" if chosen else self.show(value, param.unit)
                 values[slot.name] = shown
                 period = _period(chosen)
-                evidence.append(Evidence(slot.name, shown, f"规则包 {rule.pack}，{period}", str(param.source) if param.source else ""))
+                evidence.append(Evidence(slot.name, shown, f"规则包 {param.key.split(':', 1)[0]}，{period}", str(param.source) if param.source else ""))
         try:
             unit = ex.infer_unit(comparison.left, units)
         except (ex.ExpressionError, KeyError):

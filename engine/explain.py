@@ -123,6 +123,7 @@ class _Derivation:
 
 
 def _period(param: Parameter, year: int | None) -> dict[str, Any]:
+    """A parameter as it decided: value, the pack (jurisdiction layer) it came from, and its period."""
     chosen = param.value_for(year)
     out: dict[str, Any] = {"name": param.name, "unit": param.unit_text, "pack": param.key.split(":", 1)[0]}
     if chosen is None:
@@ -157,6 +158,10 @@ class Explainer:
         filing = result.filing
         self.show = _Show(filing.overview.unit if filing.overview else "万元")
         self.year = filing.year
+
+    def decided(self, param: Parameter) -> Parameter:
+        """The parameter that decided for this filing (the nearest jurisdiction's)."""
+        return self.checker.resolve(param, self.year, self.result.jurisdiction)[0]
 
     # -- inputs -------------------------------------------------------------------------------------
     def _subject(self, entity: str) -> dict[str, str]:
@@ -231,7 +236,7 @@ class Explainer:
                 values[inp.name] = pending[slot.name]
                 shown[inp.name] = node["value"]
             else:
-                param = next(p for p in rule.parameters if p.name == slot.name)
+                param = self.decided(next(p for p in rule.parameters if p.name == slot.name))
                 values[param.name] = value
                 chosen = param.value_for(self.year)
                 shown[param.name] = f"{format_decimal(chosen.written)}{param.unit_text}" if chosen else self.show.value(value, param.unit)
@@ -246,7 +251,7 @@ class Explainer:
             "rule": _rule_part(rule),
             "verdict": verdict,
             "subject": self._subject(subject),
-            "parameters": [_period(p, self.year) for p in rule.parameters],
+            "parameters": [_period(self.decided(p), self.year) for p in rule.parameters],
             "inputs": inputs,
             "steps": left_steps + right_steps,
             "comparison": {
@@ -286,7 +291,7 @@ class Explainer:
 
     def cannot_tree(self, rule: Rule, finding: Finding) -> dict[str, Any]:
         tree: dict[str, Any] = {"rule": _rule_part(rule), "verdict": "cannot_verify", "subject": self._subject(finding.subject)}
-        tree["parameters"] = [_period(p, self.year) for p in rule.parameters]
+        tree["parameters"] = [_period(self.decided(p), self.year) for p in rule.parameters]
         tree["missing"] = [{"name": e.name, "looked": e.text or e.location, "location": finding.location} for e in finding.evidence]
         tree["statement"] = finding.message
         return tree
@@ -345,8 +350,10 @@ class Explainer:
             if condition.op == "in_table" and self.facts.kind.get(self.facts.prov.related.get((entity, "所属表"), ""), "") != condition.values[0]:
                 return f"不在{condition.values[0]}中"
         for param in rule.parameters:
-            if param.value_for(self.year) is None:
+            if self.decided(param).value_for(self.year) is None:
                 return f"参数“{param.name}”在预算年度{self.year}年没有有效取值（规则有效期外）"
+        if rule.jurisdiction not in self.result.jurisdiction:
+            return f"规则适用于{rule.jurisdiction}，本申报属于{' → '.join(self.result.jurisdiction)}"
         return ""
 
 

@@ -31,6 +31,7 @@ class FilingOutcome:
     filing: Filing | None = None
     findings: list[Finding] = field(default_factory=list)
     error: InputError | None = None
+    jurisdiction: list[str] = field(default_factory=list)  # nearest first, ending with 全国
 
 
 def report_schema() -> dict[str, Any]:
@@ -67,6 +68,7 @@ def to_json(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
             entry["department"] = outcome.filing.department
             entry["year"] = outcome.filing.year
             entry["encoding"] = outcome.filing.encoding
+            entry["jurisdiction"] = list(outcome.jurisdiction)
             entry["counts"] = _counts(outcome.findings)
             entry["findings"] = [f.to_json() for f in outcome.findings]
         filings.append(entry)
@@ -94,6 +96,10 @@ def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
         assert filing is not None
         head = f"{outcome.path}  {filing.department or '（未识别部门）'} {filing.year or '？'}年度"
         lines.append(head)
+        if outcome.jurisdiction:
+            lines.append(f"  适用地区：{' → '.join(outcome.jurisdiction)}")
+            if outcome.jurisdiction == ["全国"]:
+                lines.append("  注意：未能从部门名称识别所属地区，只检查了全国通用规则；可用 --district 指定。")
         failures = [f for f in outcome.findings if f.status != STATUS_CANNOT_VERIFY and not f.waived]
         unverifiable = [f for f in outcome.findings if f.status == STATUS_CANNOT_VERIFY and not f.waived]
         waived = [f for f in outcome.findings if f.waived]

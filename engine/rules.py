@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
@@ -163,6 +163,7 @@ class Rule:
     message: str = ""
     parameters: tuple[Parameter, ...] = ()
     example: str = ""
+    jurisdiction: str = "全国"  # the rule applies to filings whose jurisdiction chain contains this
 
 
 @dataclass
@@ -171,6 +172,12 @@ class RuleSet:
     parameters: dict[str, Parameter] = field(default_factory=dict)
     packs: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    jurisdiction_of_pack: dict[str, str] = field(default_factory=dict)
+    file_jurisdiction: dict[str, str] = field(default_factory=dict)
+
+    def parameters_named(self, name: str) -> list[Parameter]:
+        """Every pack's parameter called ``name`` (a district may override a city's rate)."""
+        return [p for p in self.parameters.values() if p.name == name]
 
     def by_id(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -683,8 +690,12 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
     )
 
 
-def load_pack_file(path: Path, problems: list[RuleProblem]) -> tuple[str, list[Rule], dict[str, Parameter]]:
-    """Load one pack file, appending problems; returns (pack name, rules, parameters)."""
+def load_pack_file(path: Path, problems: list[RuleProblem], known: Iterable[str] | None = None) -> tuple[str, list[Rule], dict[str, Parameter]]:
+    """Load one pack file, appending problems; returns (pack name, rules, parameters).
+
+    ``known`` lists the registered jurisdictions; a pack naming another is an error, because
+    its rules would silently apply to no filing.
+    """
     ctx = _Ctx(str(path))
     try:
         data = load_file(path)
@@ -703,9 +714,15 @@ def load_pack_file(path: Path, problems: list[RuleProblem]) -> tuple[str, list[R
     _check_keys(ctx, root, PACK_KEYS, "")
     info = _mapping(ctx, root.get("pack"), root.value_marks.get("pack", root.mark), "pack")
     name = ""
+    jurisdiction = "全国"
     if info is not None:
         _check_keys(ctx, info, PACK_INFO_KEYS, "pack")
         name = _text(ctx, info, "name", "pack")
+        jurisdiction = _text(ctx, info, "jurisdiction", "pack", required=False) or "全国"
+        known = list(known) if known is not None else None
+        if known is not None and jurisdiction not in known:
+            ctx.problem(info.value_marks.get("jurisdiction", info.mark), "pack.jurisdiction", f"未知的适用地区“{jurisdiction}”：规则将不适用于任何申报",
+                        "已注册的地区（见 hegui plugins）", _suggest(jurisdiction, known))
     params = _parameters(ctx, root["parameters"], root.value_marks["parameters"], name) if "parameters" in root else {}
     declared_params = set(root["parameters"]) if isinstance(root.get("parameters"), Located) else set()
     rules: list[Rule] = []
@@ -721,14 +738,20 @@ def load_pack_file(path: Path, problems: list[RuleProblem]) -> tuple[str, list[R
                 continue
             rule = _rule(ctx, node, name, params, declared_params)
             if rule is not None:
-                rules.append(rule)
+                rules.append(replace(rule, jurisdiction=jurisdiction))
             ctx.rule_id = ""
     problems.extend(ctx.problems)
     return name, rules, params
 
 
-def load_rules(paths: Iterable[Path]) -> RuleSet:
-    """Load every ``*.yaml`` pack under ``paths`` (files or folders), all or nothing."""
+def load_rules(paths: Iterable[Path], known_jurisdictions: Iterable[str] | None = None) -> RuleSet:
+    """Load every ``*.yaml`` pack under ``paths`` (files or folders), all or nothing.
+
+    With ``known_jurisdictions``, a pack whose ``pack.jurisdiction`` is not among them is an
+    error. Parameters of the same name in several packs must have the same dimension, since
+    the nearest jurisdiction's value replaces the others.
+    """
+    known = list(known_jurisdictions) if known_jurisdictions is not None else None
     files: list[Path] = []
     for path in paths:
         path = Path(path)
@@ -740,10 +763,18 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
     ruleset = RuleSet()
     seen: dict[str, Rule] = {}
     for file in files:
-        pack, rules, params = load_pack_file(file, problems)
+        pack, rules, params = load_pack_file(file, problems, known)
         if pack and pack not in ruleset.packs:
             ruleset.packs.append(pack)
         ruleset.files.append(str(file))
+        if rules:
+            ruleset.jurisdiction_of_pack[pack] = rules[0].jurisdiction
+            ruleset.file_jurisdiction[str(file)] = rules[0].jurisdiction
+        for param in params.values():
+            for other in ruleset.parameters_named(param.name):
+                if other.unit != param.unit:
+                    problems.append(RuleProblem(str(file), 0, 0, "", f"parameters.{param.name}",
+                                                f"参数“{param.name}”的单位“{param.unit_text}”与规则包“{other.key.split(':')[0]}”中同名参数的“{other.unit_text}”量纲不同，无法按就近原则替换"))
         for param in params.values():
             ruleset.parameters[param.key] = param
         for rule in rules:

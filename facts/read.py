@@ -18,9 +18,21 @@ _LEGACY = {
 }
 
 
-def read_grid(path: str | os.PathLike) -> Grid:
-    """The cells of ``path``, by its extension: .xlsx, .docx, else a text dump."""
+def read_grid(path: str | os.PathLike, registry=None) -> Grid:
+    """The cells of ``path``, by its extension: a plugin's reader, .xlsx, .docx, else a text dump.
+
+    A plugin reader that raises anything but :class:`InputError` is reported as this file's
+    error, naming the plugin; other files are not affected.
+    """
     suffix = Path(path).suffix.lower()
+    if registry is not None and suffix in registry.readers:
+        read, plugin = registry.readers[suffix]
+        try:
+            return read(path)
+        except InputError:
+            raise
+        except Exception as exc:  # third-party code: contain it to this filing
+            raise InputError(str(path), f"插件“{plugin}”读取文件时出错：{type(exc).__name__}: {exc}") from exc
     if suffix in _LEGACY:
         raise InputError(str(path), _LEGACY[suffix])
     if suffix in (".xlsx", ".xlsm"):
@@ -34,6 +46,6 @@ def read_grid(path: str | os.PathLike) -> Grid:
     return read_text_dump(path)
 
 
-def read_filing(path: str | os.PathLike) -> Filing:
+def read_filing(path: str | os.PathLike, registry=None) -> Filing:
     """Read ``path`` into a :class:`Filing`; raises :class:`~hegui.facts.errors.InputError`."""
-    return build_filing(read_grid(path))
+    return build_filing(read_grid(path, registry))

@@ -41,6 +41,8 @@ PREDICATES: dict[str, tuple[tuple[str, ...], str]] = {
     "within": (("C", "Scope"), "陈述 C 出现在 Scope 之内：所在对象、所在表，或“全文”。"),
     "param": (("Key", "Value"), "参数 Key 在本申报预算年度的取值（由规则包按有效期选定）。"),
     "matches": (("E", "Field", "Needle"), "E 的文字字段 Field 含有规则中写明的词 Needle（引擎在评估前计算）。"),
+    "in_jurisdiction": (("J",), "申报属于地区 J 或其下级（申报的地区链：区 → 市 → 省 → 全国）；规则包只对其地区链中的申报适用。"),
+    "reference": (("Name", "Value"), "申报所属地区的参考数据（如行政村个数），由插件注册，就近的地区优先。"),
     "unreadable": (("Location", "Why"), "Location 处的单元格有内容但读不出值（如公式没有保存计算结果）；该值同时记为 missing，不当作零。"),
     "unreadable_field": (("E", "Field"), "E 的字段 Field 读不出值；含有它的求和无法核实，而不是把它当作零。"),
 }

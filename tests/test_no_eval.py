@@ -56,7 +56,7 @@ PAYLOADS = {
 TEMPLATE = """\
 pack:
   name: 敌意测试
-  jurisdiction: 测试
+  jurisdiction: 全国
 parameters:
   {param}:
     unit: {unit}

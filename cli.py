@@ -159,8 +159,14 @@ def rules_test(paths: tuple[str, ...], coverage: bool) -> None:
     from hegui.engine.cases import case_files, load_case_file, run_case
     from hegui.engine.evaluate import Checker
 
-    ruleset = _load((), extra=paths)
-    rule_paths = _registry().pack_paths() + [Path(p) for p in paths]
+    registry = _registry()
+    if paths:
+        # A folder under test replaces any installed copy of itself: built-in packs + PATHs.
+        rule_paths = [path for info in registry.plugins if info.builtin for path, _ in info.packs] + [Path(p) for p in paths]
+        ruleset = _load(tuple(str(p) for p in rule_paths))
+    else:
+        rule_paths = registry.pack_paths()
+        ruleset = _load(())
     checker = _checker(ruleset)
     problems: list = []
     cases = [c for f in case_files([Path(p) for p in paths] or rule_paths) for c in load_case_file(f, ruleset, problems)]

@@ -16,9 +16,11 @@ _CHECKERS: dict[tuple[str, ...], object] = {}
 
 
 def _checker_for(folder: Path):
+    """Built-in packs plus the folder under test, with every installed plugin's jurisdictions."""
     from hegui.engine.evaluate import Checker
     from hegui.engine.rules import load_rules
     from hegui.plugins import builtin_rule_paths
+    from hegui.plugins.manager import build_registry
 
     builtin = [p.resolve() for p in builtin_rule_paths()]
     paths = list(builtin)
@@ -26,7 +28,8 @@ def _checker_for(folder: Path):
         paths.append(folder)
     key = tuple(str(p) for p in paths)
     if key not in _CHECKERS:
-        _CHECKERS[key] = Checker(load_rules(paths))
+        registry = build_registry()
+        _CHECKERS[key] = Checker(load_rules(paths, known_jurisdictions=list(registry.jurisdictions)), registry)
     return _CHECKERS[key]
 
 

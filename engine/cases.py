@@ -26,7 +26,7 @@ from typing import Any
 
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Finding
 from hegui.engine.rules import RuleProblem, RuleSet, _check_keys, _Ctx, _describe, _mapping, _suggest
-from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_file
+from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_file, load_text
 from hegui.facts.errors import InputError
 from hegui.facts.model import (
     Cell,
@@ -314,3 +314,21 @@ def run_case(case: Case, checker) -> CaseResult:
         if not any(fragment in f.message for f in findings):
             problems.append(f"消息中应含“{fragment}”，实际消息：{[f.message for f in findings] or '（无）'}")
     return CaseResult(case, not problems, problems, findings)
+
+
+def inline_filing_from_text(text: str, name: str = "filing.json") -> Filing:
+    """A filing written in the inline form (YAML or JSON text), as used by the HTTP service.
+
+    Raises :class:`InputError` naming ``name`` with every problem as a breadcrumb.
+    """
+    ctx = _Ctx(name)
+    try:
+        data = load_text(text)
+    except YamlProblem as exc:
+        where = f"第{exc.mark.line}行第{exc.mark.column}列" if exc.mark else ""
+        raise InputError(name, exc.message, where) from None
+    node = _mapping(ctx, data, Mark(1, 1), "")
+    filing = _Inline(ctx, name).filing(node, "") if node is not None else None
+    if ctx.problems or filing is None:
+        raise InputError(name, "；".join(p.message + (f"（{p.key_path}，第{p.line}行）" if p.key_path else "") for p in ctx.problems) or "不是申报")
+    return filing

@@ -71,13 +71,15 @@ def _input(inp) -> str:
         return f"{'、'.join(inp.fields)}之和" + (f"（各{inp.over}）" if inp.over else "")
     if inp.kind == "year":
         return "预算年度"
+    if inp.kind == "reference":
+        return f"地区参考数据“{inp.field}”（{inp.unit_text}）"
     return f"{inp.field}" + (f"（{inp.of}）" if inp.of else "")
 
 
 def render_rule_docs(ruleset) -> dict[str, str]:
     """``docs/rules/``: one Markdown page per rule and an index, from the rules themselves."""
     pages: dict[str, str] = {}
-    index = ["# 规则目录", "", "由 `hegui rules doc` 从规则包生成，请勿手改。", "", "| 编号 | 严重程度 | 规则包 | 标题 | 依据 |", "|---|---|---|---|---|"]
+    index = ["# 规则目录", "", "由 `HEGUI_PLUGINS= hegui rules doc` 从内置规则包生成，请勿手改；装有区县插件时去掉 HEGUI_PLUGINS= 即包含插件的规则。", "", "| 编号 | 严重程度 | 规则包 | 标题 | 依据 |", "|---|---|---|---|---|"]
     for rule in ruleset.rules:
         index.append(f"| [{rule.id}]({rule.id}.md) | {SEVERITY_NAMES[rule.severity]} | {rule.pack} | {rule.title} | {rule.source} |")
         body = describe_rule(rule).split("\n")

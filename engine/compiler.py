@@ -114,6 +114,8 @@ class _RuleCompiler:
             return value, origin, body + [p.lit(inp.kind, origin, inp.field, value)]
         if inp.kind == "year":
             return value, FILING, [p.lit("number", FILING, "年度", value)]
+        if inp.kind == "reference":
+            return value, FILING, [p.lit("reference", inp.field, value)]
         if inp.kind == "count":
             claim = p.var()
             if inp.scope == "全文":
@@ -242,7 +244,10 @@ class _RuleCompiler:
 
         # cannot verify: the subject qualifies but an input or parameter is absent.
         in_period = [p.lit("hegui_param_defined", prm.key) for prm in params]
-        for inp in inputs:
+        # Like a parameter, reference data absent for the filing's jurisdiction means the rule
+        # has nothing to compare with there: it does not apply (hegui why says so).
+        in_period += [p.lit("hegui_reference_defined", inp.field) for inp in inputs if inp.kind == "reference"]
+        for inp in [i for i in inputs if i.kind != "reference"]:
             subject = p.var()
             has = p.predicate("has")
             s = p.var()
@@ -346,6 +351,7 @@ def _builtins(program: Program) -> None:
         p.clause("hegui_has_field", [e, f], [p.lit(predicate, e, f, v)])
     p.clause("hegui_has_rel", [e, r], [p.lit("rel", e, r, t)])
     p.clause("hegui_param_defined", [k], [p.lit("param", k, v)])
+    p.clause("hegui_reference_defined", [k], [p.lit("reference", k, v)])
     # One query answers both heads, so their shared subgoals are resolved once.
     r, s_, l, a, x, w, what = (p.var() for _ in range(7))
     p.clause(OUTCOME, [p.const("fail"), r, s_, l, a, x, w], [p.lit(VIOLATION, r, s_, l, a, x, w)])

@@ -328,6 +328,8 @@ def _describe_input(inp: Input) -> str:
         return f"{'、'.join(inp.fields)}之和" + (f"（各{inp.over}）" if inp.over else "")
     if inp.kind == "year":
         return "预算年度"
+    if inp.kind == "reference":
+        return f"地区参考数据“{inp.field}”"
     return f"{inp.field}{where}"
 
 

@@ -195,6 +195,12 @@ class Explainer:
     def _input(self, inp: Input, value: Decimal | str, origin: str, subject: str) -> dict[str, Any]:
         shown = self.show.value(value, inp.unit) if isinstance(value, Decimal) else str(value)
         field = {"amount": inp.field, "number": inp.field, "text": inp.field, "count": "原文", "year": "年度"}.get(inp.kind)
+        if inp.kind == "reference":
+            for name in self.result.jurisdiction:
+                jurisdiction = self.checker.registry.jurisdictions.get(name)
+                if jurisdiction is not None and inp.field in jurisdiction.facts:
+                    return {"name": inp.name, "value": shown, "location": f"{name}参考数据（插件 {jurisdiction.plugin}）",
+                            "text": jurisdiction.source, "how": f"地区参考数据“{inp.field}”"}
         node: dict[str, Any] = {"name": inp.name, "value": shown, "location": self.facts.where(str(origin), field)}
         if inp.kind == "count":
             # claim ids are "<owner>/<field>#n": show the sentence the count was read from
@@ -352,6 +358,11 @@ class Explainer:
         for param in rule.parameters:
             if self.decided(param).value_for(self.year) is None:
                 return f"参数“{param.name}”在预算年度{self.year}年没有有效取值（规则有效期外）"
+        for inp in rule.inputs:
+            if inp.kind == "reference" and not any(
+                inp.field in getattr(self.checker.registry.jurisdictions.get(j), "facts", {}) for j in self.result.jurisdiction
+            ):
+                return f"{'、'.join(self.result.jurisdiction)}没有登记参考数据“{inp.field}”"
         if rule.jurisdiction not in self.result.jurisdiction:
             return f"规则适用于{rule.jurisdiction}，本申报属于{' → '.join(self.result.jurisdiction)}"
         return ""

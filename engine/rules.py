@@ -200,6 +200,7 @@ _FIELDLESS_OPS = ("has_children", "in_table")
 INPUT_KEYS = {
     "amount": "金额字段", "number": "数值字段", "text": "文字字段", "sum": "求和字段", "over": "求和对象",
     "count": "计数对象", "scope": "计数范围", "of": "关联对象", "year": "年度", "unit": "单位",
+    "reference": "地区参考数据",
     "name_contains": "求和对象名称含有",
 }
 CHECK_KEYS = {
@@ -433,9 +434,9 @@ def _inputs(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[Inpu
         if spec is None:
             continue
         _check_keys(ctx, spec, INPUT_KEYS, path)
-        kinds = [k for k in ("amount", "number", "text", "sum", "count", "year") if k in spec]
+        kinds = [k for k in ("amount", "number", "text", "sum", "count", "year", "reference") if k in spec]
         if len(kinds) != 1:
-            ctx.problem(spec.mark, path, "每个输入须且只须写明一种来源", "amount、number、text、sum、count、year 之一")
+            ctx.problem(spec.mark, path, "每个输入须且只须写明一种来源", "amount、number、text、sum、count、year、reference 之一")
             continue
         kind = kinds[0]
         of = _text(ctx, spec, "of", path, required=False)
@@ -484,6 +485,18 @@ def _inputs(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[Inpu
                 ctx.problem(spec.value_marks.get("count"), f"{path}.count", f"未知的计数对象或量词“{key}”", "facts/entities.yaml 中的对象类别或量词", _suggest(key, lexicon))
                 continue
             out.append(Input(name, "count", field=key, scope=scope, unit=lexicon.get(key, Unit())))
+        elif kind == "reference":
+            # Reference data registered for the filing's jurisdiction (plugins), e.g. 行政村.
+            key = _text(ctx, spec, "reference", path)
+            unit = Unit()
+            if unit_text:
+                try:
+                    _, unit = parse_unit(unit_text)
+                except UnitError as exc:
+                    ctx.problem(spec.value_marks.get("unit"), f"{path}.unit", str(exc))
+            else:
+                ctx.problem(spec.mark, f"{path}.unit", "地区参考数据须写明单位", "如 unit: 村")
+            out.append(Input(name, "reference", field=key, unit=unit, unit_text=unit_text))
         else:
             if spec["year"] not in ("预算年度",):
                 ctx.problem(spec.value_marks.get("year"), f"{path}.year", "year 只能取“预算年度”", "预算年度")

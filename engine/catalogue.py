@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hegui.engine.rules import SEVERITY_NAMES, Parameter, Rule
+from hegui.engine.rules import SEVERITY_NAMES, Parameter, Rule, describe_input
 from hegui.facts.units import format_decimal
 
 
@@ -37,7 +37,7 @@ def describe_rule(rule: Rule) -> str:
     if rule.inputs:
         lines.append("输入：")
         for inp in rule.inputs:
-            lines.append(f"    {inp.name}：{_input(inp)}")
+            lines.append(f"    {inp.name}：{describe_input(inp)}")
     lines.append("不合规示例：" + (rule.example or "（未写明）"))
     lines.append("如何改正：" + (rule.fix or "（未写明）"))
     return "\n".join(lines)
@@ -62,18 +62,6 @@ def _condition(condition) -> str:
              "present": "已填写", "absent": "未填写", "has_children": "有下级", "in_table": "位于"}
     values = "、".join(condition.values)
     return f"{condition.field}{words[condition.op]}{values}" if condition.field else f"{words[condition.op]}{values}"
-
-
-def _input(inp) -> str:
-    if inp.kind == "count":
-        return f"{inp.scope}中写明的“{inp.field}”数量"
-    if inp.kind == "sum":
-        return f"{'、'.join(inp.fields)}之和" + (f"（各{inp.over}）" if inp.over else "")
-    if inp.kind == "year":
-        return "预算年度"
-    if inp.kind == "reference":
-        return f"地区参考数据“{inp.field}”（{inp.unit_text}）"
-    return f"{inp.field}" + (f"（{inp.of}）" if inp.of else "")
 
 
 def render_rule_docs(ruleset) -> dict[str, str]:

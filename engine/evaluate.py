@@ -10,7 +10,7 @@ from typing import Any
 from hegui.engine import expr as ex
 from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, CompiledRule, compile_rules
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
-from hegui.engine.rules import BUDGET, Input, Parameter, Rule, RuleLoadError, RuleProblem, RuleSet
+from hegui.engine.rules import BUDGET, Input, Parameter, Rule, RuleLoadError, RuleProblem, RuleSet, describe_input
 from hegui.facts.model import Filing
 from hegui.facts.units import DIMENSIONLESS, Unit, format_decimal, format_money
 from hegui.facts.vocabulary import FILING, FactSet, filing_facts
@@ -289,12 +289,12 @@ class _FindingBuilder:
                 target = self.prov.follow(subject, inp.of) or subject
                 looked = f"{self.prov.table_of.get(target, target)}的“{inp.field}”栏未填写"
             else:
-                looked = f"查找范围：{_describe_input(inp)}"
+                looked = f"查找范围：{describe_input(inp)}"
             message = f"无法核实“{rule.title}”：缺少{what}（{looked}）"
         else:
             message = f"无法核实“{rule.title}”：参数“{what}”在{self.filing.year or '未知'}年度没有有效取值"
         return self._base(rule, subject, 0, STATUS_CANNOT_VERIFY, where=where, message=message, expected=f"需要{what}", actual="缺失",
-                          evidence=(Evidence(what, "缺失", "", _describe_input(inp) if inp else "规则包参数"),))
+                          evidence=(Evidence(what, "缺失", "", describe_input(inp) if inp else "规则包参数"),))
 
     @staticmethod
     def fill(rule: Rule, values: dict[str, str]) -> str:
@@ -318,19 +318,6 @@ def _field_of(inp: Input) -> str | None:
     if inp.kind == "sum":
         return None
     return "年度"
-
-
-def _describe_input(inp: Input) -> str:
-    where = f"（{inp.of}）" if inp.of else ""
-    if inp.kind == "count":
-        return f"在{inp.scope}中写明的“{inp.field}”数量"
-    if inp.kind == "sum":
-        return f"{'、'.join(inp.fields)}之和" + (f"（各{inp.over}）" if inp.over else "")
-    if inp.kind == "year":
-        return "预算年度"
-    if inp.kind == "reference":
-        return f"地区参考数据“{inp.field}”"
-    return f"{inp.field}{where}"
 
 
 def _period(chosen: Any) -> str:

@@ -137,6 +137,19 @@ class Input:
     name_contains: tuple[str, ...] = ()  # sums only over entities whose 名称 contains one of these
 
 
+def describe_input(inp: Input) -> str:
+    """Where an input is read from, in words (catalogue, cannot-verify messages, explanations)."""
+    if inp.kind == "count":
+        return f"{inp.scope}中写明的“{inp.field}”数量"
+    if inp.kind == "sum":
+        return f"{'、'.join(inp.fields)}之和" + (f"（各{inp.over}）" if inp.over else "")
+    if inp.kind == "year":
+        return "预算年度"
+    if inp.kind == "reference":
+        return f"地区参考数据“{inp.field}”"
+    return inp.field + (f"（{inp.of}）" if inp.of else "")
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str

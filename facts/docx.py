@@ -31,6 +31,7 @@ from typing import Iterator
 from lxml import etree
 
 from hegui.facts.errors import InputError
+from hegui.facts.files import read_bytes
 from hegui.facts.model import Cell, Grid, Row, Source
 from hegui.facts.ooxml import MAX_FILE_BYTES, check_all_xml_parts, open_checked_zip
 
@@ -75,7 +76,7 @@ def read_docx(path: str | os.PathLike, data: bytes | None = None) -> Grid:
     damaged, hostile (zip or entity bomb) or without any table.
     """
     name = os.fsdecode(path)
-    data = _read_bytes(name) if data is None else bytes(data)
+    data = read_bytes(name, MAX_FILE_BYTES) if data is None else bytes(data)
     archive = open_checked_zip(name, data, "docx")
     try:
         check_all_xml_parts(name, archive)
@@ -131,25 +132,6 @@ def _check_main_part_type(name: str, archive: zipfile.ZipFile) -> None:
                     "这是启用宏的 Word 文档（.docm）或 Word 模板（.dotx/.dotm），不是普通 Word 文档。"
                     "请用 Word 或 WPS 打开后“另存为” .docx 格式，再提交。",
                 )
-
-
-def _read_bytes(name: str) -> bytes:
-    try:
-        with open(name, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(name, "找不到文件，请检查路径是否正确。") from None
-    except IsADirectoryError:
-        raise InputError(name, "这是一个文件夹，不是文件。") from None
-    except PermissionError:
-        raise InputError(name, "没有读取这个文件的权限。") from None
-    except OSError as exc:
-        raise InputError(name, f"无法读取文件：{exc.strerror or exc}。") from None
-    except ValueError as exc:  # e.g. a NUL character inside the path
-        raise InputError(name, f"文件路径无效：{exc}。") from None
-    # open_checked_zip refuses anything longer than MAX_FILE_BYTES; reading one byte more is
-    # enough for it to notice without loading a huge file.
-    return data
 
 
 def _reason(exc: Exception) -> str:

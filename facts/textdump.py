@@ -19,6 +19,7 @@ import codecs
 import os
 
 from hegui.facts.errors import InputError
+from hegui.facts.files import file_size, read_bytes
 from hegui.facts.model import Cell, Grid, Row, Source
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -54,12 +55,10 @@ def read_text_dump(
     that is missing, too large, empty, binary, in an unknown encoding or not in this format.
     """
     name = os.fsdecode(path)
-    if data is None:
-        data = _read_bytes(name, max_bytes)
-    else:
-        data = bytes(data)
+    from_disk = data is None
+    data = read_bytes(name, max_bytes) if from_disk else bytes(data)
     if len(data) > max_bytes:
-        raise _too_large(name, len(data), max_bytes)
+        raise _too_large(name, max(file_size(name, len(data)) if from_disk else 0, len(data)), max_bytes)
     text, encoding = decode_text(name, data)
     return Grid(path=name, rows=_parse(name, text), encoding=encoding)
 
@@ -108,29 +107,6 @@ def decode_text(path: str, data: bytes) -> tuple[str, str]:
     if not text.strip():
         raise InputError(path, "文件为空，只有空格、制表符或空行，没有任何内容。")
     return text, encoding
-
-
-def _read_bytes(name: str, max_bytes: int) -> bytes:
-    try:
-        with open(name, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-            if len(data) > max_bytes:
-                try:
-                    size = os.fstat(handle.fileno()).st_size
-                except OSError:
-                    size = len(data)
-                raise _too_large(name, max(size, len(data)), max_bytes)
-            return data
-    except FileNotFoundError:
-        raise InputError(name, "找不到文件，请检查路径是否正确。") from None
-    except IsADirectoryError:
-        raise InputError(name, "这是一个文件夹，不是文件。") from None
-    except PermissionError:
-        raise InputError(name, "没有读取这个文件的权限。") from None
-    except OSError as exc:
-        raise InputError(name, f"无法读取文件：{exc.strerror or exc}。") from None
-    except ValueError as exc:  # e.g. a NUL character inside the path
-        raise InputError(name, f"文件路径无效：{exc}。") from None
 
 
 def _too_large(name: str, size: int, limit: int) -> InputError:

@@ -32,6 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from xml.parsers import expat
 
 from hegui.facts.errors import InputError
+from hegui.facts.files import read_bytes
 from hegui.facts.model import Cell, Grid, Row, Source
 from hegui.facts.ooxml import MAX_FILE_BYTES, check_all_xml_parts, open_checked_zip
 
@@ -64,7 +65,7 @@ def read_xlsx(path: str | os.PathLike, data: bytes | None = None) -> Grid:
     """
     name = os.fsdecode(path)
     if data is None:
-        data = _read_bytes(name)
+        data = read_bytes(name, MAX_FILE_BYTES)
     else:
         data = bytes(data)
     archive = open_checked_zip(name, data, "xlsx")
@@ -95,21 +96,6 @@ def read_xlsx(path: str | os.PathLike, data: bytes | None = None) -> Grid:
 
 
 # --- loading ----------------------------------------------------------------------------------
-
-
-def _read_bytes(name: str) -> bytes:
-    try:
-        with open(name, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(name, "找不到文件，请检查路径是否正确。") from None
-    except IsADirectoryError:
-        raise InputError(name, "这是一个文件夹，不是文件。") from None
-    except PermissionError:
-        raise InputError(name, "没有读取这个文件的权限。") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(name, f"无法读取文件：{getattr(exc, 'strerror', None) or exc}。") from None
-    return data  # open_checked_zip refuses more than MAX_FILE_BYTES with the size in its message
 
 
 def _why(exc: BaseException) -> str:

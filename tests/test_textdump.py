@@ -10,7 +10,7 @@ import pytest
 
 from hegui.facts.errors import InputError
 from hegui.facts.model import Grid, Source
-from hegui.facts import textdump
+from hegui.facts import files, textdump
 from hegui.facts.textdump import decode_text, read_text_dump
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shifeng-zzb-2023.txt"
@@ -336,7 +336,7 @@ def test_permission_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(textdump, "open", refuse, raising=False)
+    monkeypatch.setattr(files, "open", refuse, raising=False)
     with pytest.raises(InputError) as info:
         read_text_dump(write(tmp_path, "\ta\n"))
     assert "权限" in info.value.message

@@ -335,12 +335,13 @@ class _RuleCompiler:
 
     def text_absent(self) -> CompiledRule:
         p, rule = self.p, self.rule
-        for fname in rule.forbidden_fields:
-            for needle in rule.forbidden:
-                self.needles.setdefault(fname, set()).add(needle)
-                subject = p.var()
-                body = self.subject_body(subject) + [p.lit("matches", subject, fname, needle)]
-                p.clause(VIOLATION, [p.const(rule.id), subject, p.const(0), p.const(needle), p.const(""), p.tuple_of([p.const(fname)])], body)
+        # One leg per field and word, so each occurrence is its own finding.
+        pairs = [(fname, needle) for fname in rule.forbidden_fields for needle in rule.forbidden]
+        for leg, (fname, needle) in enumerate(pairs):
+            self.needles.setdefault(fname, set()).add(needle)
+            subject = p.var()
+            body = self.subject_body(subject) + [p.lit("matches", subject, fname, needle)]
+            p.clause(VIOLATION, [p.const(rule.id), subject, p.const(leg), p.const(needle), p.const(""), p.tuple_of([p.const(fname)])], body)
         return CompiledRule(rule, [WitnessSlot("字段", "origin")])
 
 

@@ -59,7 +59,7 @@ ENTITY_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     "附件3": {
         "amount": ("项目金额", "明细合计"),
         "number": ("序号", "项目实施期"),
-        "text": ("名称", "所属专项", "实施期绩效目标", "年度绩效目标", "部门名称", "单位负责人", "填表人", "联系电话"),
+        "text": ("名称", "所属专项", "项目实施期", "实施期绩效目标", "年度绩效目标", "部门名称", "单位负责人", "填表人", "联系电话"),
     },
     "明细": {"amount": ("金额",), "number": ("序号",), "text": ("支出内容简介", "支出明细", "测算说明")},
     "指标": {
@@ -369,19 +369,20 @@ class _Builder:
 
     def direction(self, t: Direction) -> None:
         tid = t.label
-        name = squash(t.name.text) if t.name else tid
+        # A blank name still needs a label a reviewer can find: the 附件 number.
+        name = (squash(t.name.text) if t.name else "") or tid
         self.entity(tid, "附件3", t.source, tid, name)
         self.number(tid, "序号", t.seq, t.source)
         self.field(tid, "名称", t.name, money=False)
         self.field(tid, "所属专项", t.parent_fund, money=False)
         self.field(tid, "部门名称", t.department, money=False)
         self.field(tid, "项目金额", t.amount, money=True) if t.amount else self.out.add("missing", tid, "项目金额")
-        if t.period is not None and t.period.text:
+        if t.period is not None:
+            # 项目实施期 is text (2023, 2023-2025, 长期 …); its last year, when it has one, is also a number.
+            self.field(tid, "项目实施期", t.period, money=False)
             years = re.findall(r"\d{4}", t.period.text)
             if years:
                 self.number(tid, "项目实施期", Decimal(years[-1]), t.period.source)
-        elif t.period is not None:
-            self.out.add("missing", tid, "项目实施期")
         self.text(tid, "实施期绩效目标", t.period_goal, claims_table=tid)
         self.text(tid, "年度绩效目标", t.annual_goal, claims_table=tid)
         self.indicators(tid, t.indicators)

@@ -158,7 +158,7 @@ def test_unknown_field_in_where(tmp_path: Path) -> None:
     f, found = crumbs(mutate("field: 名称", "field: 名字"), tmp_path)
     assert found == [
         f"{f}:17:17 › 规则 CS-JT-001 › 键 where[0].field：“附件3”没有名为“名字”的字段；"
-        "应为：名称、所属专项、实施期绩效目标、年度绩效目标、部门名称、单位负责人、填表人、联系电话；您是不是想写“名称”？"
+        "应为：名称、所属专项、项目实施期、实施期绩效目标、年度绩效目标、部门名称、单位负责人、填表人、联系电话；您是不是想写“名称”？"
     ]
 
 

@@ -20,12 +20,16 @@ def test_shipped_cases_pass(ruleset, checker):
     assert {k: v for k, v in failures.items() if v} == {}
 
 
-@pytest.mark.xfail(strict=False, reason="cases are being moved from tests/test_rule_cases.py into the packs' *.cases.yaml")
+# An unreadable (formula) cell cannot be written in an inline filing; this rule's pass and fail
+# cases are tests/test_rule_cases.py::test_unreadable_cell_rule.
+NOT_EXPRESSIBLE_INLINE = {"QG-READ-001"}
+
+
 def test_every_rule_has_a_pass_and_a_fail_case(ruleset):
     kinds: dict[str, set[str]] = {r.id: set() for r in ruleset.rules}
     for case in _cases(ruleset):
         kinds[case.rule_id].add(case.kind)
-    assert {rule for rule, seen in kinds.items() if seen != {"pass", "fail"}} == set()
+    assert {rule for rule, seen in kinds.items() if seen != {"pass", "fail"}} == NOT_EXPRESSIBLE_INLINE
 
 
 def test_pytest_plugin_collects_district_cases(pytester):

@@ -1,0 +1,725 @@
+"""Batch checking for intake pipelines: many filings, supervised worker processes, streamed results.
+
+``hegui check`` reads and checks filings one after another in its own process. An intake
+pipeline checks hundreds of files, some of them hostile or broken in ways no reader foresaw:
+a plugin reader that crashes the interpreter, calls ``os._exit`` or never returns would stop
+the whole run. This module runs the same check in worker processes under a supervisor:
+
+* each worker builds the plugin registry, loads the rules and compiles them **once**, then
+  checks one filing at a time as the supervisor hands them out;
+* a worker that dies (crash, SIGKILL, ``os._exit``) or exceeds the per-filing timeout loses
+  only the filing it was checking: that filing is recorded as an error, the worker is
+  replaced and the batch goes on; never more than ``jobs`` workers are alive;
+* each filing's result is the per-filing entry of the JSON report (exactly what
+  :func:`hegui.engine.report.to_json` writes for it), streamed as one JSON line to a results
+  file as soon as it is known (completion order), so an interrupted batch can be resumed;
+* the final report is built in input order, so the same input gives byte-identical JSON
+  whatever the number of workers.
+
+The CLI-facing pieces: :class:`BatchOptions`, :func:`expand_inputs`, :func:`run_batch`
+(returning a :class:`BatchResult`), :func:`outcomes_from_entries`, :func:`format_summary`
+and :class:`BatchError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field, fields, replace
+from multiprocessing.connection import wait as wait_for_ready
+from pathlib import Path
+from typing import Any, Callable, Iterable, TextIO
+
+from hegui.engine.findings import Evidence, Finding
+from hegui.engine.report import FilingOutcome, to_json, to_text
+from hegui.engine.rules import Citation
+from hegui.engine.waivers import WaiverNote
+from hegui.facts.errors import InputError
+from hegui.facts.model import Filing
+from hegui.facts.read import _LEGACY
+
+#: Suffixes a directory is searched for, besides those plugin readers register. The legacy
+#: formats (.xls, .doc, .et, .wps) are included on purpose: such a file in an intake folder is
+#: a filing someone handed in, and it must come out as an error telling them to re-save it,
+#: not be skipped silently.
+FILING_SUFFIXES = (".txt", ".xlsx", ".xlsm", ".docx", *sorted(_LEGACY))
+
+#: How long a fresh worker may take to import hegui, build the registry and compile the rules.
+STARTUP_TIMEOUT = 120.0
+#: A worker that dies before it is ready this many times in a row stops the batch: something
+#: in the environment is broken, and replacing it again would loop for ever.
+MAX_STARTUP_FAILURES = 3
+
+TIMEOUT_MESSAGE = "检查超时（超过{seconds}秒）"
+CRASH_MESSAGE = "检查进程异常退出（退出码{code}）"
+SIGNAL_MESSAGE = "检查进程异常退出（退出码{code}，被信号{name}终止）"
+INTERNAL_MESSAGE = "检查时程序出错：{kind}: {error}"
+
+
+class BatchError(Exception):
+    """The batch cannot go on (workers cannot start or load the rules); nothing is reported."""
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How every filing of a batch is checked; sent as-is to each worker process.
+
+    ``rule_paths``: pack files or folders (``hegui check --rules``); empty means the packs of
+    every registered plugin. ``waivers``: :class:`~hegui.engine.waivers.Waiver` objects as
+    :func:`~hegui.engine.waivers.load_waivers` returns them. ``today``: the date waivers are
+    judged on; ``None`` means today, fixed once when the batch starts so that every worker
+    uses the same date.
+    """
+
+    rule_paths: tuple[str, ...] = ()
+    district: str | None = None
+    explain: bool = False
+    waivers: tuple = ()
+    today: dt.date | None = None
+
+
+@dataclass
+class BatchResult:
+    """A finished batch: one entry per input filing, in input order, and the rule set used."""
+
+    paths: list[str]
+    entries: list[dict[str, Any]]
+    ruleset: Any
+    summary: dict[str, Any]
+
+    def outcomes(self) -> list[FilingOutcome]:
+        """The entries as :class:`FilingOutcome` objects, for reporters and ``exit_code``."""
+        return outcomes_from_entries(self.entries)
+
+    def to_json(self) -> str:
+        """The JSON report (the same text ``to_json`` gives for a sequential run)."""
+        return to_json(self.outcomes(), self.ruleset)
+
+    def to_text(self) -> str:
+        """The text report (the same text ``to_text`` gives for a sequential run)."""
+        return to_text(self.outcomes(), self.ruleset)
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+
+def expand_inputs(paths: Iterable[str | os.PathLike], registry=None) -> list[str]:
+    """The filings named by ``paths``: files as given, directories searched recursively.
+
+    A directory contributes its files (at any depth) whose suffix is one of
+    :data:`FILING_SUFFIXES` or one a plugin reader registered, sorted by their path
+    components, so the order never depends on the file system. Hidden entries (``.name``)
+    and Office lock files (``~$name.xlsx``) are not filings and are skipped; symbolic links
+    to directories are not followed (no cycles). Files named explicitly are kept whatever
+    their suffix, in the order given; a name given twice is checked once. A path that does not
+    exist is kept: reading it reports the error for that filing.
+
+    ``registry`` is the plugin registry whose reader suffixes count; ``None`` builds one
+    (which raises :class:`~hegui.plugins.manager.PluginError` for a broken plugin).
+    """
+    if registry is None:
+        from hegui.plugins.manager import build_registry
+
+        registry = build_registry()
+    suffixes = {s.lower() for s in FILING_SUFFIXES} | {s.lower() for s in registry.readers}
+    out: list[str] = []
+    seen: set[str] = set()
+    for given in paths:
+        given = os.fspath(given)
+        found = _walk(given, suffixes) if os.path.isdir(given) else [given]
+        for path in found:
+            if path not in seen:
+                seen.add(path)
+                out.append(path)
+    return out
+
+
+def _walk(top: str, suffixes: set[str]) -> list[str]:
+    found: list[tuple[tuple[str, ...], str]] = []
+    for root, dirs, files in os.walk(top):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if name.startswith((".", "~$")) or os.path.splitext(name)[1].lower() not in suffixes:
+                continue
+            path = os.path.join(root, name)
+            found.append((Path(os.path.relpath(path, top)).parts, path))
+    return [path for _, path in sorted(found)]
+
+
+# --- checking one filing (in a worker or in-process) ---------------------------------------------
+
+
+def load_ruleset(options: BatchOptions, registry):
+    """The rule set ``options`` asks for, loaded as ``hegui check`` loads it.
+
+    Raises :class:`~hegui.engine.rules.RuleLoadError` or
+    :class:`~hegui.plugins.manager.PluginError`, as ``hegui check`` would report them.
+    """
+    from hegui.engine.rules import load_rules
+    from hegui.plugins.manager import load_registered_rules
+
+    if options.rule_paths:
+        return load_rules([Path(p) for p in options.rule_paths], known_jurisdictions=list(registry.jurisdictions))
+    return load_registered_rules(registry)
+
+
+class _Session:
+    """Registry, rules and compiled checker, built once per process and used for every filing."""
+
+    def __init__(self, options: BatchOptions, registry=None) -> None:
+        from hegui.engine.evaluate import Checker
+        from hegui.plugins.manager import build_registry
+
+        self.options = options
+        self.today = options.today or dt.date.today()
+        self.registry = registry if registry is not None else build_registry()
+        self.ruleset = load_ruleset(options, self.registry)
+        # Compiling also refuses rules of unregistered jurisdictions (a RuleLoadError).
+        self.checker = Checker(self.ruleset, self.registry)
+
+    def check(self, path: str) -> dict[str, Any]:
+        """The report entry for ``path``: read, check, apply waivers, as ``hegui check`` does."""
+        from hegui.engine.waivers import apply_waivers
+        from hegui.facts.read import read_filing
+
+        options = self.options
+        try:
+            filing = read_filing(path, self.registry)
+            result = self.checker.check(filing, explain=options.explain, district=options.district)
+            findings = result.findings
+            if options.waivers:
+                findings = apply_waivers(findings, path, filing.department, list(options.waivers), self.today)
+            outcome = FilingOutcome(path, filing, findings, jurisdiction=result.jurisdiction)
+        except InputError as exc:
+            outcome = FilingOutcome(path, error=exc)
+        except Exception as exc:  # a bug met on one filing must not stop the other filings
+            outcome = FilingOutcome(path, error=InputError(path, INTERNAL_MESSAGE.format(kind=type(exc).__name__, error=exc)))
+        return entry_of(outcome, self.ruleset)
+
+
+def entry_of(outcome: FilingOutcome, ruleset) -> dict[str, Any]:
+    """The per-filing entry ``to_json`` writes for ``outcome``, as plain JSON data.
+
+    Taken from ``to_json`` itself rather than rebuilt here, so it cannot drift from the report.
+    """
+    return json.loads(to_json([outcome], ruleset))["filings"][0]
+
+
+def error_entry(path: str, message: str, location: str = "") -> dict[str, Any]:
+    """The entry of a filing that could not be checked (same shape as an unreadable file's)."""
+    return {"file": path, "status": "error", "error": {"message": message, "location": location}}
+
+
+# --- entries back into outcomes ------------------------------------------------------------------
+
+_PRIVATE_FINDING_FIELDS = ("subject", "leg", "witness", "raw_actual", "raw_expected")
+
+
+def outcomes_from_entries(entries: Iterable[dict[str, Any]]) -> list[FilingOutcome]:
+    """:class:`FilingOutcome` objects that render (``to_json``, ``to_text``, ``exit_code``) as the
+    original outcomes did.
+
+    The filing of a checked entry is a stub carrying only what the report shows (path,
+    department, year, encoding): its tables stay in the worker. A plugin reporter that needs
+    more than the report's fields should be given a sequential run.
+    """
+    out: list[FilingOutcome] = []
+    for entry in entries:
+        path = entry["file"]
+        if entry["status"] == "error":
+            error = entry["error"]
+            out.append(FilingOutcome(path, error=InputError(path, error["message"], error.get("location", ""))))
+            continue
+        filing = Filing(path=path, year=entry["year"], year_source=None, department=entry["department"], encoding=entry["encoding"])
+        findings = [_finding(data) for data in entry["findings"]]
+        out.append(FilingOutcome(path, filing, findings, jurisdiction=list(entry["jurisdiction"])))
+    return out
+
+
+def _finding(data: dict[str, Any]) -> Finding:
+    """A :class:`Finding` from its ``to_json`` form; fields ``to_json`` drops when empty come back empty."""
+    values: dict[str, Any] = {}
+    for f in fields(Finding):
+        if f.name in _PRIVATE_FINDING_FIELDS or f.name not in data:
+            continue
+        values[f.name] = data[f.name]
+    values["citation"] = Citation(**{f.name: data["citation"].get(f.name, "") for f in fields(Citation)})
+    values["evidence"] = tuple(Evidence(**{f.name: e.get(f.name, "") for f in fields(Evidence)}) for e in data.get("evidence", ()))
+    if data.get("waiver") is not None:
+        values["waiver"] = WaiverNote(**data["waiver"])
+    return Finding(**values)
+
+
+# --- the results file ----------------------------------------------------------------------------
+
+
+def read_results(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
+    """Entries of a results file (JSON Lines) by filing path; a missing file gives none.
+
+    A line that is not a complete entry (the last line of a batch that was killed while
+    writing it) is ignored: that filing is simply checked again. A filing listed twice keeps
+    its last entry.
+    """
+    entries: dict[str, dict[str, Any]] = {}
+    try:
+        handle = open(path, encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return entries
+    with handle:
+        for line in handle:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and isinstance(entry.get("file"), str) and entry.get("status") in ("checked", "error"):
+                entries[entry["file"]] = entry
+    return entries
+
+
+class _ResultsFile:
+    """One JSON object per line, flushed as soon as written, so a crash loses at most one line."""
+
+    def __init__(self, path: str | os.PathLike, resume: bool) -> None:
+        if resume:
+            _drop_partial_last_line(path)
+            self.handle = open(path, "a", encoding="utf-8")
+        else:
+            self.handle = open(path, "w", encoding="utf-8")  # a fresh batch: only its own results
+
+    def write(self, entry: dict[str, Any]) -> None:
+        # json.dumps escapes newlines inside strings: the entry stays on one line.
+        self.handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        self.handle.flush()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _drop_partial_last_line(path: str | os.PathLike) -> None:
+    """Cut a last line without its newline: appending after it would corrupt the next entry."""
+    try:
+        with open(path, "rb+") as handle:
+            data = handle.read()
+            if data and not data.endswith(b"\n"):
+                handle.truncate(data.rfind(b"\n") + 1)
+    except FileNotFoundError:
+        pass
+
+
+# --- progress and summary ------------------------------------------------------------------------
+
+
+class _Progress:
+    """``\\r[#####     ] 12/300`` on a terminal; nothing at all when the stream is piped."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream: TextIO | None, enabled: bool | None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        if enabled is None:
+            isatty = getattr(self.stream, "isatty", None)
+            enabled = bool(isatty and isatty())
+        self.enabled = enabled and total > 0
+        self.total = total
+        self.shown = False
+
+    def update(self, done: int, errors: int) -> None:
+        if not self.enabled:
+            return
+        filled = self.WIDTH * done // self.total
+        tail = f"  无法检查{errors}个" if errors else ""
+        self.stream.write(f"\r[{'#' * filled}{' ' * (self.WIDTH - filled)}] {done}/{self.total}{tail}")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def summarize(entries: Iterable[dict[str, Any]], resumed: int = 0) -> dict[str, Any]:
+    """Totals of a batch: filings, checked, errors (of which timeouts and crashed workers),
+    filings taken from an earlier run (``resumed``) and findings by severity."""
+    entries = list(entries)
+    findings = {"error": 0, "warning": 0, "info": 0, "cannot_verify": 0, "waived": 0, "total": 0}
+    errors = [e for e in entries if e["status"] == "error"]
+    for entry in entries:
+        if entry["status"] == "checked":
+            for key in findings:
+                findings[key] += entry["counts"].get(key, 0)
+    timeout_head = TIMEOUT_MESSAGE.split("（", 1)[0]
+    crash_head = CRASH_MESSAGE.split("（", 1)[0]
+    return {
+        "filings": len(entries),
+        "checked": len(entries) - len(errors),
+        "errors": len(errors),
+        "timeouts": sum(1 for e in errors if e["error"]["message"].startswith(timeout_head)),
+        "crashes": sum(1 for e in errors if e["error"]["message"].startswith(crash_head)),
+        "resumed": resumed,
+        "findings": findings,
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary as one Chinese line for the terminal (no trailing newline)."""
+    f = summary["findings"]
+    problems = [f"超时{summary['timeouts']}个"] if summary["timeouts"] else []
+    problems += [f"进程异常退出{summary['crashes']}个"] if summary["crashes"] else []
+    detail = f"（其中{'，'.join(problems)}）" if problems else ""
+    resumed = f"，沿用上次结果{summary['resumed']}个" if summary["resumed"] else ""
+    return (
+        f"批量检查：文件{summary['filings']}个，已检查{summary['checked']}个，无法检查{summary['errors']}个{detail}{resumed}；"
+        f"发现{f['total']}项：错误{f['error']}，警告{f['warning']}，提示{f['info']}（其中无法核实{f['cannot_verify']}），另有已豁免{f['waived']}项"
+    )
+
+
+# --- the batch -----------------------------------------------------------------------------------
+
+
+def run_batch(
+    paths: Iterable[str | os.PathLike],
+    *,
+    jobs: int = 1,
+    timeout: float | None = None,
+    options: BatchOptions | None = None,
+    results_path: str | os.PathLike | None = None,
+    resume: bool = False,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+    progress: bool | None = None,
+    registry=None,
+    isolate: bool | None = None,
+    stream: TextIO | None = None,
+) -> BatchResult:
+    """Check every filing of ``paths`` (expanded by :func:`expand_inputs`) and return the batch.
+
+    * ``jobs``: worker processes (at most that many alive at any time).
+    * ``timeout``: seconds one filing may take in a worker; ``None`` or ``0`` for no limit.
+    * ``isolate``: run filings in worker processes. ``None`` (default) isolates when
+      ``jobs >= 2`` or a ``timeout`` is given; ``jobs == 1`` without a timeout checks in this
+      process, as ``hegui check`` always did (a filing that kills the interpreter then kills
+      the batch, and nothing enforces a time limit).
+    * ``results_path``: JSON Lines file that receives each filing's entry as soon as it is
+      known (completion order). Truncated when the batch starts, unless ``resume``.
+    * ``resume``: keep the entries ``results_path`` already holds for filings of this batch
+      and check only the others. The file is trusted to come from the same rules and
+      options; an entry is reused as it is, errors included.
+    * ``on_result(entry)``: called after each new entry is written (not for resumed ones).
+      An exception it raises stops the batch (workers are killed) and propagates.
+    * ``progress``: draw a progress bar on ``stream`` (default stderr); ``None`` draws it only
+      when the stream is a terminal.
+    * ``registry``: the plugin registry to use in this process (built when ``None``); workers
+      always build their own, from the same entry points and ``HEGUI_PLUGINS``.
+
+    The rules are loaded (and compiled) in this process before any filing is touched: a
+    :class:`~hegui.engine.rules.RuleLoadError` or :class:`~hegui.plugins.manager.PluginError`
+    stops the batch before it starts. :class:`BatchError` means workers could not be started.
+    """
+    options = options or BatchOptions()
+    if jobs < 1:
+        raise ValueError("jobs must be at least 1")
+    if resume and results_path is None:
+        raise ValueError("resume needs a results file")
+    timeout = timeout or None
+    if isolate is None:
+        isolate = jobs >= 2 or timeout is not None
+    # One date for the whole batch, whatever the clock says when a worker starts.
+    options = replace(options, today=options.today or dt.date.today(), waivers=tuple(options.waivers))
+    session = _Session(options, registry)  # fails early on bad rules or plugins
+    filings = expand_inputs(paths, session.registry)
+    index_of = {path: i for i, path in enumerate(filings)}
+
+    entries: list[dict[str, Any] | None] = [None] * len(filings)
+    resumed = 0
+    if resume:
+        for path, entry in read_results(results_path).items():
+            if path in index_of:
+                entries[index_of[path]] = entry
+                resumed += 1
+    todo = [(i, path) for i, path in enumerate(filings) if entries[i] is None]
+
+    bar = _Progress(len(filings), stream, progress)
+    done = [resumed, sum(1 for e in entries if e is not None and e["status"] == "error")]
+    bar.update(*done)
+    results = _ResultsFile(results_path, resume) if results_path is not None else None
+
+    def record(index: int, entry: dict[str, Any]) -> None:
+        entries[index] = entry
+        if results is not None:
+            results.write(entry)
+        done[0] += 1
+        done[1] += entry["status"] == "error"
+        bar.update(*done)
+        if on_result is not None:
+            on_result(entry)
+
+    try:
+        if not isolate:
+            for index, path in todo:
+                record(index, session.check(path))
+        elif todo:
+            _Supervisor(options, jobs, timeout).run(todo, record)
+    finally:
+        bar.close()
+        if results is not None:
+            results.close()
+    complete = [e for e in entries if e is not None]
+    assert len(complete) == len(filings)
+    return BatchResult(filings, complete, session.ruleset, summarize(complete, resumed))
+
+
+# --- the supervisor and its workers --------------------------------------------------------------
+
+
+def _seconds(timeout: float) -> str:
+    return f"{timeout:g}"
+
+
+def _exit_message(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = str(-code)
+        return SIGNAL_MESSAGE.format(code=code, name=name)
+    return CRASH_MESSAGE.format(code=code)
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Any
+    started: float
+    ready: bool = False
+    task: tuple[int, str] | None = None
+    deadline: float | None = None
+    dead: bool = False
+
+
+@dataclass
+class _Supervisor:
+    """Hands filings one at a time to at most ``jobs`` worker processes and watches them.
+
+    A worker gets a filing only when it is idle, so the supervisor always knows which filing a
+    worker holds and since when: a worker that dies or passes its deadline loses that filing
+    and nothing else. Workers talk over their own pipe; :func:`multiprocessing.connection.wait`
+    watches every pipe and every process sentinel at once, with the nearest deadline as its
+    timeout.
+    """
+
+    options: BatchOptions
+    jobs: int
+    timeout: float | None
+    workers: list[_Worker] = field(default_factory=list)
+    startup_failures: int = 0
+
+    def __post_init__(self) -> None:
+        # "spawn": a fresh interpreter that inherits no locks, threads or open files of the
+        # parent (forking a process that may hold them is unsafe); it costs an import and a
+        # rule compilation per worker, paid once per worker, not per filing.
+        self.context = multiprocessing.get_context("spawn")
+
+    def _start(self) -> _Worker:
+        parent_end, child_end = self.context.Pipe(duplex=True)
+        process = self.context.Process(target=_worker_main, args=(child_end, self.options), name="hegui-batch-worker", daemon=True)
+        process.start()
+        # Our copy of the child's end must go, or the pipe never reports the child's death as EOF.
+        child_end.close()
+        return _Worker(process, parent_end, time.monotonic())
+
+    def run(self, todo: list[tuple[int, str]], record: Callable[[int, dict[str, Any]], None]) -> None:
+        pending = deque(todo)
+        try:
+            while pending or any(w.task is not None for w in self.workers):
+                busy = sum(1 for w in self.workers if w.task is not None)
+                while len(self.workers) < min(self.jobs, busy + len(pending)):
+                    self.workers.append(self._start())
+                self._dispatch(pending)
+                self._wait()
+                for worker in list(self.workers):
+                    self._collect(worker, pending, record)
+        except BaseException:
+            self._kill_all()
+            raise
+        self._stop_all()
+
+    def _dispatch(self, pending: deque) -> None:
+        for worker in self.workers:
+            if worker.ready and worker.task is None and not worker.dead and pending:
+                task = pending.popleft()
+                try:
+                    worker.conn.send(task)
+                except OSError:  # died while idle: the filing goes back, the worker is replaced
+                    pending.appendleft(task)
+                    worker.dead = True
+                    continue
+                worker.task = task
+                worker.deadline = time.monotonic() + self.timeout if self.timeout else None
+
+    def _wait(self) -> None:
+        deadlines = [w.deadline for w in self.workers if w.deadline is not None]
+        deadlines += [w.started + STARTUP_TIMEOUT for w in self.workers if not w.ready]
+        limit = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+        handles = [w.conn for w in self.workers if not w.dead] + [w.process.sentinel for w in self.workers]
+        wait_for_ready(handles, limit)
+
+    def _collect(self, worker: _Worker, pending: deque, record: Callable[[int, dict[str, Any]], None]) -> None:
+        # Whether it is alive is asked *before* reading its pipe: everything a dead worker ever
+        # sent is then already in the pipe, so a result sent just before dying is not lost.
+        alive = worker.process.is_alive()
+        while not worker.dead:
+            try:
+                if not worker.conn.poll():
+                    break
+                message = worker.conn.recv()
+            except (EOFError, OSError):
+                worker.dead = True
+                break
+            except Exception:  # half a message: the worker died while sending it
+                worker.dead = True
+                break
+            self._handle(worker, message, record)
+        if worker.dead or not alive:
+            self._bury(worker, pending, record)
+            return
+        now = time.monotonic()
+        if worker.task is not None and worker.deadline is not None and now >= worker.deadline:
+            index, path = worker.task
+            worker.task = None
+            self._remove(worker)
+            record(index, error_entry(path, TIMEOUT_MESSAGE.format(seconds=_seconds(self.timeout or 0))))
+        elif not worker.ready and now >= worker.started + STARTUP_TIMEOUT:
+            self._remove(worker)
+            raise BatchError(f"检查进程启动超时（超过{_seconds(STARTUP_TIMEOUT)}秒仍未载入规则）")
+
+    def _handle(self, worker: _Worker, message: tuple, record: Callable[[int, dict[str, Any]], None]) -> None:
+        kind = message[0]
+        if kind == "ready":
+            worker.ready = True
+            self.startup_failures = 0
+        elif kind == "load_error":
+            raise BatchError(f"检查进程无法载入规则：{message[1]}")
+        elif kind == "result":
+            _, index, entry = message
+            if worker.task is None or worker.task[0] != index:
+                raise BatchError(f"检查进程返回了未分派的结果（第{index}个文件）")
+            worker.task, worker.deadline = None, None
+            record(index, entry)
+
+    def _bury(self, worker: _Worker, pending: deque, record: Callable[[int, dict[str, Any]], None]) -> None:
+        """A worker that is gone: its filing (if any) is an error; it will be replaced."""
+        worker.process.join(5)
+        code = worker.process.exitcode
+        task, ready = worker.task, worker.ready
+        worker.task = None
+        self._remove(worker)
+        if task is not None:
+            record(task[0], error_entry(task[1], _exit_message(code)))
+        elif not ready:
+            self.startup_failures += 1
+            if self.startup_failures >= MAX_STARTUP_FAILURES:
+                # The usual cause: a main script without ``if __name__ == "__main__":``, which
+                # every spawned worker runs again (see the multiprocessing documentation).
+                raise BatchError(f"检查进程启动后立即退出（{_exit_message(code)}），已连续{self.startup_failures}次；"
+                                 "若从脚本调用，请把调用放在 if __name__ == \"__main__\": 之下")
+
+    def _remove(self, worker: _Worker) -> None:
+        """Kill (if need be) and reap ``worker`` before anything replaces it: never more than ``jobs`` alive."""
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join()
+        worker.conn.close()
+        worker.process.close()
+        self.workers.remove(worker)
+
+    def _stop_all(self) -> None:
+        for worker in self.workers:
+            try:
+                worker.conn.send(None)  # the polite way: the worker returns from its loop
+            except OSError:
+                pass
+        deadline = time.monotonic() + 5
+        for worker in self.workers:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+        self._kill_all()
+
+    def _kill_all(self) -> None:
+        for worker in list(self.workers):
+            try:
+                self._remove(worker)
+            except Exception:  # cleaning up after an error: keep going, the first error matters
+                pass
+        self.workers.clear()
+
+
+def _describe_load_error(exc: BaseException) -> str:
+    from hegui.engine.rules import RuleLoadError
+
+    if isinstance(exc, RuleLoadError):
+        shown = "；".join(str(p) for p in exc.problems[:3])
+        return f"规则有误（共{len(exc.problems)}处）：{shown}"
+    return str(exc) or type(exc).__name__
+
+
+def _watch_parent() -> None:
+    """Exit when the supervisor is gone: a worker stuck in a filing would otherwise outlive it.
+
+    The pipe tells an idle worker (EOF); a busy one never reads it, so a daemon thread checks
+    whether the worker has been re-parented.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, name="hegui-parent-watch", daemon=True).start()
+
+
+def _worker_main(conn, options: BatchOptions) -> None:
+    """A worker process: load the rules once, then check filings until told to stop."""
+    # Ctrl-C reaches the whole process group; the supervisor decides what happens to workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _watch_parent()
+    try:
+        session = _Session(options)
+    except Exception as exc:
+        conn.send(("load_error", _describe_load_error(exc)))
+        conn.close()
+        return
+    conn.send(("ready",))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        index, path = task
+        conn.send(("result", index, session.check(path)))
+
+
+__all__ = [
+    "BatchError",
+    "BatchOptions",
+    "BatchResult",
+    "FILING_SUFFIXES",
+    "entry_of",
+    "error_entry",
+    "expand_inputs",
+    "format_summary",
+    "load_ruleset",
+    "outcomes_from_entries",
+    "read_results",
+    "run_batch",
+    "summarize",
+]

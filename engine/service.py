@@ -1,0 +1,760 @@
+"""The HTTP service (``hegui serve``): check a filing over HTTP, browse the rule catalogue.
+
+Endpoints (OpenAPI at ``/openapi.json``, interactive docs at ``/docs``):
+
+* ``POST /v1/check`` — a filing uploaded as ``multipart/form-data`` (field ``file``; its
+  suffix picks the reader: .txt, .xlsx/.xlsm, .docx, or a plugin's) or written inline as JSON
+  (``application/json``, the model of the rule test cases). Answers the same JSON document
+  ``hegui check --format json`` writes for that one file.
+* ``GET /v1/rules``, ``GET /v1/rules/{id}`` — the loaded rules, one rule in full.
+* ``GET /v1/schema/report`` — the JSON Schema of the check report.
+* ``GET /healthz`` — liveness, number of rules, version.
+
+Every error has the body ``{"error": {"code", "message", "location"}}``; ``message`` is
+Chinese and meant for the person who submitted the filing.
+
+The rules and plugins are loaded once, when the app is created, and fail closed: invalid
+rules or a broken plugin make :func:`create_app` raise, so a server never starts with a
+rule pack missing (a missing pack would make filings look compliant).
+
+Threads: pyDatalog keeps its state per thread and a compiled program serialises
+evaluation behind a lock, so every read and check runs in ONE dedicated worker thread, one
+at a time. A check that overruns ``timeout_seconds`` is answered 504 but cannot be
+interrupted (Python cannot kill a thread); it finishes in the worker, and the next job starts
+only after it, so a timed-out check never overlaps or corrupts the next one. A request
+whose job could not even start within ``timeout_seconds`` (the worker still busy) is
+answered 503 and its job is dropped unrun.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+import logging
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import uuid
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+
+from hegui import __version__
+from hegui.engine.catalogue import _check_summary, _condition, _periods, describe_rule
+from hegui.engine.evaluate import Checker
+from hegui.engine.report import SCHEMA_ID, FilingOutcome, report_schema, to_json
+from hegui.engine.rules import SEVERITY_NAMES, Citation, Parameter, Rule, RuleSet, describe_input, load_rules
+from hegui.engine.strictyaml import MAX_RULE_FILE_BYTES
+from hegui.facts.errors import InputError
+from hegui.facts.units import format_decimal
+
+log = logging.getLogger("hegui.service")
+
+DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+DEFAULT_TIMEOUT_SECONDS = 30.0
+#: Room for the multipart framing (boundaries, part headers) around the file itself: the raw
+#: body may exceed the file limit by this much before it is cut off; the file is then
+#: measured exactly.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+#: Name of an inline (JSON) filing in the report and in its locations.
+INLINE_NAME = "filing.json"
+#: Suffixes the built-in readers handle (facts/read.py); plugins may register more.
+BUILTIN_SUFFIXES = (".txt", ".xlsx", ".xlsm", ".docx")
+_CHUNK = 64 * 1024
+
+# Error codes of the error body; stable, clients branch on them.
+INPUT_ERROR = "input_error"
+INVALID_REQUEST = "invalid_request"
+INVALID_PARAMETER = "invalid_parameter"
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+PAYLOAD_TOO_LARGE = "payload_too_large"
+NOT_FOUND = "not_found"
+METHOD_NOT_ALLOWED = "method_not_allowed"
+TIMEOUT = "timeout"
+BUSY = "busy"
+INTERNAL_ERROR = "internal_error"
+
+
+# --- response models (for the OpenAPI document) ----------------------------------------------------
+
+
+class ErrorInfo(BaseModel):
+    """What went wrong, for a program (``code``) and for a person (``message``)."""
+
+    code: str = Field(description="稳定的错误代码 / stable error code: input_error, invalid_request, invalid_parameter, "
+                                  "unsupported_media_type, payload_too_large, not_found, method_not_allowed, timeout, busy, internal_error")
+    message: str = Field(description="中文说明，面向提交申报的人 / Chinese message for the person who submitted the filing")
+    location: str = Field("", description="出错的行、单元格或参数，整个文件有误时为空 / line, cell or parameter; empty when the whole input is concerned")
+    suggestions: list[str] | None = Field(None, description="您是不是想找 / did-you-mean candidates (not_found, invalid_parameter)")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorInfo
+
+
+class CitationInfo(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"description": "政策依据 / the policy document a rule enforces"})
+
+    document: str = Field(description="文件名称或文号 / document name or number")
+    clause: str | None = Field(None, description="条款 / clause")
+    title: str | None = Field(None, description="文件标题 / title")
+    quote: str | None = Field(None, description="原文 / quoted text")
+    url: str | None = None
+
+
+class RuleSummary(BaseModel):
+    id: str
+    title: str = Field(description="标题 / title (Chinese)")
+    severity: str = Field(description="error | warning | info")
+    severity_name: str = Field(description="严重程度 / severity in Chinese")
+    pack: str = Field(description="规则包 / rule pack")
+    jurisdiction: str = Field(description="适用地区 / jurisdiction the rule applies to")
+    citation: CitationInfo
+
+
+class RuleList(BaseModel):
+    count: int
+    packs: list[str]
+    rules: list[RuleSummary]
+
+
+class PeriodInfo(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    value: str = Field(description="数值（按参数单位书写）/ value as written, in the parameter's unit")
+    unit: str
+    from_year: int | None = Field(None, alias="from", description="起始年度（含），空为不限 / first budget year, null = open")
+    until_year: int | None = Field(None, alias="until", description="截止年度（含），空为不限 / last budget year, null = open")
+
+
+class ParameterInfo(BaseModel):
+    name: str
+    key: str = Field(description="规则包限定的名称 / pack-qualified key, e.g. 株洲市:交通费标准")
+    unit: str
+    description: str = ""
+    source: CitationInfo | None = None
+    periods: list[PeriodInfo]
+    text: str = Field(description="取值与有效期 / values and periods as text")
+
+
+class InputInfo(BaseModel):
+    name: str
+    description: str
+
+
+class RuleDetail(RuleSummary):
+    tags: list[str]
+    checks: str = Field(description="检查什么 / what the rule checks")
+    subject: str = Field(description="检查对象 / what it checks (附件1, 附件3, 明细, 指标 …)")
+    conditions: list[str] = Field(description="适用条件 / when it applies")
+    why: str = Field(description="为什么检查 / why (empty when not written)")
+    parameters: list[ParameterInfo] = Field(description="参数及有效期 / parameters with their periods")
+    inputs: list[InputInfo]
+    example: str = Field(description="不合规示例 / a non-compliant example")
+    fix: str = Field(description="如何改正 / how to fix")
+    text: str = Field(description="hegui rule ID 的文字输出（不含安装路径）/ the text of `hegui rule ID`, without install paths")
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok")
+    rules: int = Field(description="已加载的规则数 / rules loaded")
+    version: str
+    busy: bool = Field(description="检查线程是否正在工作 / whether the check worker is running a job")
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+class ServiceError(Exception):
+    """An answer other than 200, with its error code and a Chinese message."""
+
+    def __init__(self, status: int, code: str, message: str, location: str = "", *,
+                 suggestions: list[str] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.location = status, code, message, location
+        self.suggestions, self.headers = suggestions, headers
+
+
+def _error_response(error: ServiceError) -> JSONResponse:
+    body: dict[str, Any] = {"code": error.code, "message": error.message, "location": error.location}
+    if error.suggestions is not None:
+        body["suggestions"] = error.suggestions
+    return JSONResponse({"error": body}, status_code=error.status, headers=error.headers)
+
+
+def _internal_error(exc: BaseException, what: str) -> ServiceError:
+    """Log the traceback under an incident id; the client gets the id, not the internals."""
+    incident = uuid.uuid4().hex[:12]
+    log.error("%s failed (incident %s)", what, incident, exc_info=exc)
+    return ServiceError(500, INTERNAL_ERROR, f"服务内部错误，本次检查未完成（错误编号 {incident}），请联系管理员。")
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} 字节"
+
+
+class _PayloadTooLarge(Exception):
+    """Raised from inside the body stream once it passes its limit (stops reading at once)."""
+
+
+# --- the worker -----------------------------------------------------------------------------------
+
+
+class _Busy(Exception):
+    pass
+
+
+class _TimedOut(Exception):
+    pass
+
+
+class CheckWorker:
+    """One dedicated daemon thread that runs jobs one at a time, in submission order.
+
+    Dedicated and never stopped (not a pool): pyDatalog state lives in the thread that
+    uses it, and the engine remembers which program it installed by thread *id*; ids are
+    reused once a thread ends, so a program handed to a fresh thread could find itself
+    "already installed" there and fail. One thread for the life of the app avoids that.
+    Daemon: an idle worker, or a runaway check, must not keep the process alive once the
+    server has stopped.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], Any], Callable[[], None]]] = queue.SimpleQueue()
+        self._running = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="hegui-check", daemon=True)
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        """True while a job (possibly one that already timed out) is running."""
+        return self._running.is_set()
+
+    def _loop(self) -> None:
+        while True:
+            future, job, on_start = self._jobs.get()
+            # False when the request gave up waiting and cancelled the job: skip it unrun.
+            if not future.set_running_or_notify_cancel():
+                continue
+            self._running.set()
+            try:
+                on_start()
+                future.set_result(job())
+            except BaseException as exc:  # handed to the request; the worker stays up
+                future.set_exception(exc)
+            finally:
+                self._running.clear()
+
+    async def run(self, job: Callable[[], Any], timeout: float) -> Any:
+        """Run ``job`` in the worker and return its result (or raise its exception).
+
+        Raises :class:`_Busy` when the job did not start within ``timeout`` seconds (it is
+        then cancelled and never runs) and :class:`_TimedOut` when it started but did not
+        finish within ``timeout`` seconds of starting (it then finishes in the background).
+        """
+        loop = asyncio.get_running_loop()
+        started, finished = asyncio.Event(), asyncio.Event()
+
+        def wake(event: asyncio.Event) -> None:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # the event loop is gone (server stopped); nobody is waiting
+                pass
+
+        future: Future = Future()
+        future.add_done_callback(lambda _f: wake(finished))
+        self._jobs.put((future, job, lambda: wake(started)))
+        try:
+            await asyncio.wait_for(started.wait(), timeout)
+        except asyncio.TimeoutError:
+            if future.cancel():
+                raise _Busy() from None
+            # It started just as the wait ran out: give it its full time from now.
+        try:
+            await asyncio.wait_for(finished.wait(), timeout)
+        except asyncio.TimeoutError:
+            raise _TimedOut() from None
+        return future.result()
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _citation(source: Citation) -> dict[str, str]:
+    return {k: v for k, v in (("document", source.document), ("clause", source.clause), ("title", source.title),
+                                ("quote", source.quote), ("url", source.url)) if v}
+
+
+def _rule_summary(rule: Rule) -> dict[str, Any]:
+    return {"id": rule.id, "title": rule.title, "severity": rule.severity, "severity_name": SEVERITY_NAMES[rule.severity],
+            "pack": rule.pack, "jurisdiction": rule.jurisdiction, "citation": _citation(rule.source)}
+
+
+def _parameter(param: Parameter) -> dict[str, Any]:
+    return {
+        "name": param.name, "key": param.key, "unit": param.unit_text, "description": param.description,
+        "source": _citation(param.source) if param.source else None,
+        "periods": [{"value": format_decimal(v.written), "unit": param.unit_text, "from": v.start_year, "until": v.end_year}
+                    for v in param.values],
+        "text": _periods(param),
+    }
+
+
+def rule_detail(rule: Rule) -> dict[str, Any]:
+    """One rule as JSON: the fields ``hegui rule ID`` (describe_rule) prints, structured."""
+    # The definition file differs between installations and reveals server paths: leave
+    # it out, as the generated rule docs do.
+    text = "\n".join(line.split("    定义于：")[0] for line in describe_rule(rule).split("\n"))
+    return {
+        **_rule_summary(rule),
+        "tags": list(rule.tags),
+        "checks": rule.check_text or _check_summary(rule),
+        "subject": rule.subject,
+        "conditions": [_condition(c) for c in rule.where],
+        "why": rule.description,
+        "parameters": [_parameter(p) for p in rule.parameters],
+        "inputs": [{"name": inp.name, "description": describe_input(inp)} for inp in rule.inputs],
+        "example": rule.example,
+        "fix": rule.fix,
+        "text": text,
+    }
+
+
+def _display_name(filename: str | None, suffix: str) -> str:
+    """The upload's own file name, without any directory part or control characters."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()[:255]
+    return name if name not in ("", ".", "..") else f"upload{suffix}"
+
+
+def _replace_text(value: Any, old: str, new: str) -> Any:
+    """``value`` with ``old`` replaced by ``new`` in every string (the report cites the temp path)."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [_replace_text(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace_text(v, old, new) for k, v in value.items()}
+    return value
+
+
+def _render(document: dict[str, Any]) -> Response:
+    # Serialised exactly as `hegui check --format json` writes it (sorted keys, indent 2,
+    # trailing newline), so equal inputs give byte-identical answers.
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+    return Response(text, media_type="application/json")
+
+
+def _media_type(request: Request) -> str:
+    return (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+
+
+def _content_length(request: Request) -> int | None:
+    try:
+        return int(request.headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _limited(request: Request, limit: int, too_large: ServiceError) -> Request:
+    """``request`` whose body stream stops with 413 once more than ``limit`` bytes arrived.
+
+    Content-Length is checked first (reject before reading anything) but not trusted: the
+    bytes are counted as they arrive, so a missing or lying header changes nothing.
+    """
+    declared = _content_length(request)
+    if declared is not None and declared > limit:
+        raise too_large
+    seen = 0
+    receive = request.receive
+
+    async def counted() -> dict:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _PayloadTooLarge()
+        return message
+
+    return Request(request.scope, counted)
+
+
+@dataclass
+class _Job:
+    """What one check needs; ``read`` runs in the worker, like the check itself."""
+
+    read: Callable[[], Any]
+    display: str
+    temp_path: str | None = None
+    temp_dir: str | None = None
+
+    def cleanup(self) -> None:
+        if self.temp_dir is not None:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def _inline_reader(body: bytes) -> Callable[[], Any]:
+    """Parse an inline filing (JSON) — in the worker, under the time limit."""
+
+    def read():
+        from hegui.engine.cases import inline_filing_from_text
+
+        try:
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(INLINE_NAME, f"内联申报必须是 UTF-8 编码的 JSON（第{exc.start}字节处无法解码）") from None
+        try:
+            json.loads(text)  # a JSON body must be JSON, even though the model parser reads YAML too
+        except json.JSONDecodeError as exc:
+            raise InputError(INLINE_NAME, f"不是有效的 JSON：{exc.msg}", f"第{exc.lineno}行第{exc.colno}列") from None
+        except RecursionError:
+            raise InputError(INLINE_NAME, "JSON 嵌套过深") from None
+        return inline_filing_from_text(text, INLINE_NAME)
+
+    return read
+
+
+# --- the app --------------------------------------------------------------------------------------
+
+
+class Service:
+    """What the app serves: the registry, the rules compiled once, the worker, the limits."""
+
+    def __init__(self, registry, ruleset: RuleSet, *, max_upload_bytes: int, timeout_seconds: float) -> None:
+        self.registry = registry
+        self.ruleset = ruleset
+        self.checker = Checker(ruleset, registry)
+        self.max_upload_bytes = max_upload_bytes
+        self.timeout_seconds = timeout_seconds
+        self.suffixes = tuple(dict.fromkeys([*BUILTIN_SUFFIXES, *sorted(registry.readers)]))
+        self.worker = CheckWorker()
+
+    def check_job(self, job: _Job, explain: bool, district: str | None) -> Callable[[], Response]:
+        """The worker's part: read, check, report; the temp file goes as soon as it was read."""
+
+        def run() -> Response:
+            try:
+                filing = job.read()
+            finally:
+                job.cleanup()
+            result = self.checker.check(filing, explain=explain, district=district)
+            outcome = FilingOutcome(job.display, filing, result.findings, jurisdiction=result.jurisdiction)
+            document = json.loads(to_json([outcome], self.ruleset))
+            if job.temp_path:
+                document = _replace_text(document, job.temp_path, job.display)
+            return _render(document)
+
+        return run
+
+
+def _load(rule_paths) -> tuple[Any, RuleSet]:
+    """Registry and rules as ``hegui check`` loads them; raises on any problem (fail closed)."""
+    from hegui.plugins.manager import build_registry, load_registered_rules
+
+    registry = build_registry()
+    if rule_paths:
+        ruleset = load_rules([Path(p) for p in rule_paths], known_jurisdictions=list(registry.jurisdictions))
+    else:
+        ruleset = load_registered_rules(registry)
+    return registry, ruleset
+
+
+_DESCRIPTION = """\
+按政策规则检查预算绩效目标表（部门整体支出绩效目标表、专项资金绩效目标表）。
+Checks Chinese government budget performance-target tables against policy rules.
+
+* `POST /v1/check`：上传申报文件（.txt、.xlsx、.docx）或提交内联申报（JSON），返回与
+  `hegui check --format json` 相同的报告。Upload a filing or post it inline as JSON; the
+  answer is the report `hegui check --format json` writes.
+* `GET /v1/rules`、`GET /v1/rules/{id}`：规则目录 / the rule catalogue.
+
+错误统一为 / every error is `{"error": {"code", "message", "location"}}`。
+"""
+
+_ERRORS = {
+    400: {"model": ErrorBody, "description": "请求格式有误（multipart 损坏、缺少 file 字段）/ malformed request (invalid_request)"},
+    413: {"model": ErrorBody, "description": "上传超过大小上限 / upload larger than the limit (payload_too_large)"},
+    415: {"model": ErrorBody, "description": "不支持的文件类型或 Content-Type / unsupported suffix or content type (unsupported_media_type)"},
+    422: {"model": ErrorBody, "description": "无法读取为申报（input_error），或参数有误（invalid_parameter）/ not a readable filing, or a bad parameter"},
+    500: {"model": ErrorBody, "description": "内部错误 / internal error (internal_error); the service stays up"},
+    503: {"model": ErrorBody, "description": "检查线程仍忙于上一项检查 / the worker is still busy (busy); retry later"},
+    504: {"model": ErrorBody, "description": "检查超时 / the check took longer than the limit (timeout)"},
+}
+
+_INLINE_EXAMPLE = {"年度": 2023, "部门": "石峰区委组织部",
+                   "附件3": [{"名称": "驻村工作队员待遇保障", "项目金额": 20, "年度绩效目标": "下派工作队2支6人"}]}
+
+_CHECK_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "申报文件（multipart，字段 file）或内联申报（JSON）/ a filing file (multipart field `file`) or an inline filing (JSON)",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object", "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary",
+                                            "description": "文件扩展名决定读取方式 / the suffix picks the reader: .txt, .xlsx, .xlsm, .docx"}},
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "内联申报，与规则用例中的 filing 相同 / an inline filing, as in the rule test cases: "
+                                   "年度, 部门, 单位, 附件1, 附件2, 附件3. Numbers must be plain decimals (no 1e3).",
+                    "required": ["年度"],
+                    "additionalProperties": True,
+                },
+                "example": _INLINE_EXAMPLE,
+            },
+        },
+    }
+}
+
+
+def create_app(*, rule_paths=None, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+               timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> FastAPI:
+    """The FastAPI app; loads plugins and rules once, now.
+
+    ``rule_paths``: rule pack files or folders (like ``hegui check --rules``); ``None`` uses
+    every registered pack (built-in and installed plugins, subject to ``HEGUI_PLUGINS``).
+    Raises :class:`~hegui.plugins.manager.PluginError` or
+    :class:`~hegui.engine.rules.RuleLoadError` when plugins or rules are invalid: the
+    service must not start with a rule pack missing.
+    """
+    if max_upload_bytes <= 0 or timeout_seconds <= 0:
+        raise ValueError("max_upload_bytes and timeout_seconds must be positive")
+    registry, ruleset = _load(rule_paths)
+    service = Service(registry, ruleset, max_upload_bytes=max_upload_bytes, timeout_seconds=timeout_seconds)
+
+    app = FastAPI(title="hegui 合规检查服务 / hegui compliance checks", version=__version__, description=_DESCRIPTION)
+    app.state.hegui = service
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        return _error_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            error = ServiceError(404, NOT_FOUND, f"没有这个地址：{request.url.path}", request.url.path)
+        elif exc.status_code == 405:
+            error = ServiceError(405, METHOD_NOT_ALLOWED, f"{request.url.path} 不支持 {request.method} 请求", request.url.path)
+        else:
+            error = ServiceError(exc.status_code, INVALID_REQUEST, f"请求有误：{exc.detail}")
+        response = _error_response(error)
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = exc.errors()
+        where = ".".join(str(p) for p in problems[0]["loc"]) if problems else ""
+        text = "；".join(f"{'.'.join(str(p) for p in e['loc'])}：{e['msg']}" for e in problems)
+        return _error_response(ServiceError(422, INVALID_PARAMETER, f"请求参数有误：{text}", where))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return _error_response(_internal_error(exc, f"{request.method} {request.url.path}"))
+
+    @app.post(
+        "/v1/check",
+        summary="检查一份申报 / Check one filing",
+        description=(
+            "上传申报文件（multipart/form-data，字段 `file`，扩展名 .txt、.xlsx、.xlsm、.docx 决定读取方式），"
+            "或以 `application/json` 提交内联申报。返回与 `hegui check --format json` 相同的报告（一份申报），"
+            "有无发现都是 200；无法读取为申报时 422（input_error）。\n\n"
+            "Upload a filing (multipart field `file`; its suffix picks the reader) or post it inline as JSON. "
+            "The answer is the report `hegui check --format json` writes for that one filing, "
+            f"status 200 with or without findings (schema `{SCHEMA_ID}`, see `GET /v1/schema/report`)."
+        ),
+        responses={200: {"description": "检查报告 / the check report", "content": {"application/json": {"schema": {"type": "object"}}}},
+                   **_ERRORS},
+        openapi_extra=_CHECK_BODY,
+    )
+    async def check(
+        request: Request,
+        explain: bool = Query(False, description="附上每个发现的推导过程 / add each finding's derivation (explanation)"),
+        district: str | None = Query(None, description="申报所属地区（默认从部门名称识别），如 石峰区 / the filing's jurisdiction, default: from the department name"),
+    ) -> Response:
+        if district == "":
+            district = None
+        if district is not None and district not in registry.jurisdictions:
+            names = [n for n in registry.jurisdictions]
+            close = difflib.get_close_matches(district, names, n=3, cutoff=0.3)
+            hint = f"；您是不是想找：{'、'.join(close)}" if close else f"；已注册的地区：{'、'.join(names)}"
+            raise ServiceError(422, INVALID_PARAMETER, f"未知的地区“{district}”{hint}", "query.district", suggestions=close)
+        kind = _media_type(request)
+        if kind == "multipart/form-data":
+            job = await _receive_upload(request, service)
+        elif kind == "application/json" or kind.endswith("+json"):
+            job = await _receive_inline(request, service)
+        else:
+            raise ServiceError(415, UNSUPPORTED_MEDIA_TYPE,
+                               f"不支持的 Content-Type“{kind or '（未给出）'}”：请用 multipart/form-data 上传申报文件（字段 file），"
+                               "或以 application/json 提交内联申报")
+        timed_out = False
+        try:
+            return await service.worker.run(service.check_job(job, explain, district), service.timeout_seconds)
+        except _Busy:
+            raise ServiceError(503, BUSY, "检查服务正忙（上一项检查仍在进行），请稍后重试",
+                               headers={"Retry-After": str(max(1, round(service.timeout_seconds)))}) from None
+        except _TimedOut:
+            timed_out = True
+            raise ServiceError(504, TIMEOUT, f"检查超过{service.timeout_seconds:g}秒仍未完成，已放弃；请检查文件是否异常庞大") from None
+        except InputError as exc:
+            message = exc.message.replace(job.temp_path, job.display) if job.temp_path else exc.message
+            raise ServiceError(422, INPUT_ERROR, message, exc.location) from None
+        except Exception as exc:  # any other failure answers 500; the worker and the app stay up
+            raise _internal_error(exc, "check") from None
+        finally:
+            # The worker removes the upload as soon as it has read it; this covers a job
+            # dropped unrun (busy). A job still running after a timeout removes its own.
+            if not timed_out:
+                job.cleanup()
+
+    @app.get("/v1/rules", response_model=RuleList,
+             summary="列出规则 / List the rules",
+             description="已加载的全部规则：编号、标题、严重程度、规则包、适用地区、政策依据。\n\n"
+                         "Every loaded rule: id, title, severity, pack, jurisdiction, citation.")
+    async def rules() -> dict[str, Any]:
+        return {"count": len(ruleset.rules), "packs": list(ruleset.packs), "rules": [_rule_summary(r) for r in ruleset.rules]}
+
+    @app.get("/v1/rules/{rule_id}", response_model=RuleDetail, response_model_by_alias=True,
+             summary="一条规则的全部说明 / One rule in full",
+             description="检查什么、为什么、政策依据及原文、参数及有效期、不合规示例、如何改正（与 `hegui rule ID` 相同）。"
+                         "找不到时 404（not_found），并给出相近的编号。\n\n"
+                         "What the rule checks, why, its citation with the quoted text, parameters with their periods, "
+                         "an example and the fix (as `hegui rule ID`). 404 with did-you-mean suggestions when unknown.",
+             responses={404: {"model": ErrorBody, "description": "没有此规则 / no such rule (not_found)"}})
+    async def rule(rule_id: str) -> dict[str, Any]:
+        found = ruleset.by_id(rule_id) or ruleset.by_id(rule_id.strip().upper())
+        if found is None:
+            ids = [r.id for r in ruleset.rules]
+            close = difflib.get_close_matches(rule_id.strip().upper(), ids, n=3)
+            hint = f"；您是不是想找：{'、'.join(close)}" if close else ""
+            raise ServiceError(404, NOT_FOUND, f"没有编号为“{rule_id}”的规则{hint}", "path.rule_id", suggestions=close)
+        return rule_detail(found)
+
+    @app.get("/v1/schema/report", summary="检查报告的 JSON Schema / JSON Schema of the check report",
+             description="`POST /v1/check` 与 `hegui check --format json` 的报告格式（draft 2020-12）。\n\n"
+                         "The report format of `POST /v1/check` and `hegui check --format json` (draft 2020-12).")
+    async def schema() -> dict[str, Any]:
+        return report_schema()
+
+    @app.get("/healthz", response_model=Health, summary="健康检查 / Health check",
+             description="服务在运行时返回 status ok、规则数与版本；busy 表示检查线程正在工作。\n\n"
+                         "status ok, the number of rules loaded and the version; busy tells whether the check worker is running a job.")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "rules": len(ruleset.rules), "version": __version__, "busy": service.worker.busy}
+
+    return app
+
+
+async def _receive_upload(request: Request, service: Service) -> _Job:
+    """Stream a multipart upload into a private temp file, enforcing the size limit."""
+    limit = service.max_upload_bytes
+    too_large = ServiceError(413, PAYLOAD_TOO_LARGE, f"上传的文件超过大小上限（{_size_text(limit)}）")
+    limited = _limited(request, limit + MULTIPART_OVERHEAD_BYTES, too_large)
+    try:
+        form = await limited.form(max_files=1, max_fields=8)
+    except _PayloadTooLarge:
+        raise too_large from None
+    except StarletteHTTPException as exc:  # Starlette's words for a malformed multipart body
+        raise ServiceError(400, INVALID_REQUEST, f"multipart 请求格式有误：{exc.detail}") from None
+    except ClientDisconnect:
+        raise ServiceError(400, INVALID_REQUEST, "上传未完成：连接已断开") from None
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ServiceError(400, INVALID_REQUEST, "缺少上传的申报文件：请用 multipart/form-data 的 file 字段上传", "file")
+        suffix = Path(upload.filename or "").suffix.lower()
+        display = _display_name(upload.filename, suffix)
+        if suffix not in service.suffixes:
+            from hegui.facts.read import _LEGACY  # the readers' own advice for old formats
+
+            advice = _LEGACY.get(suffix, "")
+            raise ServiceError(415, UNSUPPORTED_MEDIA_TYPE,
+                               advice or f"不支持的文件类型“{suffix or '（无扩展名）'}”：请上传 {'、'.join(service.suffixes)} 文件", "file")
+        # A private directory (mode 0700) holding one file under a fixed name: nothing the
+        # client sent becomes part of a path on this machine.
+        temp_dir = tempfile.mkdtemp(prefix="hegui-upload-")
+        temp_path = os.path.join(temp_dir, f"upload{suffix}")
+        job = _Job(read=lambda: None, display=display, temp_path=temp_path, temp_dir=temp_dir)
+        try:
+            size = 0
+            fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                while chunk := await upload.read(_CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise too_large
+                    out.write(chunk)
+        except BaseException:
+            job.cleanup()
+            raise
+        job.read = lambda: _read_file(temp_path, service.registry)
+        return job
+    finally:
+        await form.close()
+
+
+def _read_file(path: str, registry):
+    from hegui.facts.read import read_filing
+
+    return read_filing(path, registry)
+
+
+async def _receive_inline(request: Request, service: Service) -> _Job:
+    """Read a JSON body (an inline filing) up to its limit."""
+    # The model parser refuses text over MAX_RULE_FILE_BYTES anyway; say so as 413.
+    limit = min(service.max_upload_bytes, MAX_RULE_FILE_BYTES)
+    too_large = ServiceError(413, PAYLOAD_TOO_LARGE, f"内联申报超过大小上限（{_size_text(limit)}）")
+    limited = _limited(request, limit, too_large)
+    body = bytearray()
+    try:
+        async for chunk in limited.stream():
+            body += chunk
+    except _PayloadTooLarge:
+        raise too_large from None
+    except ClientDisconnect:
+        raise ServiceError(400, INVALID_REQUEST, "请求未完成：连接已断开") from None
+    return _Job(read=_inline_reader(bytes(body)), display=INLINE_NAME)
+
+
+def make_server(app: FastAPI | None = None, *, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info",
+                **app_options: Any):
+    """A ``uvicorn.Server`` for ``app`` (created from ``app_options`` when not given); call ``.run()``."""
+    import uvicorn
+
+    if app is None:
+        app = create_app(**app_options)  # fail closed before the port is bound
+    # One process: the rules are compiled in it and checks are serialised in its worker.
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, workers=1, server_header=False,
+                            proxy_headers=False, access_log=log_level in ("debug", "trace", "info"))
+    return uvicorn.Server(config)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "info", **app_options: Any) -> None:
+    """Run the service with uvicorn until interrupted (for ``hegui serve``).
+
+    ``app_options`` go to :func:`create_app` (``rule_paths``, ``max_upload_bytes``,
+    ``timeout_seconds``); invalid rules or plugins raise before the port is bound.
+    """
+    make_server(host=host, port=port, log_level=log_level, **app_options).run()

@@ -14,7 +14,7 @@ import click
 
 from hegui import __version__
 from hegui.engine.evaluate import Checker
-from hegui.engine.report import FilingOutcome, exit_code, to_json, to_text
+from hegui.engine.report import FilingOutcome, exit_code, to_json, to_jsonl, to_text
 from hegui.engine.rules import RuleLoadError, load_rules
 from hegui.facts.errors import InputError
 from hegui.facts.read import read_filing
@@ -35,6 +35,37 @@ def main() -> None:
 
 
 _REGISTRY = None
+BUILTIN_FORMATS = ("text", "json", "jsonl", "sarif", "junit", "html", "xlsx")
+
+
+def render_report(fmt: str, outcomes, ruleset, registry) -> str | bytes:
+    """The report in ``fmt``: a built-in format or one a plugin registered."""
+    from hegui.engine import reporters
+
+    if fmt == "json":
+        return to_json(outcomes, ruleset)
+    if fmt == "jsonl":
+        return to_jsonl(outcomes, ruleset)
+    if fmt == "text":
+        return to_text(outcomes, ruleset)
+    if fmt == "sarif":
+        return reporters.to_sarif(outcomes, ruleset)
+    if fmt == "junit":
+        return reporters.to_junit(outcomes, ruleset)
+    if fmt == "html":
+        return reporters.to_html(outcomes, ruleset)
+    if fmt == "xlsx":
+        return reporters.to_xlsx(outcomes, ruleset, registry=registry)
+    return registry.reporters[fmt][0](outcomes, ruleset)
+
+
+def _emit(output: str | bytes, output_path: Path | None) -> None:
+    if output_path is not None:
+        output_path.write_bytes(output if isinstance(output, bytes) else output.encode("utf-8"))
+    elif isinstance(output, bytes):
+        sys.stdout.buffer.write(output)
+    else:
+        click.echo(output, nl=False)
 
 
 def _registry():
@@ -76,7 +107,8 @@ def _checker(ruleset):
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
-@click.option("--format", "fmt", default="text", show_default=True, help="输出格式：text、json，或插件注册的格式")
+@click.option("--format", "fmt", default="text", show_default=True, help="输出格式：text、json、jsonl、sarif、junit、html、xlsx，或插件注册的格式")
+@click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False, path_type=Path), help="写入文件而不是标准输出（xlsx 必须指定）")
 @click.option("--district", help="申报所属地区（默认从部门名称识别），如 石峰区")
 @click.option(
     "--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default="error", show_default=True,
@@ -86,7 +118,7 @@ def _checker(ruleset):
 @click.option("--waivers", "waiver_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="豁免文件（YAML）")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="判断豁免是否过期所用的日期（默认今天）")
 @click.option("--explain", is_flag=True, help="每个发现附上推导过程（文字输出内联显示，JSON 放在 explanation 中）")
-def check(files: tuple[str, ...], fmt: str, district: str | None, fail_on: str, rule_paths: tuple[str, ...], waiver_file: Path | None, today, explain: bool) -> None:
+def check(files: tuple[str, ...], fmt: str, output_path: Path | None, district: str | None, fail_on: str, rule_paths: tuple[str, ...], waiver_file: Path | None, today, explain: bool) -> None:
     """检查一个或多个申报文件。"""
     import datetime as dt
 
@@ -94,8 +126,10 @@ def check(files: tuple[str, ...], fmt: str, district: str | None, fail_on: str, 
 
     ruleset = _load(rule_paths)
     registry = _registry()
-    if fmt not in ("text", "json") and fmt not in registry.reporters:
-        raise click.BadParameter(f"未知的输出格式“{fmt}”；可用：{'、'.join(['text', 'json', *registry.reporters])}", param_hint="--format")
+    if fmt not in BUILTIN_FORMATS and fmt not in registry.reporters:
+        raise click.BadParameter(f"未知的输出格式“{fmt}”；可用：{'、'.join([*BUILTIN_FORMATS, *registry.reporters])}", param_hint="--format")
+    if fmt == "xlsx" and output_path is None:
+        raise click.BadParameter("xlsx 报告是二进制文件，请用 --output 指定文件名", param_hint="--output")
     try:
         waivers = load_waivers(waiver_file) if waiver_file else []
     except RuleLoadError as exc:
@@ -115,13 +149,7 @@ def check(files: tuple[str, ...], fmt: str, district: str | None, fail_on: str, 
         result = checker.check(filing, explain=explain, district=district)
         findings = apply_waivers(result.findings, path, filing.department, waivers, on) if waivers else result.findings
         outcomes.append(FilingOutcome(path, filing, findings, jurisdiction=result.jurisdiction))
-    if fmt == "json":
-        output = to_json(outcomes, ruleset)
-    elif fmt == "text":
-        output = to_text(outcomes, ruleset)
-    else:
-        output = registry.reporters[fmt][0](outcomes, ruleset)
-    click.echo(output, nl=False)
+    _emit(render_report(fmt, outcomes, ruleset, registry), output_path)
     for outcome in outcomes:
         if outcome.error is not None and fmt == "json":
             click.echo(f"✗ {outcome.error}", err=True)
@@ -334,3 +362,32 @@ def plugins() -> None:
         extras = (f"；读取 {'、'.join(info.readers)}" if info.readers else "") + (f"；报告 {'、'.join(info.reporters)}" if info.reporters else "")
         click.echo(f"{info.name:<18} {kind}  {info.distribution} {info.version}  地区：{where}  规则{len(rules)}条  参数{len(params)}个{extras}")
     click.echo(f"共{len(registry.plugins)}个插件；HEGUI_PLUGINS 可选择要加载的已安装插件（空值表示只用内置规则包）")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--port", default=8000, show_default=True, type=int, help="端口")
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录（不给则用所有已注册的规则包）")
+@click.option("--max-upload-mb", default=20, show_default=True, type=int, help="上传文件大小上限（MB）")
+@click.option("--timeout", "timeout_seconds", default=30.0, show_default=True, type=float, help="每个请求的检查时限（秒）")
+@click.option("--log-level", default="info", show_default=True, type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(host: str, port: int, rule_paths: tuple[str, ...], max_upload_mb: int, timeout_seconds: float, log_level: str) -> None:
+    """启动 HTTP 服务（POST /v1/check、GET /v1/rules、GET /healthz；OpenAPI 在 /docs）。"""
+    from hegui.plugins.manager import PluginError
+
+    try:
+        from hegui.engine.service import serve as run
+    except ImportError as exc:
+        click.echo(f"✗ HTTP 服务需要额外的依赖：pip install 'hegui[service]'（{exc}）", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        run(host=host, port=port, log_level=log_level, rule_paths=[Path(p) for p in rule_paths] or None,
+            max_upload_bytes=max_upload_mb * 1024 * 1024, timeout_seconds=timeout_seconds)
+    except PluginError as exc:
+        click.echo(f"✗ {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except RuleLoadError as exc:
+        click.echo(f"规则有误，已停止（共{len(exc.problems)}处）：", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(EXIT_USAGE)

@@ -41,22 +41,25 @@ class Program:
     another program ran in between.
     """
 
-    _active: dict[int, "Program"] = {}
+    # Which program's logic each thread has installed. A threading.local, not a dict keyed by
+    # thread id: ids are reused after a thread ends, and a new thread must not inherit the
+    # belief that a dead thread's logic is installed in it.
+    _active = threading.local()
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         Logic()  # a fresh, empty logic for this thread
         self._logic = Logic(True)
-        Program._active[threading.get_ident()] = self
+        Program._active.program = self
         self._heads: dict[str, int] = {}
 
     # -- building ---------------------------------------------------------------------------------
     def _ensure_active(self) -> None:
-        if Program._active.get(threading.get_ident()) is not self:
+        if getattr(Program._active, "program", None) is not self:
             Logic(self._logic)
             self._logic = Logic(True)
-            Program._active[threading.get_ident()] = self
+            Program._active.program = self
 
     def var(self) -> Term:
         """A fresh variable (generated name, never user text)."""

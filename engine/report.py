@@ -84,6 +84,20 @@ def to_json(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
     return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
 
+def filing_entry(outcome: FilingOutcome) -> dict[str, Any]:
+    """One filing's part of the JSON report (also one line of the JSON Lines form)."""
+    return json.loads(to_json([outcome], RuleSet()))["filings"][0]
+
+
+def to_jsonl(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
+    """One JSON object per filing per line, then a closing summary line (``"type": "summary"``)."""
+    lines = [json.dumps({"type": "filing", **filing_entry(o)}, ensure_ascii=False, sort_keys=True) for o in outcomes]
+    summary = json.loads(to_json(outcomes, ruleset))
+    lines.append(json.dumps({"type": "summary", "schema_version": SCHEMA_VERSION, "counts": summary["counts"], "rules": summary["rules"]},
+                            ensure_ascii=False, sort_keys=True))
+    return "\n".join(lines) + "\n"
+
+
 def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
     """A reviewer's report: findings grouped by file and table, with location and rule."""
     lines: list[str] = []

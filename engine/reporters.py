@@ -277,6 +277,8 @@ def sarif_document(outcomes: list[FilingOutcome], ruleset: RuleSet) -> dict[str,
             notifications.append(notification)
             continue
         results.extend(_sarif_result(f, outcome, rule_index, index) for f in outcome.findings)
+    # A file that could not be read means the analysis is incomplete: the run reports it as
+    # not fully successful (like exit code 2 of ``hegui check``), with one notification per file.
     invocation: dict[str, Any] = {"executionSuccessful": not notifications}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications

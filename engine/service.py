@@ -261,12 +261,14 @@ class CheckWorker:
             finally:
                 self._running.clear()
 
-    async def run(self, job: Callable[[], Any], timeout: float) -> Any:
+    async def run(self, job: Callable[[], Any], timeout: float, on_drop: Callable[[], None] = lambda: None) -> Any:
         """Run ``job`` in the worker and return its result (or raise its exception).
 
-        Raises :class:`_Busy` when the job did not start within ``timeout`` seconds (it is
-        then cancelled and never runs) and :class:`_TimedOut` when it started but did not
-        finish within ``timeout`` seconds of starting (it then finishes in the background).
+        Raises :class:`_Busy` when the job did not start within ``timeout`` seconds and
+        :class:`_TimedOut` when it started but did not finish within ``timeout`` seconds of
+        starting (it then finishes in the background). A job that never starts (busy, or the
+        client went away while it waited) is dropped unrun and ``on_drop`` is called; a job
+        that started is responsible for its own clean-up.
         """
         loop = asyncio.get_running_loop()
         started, finished = asyncio.Event(), asyncio.Event()
@@ -284,8 +286,13 @@ class CheckWorker:
             await asyncio.wait_for(started.wait(), timeout)
         except asyncio.TimeoutError:
             if future.cancel():
+                on_drop()
                 raise _Busy() from None
             # It started just as the wait ran out: give it its full time from now.
+        except asyncio.CancelledError:  # the request itself was cancelled (client gone)
+            if future.cancel():
+                on_drop()
+            raise
         try:
             await asyncio.wait_for(finished.wait(), timeout)
         except asyncio.TimeoutError:
@@ -609,25 +616,20 @@ def create_app(*, rule_paths=None, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BY
             raise ServiceError(415, UNSUPPORTED_MEDIA_TYPE,
                                f"不支持的 Content-Type“{kind or '（未给出）'}”：请用 multipart/form-data 上传申报文件（字段 file），"
                                "或以 application/json 提交内联申报")
-        timed_out = False
         try:
-            return await service.worker.run(service.check_job(job, explain, district), service.timeout_seconds)
+            # The worker removes an upload as soon as it has read it; on_drop covers a job
+            # that never ran.
+            return await service.worker.run(service.check_job(job, explain, district), service.timeout_seconds, job.cleanup)
         except _Busy:
             raise ServiceError(503, BUSY, "检查服务正忙（上一项检查仍在进行），请稍后重试",
                                headers={"Retry-After": str(max(1, round(service.timeout_seconds)))}) from None
         except _TimedOut:
-            timed_out = True
             raise ServiceError(504, TIMEOUT, f"检查超过{service.timeout_seconds:g}秒仍未完成，已放弃；请检查文件是否异常庞大") from None
         except InputError as exc:
             message = exc.message.replace(job.temp_path, job.display) if job.temp_path else exc.message
             raise ServiceError(422, INPUT_ERROR, message, exc.location) from None
         except Exception as exc:  # any other failure answers 500; the worker and the app stay up
             raise _internal_error(exc, "check") from None
-        finally:
-            # The worker removes the upload as soon as it has read it; this covers a job
-            # dropped unrun (busy). A job still running after a timeout removes its own.
-            if not timed_out:
-                job.cleanup()
 
     @app.get("/v1/rules", response_model=RuleList,
              summary="列出规则 / List the rules",

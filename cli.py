@@ -106,8 +106,12 @@ def _checker(ruleset):
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--format", "fmt", default="text", show_default=True, help="输出格式：text、json、jsonl、sarif、junit、html、xlsx，或插件注册的格式")
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1), help="并行检查的工作进程数")
+@click.option("--timeout", type=click.FloatRange(min=0.1), help="每份申报的检查时限（秒）；超时的申报单独报错，其余照常")
+@click.option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path), help="把每份申报的结果逐行写入 JSON Lines 文件")
+@click.option("--resume", is_flag=True, help="续跑：跳过 --results 文件中已完成的申报")
 @click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False, path_type=Path), help="写入文件而不是标准输出（xlsx 必须指定）")
 @click.option("--district", help="申报所属地区（默认从部门名称识别），如 石峰区")
 @click.option(
@@ -118,7 +122,8 @@ def _checker(ruleset):
 @click.option("--waivers", "waiver_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="豁免文件（YAML）")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="判断豁免是否过期所用的日期（默认今天）")
 @click.option("--explain", is_flag=True, help="每个发现附上推导过程（文字输出内联显示，JSON 放在 explanation 中）")
-def check(files: tuple[str, ...], fmt: str, output_path: Path | None, district: str | None, fail_on: str, rule_paths: tuple[str, ...], waiver_file: Path | None, today, explain: bool) -> None:
+def check(files: tuple[str, ...], fmt: str, jobs: int, timeout: float | None, results_path: Path | None, resume: bool,
+          output_path: Path | None, district: str | None, fail_on: str, rule_paths: tuple[str, ...], waiver_file: Path | None, today, explain: bool) -> None:
     """检查一个或多个申报文件。"""
     import datetime as dt
 
@@ -138,18 +143,38 @@ def check(files: tuple[str, ...], fmt: str, output_path: Path | None, district: 
             click.echo(f"  {problem}", err=True)
         sys.exit(EXIT_USAGE)
     on = today.date() if today else dt.date.today()
-    checker = _checker(ruleset)
-    outcomes: list[FilingOutcome] = []
-    for path in files:
+    if resume and results_path is None:
+        raise click.UsageError("--resume 需要与 --results 一起使用")
+    batch_mode = jobs > 1 or timeout is not None or results_path is not None or any(Path(f).is_dir() for f in files)
+    summary = None
+    if batch_mode:
+        from hegui.engine.batch import BatchError, BatchOptions, format_summary, run_batch
+        from hegui.plugins.manager import PluginError
+
+        options = BatchOptions(rule_paths=tuple(rule_paths), district=district, explain=explain, waivers=tuple(waivers), today=on)
         try:
-            filing = read_filing(path, registry)
-        except InputError as exc:
-            outcomes.append(FilingOutcome(path, error=exc))
-            continue
-        result = checker.check(filing, explain=explain, district=district)
-        findings = apply_waivers(result.findings, path, filing.department, waivers, on) if waivers else result.findings
-        outcomes.append(FilingOutcome(path, filing, findings, jurisdiction=result.jurisdiction))
+            batch = run_batch(list(files), jobs=jobs, timeout=timeout, options=options, results_path=results_path,
+                              resume=resume, registry=registry)
+        except (PluginError, RuleLoadError, BatchError) as exc:
+            click.echo(f"✗ {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        outcomes = batch.outcomes()
+        summary = format_summary(batch.summary)
+    else:
+        checker = _checker(ruleset)
+        outcomes = []
+        for path in files:
+            try:
+                filing = read_filing(path, registry)
+            except InputError as exc:
+                outcomes.append(FilingOutcome(path, error=exc))
+                continue
+            result = checker.check(filing, explain=explain, district=district)
+            findings = apply_waivers(result.findings, path, filing.department, waivers, on) if waivers else result.findings
+            outcomes.append(FilingOutcome(path, filing, findings, jurisdiction=result.jurisdiction))
     _emit(render_report(fmt, outcomes, ruleset, registry), output_path)
+    if summary is not None:
+        click.echo(summary, err=True)
     for outcome in outcomes:
         if outcome.error is not None and fmt == "json":
             click.echo(f"✗ {outcome.error}", err=True)

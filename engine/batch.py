@@ -445,10 +445,10 @@ def run_batch(
                 resumed += 1
     todo = [(i, path) for i, path in enumerate(filings) if entries[i] is None]
 
+    results = _ResultsFile(results_path, resume) if results_path is not None else None
     bar = _Progress(len(filings), stream, progress)
     done = [resumed, sum(1 for e in entries if e is not None and e["status"] == "error")]
     bar.update(*done)
-    results = _ResultsFile(results_path, resume) if results_path is not None else None
 
     def record(index: int, entry: dict[str, Any]) -> None:
         entries[index] = entry

@@ -146,3 +146,20 @@ def test_facts_on_bad_input_is_exit_2(tmp_path):
     path.write_bytes(b"")
     result = _run("facts", str(path))
     assert result.exit_code == 2 and str(path) in result.output
+
+
+def test_batch_options_give_the_same_report(example_path, tmp_path, mutate):
+    folder = tmp_path / "intake"
+    folder.mkdir()
+    (folder / "a.txt").write_text(mutate({}), encoding="utf-8")
+    (folder / "b.txt").write_text(mutate({741: "\t30"}), encoding="utf-8")
+    (folder / "c.txt").write_bytes(b"\x00binary")
+    sequential = _run("check", "--format", "json", str(folder / "a.txt"), str(folder / "b.txt"), str(folder / "c.txt"))
+    results = tmp_path / "results.jsonl"
+    batch = _run("check", "--format", "json", "--jobs", "2", "--timeout", "60", "--results", str(results), str(folder))
+    assert batch.exit_code == sequential.exit_code == 2
+    assert batch.stdout == sequential.stdout
+    lines = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    assert sorted(line["file"] for line in lines) == sorted(str(folder / n) for n in ("a.txt", "b.txt", "c.txt"))
+    resumed = _run("check", "--format", "json", "--results", str(results), "--resume", str(folder))
+    assert resumed.stdout == sequential.stdout

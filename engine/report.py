@@ -90,11 +90,12 @@ def filing_entry(outcome: FilingOutcome) -> dict[str, Any]:
 
 
 def to_jsonl(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
-    """One JSON object per filing per line, then a closing summary line (``"type": "summary"``)."""
-    lines = [json.dumps({"type": "filing", **filing_entry(o)}, ensure_ascii=False, sort_keys=True) for o in outcomes]
-    summary = json.loads(to_json(outcomes, ruleset))
-    lines.append(json.dumps({"type": "summary", "schema_version": SCHEMA_VERSION, "counts": summary["counts"], "rules": summary["rules"]},
-                            ensure_ascii=False, sort_keys=True))
+    """JSON Lines: one filing per line, each exactly a ``#/$defs/filing`` object of the report
+    schema (the same lines ``--results`` streams), then one ``{"summary": …}`` line."""
+    lines = [json.dumps(filing_entry(o), ensure_ascii=False, sort_keys=True) for o in outcomes]
+    document = json.loads(to_json(outcomes, ruleset))
+    closing = {"summary": {"schema_version": SCHEMA_VERSION, "counts": document["counts"], "rules": document["rules"], "tool": document["tool"]}}
+    lines.append(json.dumps(closing, ensure_ascii=False, sort_keys=True))
     return "\n".join(lines) + "\n"
 
 

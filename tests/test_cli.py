@@ -163,3 +163,15 @@ def test_batch_options_give_the_same_report(example_path, tmp_path, mutate):
     assert sorted(line["file"] for line in lines) == sorted(str(folder / n) for n in ("a.txt", "b.txt", "c.txt"))
     resumed = _run("check", "--format", "json", "--results", str(results), "--resume", str(folder))
     assert resumed.stdout == sequential.stdout
+
+
+def test_jsonl_lines_follow_the_report_schema(example_path, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"")
+    result = _run("check", "--format", "jsonl", str(example_path), str(bad))
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    schema = report_schema()
+    for line in lines[:-1]:
+        jsonschema.validate(line, {"$ref": "#/$defs/filing", "$defs": schema["$defs"]})
+    assert [line["status"] for line in lines[:-1]] == ["checked", "error"]
+    assert lines[-1]["summary"]["counts"]["files"] == 2

@@ -82,6 +82,18 @@ def _registry():
     return _REGISTRY
 
 
+def _stop(exc: Exception, what: str = "规则") -> None:
+    """Print why the run cannot go on (every breadcrumb of a load error) and exit with 2."""
+    problems = getattr(exc, "problems", None)
+    if problems is not None:
+        click.echo(f"{what}有误，已停止（共{len(problems)}处）：", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+    else:
+        click.echo(f"✗ {exc}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
 def _load(rule_paths: tuple[str, ...], extra: tuple[str, ...] = ()):
     """Rules from ``rule_paths`` only, or from every registered plugin (plus ``extra`` folders)."""
     from hegui.plugins.manager import PluginError, load_registered_rules
@@ -91,14 +103,8 @@ def _load(rule_paths: tuple[str, ...], extra: tuple[str, ...] = ()):
         if rule_paths:
             return load_rules([Path(p) for p in rule_paths], known_jurisdictions=list(registry.jurisdictions))
         return load_registered_rules(registry, [Path(p) for p in extra])
-    except PluginError as exc:
-        click.echo(f"✗ {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    except RuleLoadError as exc:
-        click.echo(f"规则有误，已停止（共{len(exc.problems)}处）：", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(EXIT_USAGE)
+    except (PluginError, RuleLoadError) as exc:
+        _stop(exc)
 
 
 def _checker(ruleset):
@@ -138,10 +144,7 @@ def check(files: tuple[str, ...], fmt: str, jobs: int, timeout: float | None, re
     try:
         waivers = load_waivers(waiver_file) if waiver_file else []
     except RuleLoadError as exc:
-        click.echo(f"豁免文件有误（共{len(exc.problems)}处）：", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(EXIT_USAGE)
+        _stop(exc, "豁免文件")
     on = today.date() if today else dt.date.today()
     if resume and results_path is None:
         raise click.UsageError("--resume 需要与 --results 一起使用")
@@ -156,8 +159,7 @@ def check(files: tuple[str, ...], fmt: str, jobs: int, timeout: float | None, re
             batch = run_batch(list(files), jobs=jobs, timeout=timeout, options=options, results_path=results_path,
                               resume=resume, registry=registry)
         except (PluginError, RuleLoadError, BatchError) as exc:
-            click.echo(f"✗ {exc}", err=True)
-            sys.exit(EXIT_USAGE)
+            _stop(exc)
         outcomes = batch.outcomes()
         summary = format_summary(batch.summary)
     else:
@@ -224,10 +226,7 @@ def rules_test(paths: tuple[str, ...], coverage: bool) -> None:
     problems: list = []
     cases = [c for f in case_files([Path(p) for p in paths] or rule_paths) for c in load_case_file(f, ruleset, problems)]
     if problems:
-        click.echo(f"用例文件有误（共{len(problems)}处）：", err=True)
-        for problem in problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(EXIT_USAGE)
+        _stop(RuleLoadError(problems), "用例文件")
     failed = 0
     for case in cases:
         result = run_case(case, checker)
@@ -408,11 +407,5 @@ def serve(host: str, port: int, rule_paths: tuple[str, ...], max_upload_mb: int,
     try:
         run(host=host, port=port, log_level=log_level, rule_paths=[Path(p) for p in rule_paths] or None,
             max_upload_bytes=max_upload_mb * 1024 * 1024, timeout_seconds=timeout_seconds)
-    except PluginError as exc:
-        click.echo(f"✗ {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    except RuleLoadError as exc:
-        click.echo(f"规则有误，已停止（共{len(exc.problems)}处）：", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(EXIT_USAGE)
+    except (PluginError, RuleLoadError) as exc:
+        _stop(exc)

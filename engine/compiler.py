@@ -64,6 +64,19 @@ class _RuleCompiler:
 
     # -- shared pieces ------------------------------------------------------------------------------
     def subject_body(self, subject: Any) -> list[Any]:
+        """The subject and where-conditions, as one tabled predicate per rule.
+
+        Every clause of a rule (each leg, each cannot-verify, the why-not evaluation) starts
+        with the same prefix; naming it once lets pyDatalog resolve it once per filing.
+        """
+        p = self.p
+        if getattr(self, "_applies", None) is None:
+            s = p.var()
+            self._applies = p.predicate("applies")
+            p.clause(self._applies, [s], self._subject_literals(s))
+        return [p.lit(self._applies, subject)]
+
+    def _subject_literals(self, subject: Any) -> list[Any]:
         p = self.p
         # A pack's rules apply only to filings of its jurisdiction (or below it).
         body = [p.lit("in_jurisdiction", self.rule.jurisdiction), p.lit("entity", subject, self.rule.subject)]

@@ -22,13 +22,7 @@ from hegui.facts.read import read_filing
 EXIT_USAGE = 2
 
 
-class _Group(click.Group):
-    def main(self, *args, **kwargs):  # type: ignore[override]
-        # click exits with 2 on usage errors already; keep that and nothing else.
-        return super().main(*args, **kwargs)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hegui")
 def main() -> None:
     """hegui（合规）：按政策规则检查预算绩效目标表。"""
@@ -192,7 +186,7 @@ def facts(file: str, fmt: str) -> None:
     from hegui.facts.vocabulary import filing_facts
 
     try:
-        filing = read_filing(file)
+        filing = read_filing(file, _registry())
     except InputError as exc:
         click.echo(f"✗ {exc}", err=True)
         sys.exit(EXIT_USAGE)

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Finding
-from hegui.engine.rules import RuleProblem, RuleSet, _check_keys, _Ctx, _describe, _mapping, _suggest
-from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_file, load_text
+from hegui.engine.rules import RuleProblem, RuleSet, _check_keys, _Ctx, _describe, _mapping, _suggest, load_root
+from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_text
 from hegui.facts.errors import InputError
 from hegui.facts.model import (
     Cell,
@@ -231,13 +231,7 @@ def _items(ctx: _Ctx, node: Located, key: str, path: str) -> tuple[str, ...] | N
 def load_case_file(path: Path, ruleset: RuleSet, problems: list[RuleProblem]) -> list[Case]:
     """The cases of one ``*.cases.yaml`` file; problems are appended as breadcrumbs."""
     ctx = _Ctx(str(path))
-    try:
-        data = load_file(path)
-    except YamlProblem as exc:
-        ctx.problem(exc.mark, "", exc.message)
-        problems.extend(ctx.problems)
-        return []
-    root = _mapping(ctx, data, Mark(1, 1), "")
+    root = load_root(ctx, path, "用例文件")
     cases: list[Case] = []
     if root is not None:
         _check_keys(ctx, root, {"cases": "规则测试用例"}, "")

@@ -56,22 +56,7 @@ def _counts(findings: list[Finding]) -> dict[str, int]:
 
 def to_json(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
     """The report as JSON text (sorted keys, UTF-8 characters kept, trailing newline)."""
-    filings = []
-    for outcome in outcomes:
-        entry: dict[str, Any] = {"file": outcome.path}
-        if outcome.error is not None:
-            entry["status"] = "error"
-            entry["error"] = {"message": outcome.error.message, "location": outcome.error.location}
-        else:
-            assert outcome.filing is not None
-            entry["status"] = "checked"
-            entry["department"] = outcome.filing.department
-            entry["year"] = outcome.filing.year
-            entry["encoding"] = outcome.filing.encoding
-            entry["jurisdiction"] = list(outcome.jurisdiction)
-            entry["counts"] = _counts(outcome.findings)
-            entry["findings"] = [f.to_json() for f in outcome.findings]
-        filings.append(entry)
+    filings = [filing_entry(outcome) for outcome in outcomes]
     all_findings = [f for o in outcomes for f in o.findings]
     document = {
         "$schema": SCHEMA_ID,
@@ -86,7 +71,20 @@ def to_json(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
 
 def filing_entry(outcome: FilingOutcome) -> dict[str, Any]:
     """One filing's part of the JSON report (also one line of the JSON Lines form)."""
-    return json.loads(to_json([outcome], RuleSet()))["filings"][0]
+    entry: dict[str, Any] = {"file": outcome.path}
+    if outcome.error is not None:
+        entry["status"] = "error"
+        entry["error"] = {"message": outcome.error.message, "location": outcome.error.location}
+        return entry
+    assert outcome.filing is not None
+    entry["status"] = "checked"
+    entry["department"] = outcome.filing.department
+    entry["year"] = outcome.filing.year
+    entry["encoding"] = outcome.filing.encoding
+    entry["jurisdiction"] = list(outcome.jurisdiction)
+    entry["counts"] = _counts(outcome.findings)
+    entry["findings"] = [f.to_json() for f in outcome.findings]
+    return entry
 
 
 def to_jsonl(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:

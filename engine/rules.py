@@ -716,6 +716,20 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
     )
 
 
+def load_root(ctx: _Ctx, path: Path, what: str = "规则文件") -> Located | None:
+    """The top-level mapping of a strict YAML file (pack, cases, waivers), or None with the
+    problem recorded in ``ctx`` as a breadcrumb."""
+    try:
+        data = load_file(path)
+    except YamlProblem as exc:
+        ctx.problem(exc.mark, "", exc.message)
+        return None
+    except OSError as exc:
+        ctx.problem(None, "", f"无法读取{what}：{exc.strerror or exc}")
+        return None
+    return _mapping(ctx, data, Mark(1, 1), "")
+
+
 def load_pack_file(path: Path, problems: list[RuleProblem], known: Iterable[str] | None = None) -> tuple[str, list[Rule], dict[str, Parameter]]:
     """Load one pack file, appending problems; returns (pack name, rules, parameters).
 
@@ -723,17 +737,7 @@ def load_pack_file(path: Path, problems: list[RuleProblem], known: Iterable[str]
     its rules would silently apply to no filing.
     """
     ctx = _Ctx(str(path))
-    try:
-        data = load_file(path)
-    except YamlProblem as exc:
-        ctx.problem(exc.mark, "", exc.message)
-        problems.extend(ctx.problems)
-        return "", [], {}
-    except OSError as exc:
-        ctx.problem(None, "", f"无法读取规则文件：{exc.strerror or exc}")
-        problems.extend(ctx.problems)
-        return "", [], {}
-    root = _mapping(ctx, data, Mark(1, 1), "")
+    root = load_root(ctx, path)
     if root is None:
         problems.extend(ctx.problems)
         return "", [], {}

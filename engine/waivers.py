@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hegui.engine.findings import Finding
-from hegui.engine.rules import RuleLoadError, RuleProblem, _check_keys, _Ctx, _mapping, _text
-from hegui.engine.strictyaml import LocatedList, Mark, YamlProblem, load_file
+from hegui.engine.rules import RuleLoadError, _check_keys, _Ctx, _mapping, _text, load_root
+from hegui.engine.strictyaml import LocatedList
 
 WAIVER_KEYS = {"rule": "规则编号", "filing": "申报文件名或部门", "item": "项目", "reason": "理由", "approved_by": "批准人", "expires": "有效期至（YYYY-MM-DD）"}
 
@@ -53,13 +53,7 @@ class WaiverNote:
 def load_waivers(path: Path) -> list[Waiver]:
     """Strictly load a waiver file; raises :class:`RuleLoadError` with breadcrumbs."""
     ctx = _Ctx(str(path))
-    try:
-        data = load_file(path)
-    except YamlProblem as exc:
-        raise RuleLoadError([RuleProblem(str(path), exc.mark.line if exc.mark else 0, exc.mark.column if exc.mark else 0, "", "", exc.message)]) from None
-    except OSError as exc:
-        raise RuleLoadError([RuleProblem(str(path), 0, 0, "", "", f"无法读取豁免文件：{exc.strerror or exc}")]) from None
-    root = _mapping(ctx, data, Mark(1, 1), "")
+    root = load_root(ctx, path, "豁免文件")
     waivers: list[Waiver] = []
     if root is not None:
         _check_keys(ctx, root, {"waivers": "豁免列表"}, "")

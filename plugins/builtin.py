@@ -11,8 +11,9 @@ from pathlib import Path
 
 from hegui.plugins.hookspecs import hookimpl
 
-#: pack folder → jurisdiction, nearest last
+#: pack folder → jurisdiction, nearest last; the plugins below register exactly these
 PACKS = (("national", "全国"), ("hunan", "湖南省"), ("zhuzhou", "株洲市"), ("shifeng", "石峰区"))
+_JURISDICTION_OF = dict(PACKS)
 
 
 def _root() -> Path:
@@ -24,7 +25,7 @@ class NationalPack:
 
     @hookimpl
     def hegui_register_rule_packs(self, register):
-        register(_root() / "national", "全国")
+        register(_root() / "national", _JURISDICTION_OF["national"])
 
 
 class HunanPack:
@@ -36,7 +37,7 @@ class HunanPack:
 
     @hookimpl
     def hegui_register_rule_packs(self, register):
-        register(_root() / "hunan", "湖南省")
+        register(_root() / "hunan", _JURISDICTION_OF["hunan"])
 
 
 class ZhuzhouPack:
@@ -52,7 +53,7 @@ class ZhuzhouPack:
 
     @hookimpl
     def hegui_register_rule_packs(self, register):
-        register(_root() / "zhuzhou", "株洲市")
+        register(_root() / "zhuzhou", _JURISDICTION_OF["zhuzhou"])
 
 
 class ShifengPack:
@@ -64,7 +65,7 @@ class ShifengPack:
 
     @hookimpl
     def hegui_register_rule_packs(self, register):
-        register(_root() / "shifeng", "石峰区")
+        register(_root() / "shifeng", _JURISDICTION_OF["shifeng"])
 
 
 BUILTIN_PLUGINS = (("hegui.national", NationalPack()), ("hegui.hunan", HunanPack()), ("hegui.zhuzhou", ZhuzhouPack()), ("hegui.shifeng", ShifengPack()))

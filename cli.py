@@ -107,23 +107,66 @@ def _checker(ruleset):
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--format", "fmt", default="text", show_default=True, help="输出格式：text、json、jsonl、sarif、junit、html、xlsx，或插件注册的格式")
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    help="输出格式：text、json、jsonl、sarif、junit、html、xlsx，或插件注册的格式",
+)
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1), help="并行检查的工作进程数")
-@click.option("--timeout", type=click.FloatRange(min=0.1), help="每份申报的检查时限（秒）；超时的申报单独报错，其余照常")
-@click.option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path), help="把每份申报的结果逐行写入 JSON Lines 文件")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), help="每份申报的检查时限（秒）；超时的申报单独报错，其余照常"
+)
+@click.option(
+    "--results",
+    "results_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="把每份申报的结果逐行写入 JSON Lines 文件",
+)
 @click.option("--resume", is_flag=True, help="续跑：跳过 --results 文件中已完成的申报")
-@click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False, path_type=Path), help="写入文件而不是标准输出（xlsx 必须指定）")
+@click.option(
+    "--output",
+    "-o",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="写入文件而不是标准输出（xlsx 必须指定）",
+)
 @click.option("--district", help="申报所属地区（默认从部门名称识别），如 石峰区")
 @click.option(
-    "--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default="error", show_default=True,
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
     help="达到此严重程度的发现使退出码为1",
 )
-@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录（可重复；不给则用内置规则包）")
-@click.option("--waivers", "waiver_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="豁免文件（YAML）")
+@click.option(
+    "--rules",
+    "rule_paths",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="规则包文件或目录（可重复；不给则用内置规则包）",
+)
+@click.option(
+    "--waivers", "waiver_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="豁免文件（YAML）"
+)
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="判断豁免是否过期所用的日期（默认今天）")
 @click.option("--explain", is_flag=True, help="每个发现附上推导过程（文字输出内联显示，JSON 放在 explanation 中）")
-def check(files: tuple[str, ...], fmt: str, jobs: int, timeout: float | None, results_path: Path | None, resume: bool,
-          output_path: Path | None, district: str | None, fail_on: str, rule_paths: tuple[str, ...], waiver_file: Path | None, today, explain: bool) -> None:
+def check(
+    files: tuple[str, ...],
+    fmt: str,
+    jobs: int,
+    timeout: float | None,
+    results_path: Path | None,
+    resume: bool,
+    output_path: Path | None,
+    district: str | None,
+    fail_on: str,
+    rule_paths: tuple[str, ...],
+    waiver_file: Path | None,
+    today,
+    explain: bool,
+) -> None:
     """检查一个或多个申报文件。"""
     import datetime as dt
 
@@ -132,7 +175,9 @@ def check(files: tuple[str, ...], fmt: str, jobs: int, timeout: float | None, re
     ruleset = _load(rule_paths)
     registry = _registry()
     if fmt not in BUILTIN_FORMATS and fmt not in registry.reporters:
-        raise click.BadParameter(f"未知的输出格式“{fmt}”；可用：{'、'.join([*BUILTIN_FORMATS, *registry.reporters])}", param_hint="--format")
+        raise click.BadParameter(
+            f"未知的输出格式“{fmt}”；可用：{'、'.join([*BUILTIN_FORMATS, *registry.reporters])}", param_hint="--format"
+        )
     if fmt == "xlsx" and output_path is None:
         raise click.BadParameter("xlsx 报告是二进制文件，请用 --output 指定文件名", param_hint="--output")
     try:
@@ -148,10 +193,19 @@ def check(files: tuple[str, ...], fmt: str, jobs: int, timeout: float | None, re
         from hegui.engine.batch import BatchError, BatchOptions, format_summary, run_batch
         from hegui.plugins.manager import PluginError
 
-        options = BatchOptions(rule_paths=tuple(rule_paths), district=district, explain=explain, waivers=tuple(waivers), today=on)
+        options = BatchOptions(
+            rule_paths=tuple(rule_paths), district=district, explain=explain, waivers=tuple(waivers), today=on
+        )
         try:
-            batch = run_batch(list(files), jobs=jobs, timeout=timeout, options=options, results_path=results_path,
-                              resume=resume, registry=registry)
+            batch = run_batch(
+                list(files),
+                jobs=jobs,
+                timeout=timeout,
+                options=options,
+                results_path=results_path,
+                resume=resume,
+                registry=registry,
+            )
         except (PluginError, RuleLoadError, BatchError) as exc:
             _stop(exc)
         outcomes = batch.outcomes()
@@ -166,7 +220,9 @@ def check(files: tuple[str, ...], fmt: str, jobs: int, timeout: float | None, re
                 outcomes.append(FilingOutcome(path, error=exc))
                 continue
             result = checker.check(filing, explain=explain, district=district)
-            findings = apply_waivers(result.findings, path, filing.department, waivers, on) if waivers else result.findings
+            findings = (
+                apply_waivers(result.findings, path, filing.department, waivers, on) if waivers else result.findings
+            )
             outcomes.append(FilingOutcome(path, filing, findings, jurisdiction=result.jurisdiction))
     _emit(render_report(fmt, outcomes, ruleset, registry), output_path)
     if summary is not None:
@@ -179,7 +235,9 @@ def check(files: tuple[str, ...], fmt: str, jobs: int, timeout: float | None, re
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="输出格式")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="输出格式"
+)
 def facts(file: str, fmt: str) -> None:
     """列出从申报文件读到的每个值及其来源（行号或单元格），供核对读取是否正确。"""
     from hegui.facts.show import fact_rows, render_json, render_table
@@ -206,19 +264,22 @@ def rules() -> None:
 def rules_test(paths: tuple[str, ...], coverage: bool) -> None:
     """运行规则测试用例（*.cases.yaml）。不给 PATH 时运行内置规则包的用例。"""
     from hegui.engine.cases import case_files, load_case_file, run_case
-    from hegui.engine.evaluate import Checker
 
     registry = _registry()
     if paths:
         # A folder under test replaces any installed copy of itself: built-in packs + PATHs.
-        rule_paths = [path for info in registry.plugins if info.builtin for path, _ in info.packs] + [Path(p) for p in paths]
+        rule_paths = [path for info in registry.plugins if info.builtin for path, _ in info.packs] + [
+            Path(p) for p in paths
+        ]
         ruleset = _load(tuple(str(p) for p in rule_paths))
     else:
         rule_paths = registry.pack_paths()
         ruleset = _load(())
     checker = _checker(ruleset)
     problems: list = []
-    cases = [c for f in case_files([Path(p) for p in paths] or rule_paths) for c in load_case_file(f, ruleset, problems)]
+    cases = [
+        c for f in case_files([Path(p) for p in paths] or rule_paths) for c in load_case_file(f, ruleset, problems)
+    ]
     if problems:
         _stop(RuleLoadError(problems), "用例文件")
     failed = 0
@@ -298,7 +359,9 @@ def rules_lint(paths: tuple[str, ...]) -> None:
 
 
 @rules.command("doc")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/rules"), show_default=True)
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/rules"), show_default=True
+)
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录")
 def rules_doc(out_dir: Path, rule_paths: tuple[str, ...]) -> None:
     """由规则本身生成文档：每条规则一页，另有索引。"""
@@ -318,7 +381,9 @@ def rules_doc(out_dir: Path, rule_paths: tuple[str, ...]) -> None:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
 @click.argument("selector")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式"
+)
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录")
 @click.option("--district", help="申报所属地区（默认从部门名称识别）")
 def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...], district: str | None) -> None:
@@ -352,7 +417,13 @@ def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...], distric
     else:
         about = explainer.subject(target.entity)
         trees = about["rules"]
-        document = {"file": file, "selector": selector, "subject": about["subject"], "explanations": trees, "note": about["other_rules"]}
+        document = {
+            "file": file,
+            "selector": selector,
+            "subject": about["subject"],
+            "explanations": trees,
+            "note": about["other_rules"],
+        }
     if fmt == "json":
         click.echo(json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2))
         return
@@ -372,24 +443,47 @@ def plugins() -> None:
     registry = _registry()
     ruleset = _load(())
     for info in registry.plugins:
-        rules = [r for r in ruleset.rules if (owner := registry.plugin_of_file(r.file)) is not None and owner.name == info.name]
+        rules = [
+            r
+            for r in ruleset.rules
+            if (owner := registry.plugin_of_file(r.file)) is not None and owner.name == info.name
+        ]
         packs = {r.pack for r in rules}
         params = [k for k in ruleset.parameters if k.split(":", 1)[0] in packs]
         kind = "内置" if info.builtin else "已安装"
         where = "、".join(dict.fromkeys([j for _, j in info.packs] + info.jurisdictions)) or "—"
-        extras = (f"；读取 {'、'.join(info.readers)}" if info.readers else "") + (f"；报告 {'、'.join(info.reporters)}" if info.reporters else "")
-        click.echo(f"{info.name:<18} {kind}  {info.distribution} {info.version}  地区：{where}  规则{len(rules)}条  参数{len(params)}个{extras}")
+        extras = (f"；读取 {'、'.join(info.readers)}" if info.readers else "") + (
+            f"；报告 {'、'.join(info.reporters)}" if info.reporters else ""
+        )
+        click.echo(
+            f"{info.name:<18} {kind}  {info.distribution} {info.version}  地区：{where}  规则{len(rules)}条  参数{len(params)}个{extras}"
+        )
     click.echo(f"共{len(registry.plugins)}个插件；HEGUI_PLUGINS 可选择要加载的已安装插件（空值表示只用内置规则包）")
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
 @click.option("--port", default=8000, show_default=True, type=int, help="端口")
-@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录（不给则用所有已注册的规则包）")
+@click.option(
+    "--rules",
+    "rule_paths",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="规则包文件或目录（不给则用所有已注册的规则包）",
+)
 @click.option("--max-upload-mb", default=20, show_default=True, type=int, help="上传文件大小上限（MB）")
-@click.option("--timeout", "timeout_seconds", default=30.0, show_default=True, type=float, help="每个请求的检查时限（秒）")
-@click.option("--log-level", default="info", show_default=True, type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def serve(host: str, port: int, rule_paths: tuple[str, ...], max_upload_mb: int, timeout_seconds: float, log_level: str) -> None:
+@click.option(
+    "--timeout", "timeout_seconds", default=30.0, show_default=True, type=float, help="每个请求的检查时限（秒）"
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+def serve(
+    host: str, port: int, rule_paths: tuple[str, ...], max_upload_mb: int, timeout_seconds: float, log_level: str
+) -> None:
     """启动 HTTP 服务（POST /v1/check、GET /v1/rules、GET /healthz；OpenAPI 在 /docs）。"""
     from hegui.plugins.manager import PluginError
 
@@ -399,7 +493,13 @@ def serve(host: str, port: int, rule_paths: tuple[str, ...], max_upload_mb: int,
         click.echo(f"✗ HTTP 服务需要额外的依赖：pip install 'hegui[service]'（{exc}）", err=True)
         sys.exit(EXIT_USAGE)
     try:
-        run(host=host, port=port, log_level=log_level, rule_paths=[Path(p) for p in rule_paths] or None,
-            max_upload_bytes=max_upload_mb * 1024 * 1024, timeout_seconds=timeout_seconds)
+        run(
+            host=host,
+            port=port,
+            log_level=log_level,
+            rule_paths=[Path(p) for p in rule_paths] or None,
+            max_upload_bytes=max_upload_mb * 1024 * 1024,
+            timeout_seconds=timeout_seconds,
+        )
     except (PluginError, RuleLoadError) as exc:
         _stop(exc)

@@ -77,14 +77,26 @@ def measure(folder: Path, label: str, *, jobs: int, isolate: bool, timeout: floa
     best, result = float("inf"), None
     for _ in range(repeats):
         start = time.perf_counter()
-        result = run_batch([folder], jobs=jobs, isolate=isolate, timeout=timeout if isolate else None, options=BatchOptions(), progress=False)
+        result = run_batch(
+            [folder],
+            jobs=jobs,
+            isolate=isolate,
+            timeout=timeout if isolate else None,
+            options=BatchOptions(),
+            progress=False,
+        )
         best = min(best, time.perf_counter() - start)
     assert result is not None
     summary = result.summary
     return {
-        "input": label, "mode": "in-process" if not isolate else f"{jobs} worker{'s' if jobs > 1 else ''}", "jobs": jobs,
-        "filings": summary["filings"], "checked": summary["checked"], "errors": summary["errors"],
-        "seconds": round(best, 3), "filings_per_s": round(summary["filings"] / best, 1),
+        "input": label,
+        "mode": "in-process" if not isolate else f"{jobs} worker{'s' if jobs > 1 else ''}",
+        "jobs": jobs,
+        "filings": summary["filings"],
+        "checked": summary["checked"],
+        "errors": summary["errors"],
+        "seconds": round(best, 3),
+        "filings_per_s": round(summary["filings"] / best, 1),
         "json_sha": hash(result.to_json()),
     }
 
@@ -113,17 +125,30 @@ def main(argv: list[str] | None = None) -> int:
                 r["speedup_vs_1_worker"] = round(runs[1]["seconds"] / r["seconds"], 2)
                 r["same_report"] = identical
             rows += runs
-    env = {"python": platform.python_version(), "cpus": os.cpu_count(),
-           "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None}
+    env = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+    }
     if args.json:
-        print(json.dumps({"environment": env, "build_s": round(build_s, 2), "results": rows}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {"environment": env, "build_s": round(build_s, 2), "results": rows}, ensure_ascii=False, indent=2
+            )
+        )
     else:
-        print(f"hegui batch bench — Python {env['python']}, {env['cpus']} CPUs, load average now {env['load_average']}; "
-              f"{args.filings} filings per format (built in {build_s:.1f} s); best of {args.repeats}")
-        print(f"{'input':<6} {'mode':<11} {'filings':>7} {'errors':>6} {'seconds':>8} {'filings/s':>10} {'vs 1 worker':>12} same report")
+        print(
+            f"hegui batch bench — Python {env['python']}, {env['cpus']} CPUs, load average now {env['load_average']}; "
+            f"{args.filings} filings per format (built in {build_s:.1f} s); best of {args.repeats}"
+        )
+        print(
+            f"{'input':<6} {'mode':<11} {'filings':>7} {'errors':>6} {'seconds':>8} {'filings/s':>10} {'vs 1 worker':>12} same report"
+        )
         for r in rows:
-            print(f"{r['input']:<6} {r['mode']:<11} {r['filings']:>7} {r['errors']:>6} {r['seconds']:>8.2f} {r['filings_per_s']:>10.1f} "
-                  f"{r['speedup_vs_1_worker']:>11.2f}x {'yes' if r['same_report'] else 'NO'}")
+            print(
+                f"{r['input']:<6} {r['mode']:<11} {r['filings']:>7} {r['errors']:>6} {r['seconds']:>8.2f} {r['filings_per_s']:>10.1f} "
+                f"{r['speedup_vs_1_worker']:>11.2f}x {'yes' if r['same_report'] else 'NO'}"
+            )
     return 0 if all(r["same_report"] and r["errors"] == 0 for r in rows) else 1
 
 

@@ -46,10 +46,11 @@ import re  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, Callable  # noqa: E402
+from typing import Any
 
 _T_STDLIB = time.perf_counter_ns()
 
@@ -128,7 +129,9 @@ class FilingTiming:
 NO_GC = False  # set by --no-gc
 
 
-def time_filing(checker: Checker, path: Path, name: str, description: str, iterations: int, warmup: int) -> FilingTiming:
+def time_filing(
+    checker: Checker, path: Path, name: str, description: str, iterations: int, warmup: int
+) -> FilingTiming:
     """Warm timings of reading ``path`` and checking it, measured call by call."""
     gc.collect()
     if NO_GC:
@@ -139,7 +142,9 @@ def time_filing(checker: Checker, path: Path, name: str, description: str, itera
         gc.enable()
 
 
-def _time_filing(checker: Checker, path: Path, name: str, description: str, iterations: int, warmup: int) -> FilingTiming:
+def _time_filing(
+    checker: Checker, path: Path, name: str, description: str, iterations: int, warmup: int
+) -> FilingTiming:
     timing = FilingTiming(name, description)
     clock = time.perf_counter_ns
     for index in range(warmup + iterations):
@@ -348,7 +353,12 @@ class _Mutator:
         return min(a for a, _ in hit), max(b for _, b in hit)
 
     def single_line(self, cell: Any) -> bool:
-        return cell is not None and cell.source.line and (cell.source.end_line in (0, cell.source.line)) and "\n" not in cell.text
+        return (
+            cell is not None
+            and cell.source.line
+            and (cell.source.end_line in (0, cell.source.line))
+            and "\n" not in cell.text
+        )
 
     def replace_line(self, number: int, text: str) -> None:
         self.claim(number, number, _Edit(number, number, [text]))
@@ -363,9 +373,12 @@ class _Mutator:
             cells += [d.amount.cell if d.amount else None, d.detail_total.cell if d.detail_total else None]
             cells += [x.amount.cell for x in d.details]
         candidates = [
-            c for c in cells
-            if self.single_line(c) and re.fullmatch(r"\d+(\.\d+)?", c.stripped)
-            and self.lines[c.source.line - 1] == "\t" + c.text and self.free(c.source.line, c.source.line)
+            c
+            for c in cells
+            if self.single_line(c)
+            and re.fullmatch(r"\d+(\.\d+)?", c.stripped)
+            and self.lines[c.source.line - 1] == "\t" + c.text
+            and self.free(c.source.line, c.source.line)
         ]
         if not candidates:
             return ""
@@ -373,14 +386,20 @@ class _Mutator:
         shown = []
         for cell in sorted(chosen, key=lambda c: c.source.line):
             old = Decimal(cell.stripped)
-            delta = self.rng.choice([Decimal("0.5"), Decimal("1"), Decimal("2.5"), Decimal("10"), Decimal("-1"), Decimal("-0.1")])
+            delta = self.rng.choice(
+                [Decimal("0.5"), Decimal("1"), Decimal("2.5"), Decimal("10"), Decimal("-1"), Decimal("-0.1")]
+            )
             new = old + delta if old + delta > 0 else old + abs(delta)
             self.replace_line(cell.source.line, f"\t{new}")
             shown.append(f"L{cell.source.line} {cell.stripped}→{new}")
         return "金额改动 " + "，".join(shown)
 
     def rename_direction(self) -> str:
-        options = [d for d in self.filing.directions if d.name and self.single_line(d.name.cell) and self.free(d.name.cell.source.line, d.name.cell.source.line)]
+        options = [
+            d
+            for d in self.filing.directions
+            if d.name and self.single_line(d.name.cell) and self.free(d.name.cell.source.line, d.name.cell.source.line)
+        ]
         if not options:
             return ""
         direction = self.rng.choice(options)
@@ -390,7 +409,13 @@ class _Mutator:
         self.replace_line(cell.source.line, line.replace(cell.stripped, new_name))
         also = ""
         if self.filing.summary and self.rng.random() < 0.5:
-            rows = [r for r in self.filing.summary.rows if r.seq == direction.seq and self.single_line(r.name) and self.free(r.name.source.line, r.name.source.line)]
+            rows = [
+                r
+                for r in self.filing.summary.rows
+                if r.seq == direction.seq
+                and self.single_line(r.name)
+                and self.free(r.name.source.line, r.name.source.line)
+            ]
             if rows:
                 row_line = rows[0].name.source.line
                 self.replace_line(row_line, self.lines[row_line - 1].replace(rows[0].name.stripped, new_name))
@@ -445,7 +470,9 @@ class _Mutator:
         return ""
 
     def village_count(self) -> str:
-        options = [n for n, line in enumerate(self.lines, start=1) if re.search(r"(?<!\d)9个", line) and self.free(n, n)]
+        options = [
+            n for n, line in enumerate(self.lines, start=1) if re.search(r"(?<!\d)9个", line) and self.free(n, n)
+        ]
         if not options:
             return ""
         number = self.rng.choice(options)
@@ -457,7 +484,11 @@ class _Mutator:
         options = []
         for d in self.filing.directions:
             for label, fld in (("项目实施期", d.period), ("项目金额", d.amount)):
-                if fld is not None and self.single_line(fld.cell) and self.free(fld.cell.source.line, fld.cell.source.line):
+                if (
+                    fld is not None
+                    and self.single_line(fld.cell)
+                    and self.free(fld.cell.source.line, fld.cell.source.line)
+                ):
                     options.append((d, label, fld.cell))
         if not options:
             return ""
@@ -475,7 +506,16 @@ class _Mutator:
             self.replace_line(number, self.lines[number - 1].replace(f"{self.filing.year}年", f"{year}年", 1))
         return f"标题年度{self.filing.year}→{year}"
 
-    KINDS = ("amounts", "rename_direction", "add_detail", "remove_detail", "remove_indicator", "village_count", "blank_field", "change_year")
+    KINDS = (
+        "amounts",
+        "rename_direction",
+        "add_detail",
+        "remove_detail",
+        "remove_indicator",
+        "village_count",
+        "blank_field",
+        "change_year",
+    )
 
     def text(self) -> str:
         out = list(self.lines)
@@ -549,14 +589,20 @@ def render_text(results: dict[str, Any]) -> str:
     out: list[str] = []
     cfg = results["config"]
     env = results["environment"]
-    out.append(f"hegui bench — Python {env['python']} on {env['platform']} ({env['cpu_count']} CPUs, "
-               f"load average at start {env['load_average_at_start']})")
-    out.append(f"warm timings: {cfg['warmup']} warm-up + {cfg['iterations']} measured iterations per filing; "
-               f"columns are median / p90 in ms; target ≤ {TARGET_MS:g} ms per filing (read + check)")
+    out.append(
+        f"hegui bench — Python {env['python']} on {env['platform']} ({env['cpu_count']} CPUs, "
+        f"load average at start {env['load_average_at_start']})"
+    )
+    out.append(
+        f"warm timings: {cfg['warmup']} warm-up + {cfg['iterations']} measured iterations per filing; "
+        f"columns are median / p90 in ms; target ≤ {TARGET_MS:g} ms per filing (read + check)"
+    )
     if not cfg["gc_during_timing"]:
         out.append("--no-gc: the cyclic garbage collector was DISABLED while timing filings")
-    out.append("read = read_filing (text → Grid → Filing); grid and build are its two steps timed on their own; "
-               "check = Checker.check; total = read + check")
+    out.append(
+        "read = read_filing (text → Grid → Filing); grid and build are its two steps timed on their own; "
+        "check = Checker.check; total = read + check"
+    )
     out.append("")
 
     headers = ["filing", "rules", "facts", "findings", "grid", "build", "read", "check", "total", "≤10ms?"]
@@ -566,11 +612,28 @@ def render_text(results: dict[str, Any]) -> str:
         text = [_row(headers, widths), _row(["-" * w for w in widths], widths)]
         for r in rows:
             if "error" in r:
-                text.append(_row([r["name"], str(rules), "-", "-", "error: " + r["error"][:60], "", "", "", "", ""], widths))
+                text.append(
+                    _row([r["name"], str(rules), "-", "-", "error: " + r["error"][:60], "", "", "", "", ""], widths)
+                )
                 continue
             ok = "yes" if r["total"]["median_ms"] <= TARGET_MS else "NO"
-            text.append(_row([r["name"], str(rules), str(r["facts"]), str(r["findings"]), _fmt(r["read_grid"]), _fmt(r["read_build"]),
-                              _fmt(r["read"]), _fmt(r["check"]), _fmt(r["total"]), ok], widths))
+            text.append(
+                _row(
+                    [
+                        r["name"],
+                        str(rules),
+                        str(r["facts"]),
+                        str(r["findings"]),
+                        _fmt(r["read_grid"]),
+                        _fmt(r["read_build"]),
+                        _fmt(r["read"]),
+                        _fmt(r["check"]),
+                        _fmt(r["total"]),
+                        ok,
+                    ],
+                    widths,
+                )
+            )
         return text
 
     ex = results["example"]
@@ -580,12 +643,16 @@ def render_text(results: dict[str, Any]) -> str:
 
     gen = results["generated"]
     g = gen["rule_generation"]
-    out.append(f"2. Generated: {gen['rules']} rules ({g['original_rules']} built-in + {g['copied_rules']} copies, "
-               f"{g['varied_parameters']} parameters copied with varied values), {len(gen['filings'])} filings")
+    out.append(
+        f"2. Generated: {gen['rules']} rules ({g['original_rules']} built-in + {g['copied_rules']} copies, "
+        f"{g['varied_parameters']} parameters copied with varied values), {len(gen['filings'])} filings"
+    )
     out += lines_for(gen["filings"], gen["rules"])
     agg = gen["aggregate"]
     if agg["total"]:
-        out.append(f"   all generated filings pooled: read {_fmt(agg['read'])}, check {_fmt(agg['check'])}, total {_fmt(agg['total'])} ms")
+        out.append(
+            f"   all generated filings pooled: read {_fmt(agg['read'])}, check {_fmt(agg['check'])}, total {_fmt(agg['total'])} ms"
+        )
     out.append("   filings:")
     for r in gen["filings"]:
         out.append(f"     {r['name']}: {r['description']}")
@@ -612,15 +679,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark hegui read + check times (warm).")
     parser.add_argument("--iterations", type=int, default=10, help="measured iterations per filing (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured warm-up iterations per filing (default 2)")
-    parser.add_argument("--filings", type=int, default=6, help="generated filings, the first an unchanged copy (default 6)")
+    parser.add_argument(
+        "--filings", type=int, default=6, help="generated filings, the first an unchanged copy (default 6)"
+    )
     parser.add_argument("--rules", type=int, default=100, help="rules in the generated rule set (default 100)")
-    parser.add_argument("--setup-repeats", type=int, default=3, help="runs of load/compile for the one-time costs (default 3)")
+    parser.add_argument(
+        "--setup-repeats", type=int, default=3, help="runs of load/compile for the one-time costs (default 3)"
+    )
     parser.add_argument("--seed", type=int, default=2023, help="seed for generating rules and filings (default 2023)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
     parser.add_argument("--keep", metavar="DIR", help="write the generated rules and filings to DIR and keep them")
-    parser.add_argument("--profile", action="store_true", help="also cProfile warm checks of the example (built-in rules)")
-    parser.add_argument("--no-gc", action="store_true", help="disable Python's cyclic garbage collector while timing filings "
-                        "(shows its share; the default keeps it on, as in real runs)")
+    parser.add_argument(
+        "--profile", action="store_true", help="also cProfile warm checks of the example (built-in rules)"
+    )
+    parser.add_argument(
+        "--no-gc",
+        action="store_true",
+        help="disable Python's cyclic garbage collector while timing filings "
+        "(shows its share; the default keeps it on, as in real runs)",
+    )
     args = parser.parse_args(argv)
     if args.iterations < 1 or args.warmup < 0 or args.filings < 1 or args.rules < 1:
         parser.error("--iterations, --filings and --rules must be ≥ 1, --warmup ≥ 0")
@@ -631,7 +708,9 @@ def main(argv: list[str] | None = None) -> int:
     NO_GC = args.no_gc
     wall0 = time.perf_counter_ns()
     load_at_start = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
-    one_time_costs: list[dict[str, Any]] = [{"what": "import hegui (engine, facts, pyDatalog, PyYAML)", "first_ms": round(ms(IMPORT_NS), 3)}]
+    one_time_costs: list[dict[str, Any]] = [
+        {"what": "import hegui (engine, facts, pyDatalog, PyYAML)", "first_ms": round(ms(IMPORT_NS), 3)}
+    ]
 
     # 1. example with the built-in packs ---------------------------------------------------------
     paths = builtin_rule_paths()
@@ -641,12 +720,19 @@ def main(argv: list[str] | None = None) -> int:
     one_time_costs.append(cost)
     cold0 = time.perf_counter_ns()
     cold_result = checker.check(read_filing(EXAMPLE))
-    one_time_costs.append({"what": "first read + check of the example after compiling (cold)", "first_ms": round(ms(time.perf_counter_ns() - cold0), 3)})
+    one_time_costs.append(
+        {
+            "what": "first read + check of the example after compiling (cold)",
+            "first_ms": round(ms(time.perf_counter_ns() - cold0), 3),
+        }
+    )
     assert cold_result.findings is not None
     example = time_filing(checker, EXAMPLE, "example", str(EXAMPLE.relative_to(ROOT)), args.iterations, args.warmup)
     profile_text = ""
     if args.profile:
-        profile_text = "cProfile of 5 warm Checker.check calls (example, built-in rules):\n" + profile_check(checker, read_filing(EXAMPLE), 5, 30)
+        profile_text = "cProfile of 5 warm Checker.check calls (example, built-in rules):\n" + profile_check(
+            checker, read_filing(EXAMPLE), 5, 30
+        )
     builtin_rule_count = len(builtin.rules)
     # Only one compiled rule set stays alive, as in a real run: a bigger heap makes every
     # full garbage collection during a check slower.
@@ -663,10 +749,16 @@ def main(argv: list[str] | None = None) -> int:
         generation = generate_rule_packs(rules_dir, args.rules, random.Random(f"{args.seed}:rules"))
         filings = generate_filings(filings_dir, args.filings, random.Random(f"{args.seed}:filings"))
         generate_ms = ms(time.perf_counter_ns() - t0)
-        cost, generated = one_time(f"load generated rule packs (load_rules, {generation['files']} files)", lambda: load_rules([rules_dir]), args.setup_repeats)
+        cost, generated = one_time(
+            f"load generated rule packs (load_rules, {generation['files']} files)",
+            lambda: load_rules([rules_dir]),
+            args.setup_repeats,
+        )
         one_time_costs.append(cost)
         assert isinstance(generated, RuleSet)
-        cost, gen_checker = one_time(f"compile generated rules ({len(generated.rules)} rules)", lambda: Checker(generated), args.setup_repeats)
+        cost, gen_checker = one_time(
+            f"compile generated rules ({len(generated.rules)} rules)", lambda: Checker(generated), args.setup_repeats
+        )
         one_time_costs.append(cost)
         timings = [
             time_filing(gen_checker, path, path.stem, description, args.iterations, args.warmup)
@@ -682,12 +774,20 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "target_ms_per_filing": TARGET_MS,
         "config": {
-            "iterations": args.iterations, "warmup": args.warmup, "filings": args.filings, "rules_target": args.rules,
-            "setup_repeats": args.setup_repeats, "seed": args.seed, "gc_during_timing": not args.no_gc,
+            "iterations": args.iterations,
+            "warmup": args.warmup,
+            "filings": args.filings,
+            "rules_target": args.rules,
+            "setup_repeats": args.setup_repeats,
+            "seed": args.seed,
+            "gc_during_timing": not args.no_gc,
         },
         "environment": {
-            "python": platform.python_version(), "implementation": platform.python_implementation(),
-            "platform": platform.platform(terse=True), "machine": platform.machine(), "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(terse=True),
+            "machine": platform.machine(),
+            "cpu_count": os.cpu_count(),
             "load_average_at_start": load_at_start,
         },
         "example": {"rules": builtin_rule_count, "filing": example.as_dict()},

@@ -59,7 +59,9 @@ def main() -> None:
         for label, path in files.items():
             grid = _time(lambda: read_grid(path), args.iterations)
             full = _time(lambda: read_filing(path), args.iterations)
-            print(f"{label:<32} {Path(path).stat().st_size:>8} {grid[0]:>10.1f} / {grid[1]:<9.1f} {full[0]:>13.1f} / {full[1]:<9.1f}")
+            print(
+                f"{label:<32} {Path(path).stat().st_size:>8} {grid[0]:>10.1f} / {grid[1]:<9.1f} {full[0]:>13.1f} / {full[1]:<9.1f}"
+            )
 
 
 if __name__ == "__main__":

@@ -32,10 +32,11 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from multiprocessing.connection import wait as wait_for_ready
 from pathlib import Path
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, TextIO
 
 from hegui.engine.findings import Evidence, Finding
 from hegui.engine.report import FilingOutcome, to_json, to_text
@@ -200,7 +201,9 @@ class _Session:
         except InputError as exc:
             outcome = FilingOutcome(path, error=exc)
         except Exception as exc:  # a bug met on one filing must not stop the other filings
-            outcome = FilingOutcome(path, error=InputError(path, INTERNAL_MESSAGE.format(kind=type(exc).__name__, error=exc)))
+            outcome = FilingOutcome(
+                path, error=InputError(path, INTERNAL_MESSAGE.format(kind=type(exc).__name__, error=exc))
+            )
         return entry_of(outcome, self.ruleset)
 
 
@@ -237,7 +240,9 @@ def outcomes_from_entries(entries: Iterable[dict[str, Any]]) -> list[FilingOutco
             error = entry["error"]
             out.append(FilingOutcome(path, error=InputError(path, error["message"], error.get("location", ""))))
             continue
-        filing = Filing(path=path, year=entry["year"], year_source=None, department=entry["department"], encoding=entry["encoding"])
+        filing = Filing(
+            path=path, year=entry["year"], year_source=None, department=entry["department"], encoding=entry["encoding"]
+        )
         findings = [_finding(data) for data in entry["findings"]]
         out.append(FilingOutcome(path, filing, findings, jurisdiction=list(entry["jurisdiction"])))
     return out
@@ -251,7 +256,9 @@ def _finding(data: dict[str, Any]) -> Finding:
             continue
         values[f.name] = data[f.name]
     values["citation"] = Citation(**{f.name: data["citation"].get(f.name, "") for f in fields(Citation)})
-    values["evidence"] = tuple(Evidence(**{f.name: e.get(f.name, "") for f in fields(Evidence)}) for e in data.get("evidence", ()))
+    values["evidence"] = tuple(
+        Evidence(**{f.name: e.get(f.name, "") for f in fields(Evidence)}) for e in data.get("evidence", ())
+    )
     if data.get("waiver") is not None:
         values["waiver"] = WaiverNote(**data["waiver"])
     return Finding(**values)
@@ -278,7 +285,11 @@ def read_results(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
                 entry = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(entry, dict) and isinstance(entry.get("file"), str) and entry.get("status") in ("checked", "error"):
+            if (
+                isinstance(entry, dict)
+                and isinstance(entry.get("file"), str)
+                and entry.get("status") in ("checked", "error")
+            ):
                 entries[entry["file"]] = entry
     return entries
 
@@ -528,7 +539,9 @@ class _Supervisor:
 
     def _start(self) -> _Worker:
         parent_end, child_end = self.context.Pipe(duplex=True)
-        process = self.context.Process(target=_worker_main, args=(child_end, self.options), name="hegui-batch-worker", daemon=True)
+        process = self.context.Process(
+            target=_worker_main, args=(child_end, self.options), name="hegui-batch-worker", daemon=True
+        )
         process.start()
         # Our copy of the child's end must go, or the pipe never reports the child's death as EOF.
         child_end.close()
@@ -627,8 +640,10 @@ class _Supervisor:
             if self.startup_failures >= MAX_STARTUP_FAILURES:
                 # The usual cause: a main script without ``if __name__ == "__main__":``, which
                 # every spawned worker runs again (see the multiprocessing documentation).
-                raise BatchError(f"检查进程启动后立即退出（{_exit_message(code)}），已连续{self.startup_failures}次；"
-                                 "若从脚本调用，请把调用放在 if __name__ == \"__main__\": 之下")
+                raise BatchError(
+                    f"检查进程启动后立即退出（{_exit_message(code)}），已连续{self.startup_failures}次；"
+                    '若从脚本调用，请把调用放在 if __name__ == "__main__": 之下'
+                )
 
     def _remove(self, worker: _Worker) -> None:
         """Kill (if need be) and reap ``worker`` before anything replaces it: never more than ``jobs`` alive."""
@@ -709,10 +724,10 @@ def _worker_main(conn, options: BatchOptions) -> None:
 
 
 __all__ = [
+    "FILING_SUFFIXES",
     "BatchError",
     "BatchOptions",
     "BatchResult",
-    "FILING_SUFFIXES",
     "entry_of",
     "error_entry",
     "expand_inputs",

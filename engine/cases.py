@@ -44,17 +44,49 @@ from hegui.facts.model import (
 )
 from hegui.facts.values import parse_indicator_value, parse_money
 
-CASE_KEYS = {"filing": "内联申报", "file": "申报文件", "fail": "必须不合规的项目", "cannot_verify": "必须无法核实的项目", "messages": "消息须包含", "description": "说明"}
-FILING_KEYS = {"年度": "预算年度", "部门": "部门名称", "单位": "金额单位", "附件1": "部门整体支出绩效目标表", "附件2": "专项资金预算绩效目标汇总表", "附件3": "专项资金支出方向绩效目标表列表"}
+CASE_KEYS = {
+    "filing": "内联申报",
+    "file": "申报文件",
+    "fail": "必须不合规的项目",
+    "cannot_verify": "必须无法核实的项目",
+    "messages": "消息须包含",
+    "description": "说明",
+}
+FILING_KEYS = {
+    "年度": "预算年度",
+    "部门": "部门名称",
+    "单位": "金额单位",
+    "附件1": "部门整体支出绩效目标表",
+    "附件2": "专项资金预算绩效目标汇总表",
+    "附件3": "专项资金支出方向绩效目标表列表",
+}
 OVERVIEW_KEYS = {
-    "资金总额": "", "一般公共预算拨款": "", "政府性基金拨款": "", "国有资本经营预算拨款": "", "财政专户管理资金": "", "单位资金": "",
-    "其他资金": "", "基本支出": "", "项目支出": "", "部门职责概述": "", "重点工作": "", "绩效指标": "",
+    "资金总额": "",
+    "一般公共预算拨款": "",
+    "政府性基金拨款": "",
+    "国有资本经营预算拨款": "",
+    "财政专户管理资金": "",
+    "单位资金": "",
+    "其他资金": "",
+    "基本支出": "",
+    "项目支出": "",
+    "部门职责概述": "",
+    "重点工作": "",
+    "绩效指标": "",
 }
 SUMMARY_KEYS = {"合计": "", "行": ""}
 ROW_KEYS = {"序号": "", "名称": "", "金额": "", "实施期绩效目标": "", "年度绩效目标": ""}
 DIRECTION_KEYS = {
-    "序号": "", "名称": "", "所属专项": "", "项目金额": "", "项目实施期": "", "实施期绩效目标": "", "年度绩效目标": "",
-    "绩效指标": "", "支出明细": "", "明细合计": "",
+    "序号": "",
+    "名称": "",
+    "所属专项": "",
+    "项目金额": "",
+    "项目实施期": "",
+    "实施期绩效目标": "",
+    "年度绩效目标": "",
+    "绩效指标": "",
+    "支出明细": "",
+    "明细合计": "",
 }
 DETAIL_KEYS = {"支出内容简介": "", "支出明细": "", "金额": "", "测算说明": ""}
 INCOME = ("一般公共预算拨款", "政府性基金拨款", "国有资本经营预算拨款", "财政专户管理资金", "单位资金", "其他资金")
@@ -114,7 +146,12 @@ class _Inline:
         cell = self.cell(node, key, f"{path}.{key}")
         money = parse_money(cell.stripped, self.unit) if cell.stripped else None
         if cell.stripped and money is None:
-            self.ctx.problem(node.value_marks.get(key), f"{path}.{key}", f"“{cell.stripped}”不是金额", "数字（按金额单位）或带单位的金额，如 20 或 20万元")
+            self.ctx.problem(
+                node.value_marks.get(key),
+                f"{path}.{key}",
+                f"“{cell.stripped}”不是金额",
+                "数字（按金额单位）或带单位的金额，如 20 或 20万元",
+            )
         return Field(key, cell, money)
 
     def text_field(self, node: Located, key: str, path: str) -> Field | None:
@@ -128,18 +165,35 @@ class _Inline:
         if raw is None:
             return []
         if not isinstance(raw, LocatedList):
-            self.ctx.problem(node.value_marks.get("绩效指标"), f"{path}.绩效指标", "应为列表", "- [一级指标, 二级指标, 三级指标, 指标值, 绩效标准]")
+            self.ctx.problem(
+                node.value_marks.get("绩效指标"),
+                f"{path}.绩效指标",
+                "应为列表",
+                "- [一级指标, 二级指标, 三级指标, 指标值, 绩效标准]",
+            )
             return []
         out = []
         for index, item in enumerate(raw):
             ipath = f"{path}.绩效指标[{index}]"
             if not isinstance(item, LocatedList) or len(item) not in (4, 5):
-                self.ctx.problem(raw.item_marks[index], ipath, "每个指标写成4或5项的列表", "[一级指标, 二级指标, 三级指标, 指标值, 绩效标准]")
+                self.ctx.problem(
+                    raw.item_marks[index],
+                    ipath,
+                    "每个指标写成4或5项的列表",
+                    "[一级指标, 二级指标, 三级指标, 指标值, 绩效标准]",
+                )
                 continue
             cells = [self.cell(item, i, ipath) for i in range(len(item))]
             out.append(
-                Indicator(cells[0], cells[1], cells[2], cells[3], parse_indicator_value(cells[3].stripped, self.unit),
-                          cells[4] if len(cells) == 5 else None, self.src(raw.item_marks[index]))
+                Indicator(
+                    cells[0],
+                    cells[1],
+                    cells[2],
+                    cells[3],
+                    parse_indicator_value(cells[3].stripped, self.unit),
+                    cells[4] if len(cells) == 5 else None,
+                    self.src(raw.item_marks[index]),
+                )
             )
         return out
 
@@ -166,7 +220,9 @@ class _Inline:
             self.ctx.problem(node.value_marks.get("年度", node.mark), f"{path}.年度", "缺少预算年度", "如 2023")
             year = None
         department = str(node.get("部门") or "")
-        filing = Filing(self.file, int(year) if year is not None else None, self.src(node.value_marks.get("年度")), department)
+        filing = Filing(
+            self.file, int(year) if year is not None else None, self.src(node.value_marks.get("年度")), department
+        )
         dept = Field("部门名称", Cell(department, self.src(node.value_marks.get("部门")))) if department else None
         if isinstance(node.get("附件1"), Located):
             o, opath = node["附件1"], f"{path}.附件1"
@@ -177,7 +233,13 @@ class _Inline:
             table.expense = [f for f in (self.money_field(o, k, opath) for k in ("基本支出", "项目支出")) if f]
             table.duties = self.text_cell(o, "部门职责概述", opath)
             for plan, ppath in self.listing(o, "重点工作", opath):
-                table.work_plans.append(WorkPlan(self.cell(plan, "事项", ppath), self.cell(plan, "责任单位", ppath), self.cell(plan, "工作目标", ppath)))
+                table.work_plans.append(
+                    WorkPlan(
+                        self.cell(plan, "事项", ppath),
+                        self.cell(plan, "责任单位", ppath),
+                        self.cell(plan, "工作目标", ppath),
+                    )
+                )
             table.indicators = self.indicators(o, opath)
             filing.overview = table
         if isinstance(node.get("附件2"), Located):
@@ -189,9 +251,14 @@ class _Inline:
                 _check_keys(self.ctx, row, ROW_KEYS, rpath)
                 seq = row.get("序号")
                 table.rows.append(
-                    SummaryRow(int(seq) if isinstance(seq, Decimal) else n, self.cell(row, "序号", rpath), self.cell(row, "名称", rpath),
-                               self.money_field(row, "金额", rpath) or Field("金额", Cell("", self.src(row.mark))),
-                               self.text_cell(row, "实施期绩效目标", rpath), self.text_cell(row, "年度绩效目标", rpath))
+                    SummaryRow(
+                        int(seq) if isinstance(seq, Decimal) else n,
+                        self.cell(row, "序号", rpath),
+                        self.cell(row, "名称", rpath),
+                        self.money_field(row, "金额", rpath) or Field("金额", Cell("", self.src(row.mark))),
+                        self.text_cell(row, "实施期绩效目标", rpath),
+                        self.text_cell(row, "年度绩效目标", rpath),
+                    )
                 )
             filing.summary = table
         for n, (d, dpath) in enumerate(self.listing(node, "附件3", path), start=1):
@@ -209,9 +276,13 @@ class _Inline:
             for index, (line, lpath) in enumerate(self.listing(d, "支出明细", dpath), start=1):
                 _check_keys(self.ctx, line, DETAIL_KEYS, lpath)
                 table.details.append(
-                    ExpenseDetail(self.cell(line, "支出内容简介", lpath), self.cell(line, "支出明细", lpath),
-                                  self.money_field(line, "金额", lpath) or Field("金额", Cell("", self.src(line.mark))),
-                                  self.cell(line, "测算说明", lpath), index)
+                    ExpenseDetail(
+                        self.cell(line, "支出内容简介", lpath),
+                        self.cell(line, "支出明细", lpath),
+                        self.money_field(line, "金额", lpath) or Field("金额", Cell("", self.src(line.mark))),
+                        self.cell(line, "测算说明", lpath),
+                        index,
+                    )
                 )
             table.detail_total = self.money_field(d, "明细合计", dpath)
             filing.directions.append(table)
@@ -240,7 +311,13 @@ def load_case_file(path: Path, ruleset: RuleSet, problems: list[RuleProblem]) ->
         for rule_id, named in (by_rule or {}).items():
             ctx.rule_id = rule_id
             if rule_id not in known:
-                ctx.problem(by_rule.key_marks[rule_id], f"cases.{rule_id}", f"没有编号为“{rule_id}”的规则", "已加载规则的编号", _suggest(rule_id, known))
+                ctx.problem(
+                    by_rule.key_marks[rule_id],
+                    f"cases.{rule_id}",
+                    f"没有编号为“{rule_id}”的规则",
+                    "已加载规则的编号",
+                    _suggest(rule_id, known),
+                )
                 continue
             named = _mapping(ctx, named, by_rule.value_marks[rule_id], f"cases.{rule_id}")
             for name, spec in (named or {}).items():
@@ -257,8 +334,15 @@ def load_case_file(path: Path, ruleset: RuleSet, problems: list[RuleProblem]) ->
                     ctx.problem(spec.mark, cpath, "fail_ 用例须在 fail 中写明哪些项目不合规")
                 if name.startswith("pass_") and fail:
                     ctx.problem(spec.value_marks.get("fail"), f"{cpath}.fail", "pass_ 用例不能有不合规项目")
-                case = Case(rule_id, name, str(path), named.key_marks[name].line, fail, _items(ctx, spec, "cannot_verify", cpath),
-                            _items(ctx, spec, "messages", cpath) or ())
+                case = Case(
+                    rule_id,
+                    name,
+                    str(path),
+                    named.key_marks[name].line,
+                    fail,
+                    _items(ctx, spec, "cannot_verify", cpath),
+                    _items(ctx, spec, "messages", cpath) or (),
+                )
                 if ("filing" in spec) == ("file" in spec):
                     ctx.problem(spec.mark, cpath, "用例须且只须写 filing（内联申报）或 file（申报文件）之一")
                     continue
@@ -324,5 +408,9 @@ def inline_filing_from_text(text: str, name: str = "filing.json") -> Filing:
     node = _mapping(ctx, data, Mark(1, 1), "")
     filing = _Inline(ctx, name).filing(node, "") if node is not None else None
     if ctx.problems or filing is None:
-        raise InputError(name, "；".join(p.message + (f"（{p.key_path}，第{p.line}行）" if p.key_path else "") for p in ctx.problems) or "不是申报")
+        raise InputError(
+            name,
+            "；".join(p.message + (f"（{p.key_path}，第{p.line}行）" if p.key_path else "") for p in ctx.problems)
+            or "不是申报",
+        )
     return filing

@@ -24,7 +24,9 @@ def describe_rule(rule: Rule) -> str:
         "检查什么：" + (rule.check_text or _check_summary(rule)),
         f"检查对象：{rule.subject}" + ("；条件：" + "；".join(_condition(c) for c in rule.where) if rule.where else ""),
         "为什么：" + (rule.description or "（未写明）"),
-        f"政策依据：{rule.source.document}" + (f"《{rule.source.title}》" if rule.source.title else "") + (f" {rule.source.clause}" if rule.source.clause else ""),
+        f"政策依据：{rule.source.document}"
+        + (f"《{rule.source.title}》" if rule.source.title else "")
+        + (f" {rule.source.clause}" if rule.source.clause else ""),
     ]
     if rule.source.quote:
         lines.append(f"    原文：“{rule.source.quote}”")
@@ -58,8 +60,16 @@ def _check_summary(rule: Rule) -> str:
 
 
 def _condition(condition) -> str:
-    words = {"equals": "等于", "contains_any": "含有任一", "contains_all": "含有全部", "excludes_any": "不含",
-             "present": "已填写", "absent": "未填写", "has_children": "有下级", "in_table": "位于"}
+    words = {
+        "equals": "等于",
+        "contains_any": "含有任一",
+        "contains_all": "含有全部",
+        "excludes_any": "不含",
+        "present": "已填写",
+        "absent": "未填写",
+        "has_children": "有下级",
+        "in_table": "位于",
+    }
     values = "、".join(condition.values)
     return f"{condition.field}{words[condition.op]}{values}" if condition.field else f"{words[condition.op]}{values}"
 
@@ -67,9 +77,18 @@ def _condition(condition) -> str:
 def render_rule_docs(ruleset) -> dict[str, str]:
     """``docs/rules/``: one Markdown page per rule and an index, from the rules themselves."""
     pages: dict[str, str] = {}
-    index = ["# 规则目录", "", "由 `HEGUI_PLUGINS= hegui rules doc` 从内置规则包生成，请勿手改；装有区县插件时去掉 HEGUI_PLUGINS= 即包含插件的规则。", "", "| 编号 | 严重程度 | 规则包 | 标题 | 依据 |", "|---|---|---|---|---|"]
+    index = [
+        "# 规则目录",
+        "",
+        "由 `HEGUI_PLUGINS= hegui rules doc` 从内置规则包生成，请勿手改；装有区县插件时去掉 HEGUI_PLUGINS= 即包含插件的规则。",
+        "",
+        "| 编号 | 严重程度 | 规则包 | 标题 | 依据 |",
+        "|---|---|---|---|---|",
+    ]
     for rule in ruleset.rules:
-        index.append(f"| [{rule.id}]({rule.id}.md) | {SEVERITY_NAMES[rule.severity]} | {rule.pack} | {rule.title} | {rule.source} |")
+        index.append(
+            f"| [{rule.id}]({rule.id}.md) | {SEVERITY_NAMES[rule.severity]} | {rule.pack} | {rule.title} | {rule.source} |"
+        )
         body = describe_rule(rule).split("\n")
         title, rest = body[0], body[1:]
         # The file path where the rule is defined differs between installations: leave it out.

@@ -266,10 +266,18 @@ class _RuleCompiler:
             s = p.var()
             _, _, literals = self.input_body(inp, s)
             p.clause(has, [s], [p.lit("entity", s, rule.subject)] + literals)
-            p.clause(CANNOT, [p.const(rule.id), subject, p.const(inp.name)], self.subject_body(subject) + in_period + [p.neg(p.lit(has, subject))])
+            p.clause(
+                CANNOT,
+                [p.const(rule.id), subject, p.const(inp.name)],
+                self.subject_body(subject) + in_period + [p.neg(p.lit(has, subject))],
+            )
             if inp.kind == "sum":
                 subject = p.var()
-                p.clause(CANNOT, [p.const(rule.id), subject, p.const(inp.name)], self.subject_body(subject) + in_period + [p.lit(blocked[inp.name], subject)])
+                p.clause(
+                    CANNOT,
+                    [p.const(rule.id), subject, p.const(inp.name)],
+                    self.subject_body(subject) + in_period + [p.lit(blocked[inp.name], subject)],
+                )
         # A parameter with no value in the filing's year puts the filing outside the rule's
         # period: the rule does not apply (hegui why says so), it is not "cannot verify".
         return compiled
@@ -313,7 +321,9 @@ class _RuleCompiler:
             subject = p.var()
             has = self.has_rel if name in RELATIONS else self.has_field
             body = self.subject_body(subject) + [p.neg(p.lit(has, subject, name))]
-            p.clause(VIOLATION, [p.const(rule.id), subject, p.const(index), p.const(name), p.const(""), p.tuple_of([])], body)
+            p.clause(
+                VIOLATION, [p.const(rule.id), subject, p.const(index), p.const(name), p.const(""), p.tuple_of([])], body
+            )
         return CompiledRule(rule)
 
     def required_children(self) -> CompiledRule:
@@ -321,15 +331,24 @@ class _RuleCompiler:
         child_kind, child_field, *values = rule.required
         for index, value in enumerate(values):
             subject = p.var()
-            body = self.subject_body(subject) + [p.neg(p.lit("hegui_child_text", subject, child_kind, child_field, value))]
-            p.clause(VIOLATION, [p.const(rule.id), subject, p.const(index), p.const(value), p.const(""), p.tuple_of([])], body)
+            body = self.subject_body(subject) + [
+                p.neg(p.lit("hegui_child_text", subject, child_kind, child_field, value))
+            ]
+            p.clause(
+                VIOLATION,
+                [p.const(rule.id), subject, p.const(index), p.const(value), p.const(""), p.tuple_of([])],
+                body,
+            )
         return CompiledRule(rule)
 
     def readable(self) -> CompiledRule:
         p, rule = self.p, self.rule
         where, why = p.var(), p.var()
-        p.clause(VIOLATION, [p.const(rule.id), where, p.const(0), why, p.const(""), p.tuple_of([])],
-                 [p.lit("in_jurisdiction", rule.jurisdiction), p.lit("unreadable", where, why)])
+        p.clause(
+            VIOLATION,
+            [p.const(rule.id), where, p.const(0), why, p.const(""), p.tuple_of([])],
+            [p.lit("in_jurisdiction", rule.jurisdiction), p.lit("unreadable", where, why)],
+        )
         return CompiledRule(rule)
 
     def agree(self) -> CompiledRule:
@@ -354,7 +373,11 @@ class _RuleCompiler:
             self.needles.setdefault(fname, set()).add(needle)
             subject = p.var()
             body = self.subject_body(subject) + [p.lit("matches", subject, fname, needle)]
-            p.clause(VIOLATION, [p.const(rule.id), subject, p.const(leg), p.const(needle), p.const(""), p.tuple_of([p.const(fname)])], body)
+            p.clause(
+                VIOLATION,
+                [p.const(rule.id), subject, p.const(leg), p.const(needle), p.const(""), p.tuple_of([p.const(fname)])],
+                body,
+            )
         return CompiledRule(rule, [WitnessSlot("字段", "origin")])
 
 
@@ -369,10 +392,14 @@ def _builtins(program: Program) -> None:
     # One query answers both heads, so their shared subgoals are resolved once.
     r, s_, l, a, x, w, what = (p.var() for _ in range(7))
     p.clause(OUTCOME, [p.const("fail"), r, s_, l, a, x, w], [p.lit(VIOLATION, r, s_, l, a, x, w)])
-    p.clause(OUTCOME, [p.const("cannot"), r, s_, p.const(0), what, p.const(""), p.tuple_of([])], [p.lit(CANNOT, r, s_, what)])
+    p.clause(
+        OUTCOME, [p.const("cannot"), r, s_, p.const(0), what, p.const(""), p.tuple_of([])], [p.lit(CANNOT, r, s_, what)]
+    )
     c = p.var()
     p.clause("hegui_has_child", [e, k], [p.lit("rel", c, "所属", e), p.lit("entity", c, k)])
-    p.clause("hegui_child_text", [e, k, f, v], [p.lit("rel", c, "所属", e), p.lit("entity", c, k), p.lit("text", c, f, v)])
+    p.clause(
+        "hegui_child_text", [e, k, f, v], [p.lit("rel", c, "所属", e), p.lit("entity", c, k), p.lit("text", c, f, v)]
+    )
 
 
 def compile_rules(ruleset: RuleSet) -> Compiled:

@@ -17,7 +17,8 @@ import contextlib
 import gc
 import itertools
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pyDatalog import pyEngine
 from pyDatalog.Logic import Logic
@@ -96,8 +97,12 @@ class Program:
         left = left if isinstance(left, Expression) else Program.const(left)
         right = right if isinstance(right, Expression) else Program.const(right)
         return {
-            "==": left.__eq__, "!=": left.__ne__, "<": left.__lt__,
-            "<=": left.__le__, ">": left.__gt__, ">=": left.__ge__,
+            "==": left.__eq__,
+            "!=": left.__ne__,
+            "<": left.__lt__,
+            "<=": left.__le__,
+            ">": left.__gt__,
+            ">=": left.__ge__,
         }[op](right)
 
     @staticmethod

@@ -41,14 +41,29 @@ class Checker:
         unknown = [r for r in ruleset.rules if r.jurisdiction not in self.registry.jurisdictions]
         if unknown:
             # A rule of an unregistered jurisdiction would apply to no filing: refuse it.
-            raise RuleLoadError([RuleProblem(r.file, r.line, 1, r.id, "pack.jurisdiction", f"未知的适用地区“{r.jurisdiction}”：规则将不适用于任何申报",
-                                             "已注册的地区（见 hegui plugins）") for r in unknown])
+            raise RuleLoadError(
+                [
+                    RuleProblem(
+                        r.file,
+                        r.line,
+                        1,
+                        r.id,
+                        "pack.jurisdiction",
+                        f"未知的适用地区“{r.jurisdiction}”：规则将不适用于任何申报",
+                        "已注册的地区（见 hegui plugins）",
+                    )
+                    for r in unknown
+                ]
+            )
         self.compiled = compile_rules(ruleset)
 
     def resolve(self, param: Parameter, year: int | None, chain: list[str]) -> tuple[Parameter, Any]:
         """The parameter that decides for a filing: the nearest jurisdiction defining the name
         with a value for the budget year, else the rule's own pack's."""
-        by_layer = {self.ruleset.jurisdiction_of_pack.get(p.key.split(":", 1)[0], "全国"): p for p in self.ruleset.parameters_named(param.name)}
+        by_layer = {
+            self.ruleset.jurisdiction_of_pack.get(p.key.split(":", 1)[0], "全国"): p
+            for p in self.ruleset.parameters_named(param.name)
+        }
         for layer in chain:
             candidate = by_layer.get(layer)
             if candidate is not None and candidate.value_for(year) is not None:
@@ -93,7 +108,12 @@ class Checker:
         """
         chain = self.registry.chain_for(filing.department, district)
         factset = filing_facts(filing)
-        facts = factset.facts + self.param_facts(filing.year, chain) + self.jurisdiction_facts(chain) + self.match_facts(factset.facts)
+        facts = (
+            factset.facts
+            + self.param_facts(filing.year, chain)
+            + self.jurisdiction_facts(chain)
+            + self.match_facts(factset.facts)
+        )
         queries = {OUTCOME: OUTCOME_ARITY}
         if explain:
             queries[EVALUATED] = OUTCOME_ARITY - 1
@@ -190,22 +210,58 @@ class _FindingBuilder:
             where = self.location(subject, actual)
             label = self.prov.item_of.get(subject, subject)
             message = self.fill(rule, {"对象": label, "实际": "未填写", "期望": actual}) or f"{actual}未填写"
-            return self._base(rule, subject, leg, STATUS_FAIL, where=where, message=message, expected=f"填写{actual}", actual="未填写",
-                              evidence=(Evidence(actual, "（空白）", where[0], self.prov.raw_text.get((subject, actual), "")),))
+            return self._base(
+                rule,
+                subject,
+                leg,
+                STATUS_FAIL,
+                where=where,
+                message=message,
+                expected=f"填写{actual}",
+                actual="未填写",
+                evidence=(Evidence(actual, "（空白）", where[0], self.prov.raw_text.get((subject, actual), "")),),
+            )
         if rule.check_kind == "readable":
-            message = self.fill(rule, {"对象": self.prov.item_of.get(subject, ""), "实际": actual, "期望": "可读的值"}) or f"读不出值：{actual}"
-            return self._base(rule, subject, leg, STATUS_FAIL, message=message, expected="可读的值", actual=actual,
-                              evidence=(Evidence("单元格", actual, subject, ""),))
+            message = (
+                self.fill(rule, {"对象": self.prov.item_of.get(subject, ""), "实际": actual, "期望": "可读的值"})
+                or f"读不出值：{actual}"
+            )
+            return self._base(
+                rule,
+                subject,
+                leg,
+                STATUS_FAIL,
+                message=message,
+                expected="可读的值",
+                actual=actual,
+                evidence=(Evidence("单元格", actual, subject, ""),),
+            )
         if rule.check_kind == "required_children":
             child_kind, child_field = rule.required[0], rule.required[1]
             label = self.prov.item_of.get(subject, subject)
-            message = self.fill(rule, {"对象": label, "实际": "缺少", "期望": actual}) or f"缺少{child_field}为“{actual}”的{child_kind}"
-            return self._base(rule, subject, leg, STATUS_FAIL, message=message, expected=f"有“{actual}”", actual="缺少",
-                              evidence=(Evidence(child_field, f"无“{actual}”", self.location(subject)[0], ""),))
+            message = (
+                self.fill(rule, {"对象": label, "实际": "缺少", "期望": actual})
+                or f"缺少{child_field}为“{actual}”的{child_kind}"
+            )
+            return self._base(
+                rule,
+                subject,
+                leg,
+                STATUS_FAIL,
+                message=message,
+                expected=f"有“{actual}”",
+                actual="缺少",
+                evidence=(Evidence(child_field, f"无“{actual}”", self.location(subject)[0], ""),),
+            )
         if rule.check_kind == "agree":
             first, second = witness
             ev = tuple(
-                Evidence(f"{self.prov.table_of.get(c, '')}", self.prov.item_of.get(c, ""), self.location(c)[0], self.prov.item_of.get(c, ""))
+                Evidence(
+                    f"{self.prov.table_of.get(c, '')}",
+                    self.prov.item_of.get(c, ""),
+                    self.location(c)[0],
+                    self.prov.item_of.get(c, ""),
+                )
                 for c in (first, second)
             )
             where = self.location(first)
@@ -213,18 +269,46 @@ class _FindingBuilder:
             message = self.fill(rule, {"对象": subject, "实际": shown_a, "期望": shown_b}) or (
                 f"{subject}的数量前后不一致：{ev[0].name}（{self.place(first)}）写作“{ev[0].value}”，{ev[1].name}（{self.place(second)}）写作“{ev[1].value}”"
             )
-            base = self._base(rule, first, 0, STATUS_FAIL, where=where, item_override=subject, witness=witness, raw_actual=actual, raw_expected=expected, message=message, expected=shown_b, actual=shown_a, evidence=ev)
+            base = self._base(
+                rule,
+                first,
+                0,
+                STATUS_FAIL,
+                where=where,
+                item_override=subject,
+                witness=witness,
+                raw_actual=actual,
+                raw_expected=expected,
+                message=message,
+                expected=shown_b,
+                actual=shown_a,
+                evidence=ev,
+            )
             # One finding per entity kind and pair of values, whichever sentences stated them.
             return _replace_id(base, finding_id(rule.id, f"{subject}:{shown_a}:{shown_b}", 0, STATUS_FAIL))
         # text_absent
         field_name = witness[0]
         where = self.location(subject, field_name)
         raw = self.prov.raw_text.get((subject, field_name), "")
-        message = self.fill(rule, {"对象": self.prov.item_of.get(subject, subject), "实际": actual, "期望": ""}) or f"{field_name}中出现“{actual}”"
-        return self._base(rule, subject, leg, STATUS_FAIL, where=where, message=message, expected=f"不含“{actual}”", actual=actual,
-                          evidence=(Evidence(field_name, actual, where[0], raw),))
+        message = (
+            self.fill(rule, {"对象": self.prov.item_of.get(subject, subject), "实际": actual, "期望": ""})
+            or f"{field_name}中出现“{actual}”"
+        )
+        return self._base(
+            rule,
+            subject,
+            leg,
+            STATUS_FAIL,
+            where=where,
+            message=message,
+            expected=f"不含“{actual}”",
+            actual=actual,
+            evidence=(Evidence(field_name, actual, where[0], raw),),
+        )
 
-    def compare(self, compiled: CompiledRule, subject: str, leg: int, actual: Any, expected: Any, witness: tuple) -> Finding:
+    def compare(
+        self, compiled: CompiledRule, subject: str, leg: int, actual: Any, expected: Any, witness: tuple
+    ) -> Finding:
         rule = compiled.rule
         comparison = rule.comparisons[leg]
         values: dict[str, str] = {}
@@ -246,23 +330,49 @@ class _FindingBuilder:
                 shown = f"{format_decimal(chosen.written)}{param.unit_text}" if chosen else self.show(value, param.unit)
                 values[slot.name] = shown
                 period = _period(chosen)
-                evidence.append(Evidence(slot.name, shown, f"规则包 {param.key.split(':', 1)[0]}，{period}", str(param.source) if param.source else ""))
+                evidence.append(
+                    Evidence(
+                        slot.name,
+                        shown,
+                        f"规则包 {param.key.split(':', 1)[0]}，{period}",
+                        str(param.source) if param.source else "",
+                    )
+                )
         try:
             unit = ex.infer_unit(comparison.left, units)
         except (ex.ExpressionError, KeyError):
             unit = None
         shown_actual, shown_expected = self.show(actual, unit), self.show(expected, unit)
-        values.update({"实际": shown_actual, "期望": shown_expected, "对象": self.prov.item_of.get(subject, subject), "表": self.prov.table_of.get(subject, "")})
+        values.update(
+            {
+                "实际": shown_actual,
+                "期望": shown_expected,
+                "对象": self.prov.item_of.get(subject, subject),
+                "表": self.prov.table_of.get(subject, ""),
+            }
+        )
         left_names = [n for n in ex.names(comparison.left) if n in origins]
         where = None
         if left_names:
             inp = next(i for i in rule.inputs if i.name == left_names[0])
             where = self.location(origins[inp.name], _field_of(inp))
-        message = self.fill(rule, values) or f"{rule.title}：{ex.render(comparison.left)}为{shown_actual}，{_OP_WORDS[comparison.op]}{ex.render(comparison.right)}（{shown_expected}）"
+        message = (
+            self.fill(rule, values)
+            or f"{rule.title}：{ex.render(comparison.left)}为{shown_actual}，{_OP_WORDS[comparison.op]}{ex.render(comparison.right)}（{shown_expected}）"
+        )
         return self._base(
-            rule, subject, leg, STATUS_FAIL, where=where, message=message,
-            expected=f"{comparison.op} {shown_expected}", actual=shown_actual, evidence=tuple(evidence),
-            witness=witness, raw_actual=actual, raw_expected=expected,
+            rule,
+            subject,
+            leg,
+            STATUS_FAIL,
+            where=where,
+            message=message,
+            expected=f"{comparison.op} {shown_expected}",
+            actual=shown_actual,
+            evidence=tuple(evidence),
+            witness=witness,
+            raw_actual=actual,
+            raw_expected=expected,
         )
 
     def input_evidence(self, inp: Input | None, shown: str, origin: Any) -> Evidence:
@@ -293,8 +403,17 @@ class _FindingBuilder:
             message = f"无法核实“{rule.title}”：缺少{what}（{looked}）"
         else:
             message = f"无法核实“{rule.title}”：参数“{what}”在{self.filing.year or '未知'}年度没有有效取值"
-        return self._base(rule, subject, 0, STATUS_CANNOT_VERIFY, where=where, message=message, expected=f"需要{what}", actual="缺失",
-                          evidence=(Evidence(what, "缺失", "", describe_input(inp) if inp else "规则包参数"),))
+        return self._base(
+            rule,
+            subject,
+            0,
+            STATUS_CANNOT_VERIFY,
+            where=where,
+            message=message,
+            expected=f"需要{what}",
+            actual="缺失",
+            evidence=(Evidence(what, "缺失", "", describe_input(inp) if inp else "规则包参数"),),
+        )
 
     @staticmethod
     def fill(rule: Rule, values: dict[str, str]) -> str:
@@ -328,4 +447,4 @@ def _period(chosen: Any) -> str:
     return f"有效期{start}{end}"
 
 
-__all__ = ["Checker", "CheckResult", "FILING"]
+__all__ = ["FILING", "CheckResult", "Checker"]

@@ -18,8 +18,14 @@ from hegui.facts.units import DIMENSIONLESS, Unit, format_decimal, format_money
 from hegui.facts.vocabulary import TABLE_KINDS, FactSet
 
 _OP_WORDS = {"=": "=", "≠": "≠", "≤": "≤", "≥": "≥", "<": "<", ">": ">"}
-_HOLDS = {"=": lambda a, b: a == b, "≠": lambda a, b: a != b, "≤": lambda a, b: a <= b,
-          "≥": lambda a, b: a >= b, "<": lambda a, b: a < b, ">": lambda a, b: a > b}
+_HOLDS = {
+    "=": lambda a, b: a == b,
+    "≠": lambda a, b: a != b,
+    "≤": lambda a, b: a <= b,
+    "≥": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+}
 
 
 class _Facts:
@@ -86,7 +92,9 @@ def _terms(node: ex.Node) -> list[tuple[str, ex.Node]]:
 
 
 class _Derivation:
-    def __init__(self, rule: Rule, values: dict[str, Decimal], shown: dict[str, str], units: dict[str, Unit], show: _Show) -> None:
+    def __init__(
+        self, rule: Rule, values: dict[str, Decimal], shown: dict[str, str], units: dict[str, Unit], show: _Show
+    ) -> None:
         self.rule = rule
         self.values = values
         self.shown = shown
@@ -142,10 +150,25 @@ def _period(param: Parameter, year: int | None) -> dict[str, Any]:
 
 
 def _rule_part(rule: Rule) -> dict[str, Any]:
-    citation = {k: v for k, v in {"document": rule.source.document, "title": rule.source.title, "clause": rule.source.clause,
-                                   "quote": rule.source.quote, "url": rule.source.url}.items() if v}
-    return {"id": rule.id, "title": rule.title, "pack": rule.pack, "severity": rule.severity, "citation": citation,
-            "check": rule.check_text or rule.check_kind}
+    citation = {
+        k: v
+        for k, v in {
+            "document": rule.source.document,
+            "title": rule.source.title,
+            "clause": rule.source.clause,
+            "quote": rule.source.quote,
+            "url": rule.source.url,
+        }.items()
+        if v
+    }
+    return {
+        "id": rule.id,
+        "title": rule.title,
+        "pack": rule.pack,
+        "severity": rule.severity,
+        "citation": citation,
+        "check": rule.check_text or rule.check_kind,
+    }
 
 
 class Explainer:
@@ -166,8 +189,13 @@ class Explainer:
     # -- inputs -------------------------------------------------------------------------------------
     def _subject(self, entity: str) -> dict[str, str]:
         prov = self.facts.prov
-        return {"entity": entity, "kind": prov.kind_of.get(entity, ""), "table": prov.table_of.get(entity, ""),
-                "item": prov.item_of.get(entity, entity), "location": self.facts.where(entity)}
+        return {
+            "entity": entity,
+            "kind": prov.kind_of.get(entity, ""),
+            "table": prov.table_of.get(entity, ""),
+            "item": prov.item_of.get(entity, entity),
+            "location": self.facts.where(entity),
+        }
 
     def _parts(self, inp: Input, subject: str) -> list[dict[str, str]]:
         if inp.over in TABLE_KINDS:
@@ -184,23 +212,41 @@ class Explainer:
             for field in inp.fields:
                 if (owner, field) in table:
                     value = table[(owner, field)]
-                    parts.append({"name": f"{self.facts.prov.item_of.get(owner, owner)}·{field}",
-                                  "value": self.show.value(value, inp.unit), "location": self.facts.where(owner, field),
-                                  "text": self.facts.raw(owner, field)})
+                    parts.append(
+                        {
+                            "name": f"{self.facts.prov.item_of.get(owner, owner)}·{field}",
+                            "value": self.show.value(value, inp.unit),
+                            "location": self.facts.where(owner, field),
+                            "text": self.facts.raw(owner, field),
+                        }
+                    )
                 elif (owner, field) in self.facts.unreadable:
-                    parts.append({"name": f"{self.facts.prov.item_of.get(owner, owner)}·{field}", "value": "（读不出）",
-                                  "location": self.facts.where(owner, field), "text": ""})
+                    parts.append(
+                        {
+                            "name": f"{self.facts.prov.item_of.get(owner, owner)}·{field}",
+                            "value": "（读不出）",
+                            "location": self.facts.where(owner, field),
+                            "text": "",
+                        }
+                    )
         return parts
 
     def _input(self, inp: Input, value: Decimal | str, origin: str, subject: str) -> dict[str, Any]:
         shown = self.show.value(value, inp.unit) if isinstance(value, Decimal) else str(value)
-        field = {"amount": inp.field, "number": inp.field, "text": inp.field, "count": "原文", "year": "年度"}.get(inp.kind)
+        field = {"amount": inp.field, "number": inp.field, "text": inp.field, "count": "原文", "year": "年度"}.get(
+            inp.kind
+        )
         if inp.kind == "reference":
             for name in self.result.jurisdiction:
                 jurisdiction = self.checker.registry.jurisdictions.get(name)
                 if jurisdiction is not None and inp.field in jurisdiction.facts:
-                    return {"name": inp.name, "value": shown, "location": f"{name}参考数据（插件 {jurisdiction.plugin}）",
-                            "text": jurisdiction.source, "how": f"地区参考数据“{inp.field}”"}
+                    return {
+                        "name": inp.name,
+                        "value": shown,
+                        "location": f"{name}参考数据（插件 {jurisdiction.plugin}）",
+                        "text": jurisdiction.source,
+                        "how": f"地区参考数据“{inp.field}”",
+                    }
         node: dict[str, Any] = {"name": inp.name, "value": shown, "location": self.facts.where(str(origin), field)}
         if inp.kind == "count":
             # claim ids are "<owner>/<field>#n": show the sentence the count was read from
@@ -245,7 +291,11 @@ class Explainer:
                 param = self.decided(next(p for p in rule.parameters if p.name == slot.name))
                 values[param.name] = value
                 chosen = param.value_for(self.year)
-                shown[param.name] = f"{format_decimal(chosen.written)}{param.unit_text}" if chosen else self.show.value(value, param.unit)
+                shown[param.name] = (
+                    f"{format_decimal(chosen.written)}{param.unit_text}"
+                    if chosen
+                    else self.show.value(value, param.unit)
+                )
         derivation = _Derivation(rule, values, shown, units, self.show)
         left_steps, actual, shown_actual = derivation.steps(comparison.left)
         right_steps, expected, shown_expected = derivation.steps(comparison.right)
@@ -282,23 +332,46 @@ class Explainer:
         tree["subject"]["item"] = finding.item
         if rule.check_kind == "agree":
             tree["inputs"] = [
-                {"name": f"{self.facts.prov.table_of.get(c, '')}写出的数量", "value": self.facts.prov.item_of.get(c, ""),
-                 "location": self.facts.where(c), "text": self.facts.raw(c, "原文")}
+                {
+                    "name": f"{self.facts.prov.table_of.get(c, '')}写出的数量",
+                    "value": self.facts.prov.item_of.get(c, ""),
+                    "location": self.facts.where(c),
+                    "text": self.facts.raw(c, "原文"),
+                }
                 for c in finding.witness
             ]
-            tree["comparison"] = {"expression": "同一对象的数量应处处相同", "actual": finding.actual, "op": "=",
-                                  "expected": finding.expected.removeprefix("= "), "holds": False,
-                                  "statement": f"{finding.actual} ≠ {finding.expected}：不一致"}
+            tree["comparison"] = {
+                "expression": "同一对象的数量应处处相同",
+                "actual": finding.actual,
+                "op": "=",
+                "expected": finding.expected.removeprefix("= "),
+                "holds": False,
+                "statement": f"{finding.actual} ≠ {finding.expected}：不一致",
+            }
         else:
-            tree["inputs"] = [{"name": e.name, "value": e.value, "location": e.location, "text": e.text} for e in finding.evidence]
-            tree["comparison"] = {"expression": _check_words(rule), "actual": finding.actual, "op": "",
-                                  "expected": finding.expected, "holds": False, "statement": finding.message}
+            tree["inputs"] = [
+                {"name": e.name, "value": e.value, "location": e.location, "text": e.text} for e in finding.evidence
+            ]
+            tree["comparison"] = {
+                "expression": _check_words(rule),
+                "actual": finding.actual,
+                "op": "",
+                "expected": finding.expected,
+                "holds": False,
+                "statement": finding.message,
+            }
         return tree
 
     def cannot_tree(self, rule: Rule, finding: Finding) -> dict[str, Any]:
-        tree: dict[str, Any] = {"rule": _rule_part(rule), "verdict": "cannot_verify", "subject": self._subject(finding.subject)}
+        tree: dict[str, Any] = {
+            "rule": _rule_part(rule),
+            "verdict": "cannot_verify",
+            "subject": self._subject(finding.subject),
+        }
         tree["parameters"] = [_period(self.decided(p), self.year) for p in rule.parameters]
-        tree["missing"] = [{"name": e.name, "looked": e.text or e.location, "location": finding.location} for e in finding.evidence]
+        tree["missing"] = [
+            {"name": e.name, "looked": e.text or e.location, "location": finding.location} for e in finding.evidence
+        ]
         tree["statement"] = finding.message
         return tree
 
@@ -325,20 +398,38 @@ class Explainer:
                 continue
             reason = self._not_applied(rule, entity)
             if reason:
-                rules.append({"rule": _rule_part(rule), "verdict": "not_applicable", "subject": self._subject(entity), "reason": reason})
+                rules.append(
+                    {
+                        "rule": _rule_part(rule),
+                        "verdict": "not_applicable",
+                        "subject": self._subject(entity),
+                        "reason": reason,
+                    }
+                )
             elif rule.id in evaluations:
                 rules.extend(self.compare_tree(rule, entity, row[2], row[5], "pass") for row in evaluations[rule.id])
             else:
-                rules.append({"rule": _rule_part(rule), "verdict": "pass", "subject": self._subject(entity),
-                              "statement": _check_words(rule) + "：成立"})
-        return {"subject": self._subject(entity), "rules": rules,
-                "other_rules": f"另有{other_kinds}条规则检查的不是“{kind}”类对象，与此项无关"}
+                rules.append(
+                    {
+                        "rule": _rule_part(rule),
+                        "verdict": "pass",
+                        "subject": self._subject(entity),
+                        "statement": _check_words(rule) + "：成立",
+                    }
+                )
+        return {
+            "subject": self._subject(entity),
+            "rules": rules,
+            "other_rules": f"另有{other_kinds}条规则检查的不是“{kind}”类对象，与此项无关",
+        }
 
     def _not_applied(self, rule: Rule, entity: str) -> str:
         """Why ``rule`` does not apply to ``entity`` (a where-condition or the period), or ""."""
         for condition in rule.where:
             text = self.facts.text.get((entity, condition.field), "")
-            present = any((entity, condition.field) in t for t in (self.facts.amount, self.facts.number, self.facts.text))
+            present = any(
+                (entity, condition.field) in t for t in (self.facts.amount, self.facts.number, self.facts.text)
+            )
             if condition.op == "equals" and text != condition.values[0]:
                 return f"{condition.field}“{text}”不等于“{condition.values[0]}”"
             if condition.op == "contains_any" and not any(v in text for v in condition.values):
@@ -351,16 +442,22 @@ class Explainer:
                 return f"{condition.field}未填写"
             if condition.op == "absent" and present:
                 return f"{condition.field}已填写"
-            if condition.op == "has_children" and not any(self.facts.kind.get(c) == condition.values[0] for c in self.facts.children.get(entity, [])):
+            if condition.op == "has_children" and not any(
+                self.facts.kind.get(c) == condition.values[0] for c in self.facts.children.get(entity, [])
+            ):
                 return f"没有下级{condition.values[0]}"
-            if condition.op == "in_table" and self.facts.kind.get(self.facts.prov.related.get((entity, "所属表"), ""), "") != condition.values[0]:
+            if (
+                condition.op == "in_table"
+                and self.facts.kind.get(self.facts.prov.related.get((entity, "所属表"), ""), "") != condition.values[0]
+            ):
                 return f"不在{condition.values[0]}中"
         for param in rule.parameters:
             if self.decided(param).value_for(self.year) is None:
                 return f"参数“{param.name}”在预算年度{self.year}年没有有效取值（规则有效期外）"
         for inp in rule.inputs:
             if inp.kind == "reference" and not any(
-                inp.field in getattr(self.checker.registry.jurisdictions.get(j), "facts", {}) for j in self.result.jurisdiction
+                inp.field in getattr(self.checker.registry.jurisdictions.get(j), "facts", {})
+                for j in self.result.jurisdiction
             ):
                 return f"{'、'.join(self.result.jurisdiction)}没有登记参考数据“{inp.field}”"
         if rule.jurisdiction not in self.result.jurisdiction:
@@ -382,10 +479,16 @@ def explain_finding(checker, result, finding: Finding) -> dict[str, Any]:
 def render_text(tree: dict[str, Any], indent: str = "") -> str:
     """A tree as indented Chinese text for reviewers."""
     rule = tree["rule"]
-    verdict = {"fail": "不合规", "pass": "合规", "cannot_verify": "无法核实", "not_applicable": "不适用"}[tree["verdict"]]
+    verdict = {"fail": "不合规", "pass": "合规", "cannot_verify": "无法核实", "not_applicable": "不适用"}[
+        tree["verdict"]
+    ]
     citation = rule["citation"]
     lines = [f"{indent}{rule['id']} {rule['title']}  → {verdict}"]
-    cite = citation.get("document", "") + (f"《{citation['title']}》" if citation.get("title") else "") + (f" {citation['clause']}" if citation.get("clause") else "")
+    cite = (
+        citation.get("document", "")
+        + (f"《{citation['title']}》" if citation.get("title") else "")
+        + (f" {citation['clause']}" if citation.get("clause") else "")
+    )
     lines.append(f"{indent}  依据：{cite}（规则包：{rule['pack']}）")
     if citation.get("quote"):
         lines.append(f"{indent}    原文：“{citation['quote']}”")

@@ -17,11 +17,10 @@ string parser: the tree is turned into pyDatalog terms by :mod:`hegui.engine.com
 
 from __future__ import annotations
 
-import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Callable
 
 from hegui.facts.units import DIMENSIONLESS, Unit, UnitError, parse_unit
 
@@ -31,12 +30,21 @@ MAX_DIGITS = 15  # integer digits: budgets are far below 10^15 元
 MAX_DECIMALS = 6
 
 COMPARATORS = {
-    "=": "=", "==": "=", "＝": "=",
-    "!=": "≠", "≠": "≠",
-    "<=": "≤", "≤": "≤", "≦": "≤",
-    ">=": "≥", "≥": "≥", "≧": "≥",
-    "<": "<", "＜": "<",
-    ">": ">", "＞": ">",
+    "=": "=",
+    "==": "=",
+    "＝": "=",
+    "!=": "≠",
+    "≠": "≠",
+    "<=": "≤",
+    "≤": "≤",
+    "≦": "≤",
+    ">=": "≥",
+    "≥": "≥",
+    "≧": "≥",
+    "<": "<",
+    "＜": "<",
+    ">": ">",
+    "＞": ">",
 }
 _OPERATORS = {"+": "+", "-": "-", "*": "*", "×": "*", "/": "/", "÷": "/"}
 
@@ -68,13 +76,13 @@ class Name:
 @dataclass(frozen=True)
 class BinOp:
     op: str  # + - * /
-    left: "Node"
-    right: "Node"
+    left: Node
+    right: Node
 
 
 @dataclass(frozen=True)
 class Neg:
-    operand: "Node"
+    operand: Node
 
 
 Node = Num | Name | BinOp | Neg
@@ -126,9 +134,7 @@ def _tokenize(text: str) -> list[_Token]:
                 raise ExpressionError(f"数字“{digits}”格式不正确", col)
             whole, _, frac = digits.partition(".")
             if len(whole.lstrip("0")) > MAX_DIGITS or len(frac) > MAX_DECIMALS:
-                raise ExpressionError(
-                    f"数字“{digits}”过长：整数部分至多{MAX_DIGITS}位，小数至多{MAX_DECIMALS}位", col
-                )
+                raise ExpressionError(f"数字“{digits}”过长：整数部分至多{MAX_DIGITS}位，小数至多{MAX_DECIMALS}位", col)
             # A unit follows the number directly: letters of a unit and slashes, no spaces.
             k = j
             while k < n and (text[k] in "/／%" or _is_name_start(text[k])):
@@ -169,7 +175,9 @@ def _tokenize(text: str) -> list[_Token]:
             tokens.append(_Token("rparen", ch, col))
             i += 1
             continue
-        raise ExpressionError(f"表达式中不允许出现字符“{ch}”（第{col}个字符）；只能使用名称、数字、单位、+ - × ÷ 和比较符", col)
+        raise ExpressionError(
+            f"表达式中不允许出现字符“{ch}”（第{col}个字符）；只能使用名称、数字、单位、+ - × ÷ 和比较符", col
+        )
     tokens.append(_Token("end", "", n + 1))
     return tokens
 

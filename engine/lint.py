@@ -40,7 +40,7 @@ def _declared_parameters(files: list[str]) -> list[tuple[str, str, int, str]]:
 
 
 def _period_issues(param: Parameter) -> list[str]:
-    spans = sorted(((v.start_year or 0, v.end_year or 9999) for v in param.values))
+    spans = sorted((v.start_year or 0, v.end_year or 9999) for v in param.values)
     issues = []
     for (start_a, end_a), (start_b, end_b) in zip(spans, spans[1:]):
         if start_b <= end_a:
@@ -68,20 +68,36 @@ def lint(ruleset: RuleSet) -> list[LintIssue]:
             continue
         # 倍 states a ratio on purpose; a bare "1" is how a forgotten unit usually looks.
         if param.unit == DIMENSIONLESS and param.unit_text != "倍":
-            issues.append(LintIssue(file, line, name, f"参数没有量纲（单位“{param.unit_text}”）：请确认不是漏写了“元/人/年”之类的单位"))
+            issues.append(
+                LintIssue(
+                    file, line, name, f"参数没有量纲（单位“{param.unit_text}”）：请确认不是漏写了“元/人/年”之类的单位"
+                )
+            )
         for message in _period_issues(param):
             issues.append(LintIssue(file, line, name, message))
         if param.source is None:
             issues.append(LintIssue(file, line, name, "参数没有写依据（source）"))
     seen: dict[tuple, str] = {}
     for rule in ruleset.rules:
-        for field, label in (("description", "为什么检查（description）"), ("fix", "如何改正（fix）"), ("example", "不合规示例（example）")):
+        for field, label in (
+            ("description", "为什么检查（description）"),
+            ("fix", "如何改正（fix）"),
+            ("example", "不合规示例（example）"),
+        ):
             if not getattr(rule, field):
                 issues.append(LintIssue(rule.file, rule.line, rule.id, f"缺少{label}"))
         if not rule.source.clause:
             issues.append(LintIssue(rule.file, rule.line, rule.id, "政策依据没有写条款（source.clause）"))
-        signature = (rule.subject, rule.where, rule.check_kind, rule.check_text, rule.required, rule.forbidden, rule.forbidden_fields,
-                     tuple((i.name, i.kind, i.field, i.of, i.over, i.fields, i.scope) for i in rule.inputs))
+        signature = (
+            rule.subject,
+            rule.where,
+            rule.check_kind,
+            rule.check_text,
+            rule.required,
+            rule.forbidden,
+            rule.forbidden_fields,
+            tuple((i.name, i.kind, i.field, i.of, i.over, i.fields, i.scope) for i in rule.inputs),
+        )
         if signature in seen:
             issues.append(LintIssue(rule.file, rule.line, rule.id, f"检查条件与 {seen[signature]} 完全相同"))
         else:

@@ -64,7 +64,11 @@ def to_json(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
         "tool": {"name": "hegui", "version": __version__},
         "rules": {"packs": list(ruleset.packs), "count": len(ruleset.rules)},
         "filings": filings,
-        "counts": {**_counts(all_findings), "files": len(outcomes), "input_errors": sum(1 for o in outcomes if o.error)},
+        "counts": {
+            **_counts(all_findings),
+            "files": len(outcomes),
+            "input_errors": sum(1 for o in outcomes if o.error),
+        },
     }
     return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
@@ -92,7 +96,14 @@ def to_jsonl(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
     schema (the same lines ``--results`` streams), then one ``{"summary": …}`` line."""
     lines = [json.dumps(filing_entry(o), ensure_ascii=False, sort_keys=True) for o in outcomes]
     document = json.loads(to_json(outcomes, ruleset))
-    closing = {"summary": {"schema_version": SCHEMA_VERSION, "counts": document["counts"], "rules": document["rules"], "tool": document["tool"]}}
+    closing = {
+        "summary": {
+            "schema_version": SCHEMA_VERSION,
+            "counts": document["counts"],
+            "rules": document["rules"],
+            "tool": document["tool"],
+        }
+    }
     lines.append(json.dumps(closing, ensure_ascii=False, sort_keys=True))
     return "\n".join(lines) + "\n"
 
@@ -123,7 +134,9 @@ def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
             if finding.table != table:
                 table = finding.table
                 lines.append(f"  【{table or '全文'}】")
-            lines.append(f"    {finding.location}  {finding.rule_id}  {SEVERITY_NAMES[finding.severity]}  {finding.item}")
+            lines.append(
+                f"    {finding.location}  {finding.rule_id}  {SEVERITY_NAMES[finding.severity]}  {finding.item}"
+            )
             lines.append(f"      {finding.message}")
             lines.append(f"      依据：{finding.citation}")
             if finding.explanation is not None:
@@ -143,7 +156,9 @@ def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
                 note = finding.waiver
                 lines.append(f"    {finding.location}  {finding.rule_id}  {finding.item}")
                 lines.append(f"      {finding.message}")
-                lines.append(f"      豁免：{note.reason}；批准：{note.approved_by}；有效期至{note.expires}（{note.source}）")
+                lines.append(
+                    f"      豁免：{note.reason}；批准：{note.approved_by}；有效期至{note.expires}（{note.source}）"
+                )
         counts = _counts(outcome.findings)
         lines.append(
             f"  共{counts['total']}项：错误{counts['error']}，警告{counts['warning']}，提示{counts['info']}"

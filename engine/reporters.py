@@ -22,9 +22,10 @@ import re
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from hegui import __version__
 from hegui.engine.findings import SEVERITY_RANK, STATUS_CANNOT_VERIFY, Finding
@@ -68,8 +69,17 @@ def _citation_text(citation: Citation) -> str:
 
 
 def _citation_dict(citation: Citation) -> dict[str, str]:
-    return {k: v for k, v in (("document", citation.document), ("title", citation.title), ("clause", citation.clause),
-                              ("quote", citation.quote), ("url", citation.url)) if v}
+    return {
+        k: v
+        for k, v in (
+            ("document", citation.document),
+            ("title", citation.title),
+            ("clause", citation.clause),
+            ("quote", citation.quote),
+            ("url", citation.url),
+        )
+        if v
+    }
 
 
 def _explanation_text(finding: Finding) -> str:
@@ -182,7 +192,9 @@ def _sarif_location(place: str, uri: str, index: int, line: int = 0) -> dict[str
     return location
 
 
-def _sarif_result(finding: Finding, outcome: FilingOutcome, rule_index: dict[str, int], artifact: int) -> dict[str, Any]:
+def _sarif_result(
+    finding: Finding, outcome: FilingOutcome, rule_index: dict[str, int], artifact: int
+) -> dict[str, Any]:
     uri = _uri(outcome.path)
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
@@ -226,22 +238,31 @@ def _sarif_result(finding: Finding, outcome: FilingOutcome, rule_index: dict[str
         "pack": finding.pack,
     }
     if finding.evidence:
-        properties["evidence"] = [{k: v for k, v in (("name", e.name), ("value", e.value), ("location", e.location), ("text", e.text)) if v}
-                                  for e in finding.evidence]
+        properties["evidence"] = [
+            {k: v for k, v in (("name", e.name), ("value", e.value), ("location", e.location), ("text", e.text)) if v}
+            for e in finding.evidence
+        ]
     if finding.explanation is not None:
         properties["explanation"] = finding.explanation
         properties["explanationText"] = _explanation_text(finding)
     if finding.waiver is not None:
         note = finding.waiver
-        properties["waiver"] = {"status": note.status, "reason": note.reason, "approvedBy": note.approved_by,
-                                "expires": note.expires, "source": note.source}
+        properties["waiver"] = {
+            "status": note.status,
+            "reason": note.reason,
+            "approvedBy": note.approved_by,
+            "expires": note.expires,
+            "source": note.source,
+        }
         if finding.waived:
-            result["suppressions"] = [{
-                "kind": "external",  # the waiver lives in a file of its own, not in the filing
-                "status": "accepted",
-                "justification": note.reason,
-                "properties": {"approvedBy": note.approved_by, "expires": note.expires, "source": note.source},
-            }]
+            result["suppressions"] = [
+                {
+                    "kind": "external",  # the waiver lives in a file of its own, not in the filing
+                    "status": "accepted",
+                    "justification": note.reason,
+                    "properties": {"approvedBy": note.approved_by, "expires": note.expires, "source": note.source},
+                }
+            ]
     result["properties"] = properties
     return result
 
@@ -260,8 +281,12 @@ def sarif_document(outcomes: list[FilingOutcome], ruleset: RuleSet) -> dict[str,
             artifact: dict[str, Any] = {"location": {"uri": _uri(outcome.path)}, "roles": ["analysisTarget"]}
             if outcome.filing is not None:
                 artifact["encoding"] = outcome.filing.encoding
-                artifact["properties"] = {"department": outcome.filing.department, "year": outcome.filing.year,
-                                          "jurisdiction": list(outcome.jurisdiction), "counts": _counts(outcome.findings)}
+                artifact["properties"] = {
+                    "department": outcome.filing.department,
+                    "year": outcome.filing.year,
+                    "jurisdiction": list(outcome.jurisdiction),
+                    "counts": _counts(outcome.findings),
+                }
             artifacts.append(artifact)
         index = artifact_of[outcome.path]
         if outcome.error is not None:
@@ -289,8 +314,13 @@ def sarif_document(outcomes: list[FilingOutcome], ruleset: RuleSet) -> dict[str,
         "invocations": [invocation],
         "results": results,
         "columnKind": "unicodeCodePoints",
-        "properties": {"packs": list(ruleset.packs), "ruleCount": len(rules), "files": len(outcomes),
-                       "inputErrors": len(notifications), "counts": _counts(all_findings)},
+        "properties": {
+            "packs": list(ruleset.packs),
+            "ruleCount": len(rules),
+            "files": len(outcomes),
+            "inputErrors": len(notifications),
+            "counts": _counts(all_findings),
+        },
     }
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
@@ -338,8 +368,14 @@ def to_junit(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
             filing = outcome.filing
             assert filing is not None
             properties = ET.SubElement(suite, "properties")
-            for name, value in (("department", filing.department), ("year", filing.year), ("jurisdiction", " → ".join(outcome.jurisdiction))):
-                ET.SubElement(properties, "property", {"name": name, "value": _clean(value if value is not None else "")})
+            for name, value in (
+                ("department", filing.department),
+                ("year", filing.year),
+                ("jurisdiction", " → ".join(outcome.jurisdiction)),
+            ):
+                ET.SubElement(
+                    properties, "property", {"name": name, "value": _clean(value if value is not None else "")}
+                )
             by_rule: dict[str, list[Finding]] = {}
             for finding in outcome.findings:
                 by_rule.setdefault(finding.rule_id, []).append(finding)
@@ -360,7 +396,9 @@ def to_junit(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
                     failure.text = "\n".join(_finding_line(f) for f in failing)
                     counts.update(failures=1)
                 elif unverifiable:
-                    head = unverifiable[0].message if len(unverifiable) == 1 else f"{len(unverifiable)}项无法核实：{title}"
+                    head = (
+                        unverifiable[0].message if len(unverifiable) == 1 else f"{len(unverifiable)}项无法核实：{title}"
+                    )
                     skipped = ET.SubElement(case, "skipped", {"message": _clean(head)})
                     skipped.text = "\n".join(_finding_line(f) for f in unverifiable)
                     counts.update(skipped=1)
@@ -409,15 +447,19 @@ def _e(value: Any) -> str:
 def _html_tree(tree: dict[str, Any]) -> str:
     """An explanation tree as HTML: parameters, inputs with their sources, steps, conclusion."""
     parts: list[str] = []
-    verdict = {"fail": "不合规", "pass": "合规", "cannot_verify": "无法核实", "not_applicable": "不适用"}.get(tree.get("verdict", ""), "")
+    verdict = {"fail": "不合规", "pass": "合规", "cannot_verify": "无法核实", "not_applicable": "不适用"}.get(
+        tree.get("verdict", ""), ""
+    )
     rule = tree.get("rule", {})
     parts.append(f"<p>{_e(rule.get('id', ''))} {_e(rule.get('title', ''))} → <strong>{_e(verdict)}</strong></p>")
     if rule.get("check") and "comparison" not in tree:  # a comparison shows its own expression below
         parts.append(f"<p>检查：{_e(rule['check'])}</p>")
     subject = tree.get("subject", {})
     if subject:
-        parts.append(f"<p>对象：{_e(subject.get('table', ''))} {_e(subject.get('item', ''))}"
-                     f" <span class=\"loc\">（{_e(subject.get('location', ''))}）</span></p>")
+        parts.append(
+            f"<p>对象：{_e(subject.get('table', ''))} {_e(subject.get('item', ''))}"
+            f' <span class="loc">（{_e(subject.get("location", ""))}）</span></p>'
+        )
     params = tree.get("parameters", [])
     if params:
         rows = "".join(
@@ -425,32 +467,52 @@ def _html_tree(tree: dict[str, Any]) -> str:
             f"<td>{_e(p.get('why'))}</td><td>{_e(p.get('source', ''))}</td></tr>"
             for p in params
         )
-        parts.append("<table class=\"params\"><tr><th>参数</th><th>取值</th><th>规则包</th><th>为何适用</th><th>依据</th></tr>" + rows + "</table>")
+        parts.append(
+            '<table class="params"><tr><th>参数</th><th>取值</th><th>规则包</th><th>为何适用</th><th>依据</th></tr>'
+            + rows
+            + "</table>"
+        )
     inputs = tree.get("inputs", [])
     if inputs:
         rows = []
         for node in inputs:
             text = node.get("text", "")
-            shown = f"<span class=\"quote\">“{_e(text)}”</span>" if text and text != node.get("value") else ""
-            how = f"<br><span class=\"muted\">{_e(node['how'])}</span>" if node.get("how") else ""
+            shown = f'<span class="quote">“{_e(text)}”</span>' if text and text != node.get("value") else ""
+            how = f'<br><span class="muted">{_e(node["how"])}</span>' if node.get("how") else ""
             sub = ""
             if node.get("parts"):
-                sub = "<ul>" + "".join(f"<li>{_e(p.get('name'))} = {_e(p.get('value'))} <span class=\"loc\">← {_e(p.get('location'))}</span></li>"
-                                       for p in node["parts"]) + "</ul>"
-            rows.append(f"<tr><td>{_e(node.get('name'))}</td><td>{_e(node.get('value'))}{how}{sub}</td>"
-                        f"<td class=\"loc\">{_e(node.get('location', ''))}</td><td>{shown}</td></tr>")
-        parts.append("<table class=\"inputs\"><tr><th>输入</th><th>值</th><th>来源</th><th>原文</th></tr>" + "".join(rows) + "</table>")
+                sub = (
+                    "<ul>"
+                    + "".join(
+                        f'<li>{_e(p.get("name"))} = {_e(p.get("value"))} <span class="loc">← {_e(p.get("location"))}</span></li>'
+                        for p in node["parts"]
+                    )
+                    + "</ul>"
+                )
+            rows.append(
+                f"<tr><td>{_e(node.get('name'))}</td><td>{_e(node.get('value'))}{how}{sub}</td>"
+                f'<td class="loc">{_e(node.get("location", ""))}</td><td>{shown}</td></tr>'
+            )
+        parts.append(
+            '<table class="inputs"><tr><th>输入</th><th>值</th><th>来源</th><th>原文</th></tr>'
+            + "".join(rows)
+            + "</table>"
+        )
     missing = tree.get("missing", [])
     if missing:
-        parts.append("<ul class=\"missing\">" + "".join(f"<li>缺少：{_e(m.get('name'))}（{_e(m.get('looked'))}）</li>" for m in missing) + "</ul>")
+        parts.append(
+            '<ul class="missing">'
+            + "".join(f"<li>缺少：{_e(m.get('name'))}（{_e(m.get('looked'))}）</li>" for m in missing)
+            + "</ul>"
+        )
     steps = tree.get("steps", [])
     if steps:
-        parts.append("<ol class=\"steps\">" + "".join(f"<li>计算：{_e(s)}</li>" for s in steps) + "</ol>")
+        parts.append('<ol class="steps">' + "".join(f"<li>计算：{_e(s)}</li>" for s in steps) + "</ol>")
     if "comparison" in tree:
         parts.append(f"<p>检查：{_e(tree['comparison'].get('expression'))}</p>")
-        parts.append(f"<p class=\"conclusion\">结论：<strong>{_e(tree['comparison'].get('statement'))}</strong></p>")
+        parts.append(f'<p class="conclusion">结论：<strong>{_e(tree["comparison"].get("statement"))}</strong></p>')
     elif tree.get("statement"):
-        parts.append(f"<p class=\"conclusion\">结论：<strong>{_e(tree['statement'])}</strong></p>")
+        parts.append(f'<p class="conclusion">结论：<strong>{_e(tree["statement"])}</strong></p>')
     if tree.get("reason"):
         parts.append(f"<p>原因：{_e(tree['reason'])}</p>")
     return "\n".join(parts)
@@ -463,27 +525,33 @@ def _html_finding(finding: Finding, anchor: str) -> str:
     if finding.waived:
         classes.append("waived")
     severity = SEVERITY_NAMES.get(finding.severity, finding.severity)
-    status = f" <span class=\"badge\">{_e(_STATUS_NAMES[finding.status])}</span>" if finding.status == STATUS_CANNOT_VERIFY else ""
+    status = (
+        f' <span class="badge">{_e(_STATUS_NAMES[finding.status])}</span>'
+        if finding.status == STATUS_CANNOT_VERIFY
+        else ""
+    )
     out = [
-        f"<article class=\"{' '.join(classes)}\" data-rule=\"{_e(finding.rule_id)}\" data-status=\"{_e(finding.status)}\""
-        f" data-severity=\"{_e(finding.severity)}\" id=\"{_e(anchor)}\">",
-        f"<p class=\"head\"><span class=\"loc\">{_e(finding.location)}</span> {_e(finding.rule_id)}"
-        f" <span class=\"badge {_e(finding.severity)}\">{_e(severity)}</span>"
+        f'<article class="{" ".join(classes)}" data-rule="{_e(finding.rule_id)}" data-status="{_e(finding.status)}"'
+        f' data-severity="{_e(finding.severity)}" id="{_e(anchor)}">',
+        f'<p class="head"><span class="loc">{_e(finding.location)}</span> {_e(finding.rule_id)}'
+        f' <span class="badge {_e(finding.severity)}">{_e(severity)}</span>'
         f"{status} {_e(finding.item)}</p>",
-        f"<p class=\"message\">{_e(finding.message)}</p>",
+        f'<p class="message">{_e(finding.message)}</p>',
     ]
     if finding.expected or finding.actual:
-        out.append(f"<p class=\"values\">应为：{_e(finding.expected or '—')}；实际：{_e(finding.actual or '—')}</p>")
-    cite = f"<p class=\"citation\">依据：{_e(_citation_text(finding.citation))}"
+        out.append(f'<p class="values">应为：{_e(finding.expected or "—")}；实际：{_e(finding.actual or "—")}</p>')
+    cite = f'<p class="citation">依据：{_e(_citation_text(finding.citation))}'
     if finding.citation.quote:
-        cite += f"<br><span class=\"quote\">原文：“{_e(finding.citation.quote)}”</span>"
+        cite += f'<br><span class="quote">原文：“{_e(finding.citation.quote)}”</span>'
     out.append(cite + "</p>")
     note = finding.waiver
     if note is not None:
         if finding.waived:
-            out.append(f"<p class=\"waiver\">豁免：{_e(note.reason)}；批准：{_e(note.approved_by)}；有效期至{_e(note.expires)}（{_e(note.source)}）</p>")
+            out.append(
+                f'<p class="waiver">豁免：{_e(note.reason)}；批准：{_e(note.approved_by)}；有效期至{_e(note.expires)}（{_e(note.source)}）</p>'
+            )
         else:
-            out.append(f"<p class=\"waiver\">豁免已于{_e(note.expires)}过期，不再适用（{_e(note.source)}）</p>")
+            out.append(f'<p class="waiver">豁免已于{_e(note.expires)}过期，不再适用（{_e(note.source)}）</p>')
     if finding.explanation is not None:
         out.append("<details><summary>推导过程</summary>")
         out.append(_html_tree(finding.explanation))
@@ -493,24 +561,28 @@ def _html_finding(finding: Finding, anchor: str) -> str:
 
 
 def _html_outcome(outcome: FilingOutcome, number: int) -> str:
-    out = [f"<section class=\"filing\" id=\"filing-{number}\">", f"<h2>{_e(outcome.path)}</h2>"]
+    out = [f'<section class="filing" id="filing-{number}">', f"<h2>{_e(outcome.path)}</h2>"]
     if outcome.error is not None:
         where = f"（{_e(outcome.error.location)}）" if outcome.error.location else ""
-        out.append(f"<p class=\"input-error\">无法读取{where}：{_e(outcome.error.message)}</p>")
+        out.append(f'<p class="input-error">无法读取{where}：{_e(outcome.error.message)}</p>')
         out.append("</section>")
         return "\n".join(out)
     filing = outcome.filing
     assert filing is not None
-    out.append("<dl class=\"meta\">")
+    out.append('<dl class="meta">')
     out.append(f"<dt>部门</dt><dd>{_e(filing.department or '（未识别部门）')}</dd>")
     out.append(f"<dt>预算年度</dt><dd>{_e(filing.year or '？')}</dd>")
     out.append(f"<dt>适用地区</dt><dd>{_e(' → '.join(outcome.jurisdiction) or '—')}</dd>")
     out.append("</dl>")
     if outcome.jurisdiction == ["全国"]:
-        out.append("<p class=\"muted\">注意：未能从部门名称识别所属地区，只检查了全国通用规则；可用 --district 指定。</p>")
+        out.append(
+            '<p class="muted">注意：未能从部门名称识别所属地区，只检查了全国通用规则；可用 --district 指定。</p>'
+        )
     counts = _counts(outcome.findings)
-    out.append(f"<p class=\"counts\">共{counts['total']}项：错误{counts['error']}，警告{counts['warning']}，提示{counts['info']}"
-               f"（其中无法核实{counts['cannot_verify']}）；另有已豁免{counts['waived']}项</p>")
+    out.append(
+        f'<p class="counts">共{counts["total"]}项：错误{counts["error"]}，警告{counts["warning"]}，提示{counts["info"]}'
+        f"（其中无法核实{counts['cannot_verify']}）；另有已豁免{counts['waived']}项</p>"
+    )
     if not outcome.findings:
         out.append("<p>未发现问题。</p>")
     failures = [f for f in _active(outcome.findings) if f.status != STATUS_CANNOT_VERIFY]
@@ -530,10 +602,10 @@ def _html_outcome(outcome: FilingOutcome, number: int) -> str:
             out.append(f"<h3>{_e(table or '全文')}</h3>")
         out.append(_html_finding(finding, anchor()))
     if unverifiable:
-        out.append("<h3 class=\"cannot-verify\">无法核实</h3>")
+        out.append('<h3 class="cannot-verify">无法核实</h3>')
         out.extend(_html_finding(f, anchor()) for f in unverifiable)
     if waived:
-        out.append("<h3 class=\"waived\">已豁免（仍列出，不计入结果）</h3>")
+        out.append('<h3 class="waived">已豁免（仍列出，不计入结果）</h3>')
         out.extend(_html_finding(f, anchor()) for f in waived)
     out.append("</section>")
     return "\n".join(out)
@@ -552,21 +624,25 @@ def to_html(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
     errors = sum(1 for o in outcomes if o.error)
     out = [
         "<!DOCTYPE html>",
-        "<html lang=\"zh-CN\">",
+        '<html lang="zh-CN">',
         "<head>",
-        "<meta charset=\"utf-8\">",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>预算绩效目标表合规检查报告</title>",
         f"<style>{_CSS}</style>",
         "</head>",
         "<body>",
         "<h1>预算绩效目标表合规检查报告</h1>",
-        f"<p class=\"summary\">检查文件{len(outcomes)}个（无法读取{errors}个），规则{len(ruleset.rules)}条"
+        f'<p class="summary">检查文件{len(outcomes)}个（无法读取{errors}个），规则{len(ruleset.rules)}条'
         f"（规则包：{_e('、'.join(ruleset.packs) or '—')}）；发现{len(all_findings)}项："
         f"错误{counts['error']}，警告{counts['warning']}，提示{counts['info']}（其中无法核实{counts['cannot_verify']}），已豁免{counts['waived']}。</p>",
     ]
     if len(outcomes) > 1:
-        out.append("<ul class=\"toc\">" + "".join(f"<li><a href=\"#filing-{n}\">{_e(o.path)}</a></li>" for n, o in enumerate(outcomes, 1)) + "</ul>")
+        out.append(
+            '<ul class="toc">'
+            + "".join(f'<li><a href="#filing-{n}">{_e(o.path)}</a></li>' for n, o in enumerate(outcomes, 1))
+            + "</ul>"
+        )
     out.extend(_html_outcome(o, n) for n, o in enumerate(outcomes, 1))
     out.append(f"<footer>hegui {_e(__version__)}</footer>")
     out.append("</body>")
@@ -631,12 +707,18 @@ def _tone(findings: list[Finding]) -> str:
 
 def _finding_note(finding: Finding) -> str:
     status = "已豁免" if finding.waived else _STATUS_NAMES.get(finding.status, finding.status)
-    lines = [f"{finding.rule_id}（{SEVERITY_NAMES.get(finding.severity, finding.severity)}，{status}）{finding.item}",
-             finding.message, f"依据：{_citation_text(finding.citation)}"]
+    lines = [
+        f"{finding.rule_id}（{SEVERITY_NAMES.get(finding.severity, finding.severity)}，{status}）{finding.item}",
+        finding.message,
+        f"依据：{_citation_text(finding.citation)}",
+    ]
     if finding.waiver is not None:
         note = finding.waiver
-        lines.append(f"豁免：{note.reason}；批准：{note.approved_by}；有效期至{note.expires}" if finding.waived
-                     else f"豁免已于{note.expires}过期，不再适用")
+        lines.append(
+            f"豁免：{note.reason}；批准：{note.approved_by}；有效期至{note.expires}"
+            if finding.waived
+            else f"豁免已于{note.expires}过期，不再适用"
+        )
     explanation = _explanation_text(finding)
     if explanation:
         lines.append(explanation)
@@ -653,7 +735,9 @@ def _annotate(wb, marks: list[_Mark]) -> None:
         colour = FILL_COLOURS[_tone(mark.findings)]
         cell.fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
         # Most serious first: what fails, then what could not be verified, then what is waived.
-        ordered = sorted(mark.findings, key=lambda f: (f.waived, f.status == STATUS_CANNOT_VERIFY, -SEVERITY_RANK[f.severity]))
+        ordered = sorted(
+            mark.findings, key=lambda f: (f.waived, f.status == STATUS_CANNOT_VERIFY, -SEVERITY_RANK[f.severity])
+        )
         text = "\n\n".join(_finding_note(f) for f in ordered)
         if cell.comment is not None and cell.comment.text:
             text = f"{cell.comment.text}\n\n{text}"
@@ -672,7 +756,22 @@ def _results_sheet(wb, rows: list[tuple[str, Finding | None, str, _Mark | None]]
 
     taken = {ws.title.lower() for ws in wb.worksheets}
     ws = wb.create_sheet(_sheet_title(RESULTS_SHEET, taken), index)
-    heads = ["序号", "文件", "表", "位置", "标注单元格", "规则", "严重程度", "状态", "项目", "说明", "应为", "实际", "依据", "推导过程"]
+    heads = [
+        "序号",
+        "文件",
+        "表",
+        "位置",
+        "标注单元格",
+        "规则",
+        "严重程度",
+        "状态",
+        "项目",
+        "说明",
+        "应为",
+        "实际",
+        "依据",
+        "推导过程",
+    ]
     widths = [6, 28, 10, 26, 16, 14, 8, 10, 24, 48, 16, 16, 36, 60]
     for col, (head, width) in enumerate(zip(heads, widths), start=1):
         cell = ws.cell(1, col)
@@ -688,9 +787,22 @@ def _results_sheet(wb, rows: list[tuple[str, Finding | None, str, _Mark | None]]
         else:
             status = "已豁免" if finding.waived else _STATUS_NAMES.get(finding.status, finding.status)
             target = f"{mark.sheet}!{mark.cell}" if mark else "（未在表格中定位）"
-            values = [n, path, finding.table, finding.location, target, finding.rule_id,
-                      SEVERITY_NAMES.get(finding.severity, finding.severity), status, finding.item, finding.message,
-                      finding.expected, finding.actual, _citation_text(finding.citation), _explanation_text(finding)]
+            values = [
+                n,
+                path,
+                finding.table,
+                finding.location,
+                target,
+                finding.rule_id,
+                SEVERITY_NAMES.get(finding.severity, finding.severity),
+                status,
+                finding.item,
+                finding.message,
+                finding.expected,
+                finding.actual,
+                _citation_text(finding.citation),
+                _explanation_text(finding),
+            ]
         for col, value in enumerate(values, start=1):
             cell = ws.cell(r, col)
             _put(cell, value)
@@ -757,7 +869,9 @@ def _source_place(source) -> str:
         return source.locator
     if not source.line:
         return ""
-    return f"{source.line}-{source.end_line}" if source.end_line and source.end_line != source.line else str(source.line)
+    return (
+        f"{source.line}-{source.end_line}" if source.end_line and source.end_line != source.line else str(source.line)
+    )
 
 
 def _row_label(row) -> str:
@@ -844,7 +958,9 @@ def _render_grid(wb, grid, *, prefix: str = "") -> _Rendered:
             if place:
                 rendered.exact.setdefault(place, (ws.title, target.coordinate))
             if cell.source.line and not cell.source.locator:
-                rendered.lines.append((cell.source.line, cell.source.end_line or cell.source.line, ws.title, target.coordinate))
+                rendered.lines.append(
+                    (cell.source.line, cell.source.end_line or cell.source.line, ws.title, target.coordinate)
+                )
         next_row += 1
     return rendered
 
@@ -867,7 +983,7 @@ def annotated_workbook(outcome: FilingOutcome, source_path: str | os.PathLike, r
     the same way. Either way a first sheet 检查结果 lists all findings, linked to their cells;
     if the file can no longer be read, that sheet is all the workbook has.
     """
-    from openpyxl import Workbook, load_workbook
+    from openpyxl import Workbook
 
     path = os.fsdecode(source_path)
     findings = list(outcome.findings)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from hegui.engine import expr as ex
 from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_file
@@ -27,7 +28,20 @@ from hegui.facts.units import Unit, UnitError, parse_unit
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
-SUBJECT_KINDS = ("申报", "附件1", "附件2", "附件3", "汇总行", "明细", "指标", "测算项", "测算式", "计数", "费率", "比例")
+SUBJECT_KINDS = (
+    "申报",
+    "附件1",
+    "附件2",
+    "附件3",
+    "汇总行",
+    "明细",
+    "指标",
+    "测算项",
+    "测算式",
+    "计数",
+    "费率",
+    "比例",
+)
 SCOPES = ("本行", "本表", "全文")
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 _NAME = re.compile(r"^[\w\u3400-\u9fff]+$")
@@ -204,21 +218,56 @@ PARAM_KEYS = {"unit": "单位", "values": "取值与有效期", "description": "
 PARAM_VALUE_KEYS = {"value": "数值", "from": "起始年度", "until": "截止年度"}
 SOURCE_KEYS = {"document": "文件名称或文号", "clause": "条款", "quote": "原文", "url": "网址", "title": "文件标题"}
 RULE_KEYS = {
-    "id": "规则编号", "title": "标题", "severity": "严重程度", "tags": "标签", "source": "政策依据",
-    "description": "为什么检查", "fix": "如何改正", "example": "不合规示例", "subject": "检查对象",
-    "where": "适用条件", "inputs": "输入", "check": "检查", "tolerance": "容差", "message": "消息模板",
+    "id": "规则编号",
+    "title": "标题",
+    "severity": "严重程度",
+    "tags": "标签",
+    "source": "政策依据",
+    "description": "为什么检查",
+    "fix": "如何改正",
+    "example": "不合规示例",
+    "subject": "检查对象",
+    "where": "适用条件",
+    "inputs": "输入",
+    "check": "检查",
+    "tolerance": "容差",
+    "message": "消息模板",
 }
-CONDITION_OPS = ("equals", "contains_any", "contains_all", "excludes_any", "present", "absent", "has_children", "in_table")
+CONDITION_OPS = (
+    "equals",
+    "contains_any",
+    "contains_all",
+    "excludes_any",
+    "present",
+    "absent",
+    "has_children",
+    "in_table",
+)
 _FIELDLESS_OPS = ("has_children", "in_table")
 INPUT_KEYS = {
-    "amount": "金额字段", "number": "数值字段", "text": "文字字段", "sum": "求和字段", "over": "求和对象",
-    "count": "计数对象", "scope": "计数范围", "of": "关联对象", "year": "年度", "unit": "单位",
+    "amount": "金额字段",
+    "number": "数值字段",
+    "text": "文字字段",
+    "sum": "求和字段",
+    "over": "求和对象",
+    "count": "计数对象",
+    "scope": "计数范围",
+    "of": "关联对象",
+    "year": "年度",
+    "unit": "单位",
     "reference": "地区参考数据",
     "name_contains": "求和对象名称含有",
 }
 CHECK_KEYS = {
-    "required": "必填字段", "agree": "一致的计数", "forbid_text": "禁止出现的文字", "in": "检查的字段",
-    "required_children": "必须具备的下级对象", "readable": "单元格可读", "kind": "下级对象类别", "field": "下级对象字段", "values": "必须出现的取值",
+    "required": "必填字段",
+    "agree": "一致的计数",
+    "forbid_text": "禁止出现的文字",
+    "in": "检查的字段",
+    "required_children": "必须具备的下级对象",
+    "readable": "单元格可读",
+    "kind": "下级对象类别",
+    "field": "下级对象字段",
+    "values": "必须出现的取值",
 }
 
 
@@ -268,10 +317,17 @@ def _text(ctx: _Ctx, node: Located, key: str, path: str, *, required: bool = Tru
     if isinstance(value, Decimal) and key in ("clause", "document", "title"):
         value = str(value)
     if not isinstance(value, str):
-        ctx.problem(node.value_marks.get(key), f"{path}.{key}" if path else key, f"应为文字，实际是{_describe(value)}", "文字（必要时加引号）")
+        ctx.problem(
+            node.value_marks.get(key),
+            f"{path}.{key}" if path else key,
+            f"应为文字，实际是{_describe(value)}",
+            "文字（必要时加引号）",
+        )
         return ""
     if len(value) > limit:
-        ctx.problem(node.value_marks.get(key), f"{path}.{key}" if path else key, f"文字过长（{len(value)}个字符，上限{limit}）")
+        ctx.problem(
+            node.value_marks.get(key), f"{path}.{key}" if path else key, f"文字过长（{len(value)}个字符，上限{limit}）"
+        )
         return ""
     return value
 
@@ -320,7 +376,12 @@ def _year(ctx: _Ctx, node: Located, key: str, path: str) -> int | None:
     value = node[key]
     if isinstance(value, Decimal) and value == value.to_integral_value() and 1990 <= value <= 2100:
         return int(value)
-    ctx.problem(node.value_marks.get(key), f"{path}.{key}", f"年度应为1990到2100之间的整数，实际是{_describe(value)}", "例如 2023")
+    ctx.problem(
+        node.value_marks.get(key),
+        f"{path}.{key}",
+        f"年度应为1990到2100之间的整数，实际是{_describe(value)}",
+        "例如 2023",
+    )
     return None
 
 
@@ -349,7 +410,12 @@ def _parameters(ctx: _Ctx, value: Any, mark: Mark | None, pack: str) -> dict[str
         values: list[ParameterValue] = []
         raw_values = spec.get("values")
         if not isinstance(raw_values, LocatedList) or not raw_values:
-            ctx.problem(spec.value_marks.get("values", spec.mark), f"{path}.values", "至少要有一个取值", "列表，如 - {value: 2000, from: 2021}")
+            ctx.problem(
+                spec.value_marks.get("values", spec.mark),
+                f"{path}.values",
+                "至少要有一个取值",
+                "列表，如 - {value: 2000, from: 2021}",
+            )
         else:
             for index, item in enumerate(raw_values):
                 ipath = f"{path}.values[{index}]"
@@ -359,7 +425,12 @@ def _parameters(ctx: _Ctx, value: Any, mark: Mark | None, pack: str) -> dict[str
                 _check_keys(ctx, entry, PARAM_VALUE_KEYS, ipath)
                 number = entry.get("value")
                 if not isinstance(number, Decimal):
-                    ctx.problem(entry.value_marks.get("value", entry.mark), f"{ipath}.value", f"应为十进制数，实际是{_describe(number)}", "例如 2000 或 0.5")
+                    ctx.problem(
+                        entry.value_marks.get("value", entry.mark),
+                        f"{ipath}.value",
+                        f"应为十进制数，实际是{_describe(number)}",
+                        "例如 2000 或 0.5",
+                    )
                     continue
                 if abs(number) >= Decimal(10) ** 15:
                     ctx.problem(entry.value_marks.get("value"), f"{ipath}.value", "数值过大")
@@ -368,7 +439,9 @@ def _parameters(ctx: _Ctx, value: Any, mark: Mark | None, pack: str) -> dict[str
                 if start is not None and end is not None and end < start:
                     ctx.problem(entry.mark, ipath, f"截止年度{end}早于起始年度{start}")
                 values.append(ParameterValue(number * scale, number, start, end))
-        source = _citation(ctx, spec["source"], spec.value_marks["source"], f"{path}.source") if "source" in spec else None
+        source = (
+            _citation(ctx, spec["source"], spec.value_marks["source"], f"{path}.source") if "source" in spec else None
+        )
         if unit is not None and values:
             out[name] = Parameter(
                 key=f"{pack}:{name}",
@@ -415,7 +488,13 @@ def _related_kind(ctx: _Ctx, subject: str, of: str, mark: Mark | None, path: str
         return RELATION_TARGETS[(subject, of)]
     if of in ("所属", "所属表"):
         return "所属表" if of == "所属表" else "所属"
-    ctx.problem(mark, path, f"无法从“{subject}”沿关系“{of}”找到对象", "、".join(RELATIONS + ("附件1", "附件2", "申报")), _suggest(of, RELATIONS))
+    ctx.problem(
+        mark,
+        path,
+        f"无法从“{subject}”沿关系“{of}”找到对象",
+        "、".join(RELATIONS + ("附件1", "附件2", "申报")),
+        _suggest(of, RELATIONS),
+    )
     return None
 
 
@@ -426,7 +505,13 @@ def _field_ok(ctx: _Ctx, kind: str | None, name: str, ftype: str, mark: Mark | N
     if name in allowed:
         return True
     label = {"amount": "金额", "number": "数值", "text": "文字"}[ftype]
-    ctx.problem(mark, path, f"“{kind}”没有名为“{name}”的{label}字段", "、".join(allowed) or "（该对象没有此类字段）", _suggest(name, allowed))
+    ctx.problem(
+        mark,
+        path,
+        f"“{kind}”没有名为“{name}”的{label}字段",
+        "、".join(allowed) or "（该对象没有此类字段）",
+        _suggest(name, allowed),
+    )
     return False
 
 
@@ -449,7 +534,12 @@ def _inputs(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[Inpu
         _check_keys(ctx, spec, INPUT_KEYS, path)
         kinds = [k for k in ("amount", "number", "text", "sum", "count", "year", "reference") if k in spec]
         if len(kinds) != 1:
-            ctx.problem(spec.mark, path, "每个输入须且只须写明一种来源", "amount、number、text、sum、count、year、reference 之一")
+            ctx.problem(
+                spec.mark,
+                path,
+                "每个输入须且只须写明一种来源",
+                "amount、number、text、sum、count、year、reference 之一",
+            )
             continue
         kind = kinds[0]
         of = _text(ctx, spec, "of", path, required=False)
@@ -470,32 +560,72 @@ def _inputs(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[Inpu
             raw = spec["sum"]
             fields = _text_list(ctx, raw, spec.value_marks.get("sum"), f"{path}.sum")
             if over and over not in ENTITY_KINDS:
-                ctx.problem(spec.value_marks.get("over"), f"{path}.over", f"未知的对象类别“{over}”", "、".join(ENTITY_KINDS), _suggest(over, ENTITY_KINDS))
+                ctx.problem(
+                    spec.value_marks.get("over"),
+                    f"{path}.over",
+                    f"未知的对象类别“{over}”",
+                    "、".join(ENTITY_KINDS),
+                    _suggest(over, ENTITY_KINDS),
+                )
                 continue
             if of:
-                ctx.problem(spec.key_marks.get("of"), f"{path}.of", "求和输入不能与 of 同用：用 over 指明对哪类对象求和")
+                ctx.problem(
+                    spec.key_marks.get("of"), f"{path}.of", "求和输入不能与 of 同用：用 over 指明对哪类对象求和"
+                )
             owner = over or subject
             numeric = bool(fields) and all(f in _fields(owner, "number") for f in fields)
             for fname in fields:
-                _field_ok(ctx, owner, fname, "number" if numeric else "amount", spec.value_marks.get("sum"), f"{path}.sum")
-            name_contains = _text_list(ctx, spec["name_contains"], spec.value_marks.get("name_contains"), f"{path}.name_contains") if "name_contains" in spec else ()
+                _field_ok(
+                    ctx, owner, fname, "number" if numeric else "amount", spec.value_marks.get("sum"), f"{path}.sum"
+                )
+            name_contains = (
+                _text_list(ctx, spec["name_contains"], spec.value_marks.get("name_contains"), f"{path}.name_contains")
+                if "name_contains" in spec
+                else ()
+            )
             if name_contains and "名称" not in _fields(owner, "text"):
-                ctx.problem(spec.key_marks.get("name_contains"), f"{path}.name_contains", f"“{owner}”没有“名称”字段，不能按名称筛选")
+                ctx.problem(
+                    spec.key_marks.get("name_contains"),
+                    f"{path}.name_contains",
+                    f"“{owner}”没有“名称”字段，不能按名称筛选",
+                )
             unit = Unit() if numeric else BUDGET
             if numeric and unit_text:
                 try:
                     _, unit = parse_unit(unit_text)
                 except UnitError as exc:
                     ctx.problem(spec.value_marks.get("unit"), f"{path}.unit", str(exc))
-            out.append(Input(name, "sum", over=over, fields=fields, unit=unit, unit_text=unit_text,
-                             numeric=numeric, name_contains=tuple(re.sub(r"\s+", "", n) for n in name_contains)))
+            out.append(
+                Input(
+                    name,
+                    "sum",
+                    over=over,
+                    fields=fields,
+                    unit=unit,
+                    unit_text=unit_text,
+                    numeric=numeric,
+                    name_contains=tuple(re.sub(r"\s+", "", n) for n in name_contains),
+                )
+            )
         elif kind == "count":
             key = _text(ctx, spec, "count", path)
             scope = _text(ctx, spec, "scope", path, required=False) or "本表"
             if scope not in SCOPES:
-                ctx.problem(spec.value_marks.get("scope"), f"{path}.scope", f"未知的计数范围“{scope}”", "、".join(SCOPES), _suggest(scope, SCOPES))
+                ctx.problem(
+                    spec.value_marks.get("scope"),
+                    f"{path}.scope",
+                    f"未知的计数范围“{scope}”",
+                    "、".join(SCOPES),
+                    _suggest(scope, SCOPES),
+                )
             if key and key not in lexicon:
-                ctx.problem(spec.value_marks.get("count"), f"{path}.count", f"未知的计数对象或量词“{key}”", "facts/entities.yaml 中的对象类别或量词", _suggest(key, lexicon))
+                ctx.problem(
+                    spec.value_marks.get("count"),
+                    f"{path}.count",
+                    f"未知的计数对象或量词“{key}”",
+                    "facts/entities.yaml 中的对象类别或量词",
+                    _suggest(key, lexicon),
+                )
                 continue
             out.append(Input(name, "count", field=key, scope=scope, unit=lexicon.get(key, Unit())))
         elif kind == "reference":
@@ -554,7 +684,13 @@ def _conditions(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[
             kinds = TABLE_KINDS if op == "in_table" else tuple(ENTITY_KINDS)
             kind = _text(ctx, node, op, path)
             if kind and kind not in kinds:
-                ctx.problem(node.value_marks.get(op), f"{path}.{op}", f"未知的对象类别“{kind}”", "、".join(kinds), _suggest(kind, kinds))
+                ctx.problem(
+                    node.value_marks.get(op),
+                    f"{path}.{op}",
+                    f"未知的对象类别“{kind}”",
+                    "、".join(kinds),
+                    _suggest(kind, kinds),
+                )
             if "field" in node:
                 ctx.problem(node.key_marks["field"], f"{path}.field", f"{op} 条件不需要 field")
             out.append(Condition("", op, (kind,)))
@@ -562,7 +698,13 @@ def _conditions(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[
         fname = _text(ctx, node, "field", path)
         usable = _all_fields(subject) if op in ("present", "absent") else text_fields
         if fname and fname not in usable:
-            ctx.problem(node.value_marks.get("field"), f"{path}.field", f"“{subject}”没有名为“{fname}”的字段", "、".join(usable), _suggest(fname, usable))
+            ctx.problem(
+                node.value_marks.get("field"),
+                f"{path}.field",
+                f"“{subject}”没有名为“{fname}”的字段",
+                "、".join(usable),
+                _suggest(fname, usable),
+            )
         if op in ("present", "absent"):
             if node[op] is not True:
                 ctx.problem(node.value_marks.get(op), f"{path}.{op}", "应写 true", "true")
@@ -580,21 +722,39 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
     _check_keys(ctx, node, RULE_KEYS, "")
     rule_id = _text(ctx, node, "id", "", limit=60)
     if rule_id and not _RULE_ID.match(rule_id):
-        ctx.problem(node.value_marks.get("id"), "id", f"规则编号“{rule_id}”格式不正确", "大写字母、数字和连字符，如 ZZ-ZCDY-001")
+        ctx.problem(
+            node.value_marks.get("id"), "id", f"规则编号“{rule_id}”格式不正确", "大写字母、数字和连字符，如 ZZ-ZCDY-001"
+        )
     title = _text(ctx, node, "title", "", limit=200)
     severity = _text(ctx, node, "severity", "")
     if severity and severity not in SEVERITIES:
-        ctx.problem(node.value_marks.get("severity"), "severity", f"未知的严重程度“{severity}”", "、".join(SEVERITIES), _suggest(severity, SEVERITIES))
+        ctx.problem(
+            node.value_marks.get("severity"),
+            "severity",
+            f"未知的严重程度“{severity}”",
+            "、".join(SEVERITIES),
+            _suggest(severity, SEVERITIES),
+        )
     source = _citation(ctx, node["source"], node.value_marks["source"], "source") if "source" in node else None
     if "source" not in node:
         ctx.problem(node.mark, "source", "缺少政策依据（source）：每条规则都要写明依据的文件和条款")
     subject = _text(ctx, node, "subject", "")
     if subject and subject not in SUBJECT_KINDS:
-        ctx.problem(node.value_marks.get("subject"), "subject", f"未知的检查对象“{subject}”", "、".join(SUBJECT_KINDS), _suggest(subject, SUBJECT_KINDS))
+        ctx.problem(
+            node.value_marks.get("subject"),
+            "subject",
+            f"未知的检查对象“{subject}”",
+            "、".join(SUBJECT_KINDS),
+            _suggest(subject, SUBJECT_KINDS),
+        )
         subject = ""
     tags = _text_list(ctx, node["tags"], node.value_marks.get("tags"), "tags") if "tags" in node else ()
-    where = _conditions(ctx, node["where"], node.value_marks.get("where"), subject) if "where" in node and subject else []
-    inputs = _inputs(ctx, node["inputs"], node.value_marks.get("inputs"), subject) if "inputs" in node and subject else []
+    where = (
+        _conditions(ctx, node["where"], node.value_marks.get("where"), subject) if "where" in node and subject else []
+    )
+    inputs = (
+        _inputs(ctx, node["inputs"], node.value_marks.get("inputs"), subject) if "inputs" in node and subject else []
+    )
     tolerance = Decimal(0)
     if "tolerance" in node:
         try:
@@ -605,7 +765,9 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
         if tol_nodes and isinstance(tol_nodes[0].right, ex.Num):
             tolerance = tol_nodes[0].right.value
         else:
-            ctx.problem(node.value_marks.get("tolerance"), "tolerance", "容差应写成带单位的数，如 \"0.01万元\"", "\"0.01万元\"")
+            ctx.problem(
+                node.value_marks.get("tolerance"), "tolerance", '容差应写成带单位的数，如 "0.01万元"', '"0.01万元"'
+            )
     check = node.get("check")
     declared = set(node["inputs"]) if isinstance(node.get("inputs"), Located) else set()
     declared |= declared_params
@@ -636,7 +798,13 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
                     continue
                 complete = False
                 if name not in declared:
-                    ctx.problem(check_mark, "check", f"表达式中的名称“{name}”既不是输入也不是参数", "inputs 或 parameters 中定义的名称", _suggest(name, list(units) + list(params)))
+                    ctx.problem(
+                        check_mark,
+                        "check",
+                        f"表达式中的名称“{name}”既不是输入也不是参数",
+                        "inputs 或 parameters 中定义的名称",
+                        _suggest(name, list(units) + list(params)),
+                    )
         for comparison in comparisons if complete else ():
             try:
                 left = ex.infer_unit(comparison.left, units)
@@ -646,7 +814,8 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
                 continue
             if left != right:
                 ctx.problem(
-                    check_mark, "check",
+                    check_mark,
+                    "check",
                     f"比较两边单位不一致：{ex.render(comparison.left)} 是“{left}”，{ex.render(comparison.right)} 是“{right}”",
                     "两边单位相同（预算金额按“元/年”计，按月的标准要乘以“12月/年”）",
                 )
@@ -661,7 +830,13 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
 
             for fname in required:
                 if subject and fname not in _all_fields(subject) and fname not in RELATIONS:
-                    ctx.problem(check.value_marks.get("required"), "check.required", f"“{subject}”没有名为“{fname}”的字段或关系", "、".join(_all_fields(subject) + RELATIONS), _suggest(fname, _all_fields(subject) + RELATIONS))
+                    ctx.problem(
+                        check.value_marks.get("required"),
+                        "check.required",
+                        f"“{subject}”没有名为“{fname}”的字段或关系",
+                        "、".join(_all_fields(subject) + RELATIONS),
+                        _suggest(fname, _all_fields(subject) + RELATIONS),
+                    )
         elif "agree" in check:
             check_kind = "agree"
             agree_on = _text(ctx, check, "agree", "check")
@@ -669,11 +844,22 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
                 ctx.problem(check.value_marks.get("agree"), "check.agree", f"未知的一致性检查“{agree_on}”", "对象计数")
         elif "forbid_text" in check:
             check_kind = "text_absent"
-            forbidden = tuple(re.sub(r"\s+", "", v) for v in _text_list(ctx, check["forbid_text"], check.value_marks.get("forbid_text"), "check.forbid_text"))
+            forbidden = tuple(
+                re.sub(r"\s+", "", v)
+                for v in _text_list(
+                    ctx, check["forbid_text"], check.value_marks.get("forbid_text"), "check.forbid_text"
+                )
+            )
             forbidden_fields = _text_list(ctx, check.get("in"), check.value_marks.get("in", check.mark), "check.in")
             for fname in forbidden_fields:
                 if subject and fname not in _fields(subject, "text"):
-                    ctx.problem(check.value_marks.get("in"), "check.in", f"“{subject}”没有名为“{fname}”的文字字段", "、".join(_fields(subject, "text")), _suggest(fname, _fields(subject, "text")))
+                    ctx.problem(
+                        check.value_marks.get("in"),
+                        "check.in",
+                        f"“{subject}”没有名为“{fname}”的文字字段",
+                        "、".join(_fields(subject, "text")),
+                        _suggest(fname, _fields(subject, "text")),
+                    )
         elif "readable" in check:
             check_kind = "readable"
             if check["readable"] is not True:
@@ -682,17 +868,35 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
                 ctx.problem(node.value_marks.get("subject"), "subject", "readable 检查针对整份申报", "申报")
         elif "required_children" in check:
             check_kind = "required_children"
-            spec = _mapping(ctx, check["required_children"], check.value_marks.get("required_children"), "check.required_children")
+            spec = _mapping(
+                ctx, check["required_children"], check.value_marks.get("required_children"), "check.required_children"
+            )
             if spec is not None:
-                _check_keys(ctx, spec, {k: CHECK_KEYS[k] for k in ("kind", "field", "values")}, "check.required_children")
+                _check_keys(
+                    ctx, spec, {k: CHECK_KEYS[k] for k in ("kind", "field", "values")}, "check.required_children"
+                )
                 child_kind = _text(ctx, spec, "kind", "check.required_children")
                 child_field = _text(ctx, spec, "field", "check.required_children")
                 if child_kind and child_field:
-                    _field_ok(ctx, child_kind, child_field, "text", spec.value_marks.get("field"), "check.required_children.field")
-                values = _text_list(ctx, spec.get("values"), spec.value_marks.get("values", spec.mark), "check.required_children.values")
+                    _field_ok(
+                        ctx,
+                        child_kind,
+                        child_field,
+                        "text",
+                        spec.value_marks.get("field"),
+                        "check.required_children.field",
+                    )
+                values = _text_list(
+                    ctx, spec.get("values"), spec.value_marks.get("values", spec.mark), "check.required_children.values"
+                )
                 required = (child_kind, child_field) + values
         else:
-            ctx.problem(check_mark, "check", "检查方式不明", "表达式文字，或 required / required_children / agree / forbid_text 之一")
+            ctx.problem(
+                check_mark,
+                "check",
+                "检查方式不明",
+                "表达式文字，或 required / required_children / agree / forbid_text 之一",
+            )
     else:
         ctx.problem(check_mark, "check", f"应为表达式文字或键值对，实际是{_describe(check)}")
     message = _text(ctx, node, "message", "", required=False, limit=500)
@@ -700,18 +904,39 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
         allowed = {i.name for i in inputs} | {p.name for p in used_params} | {"实际", "期望", "对象", "表"}
         for placeholder in re.findall(r"\{([^{}]*)\}", message):
             if placeholder not in allowed and placeholder not in declared:
-                ctx.problem(node.value_marks.get("message"), "message", f"消息模板中的“{{{placeholder}}}”不是输入、参数或内置名称", "、".join(sorted(allowed)), _suggest(placeholder, allowed))
+                ctx.problem(
+                    node.value_marks.get("message"),
+                    "message",
+                    f"消息模板中的“{{{placeholder}}}”不是输入、参数或内置名称",
+                    "、".join(sorted(allowed)),
+                    _suggest(placeholder, allowed),
+                )
     if not (rule_id and title and severity and source and subject and check_kind):
         return None
     return Rule(
-        id=rule_id, title=title, severity=severity, pack=pack, file=ctx.file, line=node.mark.line,
-        subject=subject, check_kind=check_kind, source=source,
+        id=rule_id,
+        title=title,
+        severity=severity,
+        pack=pack,
+        file=ctx.file,
+        line=node.mark.line,
+        subject=subject,
+        check_kind=check_kind,
+        source=source,
         description=_text(ctx, node, "description", "", required=False),
         fix=_text(ctx, node, "fix", "", required=False),
         example=_text(ctx, node, "example", "", required=False),
-        tags=tags, where=tuple(where), inputs=tuple(inputs), comparisons=tuple(comparisons),
-        check_text=check if isinstance(check, str) else "", required=required, agree_on=agree_on,
-        forbidden=forbidden, forbidden_fields=forbidden_fields, tolerance=tolerance, message=message,
+        tags=tags,
+        where=tuple(where),
+        inputs=tuple(inputs),
+        comparisons=tuple(comparisons),
+        check_text=check if isinstance(check, str) else "",
+        required=required,
+        agree_on=agree_on,
+        forbidden=forbidden,
+        forbidden_fields=forbidden_fields,
+        tolerance=tolerance,
+        message=message,
         parameters=tuple(used_params),
     )
 
@@ -730,7 +955,9 @@ def load_root(ctx: _Ctx, path: Path, what: str = "规则文件") -> Located | No
     return _mapping(ctx, data, Mark(1, 1), "")
 
 
-def load_pack_file(path: Path, problems: list[RuleProblem], known: Iterable[str] | None = None) -> tuple[str, list[Rule], dict[str, Parameter]]:
+def load_pack_file(
+    path: Path, problems: list[RuleProblem], known: Iterable[str] | None = None
+) -> tuple[str, list[Rule], dict[str, Parameter]]:
     """Load one pack file, appending problems; returns (pack name, rules, parameters).
 
     ``known`` lists the registered jurisdictions; a pack naming another is an error, because
@@ -751,16 +978,25 @@ def load_pack_file(path: Path, problems: list[RuleProblem], known: Iterable[str]
         jurisdiction = _text(ctx, info, "jurisdiction", "pack", required=False) or "全国"
         known = list(known) if known is not None else None
         if known is not None and jurisdiction not in known:
-            ctx.problem(info.value_marks.get("jurisdiction", info.mark), "pack.jurisdiction", f"未知的适用地区“{jurisdiction}”：规则将不适用于任何申报",
-                        "已注册的地区（见 hegui plugins）", _suggest(jurisdiction, known))
+            ctx.problem(
+                info.value_marks.get("jurisdiction", info.mark),
+                "pack.jurisdiction",
+                f"未知的适用地区“{jurisdiction}”：规则将不适用于任何申报",
+                "已注册的地区（见 hegui plugins）",
+                _suggest(jurisdiction, known),
+            )
     params = _parameters(ctx, root["parameters"], root.value_marks["parameters"], name) if "parameters" in root else {}
     declared_params = set(root["parameters"]) if isinstance(root.get("parameters"), Located) else set()
     rules: list[Rule] = []
     raw_rules = root.get("rules")
     if not isinstance(raw_rules, LocatedList):
-        ctx.problem(root.value_marks.get("rules", root.mark), "rules", "缺少规则列表或格式不对", "rules: 后接以 - 开头的规则")
+        ctx.problem(
+            root.value_marks.get("rules", root.mark), "rules", "缺少规则列表或格式不对", "rules: 后接以 - 开头的规则"
+        )
     elif not raw_rules:
-        ctx.problem(root.value_marks.get("rules", root.mark), "rules", "规则列表为空：没有规则的规则包会让任何申报都显得“合规”")
+        ctx.problem(
+            root.value_marks.get("rules", root.mark), "rules", "规则列表为空：没有规则的规则包会让任何申报都显得“合规”"
+        )
     else:
         for index, item in enumerate(raw_rules):
             node = _mapping(ctx, item, raw_rules.item_marks[index], f"rules[{index}]")
@@ -803,19 +1039,40 @@ def load_rules(paths: Iterable[Path], known_jurisdictions: Iterable[str] | None 
         for param in params.values():
             for other in ruleset.parameters_named(param.name):
                 if other.unit != param.unit:
-                    problems.append(RuleProblem(str(file), 0, 0, "", f"parameters.{param.name}",
-                                                f"参数“{param.name}”的单位“{param.unit_text}”与规则包“{other.key.split(':')[0]}”中同名参数的“{other.unit_text}”量纲不同，无法按就近原则替换"))
+                    problems.append(
+                        RuleProblem(
+                            str(file),
+                            0,
+                            0,
+                            "",
+                            f"parameters.{param.name}",
+                            f"参数“{param.name}”的单位“{param.unit_text}”与规则包“{other.key.split(':')[0]}”中同名参数的“{other.unit_text}”量纲不同，无法按就近原则替换",
+                        )
+                    )
         for param in params.values():
             ruleset.parameters[param.key] = param
         for rule in rules:
             if rule.id in seen:
                 other = seen[rule.id]
-                problems.append(RuleProblem(str(file), rule.line, 1, rule.id, "id", f"规则编号重复：已在 {other.file}:{other.line} 定义"))
+                problems.append(
+                    RuleProblem(
+                        str(file), rule.line, 1, rule.id, "id", f"规则编号重复：已在 {other.file}:{other.line} 定义"
+                    )
+                )
                 continue
             seen[rule.id] = rule
             ruleset.rules.append(rule)
     if not files:
-        problems.append(RuleProblem(", ".join(str(p) for p in paths), 0, 0, "", "", "没有找到任何规则文件（*.yaml）：没有规则就无法判断是否合规"))
+        problems.append(
+            RuleProblem(
+                ", ".join(str(p) for p in paths),
+                0,
+                0,
+                "",
+                "",
+                "没有找到任何规则文件（*.yaml）：没有规则就无法判断是否合规",
+            )
+        )
     if problems:
         raise RuleLoadError(problems)
     ruleset.rules.sort(key=lambda r: r.id)

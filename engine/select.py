@@ -34,13 +34,23 @@ def select(result, selector: str) -> Target:
     location = selector.rsplit(":", 1)[-1] if re.fullmatch(r"(.*:)?\d+", selector) else None
     if location is not None:
         line = int(location)
-        hits = [(e, s) for e, s in prov.entity_source.items() if s.line and s.line <= line <= (s.end_line or s.line) and prov.kind_of.get(e) in _ITEM_KINDS]
+        hits = [
+            (e, s)
+            for e, s in prov.entity_source.items()
+            if s.line and s.line <= line <= (s.end_line or s.line) and prov.kind_of.get(e) in _ITEM_KINDS
+        ]
         if hits:
             # The narrowest entity containing the line: a detail line rather than its whole table.
-            entity = min(hits, key=lambda h: ((h[1].end_line or h[1].line) - h[1].line, _ITEM_KINDS.index(prov.kind_of[h[0]])))[0]
+            entity = min(
+                hits, key=lambda h: ((h[1].end_line or h[1].line) - h[1].line, _ITEM_KINDS.index(prov.kind_of[h[0]]))
+            )[0]
             return Target(entity)
     for entity, source in prov.entity_source.items():
-        if source.locator and (selector == source.locator or selector == str(source)) and prov.kind_of.get(entity) in _ITEM_KINDS:
+        if (
+            source.locator
+            and (selector == source.locator or selector == str(source))
+            and prov.kind_of.get(entity) in _ITEM_KINDS
+        ):
             return Target(entity)
     items = {e: i for e, i in prov.item_of.items() if prov.kind_of.get(e) in _ITEM_KINDS}
     exact = sorted(e for e, i in items.items() if i == selector)

@@ -38,10 +38,11 @@ import shutil
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -93,11 +94,20 @@ INTERNAL_ERROR = "internal_error"
 class ErrorInfo(BaseModel):
     """What went wrong, for a program (``code``) and for a person (``message``)."""
 
-    code: str = Field(description="稳定的错误代码 / stable error code: input_error, invalid_request, invalid_parameter, "
-                                  "unsupported_media_type, payload_too_large, not_found, method_not_allowed, timeout, busy, internal_error")
-    message: str = Field(description="中文说明，面向提交申报的人 / Chinese message for the person who submitted the filing")
-    location: str = Field("", description="出错的行、单元格或参数，整个文件有误时为空 / line, cell or parameter; empty when the whole input is concerned")
-    suggestions: list[str] | None = Field(None, description="您是不是想找 / did-you-mean candidates (not_found, invalid_parameter)")
+    code: str = Field(
+        description="稳定的错误代码 / stable error code: input_error, invalid_request, invalid_parameter, "
+        "unsupported_media_type, payload_too_large, not_found, method_not_allowed, timeout, busy, internal_error"
+    )
+    message: str = Field(
+        description="中文说明，面向提交申报的人 / Chinese message for the person who submitted the filing"
+    )
+    location: str = Field(
+        "",
+        description="出错的行、单元格或参数，整个文件有误时为空 / line, cell or parameter; empty when the whole input is concerned",
+    )
+    suggestions: list[str] | None = Field(
+        None, description="您是不是想找 / did-you-mean candidates (not_found, invalid_parameter)"
+    )
 
 
 class ErrorBody(BaseModel):
@@ -135,8 +145,12 @@ class PeriodInfo(BaseModel):
 
     value: str = Field(description="数值（按参数单位书写）/ value as written, in the parameter's unit")
     unit: str
-    from_year: int | None = Field(None, alias="from", description="起始年度（含），空为不限 / first budget year, null = open")
-    until_year: int | None = Field(None, alias="until", description="截止年度（含），空为不限 / last budget year, null = open")
+    from_year: int | None = Field(
+        None, alias="from", description="起始年度（含），空为不限 / first budget year, null = open"
+    )
+    until_year: int | None = Field(
+        None, alias="until", description="截止年度（含），空为不限 / last budget year, null = open"
+    )
 
 
 class ParameterInfo(BaseModel):
@@ -164,7 +178,9 @@ class RuleDetail(RuleSummary):
     inputs: list[InputInfo]
     example: str = Field(description="不合规示例 / a non-compliant example")
     fix: str = Field(description="如何改正 / how to fix")
-    text: str = Field(description="hegui rule ID 的文字输出（不含安装路径）/ the text of `hegui rule ID`, without install paths")
+    text: str = Field(
+        description="hegui rule ID 的文字输出（不含安装路径）/ the text of `hegui rule ID`, without install paths"
+    )
 
 
 class Health(BaseModel):
@@ -180,8 +196,16 @@ class Health(BaseModel):
 class ServiceError(Exception):
     """An answer other than 200, with its error code and a Chinese message."""
 
-    def __init__(self, status: int, code: str, message: str, location: str = "", *,
-                 suggestions: list[str] | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        location: str = "",
+        *,
+        suggestions: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.location = status, code, message, location
         self.suggestions, self.headers = suggestions, headers
@@ -284,7 +308,7 @@ class CheckWorker:
         self._jobs.put((future, job, lambda: wake(started)))
         try:
             await asyncio.wait_for(started.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             if future.cancel():
                 on_drop()
                 raise _Busy() from None
@@ -295,7 +319,7 @@ class CheckWorker:
             raise
         try:
             await asyncio.wait_for(finished.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise _TimedOut() from None
         return future.result()
 
@@ -304,21 +328,42 @@ class CheckWorker:
 
 
 def _citation(source: Citation) -> dict[str, str]:
-    return {k: v for k, v in (("document", source.document), ("clause", source.clause), ("title", source.title),
-                                ("quote", source.quote), ("url", source.url)) if v}
+    return {
+        k: v
+        for k, v in (
+            ("document", source.document),
+            ("clause", source.clause),
+            ("title", source.title),
+            ("quote", source.quote),
+            ("url", source.url),
+        )
+        if v
+    }
 
 
 def _rule_summary(rule: Rule) -> dict[str, Any]:
-    return {"id": rule.id, "title": rule.title, "severity": rule.severity, "severity_name": SEVERITY_NAMES[rule.severity],
-            "pack": rule.pack, "jurisdiction": rule.jurisdiction, "citation": _citation(rule.source)}
+    return {
+        "id": rule.id,
+        "title": rule.title,
+        "severity": rule.severity,
+        "severity_name": SEVERITY_NAMES[rule.severity],
+        "pack": rule.pack,
+        "jurisdiction": rule.jurisdiction,
+        "citation": _citation(rule.source),
+    }
 
 
 def _parameter(param: Parameter) -> dict[str, Any]:
     return {
-        "name": param.name, "key": param.key, "unit": param.unit_text, "description": param.description,
+        "name": param.name,
+        "key": param.key,
+        "unit": param.unit_text,
+        "description": param.description,
         "source": _citation(param.source) if param.source else None,
-        "periods": [{"value": format_decimal(v.written), "unit": param.unit_text, "from": v.start_year, "until": v.end_year}
-                    for v in param.values],
+        "periods": [
+            {"value": format_decimal(v.written), "unit": param.unit_text, "from": v.start_year, "until": v.end_year}
+            for v in param.values
+        ],
         "text": _periods(param),
     }
 
@@ -496,17 +541,29 @@ Checks Chinese government budget performance-target tables against policy rules.
 """
 
 _ERRORS = {
-    400: {"model": ErrorBody, "description": "请求格式有误（multipart 损坏、缺少 file 字段）/ malformed request (invalid_request)"},
+    400: {
+        "model": ErrorBody,
+        "description": "请求格式有误（multipart 损坏、缺少 file 字段）/ malformed request (invalid_request)",
+    },
     413: {"model": ErrorBody, "description": "上传超过大小上限 / upload larger than the limit (payload_too_large)"},
-    415: {"model": ErrorBody, "description": "不支持的文件类型或 Content-Type / unsupported suffix or content type (unsupported_media_type)"},
-    422: {"model": ErrorBody, "description": "无法读取为申报（input_error），或参数有误（invalid_parameter）/ not a readable filing, or a bad parameter"},
+    415: {
+        "model": ErrorBody,
+        "description": "不支持的文件类型或 Content-Type / unsupported suffix or content type (unsupported_media_type)",
+    },
+    422: {
+        "model": ErrorBody,
+        "description": "无法读取为申报（input_error），或参数有误（invalid_parameter）/ not a readable filing, or a bad parameter",
+    },
     500: {"model": ErrorBody, "description": "内部错误 / internal error (internal_error); the service stays up"},
     503: {"model": ErrorBody, "description": "检查线程仍忙于上一项检查 / the worker is still busy (busy); retry later"},
     504: {"model": ErrorBody, "description": "检查超时 / the check took longer than the limit (timeout)"},
 }
 
-_INLINE_EXAMPLE = {"年度": 2023, "部门": "石峰区委组织部",
-                   "附件3": [{"名称": "驻村工作队员待遇保障", "项目金额": 20, "年度绩效目标": "下派工作队2支6人"}]}
+_INLINE_EXAMPLE = {
+    "年度": 2023,
+    "部门": "石峰区委组织部",
+    "附件3": [{"名称": "驻村工作队员待遇保障", "项目金额": 20, "年度绩效目标": "下派工作队2支6人"}],
+}
 
 _CHECK_BODY = {
     "requestBody": {
@@ -515,16 +572,22 @@ _CHECK_BODY = {
         "content": {
             "multipart/form-data": {
                 "schema": {
-                    "type": "object", "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary",
-                                            "description": "文件扩展名决定读取方式 / the suffix picks the reader: .txt, .xlsx, .xlsm, .docx"}},
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "文件扩展名决定读取方式 / the suffix picks the reader: .txt, .xlsx, .xlsm, .docx",
+                        }
+                    },
                 }
             },
             "application/json": {
                 "schema": {
                     "type": "object",
                     "description": "内联申报，与规则用例中的 filing 相同 / an inline filing, as in the rule test cases: "
-                                   "年度, 部门, 单位, 附件1, 附件2, 附件3. Numbers must be plain decimals (no 1e3).",
+                    "年度, 部门, 单位, 附件1, 附件2, 附件3. Numbers must be plain decimals (no 1e3).",
                     "required": ["年度"],
                     "additionalProperties": True,
                 },
@@ -535,8 +598,12 @@ _CHECK_BODY = {
 }
 
 
-def create_app(*, rule_paths=None, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
-               timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> FastAPI:
+def create_app(
+    *,
+    rule_paths=None,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+) -> FastAPI:
     """The FastAPI app; loads plugins and rules once, now.
 
     ``rule_paths``: rule pack files or folders (like ``hegui check --rules``); ``None`` uses
@@ -562,7 +629,9 @@ def create_app(*, rule_paths=None, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BY
         if exc.status_code == 404:
             error = ServiceError(404, NOT_FOUND, f"没有这个地址：{request.url.path}", request.url.path)
         elif exc.status_code == 405:
-            error = ServiceError(405, METHOD_NOT_ALLOWED, f"{request.url.path} 不支持 {request.method} 请求", request.url.path)
+            error = ServiceError(
+                405, METHOD_NOT_ALLOWED, f"{request.url.path} 不支持 {request.method} 请求", request.url.path
+            )
         else:
             error = ServiceError(exc.status_code, INVALID_REQUEST, f"请求有误：{exc.detail}")
         response = _error_response(error)
@@ -591,14 +660,24 @@ def create_app(*, rule_paths=None, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BY
             "The answer is the report `hegui check --format json` writes for that one filing, "
             f"status 200 with or without findings (schema `{SCHEMA_ID}`, see `GET /v1/schema/report`)."
         ),
-        responses={200: {"description": "检查报告 / the check report", "content": {"application/json": {"schema": {"type": "object"}}}},
-                   **_ERRORS},
+        responses={
+            200: {
+                "description": "检查报告 / the check report",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            **_ERRORS,
+        },
         openapi_extra=_CHECK_BODY,
     )
     async def check(
         request: Request,
-        explain: bool = Query(False, description="附上每个发现的推导过程 / add each finding's derivation (explanation)"),
-        district: str | None = Query(None, description="申报所属地区（默认从部门名称识别），如 石峰区 / the filing's jurisdiction, default: from the department name"),
+        explain: bool = Query(
+            False, description="附上每个发现的推导过程 / add each finding's derivation (explanation)"
+        ),
+        district: str | None = Query(
+            None,
+            description="申报所属地区（默认从部门名称识别），如 石峰区 / the filing's jurisdiction, default: from the department name",
+        ),
     ) -> Response:
         if district == "":
             district = None
@@ -606,45 +685,69 @@ def create_app(*, rule_paths=None, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BY
             names = [n for n in registry.jurisdictions]
             close = difflib.get_close_matches(district, names, n=3, cutoff=0.3)
             hint = f"；您是不是想找：{'、'.join(close)}" if close else f"；已注册的地区：{'、'.join(names)}"
-            raise ServiceError(422, INVALID_PARAMETER, f"未知的地区“{district}”{hint}", "query.district", suggestions=close)
+            raise ServiceError(
+                422, INVALID_PARAMETER, f"未知的地区“{district}”{hint}", "query.district", suggestions=close
+            )
         kind = _media_type(request)
         if kind == "multipart/form-data":
             job = await _receive_upload(request, service)
         elif kind == "application/json" or kind.endswith("+json"):
             job = await _receive_inline(request, service)
         else:
-            raise ServiceError(415, UNSUPPORTED_MEDIA_TYPE,
-                               f"不支持的 Content-Type“{kind or '（未给出）'}”：请用 multipart/form-data 上传申报文件（字段 file），"
-                               "或以 application/json 提交内联申报")
+            raise ServiceError(
+                415,
+                UNSUPPORTED_MEDIA_TYPE,
+                f"不支持的 Content-Type“{kind or '（未给出）'}”：请用 multipart/form-data 上传申报文件（字段 file），"
+                "或以 application/json 提交内联申报",
+            )
         try:
             # The worker removes an upload as soon as it has read it; on_drop covers a job
             # that never ran.
-            return await service.worker.run(service.check_job(job, explain, district), service.timeout_seconds, job.cleanup)
+            return await service.worker.run(
+                service.check_job(job, explain, district), service.timeout_seconds, job.cleanup
+            )
         except _Busy:
-            raise ServiceError(503, BUSY, "检查服务正忙（上一项检查仍在进行），请稍后重试",
-                               headers={"Retry-After": str(max(1, round(service.timeout_seconds)))}) from None
+            raise ServiceError(
+                503,
+                BUSY,
+                "检查服务正忙（上一项检查仍在进行），请稍后重试",
+                headers={"Retry-After": str(max(1, round(service.timeout_seconds)))},
+            ) from None
         except _TimedOut:
-            raise ServiceError(504, TIMEOUT, f"检查超过{service.timeout_seconds:g}秒仍未完成，已放弃；请检查文件是否异常庞大") from None
+            raise ServiceError(
+                504, TIMEOUT, f"检查超过{service.timeout_seconds:g}秒仍未完成，已放弃；请检查文件是否异常庞大"
+            ) from None
         except InputError as exc:
             message = exc.message.replace(job.temp_path, job.display) if job.temp_path else exc.message
             raise ServiceError(422, INPUT_ERROR, message, exc.location) from None
         except Exception as exc:  # any other failure answers 500; the worker and the app stay up
             raise _internal_error(exc, "check") from None
 
-    @app.get("/v1/rules", response_model=RuleList,
-             summary="列出规则 / List the rules",
-             description="已加载的全部规则：编号、标题、严重程度、规则包、适用地区、政策依据。\n\n"
-                         "Every loaded rule: id, title, severity, pack, jurisdiction, citation.")
+    @app.get(
+        "/v1/rules",
+        response_model=RuleList,
+        summary="列出规则 / List the rules",
+        description="已加载的全部规则：编号、标题、严重程度、规则包、适用地区、政策依据。\n\n"
+        "Every loaded rule: id, title, severity, pack, jurisdiction, citation.",
+    )
     async def rules() -> dict[str, Any]:
-        return {"count": len(ruleset.rules), "packs": list(ruleset.packs), "rules": [_rule_summary(r) for r in ruleset.rules]}
+        return {
+            "count": len(ruleset.rules),
+            "packs": list(ruleset.packs),
+            "rules": [_rule_summary(r) for r in ruleset.rules],
+        }
 
-    @app.get("/v1/rules/{rule_id}", response_model=RuleDetail, response_model_by_alias=True,
-             summary="一条规则的全部说明 / One rule in full",
-             description="检查什么、为什么、政策依据及原文、参数及有效期、不合规示例、如何改正（与 `hegui rule ID` 相同）。"
-                         "找不到时 404（not_found），并给出相近的编号。\n\n"
-                         "What the rule checks, why, its citation with the quoted text, parameters with their periods, "
-                         "an example and the fix (as `hegui rule ID`). 404 with did-you-mean suggestions when unknown.",
-             responses={404: {"model": ErrorBody, "description": "没有此规则 / no such rule (not_found)"}})
+    @app.get(
+        "/v1/rules/{rule_id}",
+        response_model=RuleDetail,
+        response_model_by_alias=True,
+        summary="一条规则的全部说明 / One rule in full",
+        description="检查什么、为什么、政策依据及原文、参数及有效期、不合规示例、如何改正（与 `hegui rule ID` 相同）。"
+        "找不到时 404（not_found），并给出相近的编号。\n\n"
+        "What the rule checks, why, its citation with the quoted text, parameters with their periods, "
+        "an example and the fix (as `hegui rule ID`). 404 with did-you-mean suggestions when unknown.",
+        responses={404: {"model": ErrorBody, "description": "没有此规则 / no such rule (not_found)"}},
+    )
     async def rule(rule_id: str) -> dict[str, Any]:
         found = ruleset.by_id(rule_id) or ruleset.by_id(rule_id.strip().upper())
         if found is None:
@@ -654,15 +757,22 @@ def create_app(*, rule_paths=None, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BY
             raise ServiceError(404, NOT_FOUND, f"没有编号为“{rule_id}”的规则{hint}", "path.rule_id", suggestions=close)
         return rule_detail(found)
 
-    @app.get("/v1/schema/report", summary="检查报告的 JSON Schema / JSON Schema of the check report",
-             description="`POST /v1/check` 与 `hegui check --format json` 的报告格式（draft 2020-12）。\n\n"
-                         "The report format of `POST /v1/check` and `hegui check --format json` (draft 2020-12).")
+    @app.get(
+        "/v1/schema/report",
+        summary="检查报告的 JSON Schema / JSON Schema of the check report",
+        description="`POST /v1/check` 与 `hegui check --format json` 的报告格式（draft 2020-12）。\n\n"
+        "The report format of `POST /v1/check` and `hegui check --format json` (draft 2020-12).",
+    )
     async def schema() -> dict[str, Any]:
         return report_schema()
 
-    @app.get("/healthz", response_model=Health, summary="健康检查 / Health check",
-             description="服务在运行时返回 status ok、规则数与版本；busy 表示检查线程正在工作。\n\n"
-                         "status ok, the number of rules loaded and the version; busy tells whether the check worker is running a job.")
+    @app.get(
+        "/healthz",
+        response_model=Health,
+        summary="健康检查 / Health check",
+        description="服务在运行时返回 status ok、规则数与版本；busy 表示检查线程正在工作。\n\n"
+        "status ok, the number of rules loaded and the version; busy tells whether the check worker is running a job.",
+    )
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "rules": len(ruleset.rules), "version": __version__, "busy": service.worker.busy}
 
@@ -685,15 +795,21 @@ async def _receive_upload(request: Request, service: Service) -> _Job:
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise ServiceError(400, INVALID_REQUEST, "缺少上传的申报文件：请用 multipart/form-data 的 file 字段上传", "file")
+            raise ServiceError(
+                400, INVALID_REQUEST, "缺少上传的申报文件：请用 multipart/form-data 的 file 字段上传", "file"
+            )
         suffix = Path(upload.filename or "").suffix.lower()
         display = _display_name(upload.filename, suffix)
         if suffix not in service.suffixes:
             from hegui.facts.read import _LEGACY  # the readers' own advice for old formats
 
             advice = _LEGACY.get(suffix, "")
-            raise ServiceError(415, UNSUPPORTED_MEDIA_TYPE,
-                               advice or f"不支持的文件类型“{suffix or '（无扩展名）'}”：请上传 {'、'.join(service.suffixes)} 文件", "file")
+            raise ServiceError(
+                415,
+                UNSUPPORTED_MEDIA_TYPE,
+                advice or f"不支持的文件类型“{suffix or '（无扩展名）'}”：请上传 {'、'.join(service.suffixes)} 文件",
+                "file",
+            )
         # A private directory (mode 0700) holding one file under a fixed name: nothing the
         # client sent becomes part of a path on this machine.
         temp_dir = tempfile.mkdtemp(prefix="hegui-upload-")
@@ -740,16 +856,30 @@ async def _receive_inline(request: Request, service: Service) -> _Job:
     return _Job(read=_inline_reader(bytes(body)), display=INLINE_NAME)
 
 
-def make_server(app: FastAPI | None = None, *, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info",
-                **app_options: Any):
+def make_server(
+    app: FastAPI | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "info",
+    **app_options: Any,
+):
     """A ``uvicorn.Server`` for ``app`` (created from ``app_options`` when not given); call ``.run()``."""
     import uvicorn
 
     if app is None:
         app = create_app(**app_options)  # fail closed before the port is bound
     # One process: the rules are compiled in it and checks are serialised in its worker.
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, workers=1, server_header=False,
-                            proxy_headers=False, access_log=log_level in ("debug", "trace", "info"))
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        workers=1,
+        server_header=False,
+        proxy_headers=False,
+        access_log=log_level in ("debug", "trace", "info"),
+    )
     return uvicorn.Server(config)
 
 

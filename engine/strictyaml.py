@@ -104,7 +104,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         return _BOOL_WORDS[lowered]
     if lowered in _YAML11_BOOLS:
         raise YamlProblem(
-            f"“{text}”有歧义（旧版 YAML 会把它当作布尔值）：如果是文字请加引号写成 \"{text}\"，如果是布尔值请写 true 或 false",
+            f'“{text}”有歧义（旧版 YAML 会把它当作布尔值）：如果是文字请加引号写成 "{text}"，如果是布尔值请写 true 或 false',
             _mark(node),
         )
     if _INT.fullmatch(text) or _DECIMAL.fullmatch(text):

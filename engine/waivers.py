@@ -16,7 +16,14 @@ from hegui.engine.findings import Finding
 from hegui.engine.rules import RuleLoadError, _check_keys, _Ctx, _mapping, _text, load_root
 from hegui.engine.strictyaml import LocatedList
 
-WAIVER_KEYS = {"rule": "规则编号", "filing": "申报文件名或部门", "item": "项目", "reason": "理由", "approved_by": "批准人", "expires": "有效期至（YYYY-MM-DD）"}
+WAIVER_KEYS = {
+    "rule": "规则编号",
+    "filing": "申报文件名或部门",
+    "item": "项目",
+    "reason": "理由",
+    "approved_by": "批准人",
+    "expires": "有效期至（YYYY-MM-DD）",
+}
 
 
 @dataclass(frozen=True)
@@ -72,22 +79,42 @@ def load_waivers(path: Path) -> list[Waiver]:
                 expires = dt.date.fromisoformat(values["expires"]) if values["expires"] else None
             except ValueError:
                 expires = None
-                ctx.problem(node.value_marks.get("expires"), f"{path_key}.expires", f"日期“{values['expires']}”格式不对", "YYYY-MM-DD，如 2024-06-30")
+                ctx.problem(
+                    node.value_marks.get("expires"),
+                    f"{path_key}.expires",
+                    f"日期“{values['expires']}”格式不对",
+                    "YYYY-MM-DD，如 2024-06-30",
+                )
             if all(values.values()) and expires is not None:
-                waivers.append(Waiver(values["rule"], values["filing"], values["item"], values["reason"], values["approved_by"], expires, str(path), node.mark.line))
+                waivers.append(
+                    Waiver(
+                        values["rule"],
+                        values["filing"],
+                        values["item"],
+                        values["reason"],
+                        values["approved_by"],
+                        expires,
+                        str(path),
+                        node.mark.line,
+                    )
+                )
     if ctx.problems:
         raise RuleLoadError(ctx.problems)
     return waivers
 
 
-def apply_waivers(findings: list[Finding], path: str, department: str, waivers: list[Waiver], today: dt.date) -> list[Finding]:
+def apply_waivers(
+    findings: list[Finding], path: str, department: str, waivers: list[Waiver], today: dt.date
+) -> list[Finding]:
     """The findings with a :class:`WaiverNote` on each one a waiver names."""
     out = []
     for finding in findings:
         waiver = next((w for w in waivers if w.matches(finding, path, department)), None)
         if waiver is not None:
             status = "active" if today <= waiver.expires else "expired"
-            note = WaiverNote(status, waiver.reason, waiver.approved_by, waiver.expires.isoformat(), f"{waiver.file}:{waiver.line}")
+            note = WaiverNote(
+                status, waiver.reason, waiver.approved_by, waiver.expires.isoformat(), f"{waiver.file}:{waiver.line}"
+            )
             finding = replace(finding, waiver=note)
         out.append(finding)
     return out

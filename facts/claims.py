@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable, Union
+from typing import Union
 
 import yaml
 
@@ -233,8 +234,7 @@ _MONEY_UNITS = ("亿元", "万元", "千元", "元")
 _COUNTERS: tuple[str, ...] = tuple(
     sorted(
         set(
-            "个 名 人 位 支 村 户 家 所 项 次 人次 户次 套 台 件 场 期 批 处 座 间 栋 本 册 份 篇 "
-            "条 张 辆 类 种 门 部 组 队 班".split()
+            ["个", "名", "人", "位", "支", "村", "户", "家", "所", "项", "次", "人次", "户次", "套", "台", "件", "场", "期", "批", "处", "座", "间", "栋", "本", "册", "份", "篇", "条", "张", "辆", "类", "种", "门", "部", "组", "队", "班"]
         ),
         key=lambda c: -len(c),
     )
@@ -245,13 +245,13 @@ _NOT_COUNTS = ("个月", "个百分点", "个工作日", "个小时", "个季度
 #: Dimensions a rate can be per: after "/" (元/人/月) or after 每 (每人每年).
 _PER_WORDS: tuple[str, ...] = tuple(
     sorted(
-        set(_COUNTERS) | set("年 月 日 天 周 季度 季 小时 学时 课时 社区 街道 组织 党支部".split()),
+        set(_COUNTERS) | set(["年", "月", "日", "天", "周", "季度", "季", "小时", "学时", "课时", "社区", "街道", "组织", "党支部"]),
         key=lambda w: -len(w),
     )
 )
 _PER_SYNONYMS = {"季": "季度"}
 #: Measure words after 每 that need a noun to say what is counted (每个村, 每名队员).
-_CLASSIFIERS = frozenset("个 名 位 家 所 支 项 条 件 套 台 座 间".split())
+_CLASSIFIERS = frozenset(["个", "名", "位", "家", "所", "支", "项", "条", "件", "套", "台", "座", "间"])
 
 #: Words before an amount that make it the sentence's total.
 _TOTAL_WORDS = (
@@ -689,7 +689,7 @@ def _label(
     region: tuple[int, int],
     amount_end: int,
     next_start: int,
-    index: "_Index",
+    index: _Index,
 ) -> str:
     """The words the amount is for: before it in its clause, else right after it.
 
@@ -832,9 +832,7 @@ def extract_claims(
             sentence=tok.sentence,
         )
         if item.rate:
-            claims.append(
-                RateClaim(money=money, per=item.per, label=item.label, headcount=heads.of(tok), **common)
-            )
+            claims.append(RateClaim(money=money, per=item.per, label=item.label, headcount=heads.of(tok), **common))
         else:
             claims.append(AmountClaim(money=money, role=item.role, label=item.label, **common))
 
@@ -1059,9 +1057,7 @@ def component_amounts(claims: Iterable[Claim]) -> list[Component]:
         for c in items:
             if isinstance(c, RateCountClaim):
                 money = Money(c.product_yuan, c.rate.written_unit)
-                label = next(
-                    (r.label for r in items if isinstance(r, RateClaim) and c.start <= r.start < c.end), ""
-                )
+                label = next((r.label for r in items if isinstance(r, RateClaim) and c.start <= r.start < c.end), "")
                 result.append(Component(money, label, c, c.start, c.end, c.source))
     result.sort(key=lambda c: c.start)
     return result

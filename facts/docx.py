@@ -26,7 +26,7 @@ import os
 import re
 import zipfile
 import zlib
-from typing import Iterator
+from collections.abc import Iterator
 
 from lxml import etree
 
@@ -58,9 +58,29 @@ _TEXT_TAGS = {_W + "t": None, _SYM: None, _W + "tab": "\t", _W + "br": "\n", _W 
 # it would turn "≥95%" into "95%", so the signs a filing uses are mapped; anything else marks
 # the cell as unreadable rather than guessing.
 _SYMBOL_FONT = {
-    0x20: " ", 0x25: "%", 0x28: "(", 0x29: ")", 0x2B: "+", 0x2D: "−", 0x2E: ".", 0x2F: "/",
-    0x3C: "<", 0x3D: "=", 0x3E: ">", 0xA3: "≤", 0xA5: "∞", 0xB0: "°", 0xB1: "±", 0xB3: "≥",
-    0xB4: "×", 0xB7: "•", 0xB8: "÷", 0xB9: "≠", 0xBB: "≈", 0xBC: "…", 0xD7: "·",
+    0x20: " ",
+    0x25: "%",
+    0x28: "(",
+    0x29: ")",
+    0x2B: "+",
+    0x2D: "−",
+    0x2E: ".",
+    0x2F: "/",
+    0x3C: "<",
+    0x3D: "=",
+    0x3E: ">",
+    0xA3: "≤",
+    0xA5: "∞",
+    0xB0: "°",
+    0xB1: "±",
+    0xB3: "≥",
+    0xB4: "×",
+    0xB7: "•",
+    0xB8: "÷",
+    0xB9: "≠",
+    0xBB: "≈",
+    0xBC: "…",
+    0xD7: "·",
 }
 
 _LABEL = re.compile(r"^附件\s*[0-9一二三四五六七八九]+(?:\s*[-－—–]\s*[0-9]+)?$")
@@ -94,7 +114,7 @@ def read_docx(path: str | os.PathLike, data: bytes | None = None) -> Grid:
         rows, tables, texts = _Walker(name).walk(body)
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001 - python-docx, lxml and zipfile raise many unrelated types
+    except Exception as exc:
         raise InputError(name, f"Word 文档已损坏，无法读取：{_reason(exc)}") from None
     if not tables:
         if texts:
@@ -121,7 +141,16 @@ def _check_main_part_type(name: str, archive: zipfile.ZipFile) -> None:
         if info.file_size > 1_000_000:
             return  # python-docx will judge it; reading a huge part here is not worth it
         root = etree.fromstring(archive.read(info), etree.XMLParser(resolve_entities=False, no_network=True))
-    except (KeyError, etree.LxmlError, zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, OSError):
+    except (
+        KeyError,
+        etree.LxmlError,
+        zipfile.BadZipFile,
+        zlib.error,
+        NotImplementedError,
+        RuntimeError,
+        EOFError,
+        OSError,
+    ):
         return  # missing or broken: python-docx reports it below
     for override in root.iter(_CT + "Override"):
         if override.get("PartName", "").lower() == "/word/document.xml":

@@ -7,9 +7,9 @@ in :mod:`hegui.facts.tables` turns the grid into a :class:`Filing`. Every value 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator
 
 
 @dataclass(frozen=True, order=True)
@@ -33,7 +33,7 @@ class Source:
             return f"{self.file}:{self.line}-{self.end_line}"
         return f"{self.file}:{self.line}"
 
-    def spanning(self, last: "Source") -> "Source":
+    def spanning(self, last: Source) -> Source:
         """From this source to ``last``: a line range, a cell range on one sheet, or both locators."""
         if self.locator or last.locator:
             if self.locator == last.locator or not last.locator:
@@ -56,7 +56,7 @@ class Source:
             return f"第{self.line}-{self.end_line}行"
         return f"第{self.line}行" if self.line else ""
 
-    def narrowed(self, text: str, start: int, end: int) -> "Source":
+    def narrowed(self, text: str, start: int, end: int) -> Source:
         """The lines of ``text[start:end]`` when ``text`` was read from this source's lines."""
         if not self.line or self.locator:
             return self

@@ -29,7 +29,10 @@ _CONVERT_DOC = "请用 Word 或 WPS 打开后“另存为” .docx 格式，再�
 
 def _legacy_or_encrypted(path: str, data: bytes, kind: str) -> InputError:
     """An OLE2 compound file is either a legacy .xls/.doc or an encrypted OOXML file."""
-    if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data[:1_000_000] or b"EncryptedPackage" in data[:1_000_000]:
+    if (
+        b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data[:1_000_000]
+        or b"EncryptedPackage" in data[:1_000_000]
+    ):
         return InputError(path, "文件已加密（设置了打开密码），无法读取。请取消密码后重新保存再提交。")
     if kind == "xlsx":
         return InputError(path, "这是旧版 Excel 97-2003 工作簿（.xls），不支持。" + _CONVERT_XLS)
@@ -50,7 +53,9 @@ def open_checked_zip(path: str, data: bytes, kind: str) -> zipfile.ZipFile:
         raise _legacy_or_encrypted(path, data, kind)
     if not data.startswith(ZIP_MAGIC):
         expected = "Excel 工作簿（.xlsx）" if kind == "xlsx" else "Word 文档（.docx）"
-        raise InputError(path, f"不是有效的{expected}：文件内容不是 Office Open XML（zip）格式，可能是改了扩展名的其他文件")
+        raise InputError(
+            path, f"不是有效的{expected}：文件内容不是 Office Open XML（zip）格式，可能是改了扩展名的其他文件"
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -126,8 +131,19 @@ def check_xml_part(path: str, archive: zipfile.ZipFile, name: str) -> None:
     except _PrologDone:
         return
     except expat.ExpatError as exc:
-        raise InputError(path, f"文件已损坏：部件“{name}”不是有效的 XML（{expat.errors.messages.get(exc.code, exc)}）") from None
-    except (KeyError, zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, NotImplementedError, RuntimeError) as exc:
+        raise InputError(
+            path, f"文件已损坏：部件“{name}”不是有效的 XML（{expat.errors.messages.get(exc.code, exc)}）"
+        ) from None
+    except (
+        KeyError,
+        zipfile.BadZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        zlib.error,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
         # zlib.error: a damaged member; NotImplementedError: an unknown compression method;
         # RuntimeError: zipfile's answer to a member that needs a password.
         raise InputError(path, f"文件已损坏：无法读取部件“{name}”（{_zip_reason(exc)}）") from None

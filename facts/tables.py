@@ -39,7 +39,14 @@ TITLE_KINDS = {
     "专项资金预算绩效目标汇总表": "summary",
     "专项资金支出方向绩效目标表": "direction",
 }
-INCOME_LABELS = ["一般公共预算拨款", "政府性基金拨款", "国有资本经营预算拨款", "财政专户管理资金", "单位资金", "其他资金"]
+INCOME_LABELS = [
+    "一般公共预算拨款",
+    "政府性基金拨款",
+    "国有资本经营预算拨款",
+    "财政专户管理资金",
+    "单位资金",
+    "其他资金",
+]
 EXPENSE_LABELS = ["基本支出", "项目支出"]
 SECTION_STARTS = ("支出明细及测算", "单位负责人签字", "填表人", "年度绩效指标", "年度重点工作计划", "部门职责概述")
 
@@ -63,7 +70,7 @@ def _cell_lines(cell: Cell) -> list[tuple[str, Source]]:
 
 def _is_boundary_line(line: str) -> bool:
     stripped = line.strip()
-    return bool(_LABEL.match(stripped)) or any(t in stripped for t in TITLE_KINDS) and len(stripped) < 40
+    return bool(_LABEL.match(stripped)) or (any(t in stripped for t in TITLE_KINDS) and len(stripped) < 40)
 
 
 def _split_embedded_labels(rows: list[Row]) -> list[Row]:
@@ -113,7 +120,9 @@ def _segments(grid: Grid) -> list[_Segment]:
     for index, row in enumerate(rows):
         first = row.nonblank()
         if first and _LABEL.match(first[0].stripped) and len(first) == 1:
-            starts.append((index, re.sub(r"\s+", "", first[0].stripped).replace("－", "-").replace("—", "-").replace("–", "-")))
+            starts.append(
+                (index, re.sub(r"\s+", "", first[0].stripped).replace("－", "-").replace("—", "-").replace("–", "-"))
+            )
     if not starts:
         # No 附件 labels: fall back to the titles, each title starting a table.
         for index, row in enumerate(rows):
@@ -249,6 +258,7 @@ def _header(rows: list[Row], required: list[str]) -> tuple[int, dict[str, int]] 
     一级/二级/三级指标); a pair of consecutive rows is read as one header when no single
     row has all labels. Returns the index of the header's last row.
     """
+
     def columns_of(names: list[list[str]]) -> dict[str, int]:
         # An exact label wins over a prefix: 支出明细 is its own column, not the section head
         # 支出明细及测算说明 further left.
@@ -265,7 +275,10 @@ def _header(rows: list[Row], required: list[str]) -> tuple[int, dict[str, int]] 
         if len(found) == len(required):
             return r, found
     for r, (row, below) in enumerate(zip(rows, rows[1:])):
-        pair = [[norm(a.text)] + ([norm(below.cells[i].text)] if i < len(below.cells) else []) for i, a in enumerate(row.cells)]
+        pair = [
+            [norm(a.text)] + ([norm(below.cells[i].text)] if i < len(below.cells) else [])
+            for i, a in enumerate(row.cells)
+        ]
         found = columns_of(pair)
         if len(found) == len(required):
             return r + 1, found
@@ -332,7 +345,19 @@ def _indicators(rows: list[Row], unit: str) -> list[Indicator]:
     return out
 
 
-_NATURE = {"≥": "≥", "≤": "≤", "=": "", "＝": "", "＞": ">", ">": ">", "＜": "<", "<": "<", "大于等于": "≥", "小于等于": "≤", "等于": ""}
+_NATURE = {
+    "≥": "≥",
+    "≤": "≤",
+    "=": "",
+    "＝": "",
+    "＞": ">",
+    ">": ">",
+    "＜": "<",
+    "<": "<",
+    "大于等于": "≥",
+    "小于等于": "≤",
+    "等于": "",
+}
 
 
 def _flat_value(row: Row, value: Cell, nature_col: int | None, unit_col: int | None, src: Source) -> Cell:
@@ -389,7 +414,9 @@ def _details(rows: list[Row], unit: str) -> tuple[list[ExpenseDetail], Field | N
             ExpenseDetail(
                 intro=_cell(row, cols["支出内容简介"], src),
                 detail=_cell(row, cols["支出明细"], src),
-                amount=Field("金额", amount_cell, parse_money(amount_cell.stripped, unit) if amount_cell.stripped else None),
+                amount=Field(
+                    "金额", amount_cell, parse_money(amount_cell.stripped, unit) if amount_cell.stripped else None
+                ),
                 basis=_cell(row, cols["支出测算依据"], src),
                 index=len(details) + 1,
             )
@@ -421,7 +448,9 @@ def _overview(seg: _Segment) -> Overview:
                 continue
             src = row.source
             table.work_plans.append(
-                WorkPlan(_cell(row, cols["事项"], src), _cell(row, cols["责任单位"], src), _cell(row, cols["工作目标"], src))
+                WorkPlan(
+                    _cell(row, cols["事项"], src), _cell(row, cols["责任单位"], src), _cell(row, cols["工作目标"], src)
+                )
             )
     table.indicators = _indicators(rows, unit)
     return table
@@ -449,7 +478,9 @@ def _summary(seg: _Segment) -> Summary:
         src = row.source
         amount_cell = _cell(row, cols["金额"], src)
         if any(_is_total(t) for t in texts):
-            table.total = Field("合计", amount_cell, parse_money(amount_cell.stripped, unit) if amount_cell.stripped else None)
+            table.total = Field(
+                "合计", amount_cell, parse_money(amount_cell.stripped, unit) if amount_cell.stripped else None
+            )
             continue
         seq_cell = _cell(row, cols["序号"], src)
         seq = parse_number(seq_cell.stripped) if _SEQ.match(seq_cell.stripped) else None
@@ -458,7 +489,9 @@ def _summary(seg: _Segment) -> Summary:
                 seq=int(seq) if seq is not None else len(table.rows) + 1,
                 seq_cell=seq_cell,
                 name=_cell(row, cols["支出方向"], src),
-                amount=Field("金额", amount_cell, parse_money(amount_cell.stripped, unit) if amount_cell.stripped else None),
+                amount=Field(
+                    "金额", amount_cell, parse_money(amount_cell.stripped, unit) if amount_cell.stripped else None
+                ),
                 period_goal=_cell(row, goal_cols[1]["实施期绩效目标"], src) if goal_cols else None,
                 annual_goal=_cell(row, annual_cols[1]["年度绩效目标"], src) if annual_cols else None,
             )
@@ -472,7 +505,12 @@ def _direction(seg: _Segment, order: int) -> Direction:
     match = _LABEL.match(seg.label) if seg.label else None
     seq = int(match.group(2)) if match and match.group(2) else order
     table = Direction(
-        label=seg.label or f"附件3-{seq}", title=_title(rows), unit=unit, source=seg.source, footer=_footer(rows), seq=seq
+        label=seg.label or f"附件3-{seq}",
+        title=_title(rows),
+        unit=unit,
+        source=seg.source,
+        footer=_footer(rows),
+        seq=seq,
     )
     table.department = _department(rows)
     table.name = _value_after(rows, "支出方向（子项）", unit) or _value_after(rows, "支出方向", unit, prefix=True)

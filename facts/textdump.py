@@ -41,13 +41,11 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 
 # Bytes that never occur in a text dump. TAB, LF, CR, VT and FF are excluded: Word emits VT for
 # manual line breaks and FF for page breaks when saving as text.
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
+_CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x20), 0x7F])
 _CONTROL_SHARE_LIMIT = 0.05
 
 
-def read_text_dump(
-    path: str | os.PathLike, data: bytes | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
-) -> Grid:
+def read_text_dump(path: str | os.PathLike, data: bytes | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Grid:
     """Read a text dump into a :class:`Grid` of rows and cells with line provenance.
 
     ``data``, when given, is the file's content already read; ``path`` is then only used for
@@ -124,7 +122,9 @@ def _reject_binary(path: str, data: bytes) -> None:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Checked before NUL: UTF-16 text is full of NUL bytes but calling it binary would
         # send the filer looking for the wrong problem.
-        raise InputError(path, "文件是 UTF-16（Unicode）编码，本程序只接受 UTF-8 或 GBK/GB18030。请用 UTF-8 重新另存后提交。")
+        raise InputError(
+            path, "文件是 UTF-16（Unicode）编码，本程序只接受 UTF-8 或 GBK/GB18030。请用 UTF-8 重新另存后提交。"
+        )
     nul = data.find(b"\x00")
     if nul >= 0:
         raise InputError(path, "文件含有二进制数据（NUL 字节），不是文本文件。" + _OFFICE_HINT, _line_of(data, nul))
@@ -147,7 +147,7 @@ def _line_of(data: bytes, offset: int) -> str:
 
 
 class _OpenCell:
-    __slots__ = ("lines", "start", "end")
+    __slots__ = ("end", "lines", "start")
 
     def __init__(self, first: str, line: int) -> None:
         self.lines = [first]
@@ -191,6 +191,4 @@ def _parse(name: str, text: str) -> list[Row]:
             current.end = number
             pending = []
 
-    return [
-        Row([Cell("\n".join(c.lines), Source(name, c.start, c.end)) for c in row]) for row in rows if row
-    ]
+    return [Row([Cell("\n".join(c.lines), Source(name, c.start, c.end)) for c in row]) for row in rows if row]

@@ -27,7 +27,7 @@ COUNTER_SYNONYMS: dict[str, str] = {"名": "人", "位": "人", "户": "户"}
 #: Dimensions a unit string may use besides money. Anything else is a unit error, so that a
 #: typo such as ``元/人/越`` is reported when the rule is loaded rather than ignored.
 KNOWN_DIMENSIONS = frozenset(
-    "人 个 村 支 家 所 项 次 户 套 台 件 场 期 批 处 座 年 月 日 天 季度 社区 街道 组织 党支部 %".split()
+    ["人", "个", "村", "支", "家", "所", "项", "次", "户", "套", "台", "件", "场", "期", "批", "处", "座", "年", "月", "日", "天", "季度", "社区", "街道", "组织", "党支部", "%"]
 )
 
 
@@ -46,16 +46,16 @@ class Unit:
     dims: tuple[tuple[str, int], ...] = ()
 
     @staticmethod
-    def _make(money: int, dims: dict[str, int]) -> "Unit":
+    def _make(money: int, dims: dict[str, int]) -> Unit:
         return Unit(money, tuple(sorted((d, e) for d, e in dims.items() if e)))
 
-    def __mul__(self, other: "Unit") -> "Unit":
+    def __mul__(self, other: Unit) -> Unit:
         dims = dict(self.dims)
         for d, e in other.dims:
             dims[d] = dims.get(d, 0) + e
         return Unit._make(self.money + other.money, dims)
 
-    def __truediv__(self, other: "Unit") -> "Unit":
+    def __truediv__(self, other: Unit) -> Unit:
         return self * Unit(-other.money, tuple((d, -e) for d, e in other.dims))
 
     @property
@@ -114,7 +114,7 @@ class Quantity:
     written_unit: str = ""
 
     @classmethod
-    def of(cls, number: Decimal | int | str, unit_text: str) -> "Quantity":
+    def of(cls, number: Decimal | int | str, unit_text: str) -> Quantity:
         scale, unit = parse_unit(unit_text)
         return cls(Decimal(number) * scale, unit, unit_text)
 

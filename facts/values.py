@@ -18,11 +18,11 @@ from hegui.facts.units import MONEY_SCALES
 
 __all__ = [
     "CN_NUMERAL_CHARS",
-    "normalize_width",
-    "parse_number",
-    "parse_money",
-    "parse_indicator_value",
     "COMPARATOR_WORDS",
+    "normalize_width",
+    "parse_indicator_value",
+    "parse_money",
+    "parse_number",
 ]
 
 # --- character normalisation -------------------------------------------------------------------
@@ -232,14 +232,12 @@ _PLACEHOLDERS = frozenset({"/", "-", "--", "—", "——", "…", "……", "..
 
 #: Counters (measure words): a noun may follow them (3个大项目, 5个街道所辖范围…).
 _COUNTERS = frozenset(
-    "个 名 人 位 支 村 户 家 所 项 次 人次 户次 家次 套 台 件 场 期 批 处 座 间 栋 本 册 份 篇 条 张 辆 "
-    "类 种 门 节 课 例 起 宗 块 株 棵 头 只 部 把 组 队 班 单 轮 届".split()
+    ["个", "名", "人", "位", "支", "村", "户", "家", "所", "项", "次", "人次", "户次", "家次", "套", "台", "件", "场", "期", "批", "处", "座", "间", "栋", "本", "册", "份", "篇", "条", "张", "辆", "类", "种", "门", "节", "课", "例", "起", "宗", "块", "株", "棵", "头", "只", "部", "把", "组", "队", "班", "单", "轮", "届"]
 )
 #: Measure units: nothing but a comparator word or a bracketed remark may follow them, so that
 #: "2023年13月" is not read as 2023 years.
 _MEASURES = frozenset(
-    "个百分点 百分点 平方米 平方公里 立方米 公里 千米 米 公顷 亩 吨 千克 公斤 "
-    "小时 分钟 学时 课时 季度 天 日 周 月 年 岁 倍".split()
+    ["个百分点", "百分点", "平方米", "平方公里", "立方米", "公里", "千米", "米", "公顷", "亩", "吨", "千克", "公斤", "小时", "分钟", "学时", "课时", "季度", "天", "日", "周", "月", "年", "岁", "倍"]
 )
 #: Words that may follow any value without making it prose (95%左右, 100%完成).
 _TRAILING_WORDS = ("左右", "完成", "达标", "到位", "落实", "覆盖")
@@ -250,9 +248,7 @@ _NUMBER_PREFIX = re.compile(rf"[+-]?\d[\d,]*(?:\.\d+)?|[{CN_NUMERAL_CHARS}]+(?:�
 _PERCENT_WORDS = re.compile(r"百分之([零〇一二两三四五六七八九十百点]+|\d+(?:\.\d+)?)")
 
 _DEADLINE = r"(之前|以前|前|以内|之内|内|为止|止)?(?:完成|完工|全部完成|实施完毕|完毕)?"
-_DATE_CN = re.compile(
-    r"(?:(\d{4})年度?)?(?:(\d{1,2})月份?(?:(\d{1,2})[日号])?)?(底|末)?" + _DEADLINE
-)
+_DATE_CN = re.compile(r"(?:(\d{4})年度?)?(?:(\d{1,2})月份?(?:(\d{1,2})[日号])?)?(底|末)?" + _DEADLINE)
 _DATE_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?" + _DEADLINE)
 _YEAR_END = re.compile(r"(?:本|当|今)?年(底|末)" + _DEADLINE)
 
@@ -292,9 +288,7 @@ def _date_value(raw: str, rest: str, comparator: str) -> IndicatorValue | None:
         except ValueError:
             return None
     deadline = bool(deadline_word) or comparator in ("≤", "<")
-    return IndicatorValue(
-        raw, "date", comparator=comparator, year=year, month=month, day=day, deadline=deadline
-    )
+    return IndicatorValue(raw, "date", comparator=comparator, year=year, month=month, day=day, deadline=deadline)
 
 
 def _split_comparator(s: str) -> tuple[str, str]:

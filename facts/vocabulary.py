@@ -11,9 +11,9 @@ index, so findings and explanations can point at the line or cell it came from.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable
 
 from hegui.facts.claims import (
     CountClaim,
@@ -31,7 +31,10 @@ WHOLE = "全文"  # the scope that contains every claim
 
 #: predicate → (argument names, meaning). The engine asserts exactly these.
 PREDICATES: dict[str, tuple[tuple[str, ...], str]] = {
-    "entity": (("E", "Kind"), "E 是一个 Kind 类的对象（附件1、附件2、附件3、汇总行、明细、指标、测算项、测算式、计数、费率、比例、申报）。"),
+    "entity": (
+        ("E", "Kind"),
+        "E 是一个 Kind 类的对象（附件1、附件2、附件3、汇总行、明细、指标、测算项、测算式、计数、费率、比例、申报）。",
+    ),
     "amount": (("E", "Field", "Yuan"), "E 的金额字段 Field，以元为单位的精确 Decimal。"),
     "number": (("E", "Field", "N"), "E 的数值字段 Field（人数、序号、年份、百分数等），Decimal。"),
     "text": (("E", "Field", "Text"), "E 的文字字段 Field，已去除空白。"),
@@ -41,9 +44,15 @@ PREDICATES: dict[str, tuple[tuple[str, ...], str]] = {
     "within": (("C", "Scope"), "陈述 C 出现在 Scope 之内：所在对象、所在表，或“全文”。"),
     "param": (("Key", "Value"), "参数 Key 在本申报预算年度的取值（由规则包按有效期选定）。"),
     "matches": (("E", "Field", "Needle"), "E 的文字字段 Field 含有规则中写明的词 Needle（引擎在评估前计算）。"),
-    "in_jurisdiction": (("J",), "申报属于地区 J 或其下级（申报的地区链：区 → 市 → 省 → 全国）；规则包只对其地区链中的申报适用。"),
+    "in_jurisdiction": (
+        ("J",),
+        "申报属于地区 J 或其下级（申报的地区链：区 → 市 → 省 → 全国）；规则包只对其地区链中的申报适用。",
+    ),
     "reference": (("Name", "Value"), "申报所属地区的参考数据（如行政村个数），由插件注册，就近的地区优先。"),
-    "unreadable": (("Location", "Why"), "Location 处的单元格有内容但读不出值（如公式没有保存计算结果）；该值同时记为 missing，不当作零。"),
+    "unreadable": (
+        ("Location", "Why"),
+        "Location 处的单元格有内容但读不出值（如公式没有保存计算结果）；该值同时记为 missing，不当作零。",
+    ),
     "unreadable_field": (("E", "Field"), "E 的字段 Field 读不出值；含有它的求和无法核实，而不是把它当作零。"),
 }
 
@@ -51,7 +60,17 @@ PREDICATES: dict[str, tuple[tuple[str, ...], str]] = {
 ENTITY_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     FILING: {"number": ("年度",), "text": ("部门",)},
     "附件1": {
-        "amount": ("资金总额", "一般公共预算拨款", "政府性基金拨款", "国有资本经营预算拨款", "财政专户管理资金", "单位资金", "其他资金", "基本支出", "项目支出"),
+        "amount": (
+            "资金总额",
+            "一般公共预算拨款",
+            "政府性基金拨款",
+            "国有资本经营预算拨款",
+            "财政专户管理资金",
+            "单位资金",
+            "其他资金",
+            "基本支出",
+            "项目支出",
+        ),
         "text": ("部门名称", "部门职责概述", "单位负责人", "填表人", "联系电话"),
     },
     "附件2": {"amount": ("合计",), "text": ("部门名称", "单位负责人", "填表人", "联系电话")},
@@ -59,7 +78,17 @@ ENTITY_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     "附件3": {
         "amount": ("项目金额", "明细合计"),
         "number": ("序号", "项目实施期"),
-        "text": ("名称", "所属专项", "项目实施期", "实施期绩效目标", "年度绩效目标", "部门名称", "单位负责人", "填表人", "联系电话"),
+        "text": (
+            "名称",
+            "所属专项",
+            "项目实施期",
+            "实施期绩效目标",
+            "年度绩效目标",
+            "部门名称",
+            "单位负责人",
+            "填表人",
+            "联系电话",
+        ),
     },
     "明细": {"amount": ("金额",), "number": ("序号",), "text": ("支出内容简介", "支出明细", "测算说明")},
     "指标": {
@@ -78,9 +107,15 @@ RELATIONS = ("所属", "所属表", "对应附件3", "对应汇总行")
 
 #: 二级指标 as written → the category of the national indicator framework.
 INDICATOR_CATEGORIES = {
-    "数量": "数量指标", "质量": "质量指标", "时效": "时效指标", "成本": "成本指标",
-    "经济效益": "经济效益指标", "社会效益": "社会效益指标", "生态效益": "生态效益指标",
-    "可持续影响": "可持续影响指标", "满意度": "满意度指标",
+    "数量": "数量指标",
+    "质量": "质量指标",
+    "时效": "时效指标",
+    "成本": "成本指标",
+    "经济效益": "经济效益指标",
+    "社会效益": "社会效益指标",
+    "生态效益": "生态效益指标",
+    "可持续影响": "可持续影响指标",
+    "满意度": "满意度指标",
 }
 
 
@@ -153,7 +188,9 @@ class _Builder:
         self.containing_table: dict[str, str] = {}
 
     # -- primitives ---------------------------------------------------------------------------
-    def entity(self, eid: str, kind: str, source: Source | None, table: str, item: str, parent: str | None = None) -> None:
+    def entity(
+        self, eid: str, kind: str, source: Source | None, table: str, item: str, parent: str | None = None
+    ) -> None:
         self.out.add("entity", eid, kind)
         self.prov.kind_of[eid] = kind
         self.prov.remember(source)
@@ -312,7 +349,14 @@ class _Builder:
     def indicators(self, table_id: str, indicators: Iterable[Indicator]) -> None:
         for n, ind in enumerate(indicators, start=1):
             iid = f"{table_id}/指标{n}"
-            self.entity(iid, "指标", ind.row_source or ind.value.source, table_id, squash(ind.level3.text) or squash(ind.level2.text), table_id)
+            self.entity(
+                iid,
+                "指标",
+                ind.row_source or ind.value.source,
+                table_id,
+                squash(ind.level3.text) or squash(ind.level2.text),
+                table_id,
+            )
             self.text(iid, "一级指标", ind.level1)
             self.text(iid, "二级指标", ind.level2)
             self.out.add("text", iid, "指标类别", indicator_category(ind.level2.text))
@@ -388,7 +432,14 @@ class _Builder:
         self.indicators(tid, t.indicators)
         for d in t.details:
             did = f"{tid}/明细{d.index}"
-            self.entity(did, "明细", d.amount.source or d.intro.source, tid, squash(d.intro.text) or squash(d.detail.text) or f"第{d.index}行", tid)
+            self.entity(
+                did,
+                "明细",
+                d.amount.source or d.intro.source,
+                tid,
+                squash(d.intro.text) or squash(d.detail.text) or f"第{d.index}行",
+                tid,
+            )
             self.number(did, "序号", d.index, d.intro.source)
             self.text(did, "支出内容简介", d.intro)
             self.text(did, "支出明细", d.detail)
@@ -454,7 +505,13 @@ def render_facts_doc() -> str:
     ]
     for name, (args, meaning) in PREDICATES.items():
         lines.append(f"| `{name}` | {', '.join(args)} | {meaning} |")
-    lines += ["", "## 对象与字段 Entity kinds and fields", "", "| 对象类别 | 金额字段 (amount) | 数值字段 (number) | 文字字段 (text) |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## 对象与字段 Entity kinds and fields",
+        "",
+        "| 对象类别 | 金额字段 (amount) | 数值字段 (number) | 文字字段 (text) |",
+        "|---|---|---|---|",
+    ]
     for kind, fields in ENTITY_KINDS.items():
         cols = ["、".join(fields.get(t, ())) or "—" for t in ("amount", "number", "text")]
         lines.append(f"| {kind} | {' | '.join(cols)} |")

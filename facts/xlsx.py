@@ -116,10 +116,17 @@ def _check_sheet_parts(name: str, archive: zipfile.ZipFile) -> None:
         parser.parse()
         sheets = [(sheet.name, rel.target) for sheet, rel in parser.find_sheets()]
     except Exception as exc:
-        raise InputError(name, f"Excel 工作簿已损坏或结构不完整，无法读取工作表目录（{_why(exc)}）。请用 Excel 或 WPS 打开后重新保存再提交。") from None
+        raise InputError(
+            name,
+            f"Excel 工作簿已损坏或结构不完整，无法读取工作表目录（{_why(exc)}）。请用 Excel 或 WPS 打开后重新保存再提交。",
+        ) from None
     for title, target in sheets:
         if target not in present:
-            raise InputError(name, f"文件已损坏：缺少工作表“{title}”的内容部件“{target}”。请用 Excel 或 WPS 打开后重新保存再提交。", title)
+            raise InputError(
+                name,
+                f"文件已损坏：缺少工作表“{title}”的内容部件“{target}”。请用 Excel 或 WPS 打开后重新保存再提交。",
+                title,
+            )
 
 
 def _load(name: str, data: bytes):
@@ -137,7 +144,9 @@ def _load(name: str, data: bytes):
     except InputError:
         raise
     except Exception as exc:  # openpyxl raises anything from KeyError to XML syntax errors
-        raise InputError(name, f"Excel 工作簿已损坏或结构不完整，无法读取（{_why(exc)}）。请用 Excel 或 WPS 打开后重新保存再提交。") from None
+        raise InputError(
+            name, f"Excel 工作簿已损坏或结构不完整，无法读取（{_why(exc)}）。请用 Excel 或 WPS 打开后重新保存再提交。"
+        ) from None
 
 
 # --- one sheet ----------------------------------------------------------------------------------
@@ -187,7 +196,9 @@ def _read_sheet(name: str, archive: zipfile.ZipFile, sheet) -> list[Row]:
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(name, f"工作表“{title}”已损坏，无法读取（{_why(exc)}）。请用 Excel 或 WPS 打开后重新保存再提交。", title) from None
+        raise InputError(
+            name, f"工作表“{title}”已损坏，无法读取（{_why(exc)}）。请用 Excel 或 WPS 打开后重新保存再提交。", title
+        ) from None
     for (r, c), formula in scan.uncached.items():
         values.setdefault(r, {})[c] = (
             "",
@@ -198,7 +209,9 @@ def _read_sheet(name: str, archive: zipfile.ZipFile, sheet) -> list[Row]:
     return _materialise(name, title, values, scan.merges)
 
 
-def _materialise(name: str, title: str, values: dict[int, dict[int, tuple[str, str]]], merges: list[_Merge]) -> list[Row]:
+def _materialise(
+    name: str, title: str, values: dict[int, dict[int, tuple[str, str]]], merges: list[_Merge]
+) -> list[Row]:
     data_rows = sorted(values)
     width = max(max(cols) for cols in values.values())
     for m in merges:
@@ -246,7 +259,7 @@ def _materialise(name: str, title: str, values: dict[int, dict[int, tuple[str, s
     return rows
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _column_letter(index: int) -> str:
     letters = ""
     while index:
@@ -286,7 +299,16 @@ def _scan_sheet(name: str, archive: zipfile.ZipFile, part: str, title: str) -> _
     DOCTYPE or entity declaration anywhere is refused here as well, so nothing is expanded.
     """
     scan = _SheetScan()
-    state = {"row": 0, "col": 0, "cell": None, "type": "", "has_f": False, "has_v": False, "v_text": False, "f_attrs": None}
+    state = {
+        "row": 0,
+        "col": 0,
+        "cell": None,
+        "type": "",
+        "has_f": False,
+        "has_v": False,
+        "v_text": False,
+        "f_attrs": None,
+    }
     f_text: list[str] = []
     collecting = [""]  # "f" or "v" while inside one of them
     masters: dict[str, tuple[str, str]] = {}  # shared formula index -> (formula, origin cell)
@@ -363,7 +385,9 @@ def _scan_sheet(name: str, archive: zipfile.ZipFile, part: str, title: str) -> _
     except KeyError:
         raise InputError(name, f"文件已损坏：缺少工作表“{title}”的内容部件“{part}”", title) from None
     except expat.ExpatError as exc:
-        raise InputError(name, f"工作表“{title}”的内容已损坏（XML 第{exc.lineno}行：{expat.ErrorString(exc.code)}）", title) from None
+        raise InputError(
+            name, f"工作表“{title}”的内容已损坏（XML 第{exc.lineno}行：{expat.ErrorString(exc.code)}）", title
+        ) from None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
         # zlib.error: damaged compressed data; BadZipFile: a CRC mismatch found at the end.
         raise InputError(name, f"工作表“{title}”的内容无法解压，文件已损坏（{_why(exc)}）", title) from None
@@ -384,7 +408,9 @@ def _merge_range(ref: str) -> _Merge | None:
     return _Merge(r1, c1, r2, c2, f"{_column_letter(c1)}{r1}:{_column_letter(c2)}{r2}")
 
 
-def _formula(position: tuple[int, int], attrs: dict[str, str], text: str, masters: dict[str, tuple[str, str]]) -> str | None:
+def _formula(
+    position: tuple[int, int], attrs: dict[str, str], text: str, masters: dict[str, tuple[str, str]]
+) -> str | None:
     """The formula of a cell as Excel shows it (``=SUM(C5:C9)``), resolving shared formulas."""
     coord = f"{_column_letter(position[1])}{position[0]}"
     if attrs.get("t") == "shared":

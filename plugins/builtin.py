@@ -61,11 +61,22 @@ class ShifengPack:
 
     @hookimpl
     def hegui_register_jurisdictions(self, register):
-        register("石峰区", "株洲市", aliases=("石峰",), facts={"行政村": ("9", "村")}, source="石峰区委组织部2023年预算测算说明")
+        register(
+            "石峰区",
+            "株洲市",
+            aliases=("石峰",),
+            facts={"行政村": ("9", "村")},
+            source="石峰区委组织部2023年预算测算说明",
+        )
 
     @hookimpl
     def hegui_register_rule_packs(self, register):
         register(_root() / "shifeng", _JURISDICTION_OF["shifeng"])
 
 
-BUILTIN_PLUGINS = (("hegui.national", NationalPack()), ("hegui.hunan", HunanPack()), ("hegui.zhuzhou", ZhuzhouPack()), ("hegui.shifeng", ShifengPack()))
+BUILTIN_PLUGINS = (
+    ("hegui.national", NationalPack()),
+    ("hegui.hunan", HunanPack()),
+    ("hegui.zhuzhou", ZhuzhouPack()),
+    ("hegui.shifeng", ShifengPack()),
+)

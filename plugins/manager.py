@@ -11,11 +11,12 @@ a missing rule pack must never look like a compliant filing.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pluggy
 
@@ -24,7 +25,12 @@ from hegui.plugins.builtin import BUILTIN_PLUGINS
 
 ENTRY_POINT_GROUP = "hegui"
 NATION = "全国"
-HOOKS = ("hegui_register_rule_packs", "hegui_register_jurisdictions", "hegui_register_readers", "hegui_register_reporters")
+HOOKS = (
+    "hegui_register_rule_packs",
+    "hegui_register_jurisdictions",
+    "hegui_register_readers",
+    "hegui_register_reporters",
+)
 BUILTIN_FORMATS = ("text", "json")
 
 
@@ -117,7 +123,12 @@ def _selected(names: list[str]) -> set[str] | None:
     chosen = {n.strip() for n in raw.split(",") if n.strip()}
     missing = sorted(chosen - set(names))
     if missing:
-        raise PluginError(missing[0], "", "HEGUI_PLUGINS", f"没有安装名为“{missing[0]}”的插件（已安装：{'、'.join(sorted(names)) or '无'}）")
+        raise PluginError(
+            missing[0],
+            "",
+            "HEGUI_PLUGINS",
+            f"没有安装名为“{missing[0]}”的插件（已安装：{'、'.join(sorted(names)) or '无'}）",
+        )
     return chosen
 
 
@@ -153,7 +164,9 @@ def build_registry(*, entry_points: bool = True) -> Registry:
     except pluggy.PluginValidationError as exc:
         name = pm.get_name(exc.plugin) or str(exc.plugin)
         info = infos.get(name)
-        raise PluginError(name, info.version if info else "", "注册", f"实现了未定义的钩子（可能拼错了名字）：{exc}") from exc
+        raise PluginError(
+            name, info.version if info else "", "注册", f"实现了未定义的钩子（可能拼错了名字）：{exc}"
+        ) from exc
     for hook in HOOKS:
         for impl in getattr(pm.hook, hook).get_hookimpls():
             info = infos[impl.plugin_name]
@@ -167,8 +180,12 @@ def build_registry(*, entry_points: bool = True) -> Registry:
     for jurisdiction in registry.jurisdictions.values():
         if jurisdiction.name != NATION and jurisdiction.parent not in registry.jurisdictions:
             info = infos.get(jurisdiction.plugin)
-            raise PluginError(jurisdiction.plugin, info.version if info else "", "hegui_register_jurisdictions",
-                              f"地区“{jurisdiction.name}”的上级“{jurisdiction.parent}”没有注册")
+            raise PluginError(
+                jurisdiction.plugin,
+                info.version if info else "",
+                "hegui_register_jurisdictions",
+                f"地区“{jurisdiction.name}”的上级“{jurisdiction.parent}”没有注册",
+            )
     return registry
 
 
@@ -182,7 +199,9 @@ def _registrar(registry: Registry, info: PluginInfo, hook: str) -> Callable[...,
             fail(f"规则包路径不存在：{path}")
         info.packs.append((path, str(jurisdiction)))
 
-    def jurisdictions(name: str, parent: str, aliases: tuple[str, ...] = (), facts: dict | None = None, source: str = "") -> None:
+    def jurisdictions(
+        name: str, parent: str, aliases: tuple[str, ...] = (), facts: dict | None = None, source: str = ""
+    ) -> None:
         existing = registry.jurisdictions.get(name)
         if existing is not None and existing.parent != parent:
             fail(f"地区“{name}”已由插件“{existing.plugin}”注册，上级为“{existing.parent}”，与“{parent}”矛盾")
@@ -212,8 +231,12 @@ def _registrar(registry: Registry, info: PluginInfo, hook: str) -> Callable[...,
         registry.reporters[name] = (render, info.name)
         info.reporters.append(name)
 
-    return {"hegui_register_rule_packs": rule_packs, "hegui_register_jurisdictions": jurisdictions,
-            "hegui_register_readers": readers, "hegui_register_reporters": reporters}[hook]
+    return {
+        "hegui_register_rule_packs": rule_packs,
+        "hegui_register_jurisdictions": jurisdictions,
+        "hegui_register_readers": readers,
+        "hegui_register_reporters": reporters,
+    }[hook]
 
 
 def load_registered_rules(registry: Registry, extra: list[Path] | None = None):
@@ -239,6 +262,10 @@ def load_registered_rules(registry: Registry, extra: list[Path] | None = None):
             for file, stated in ruleset.file_jurisdiction.items():
                 target = Path(file).resolve()
                 if (target == path.resolve() or path.resolve() in target.parents) and stated != jurisdiction:
-                    raise PluginError(info.name, info.version, "hegui_register_rule_packs",
-                                      f"{file} 写明适用地区“{stated}”，但插件注册为“{jurisdiction}”")
+                    raise PluginError(
+                        info.name,
+                        info.version,
+                        "hegui_register_rule_packs",
+                        f"{file} 写明适用地区“{stated}”，但插件注册为“{jurisdiction}”",
+                    )
     return ruleset

@@ -72,7 +72,10 @@ class RuleCaseItem(pytest.Item):
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, RuleCaseFailure):
             result = excinfo.value.result
-            return "\n".join([f"{self.case.file}:{self.case.line}: {self.case.rule_id} {self.case.name}"] + [f"  {p}" for p in result.problems])
+            return "\n".join(
+                [f"{self.case.file}:{self.case.line}: {self.case.rule_id} {self.case.name}"]
+                + [f"  {p}" for p in result.problems]
+            )
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):

@@ -115,13 +115,7 @@ def _rejoin(rows: list[list[str]]) -> list[list[str]]:
             in_table = True
         elif len(cells) == 1 or any(head.startswith(h) for h in _SECTION_HEADS):
             in_table = False
-        elif (
-            in_table
-            and out
-            and cells[0].strip()
-            and len(out[-1]) < width
-            and len(out[-1]) + len(cells) <= width
-        ):
+        elif in_table and out and cells[0].strip() and len(out[-1]) < width and len(out[-1]) + len(cells) <= width:
             out[-1] = out[-1] + cells
             continue
         out.append(list(cells))
@@ -160,7 +154,13 @@ def _spans(cells: list[str], width: int) -> list[int]:
         if "单位" in cells[1] and "金额" in cells[1]:
             return [width - 2, 2]
         return [1, width - 1]
-    patterns = {(5, 3): [1, 2, 2], (5, 4): [1, 1, 1, 2], (6, 4): [1, 2, 1, 2], (6, 5): [1, 1, 1, 1, 2], (6, 3): [1, 2, 3]}
+    patterns = {
+        (5, 3): [1, 2, 2],
+        (5, 4): [1, 1, 1, 2],
+        (6, 4): [1, 2, 1, 2],
+        (6, 5): [1, 1, 1, 1, 2],
+        (6, 3): [1, 2, 3],
+    }
     return patterns[(width, n)]
 
 
@@ -178,7 +178,9 @@ def _form_lines(label: str, rows: list[list[str]], *, spacer_rows: bool) -> tupl
             if spacer_rows:
                 lines.append(_Line(kind="spacer"))
             continue
-        if spacer_rows and (any(head.startswith(h) for h in _SECTION_HEADS) or (len(cells) == 1 and "单位负责人" in head)):
+        if spacer_rows and (
+            any(head.startswith(h) for h in _SECTION_HEADS) or (len(cells) == 1 and "单位负责人" in head)
+        ):
             lines.append(_Line(kind="spacer"))
         spans = _spans(cells, width)
         col = 1
@@ -203,7 +205,9 @@ def _vertical_merges(lines: list[_Line]) -> list[tuple[int, int, int]]:
         first = at(line, 1)
         if line.kind == "row" and first is not None and any(_squash(first.text).startswith(h) for h in _BLOCK_HEADS):
             j = i + 1
-            while j < len(lines) and lines[j].kind == "row" and (p := at(lines[j], 1)) is not None and not p.text.strip():
+            while (
+                j < len(lines) and lines[j].kind == "row" and (p := at(lines[j], 1)) is not None and not p.text.strip()
+            ):
                 j += 1
             if j - 1 > i:
                 merges.append((i, j - 1, 1))
@@ -265,7 +269,15 @@ _UNIT_FORMATS = {
 
 
 def _place_block(
-    sheet: _Sheet, label: str, lines: list[_Line], width: int, *, col0: int, extra: str, numbering: list[int], notes_col: int
+    sheet: _Sheet,
+    label: str,
+    lines: list[_Line],
+    width: int,
+    *,
+    col0: int,
+    extra: str,
+    numbering: list[int],
+    notes_col: int,
 ) -> None:
     ws = sheet.ws
     first_row = sheet.row
@@ -352,12 +364,16 @@ def write_form_xlsx(
             numbering = [0]
             for t in range(extra_title_rows):
                 cell = sheet.ws.cell(sheet.row, col0 + 1, _EXTRA_TITLES[t % len(_EXTRA_TITLES)])
-                sheet.ws.merge_cells(start_row=sheet.row, start_column=col0 + 1, end_row=sheet.row, end_column=col0 + width)
+                sheet.ws.merge_cells(
+                    start_row=sheet.row, start_column=col0 + 1, end_row=sheet.row, end_column=col0 + width
+                )
                 cell.alignment = Alignment(horizontal="center")
                 sheet.row += 1
         elif spacer_rows:
             sheet.row += 2
-        _place_block(sheet, label, lines, width, col0=col0, extra=extra_column or "", numbering=numbering, notes_col=notes_col)
+        _place_block(
+            sheet, label, lines, width, col0=col0, extra=extra_column or "", numbering=numbering, notes_col=notes_col
+        )
         _column_widths(sheet.ws, col0, width + (1 if extra_column == "notes" else 0))
     out = Path(out_path)
     wb.save(out)
@@ -522,7 +538,9 @@ def _export_overview(wb: Workbook, t: Overview) -> None:
     x.unit_line()
     x.field("部门名称", t.department.text.strip() if t.department else "")
     total = t.total.text if t.total else ""
-    x.field("资金总额", _money(total) if _money(total) is not None else total.strip(), number_format=_money_format(total))
+    x.field(
+        "资金总额", _money(total) if _money(total) is not None else total.strip(), number_format=_money_format(total)
+    )
     for f in t.income + t.expense:
         x.field(f.label, _money(f.text) if _money(f.text) is not None else f.text, number_format=_money_format(f.text))
     x.field("部门职责概述", t.duties.text.strip() if t.duties else "")
@@ -609,7 +627,7 @@ def _dumped_details(label: str) -> list[str]:
     column = [_squash(c) for c in rows[start]].index("支出明细")
     out = []
     for r in rows[start + 1 :]:
-        if len(r) == 1 or any("合计" == _squash(c) for c in r):
+        if len(r) == 1 or any(_squash(c) == "合计" for c in r):
             break
         out.append(r[column].strip())
     return out

@@ -110,7 +110,9 @@ def plugin_env(tmp_path_factory):
     (site / f"{PLUGIN}.py").write_text(PLUGIN_SOURCE, encoding="utf-8")
     info = site / f"{PLUGIN}-0.1.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hegui-batch-testplugin\nVersion: 0.1\n", encoding="utf-8")
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: hegui-batch-testplugin\nVersion: 0.1\n", encoding="utf-8"
+    )
     (info / "entry_points.txt").write_text(f"[hegui]\nbatchtest = {PLUGIN}\n", encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
         mp.syspath_prepend(str(site))
@@ -177,8 +179,11 @@ def corpus(tmp_path_factory):
     office = root / "office"
     office.mkdir()
     make_xlsx, make_docx = _module("make_xlsx"), _module("make_docx")
-    good += [make_xlsx.write_form_xlsx(office / "form.xlsx"), make_xlsx.write_form_xlsx(office / "stacked.xlsx", stacked=True),
-             make_docx.write_docx(office / "filing.docx")]
+    good += [
+        make_xlsx.write_form_xlsx(office / "form.xlsx"),
+        make_xlsx.write_form_xlsx(office / "stacked.xlsx", stacked=True),
+        make_docx.write_docx(office / "filing.docx"),
+    ]
     bad = root / "bad"
     bad.mkdir()
     (bad / "binary.txt").write_bytes(random.Random(7).randbytes(4096))
@@ -239,7 +244,10 @@ def reference(plugin_env, corpus):
 def _log_events(log: Path) -> list[tuple[int, str, str]]:
     if not log.exists():
         return []
-    return [(int(pid), event, path) for pid, event, path in (line.split("\t") for line in log.read_text(encoding="utf-8").splitlines())]
+    return [
+        (int(pid), event, path)
+        for pid, event, path in (line.split("\t") for line in log.read_text(encoding="utf-8").splitlines())
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -261,10 +269,19 @@ def two_workers(plugin_env, corpus, tmp_path_factory):
         alive.append(len(multiprocessing.active_children()))
 
     start = time.monotonic()
-    batch = run_batch([root], jobs=2, timeout=TIMEOUT, options=BatchOptions(), results_path=results, on_result=on_result)
+    batch = run_batch(
+        [root], jobs=2, timeout=TIMEOUT, options=BatchOptions(), results_path=results, on_result=on_result
+    )
     elapsed = time.monotonic() - start
     plugin_env.delenv("HEGUI_BATCH_TEST_LOG")
-    return {"batch": batch, "seen": seen, "alive": alive, "results": results, "events": _log_events(log), "elapsed": elapsed}
+    return {
+        "batch": batch,
+        "seen": seen,
+        "alive": alive,
+        "results": results,
+        "events": _log_events(log),
+        "elapsed": elapsed,
+    }
 
 
 # --- inputs ------------------------------------------------------------------------------------
@@ -311,7 +328,9 @@ def test_the_variants_really_differ(two_workers, corpus):
     """A few hundred filings that all gave the same answer would prove little."""
     _, good, _ = corpus
     by_path = dict(zip(two_workers["batch"].paths, two_workers["batch"].entries))
-    answers = {json.dumps([(f["rule_id"], f["message"]) for f in by_path[p]["findings"]], ensure_ascii=False) for p in good}
+    answers = {
+        json.dumps([(f["rule_id"], f["message"]) for f in by_path[p]["findings"]], ensure_ascii=False) for p in good
+    }
     assert len(answers) > len(good) // 2
 
 
@@ -319,9 +338,17 @@ def test_summary_counts(two_workers, reference, corpus):
     _, good, bad = corpus
     summary = two_workers["batch"].summary
     entries = list(reference["entries"].values())
-    findings = {k: sum(e["counts"][k] for e in entries if e["status"] == "checked") for k in ("error", "warning", "info", "cannot_verify", "waived", "total")}
+    findings = {
+        k: sum(e["counts"][k] for e in entries if e["status"] == "checked")
+        for k in ("error", "warning", "info", "cannot_verify", "waived", "total")
+    }
     assert summary == {
-        "filings": len(good) + len(bad), "checked": len(good), "errors": len(bad), "timeouts": 1, "crashes": 2, "resumed": 0,
+        "filings": len(good) + len(bad),
+        "checked": len(good),
+        "errors": len(bad),
+        "timeouts": 1,
+        "crashes": 2,
+        "resumed": 0,
         "findings": findings,
     }
     document = json.loads(two_workers["batch"].to_json())
@@ -442,7 +469,9 @@ def test_bad_rules_stop_the_batch_before_any_filing(plugin_env, corpus, tmp_path
     results = tmp_path / "results.jsonl"
     results.write_text("keep\n", encoding="utf-8")
     with pytest.raises(RuleLoadError):
-        run_batch(good[:3], jobs=2, timeout=TIMEOUT, options=BatchOptions(rule_paths=(str(pack),)), results_path=results)
+        run_batch(
+            good[:3], jobs=2, timeout=TIMEOUT, options=BatchOptions(rule_paths=(str(pack),)), results_path=results
+        )
     assert results.read_text(encoding="utf-8") == "keep\n"  # not even truncated
     assert multiprocessing.active_children() == []
 
@@ -472,14 +501,22 @@ def test_options_reach_the_workers_and_entries_render_back(plugin_env, corpus, r
     zz = next(f for f in found if f.rule_id == "ZZ-ZCDY-001")
     other = next(f for f in found if f.rule_id.startswith("QG-") and f.status == "fail")
     today = dt.date(2024, 1, 1)
-    waivers = (Waiver(zz.rule_id, "*.txt", zz.item, "试点", "张三", dt.date(2024, 6, 30), "w.yaml", 3),  # active
-               Waiver(other.rule_id, "shifeng-*.txt", other.item, "旧", "李四", dt.date(2023, 6, 30), "w.yaml", 9))  # expired
+    waivers = (
+        Waiver(zz.rule_id, "*.txt", zz.item, "试点", "张三", dt.date(2024, 6, 30), "w.yaml", 3),  # active
+        Waiver(other.rule_id, "shifeng-*.txt", other.item, "旧", "李四", dt.date(2023, 6, 30), "w.yaml", 9),
+    )  # expired
     outcomes = []
     for path in paths:
         filing = read_filing(path, registry)
         result = checker.check(filing, explain=True, district="石峰区")
-        outcomes.append(FilingOutcome(path, filing, apply_waivers(result.findings, path, filing.department, list(waivers), today),
-                                      jurisdiction=result.jurisdiction))
+        outcomes.append(
+            FilingOutcome(
+                path,
+                filing,
+                apply_waivers(result.findings, path, filing.department, list(waivers), today),
+                jurisdiction=result.jurisdiction,
+            )
+        )
     options = BatchOptions(rule_paths=rules, district="石峰区", explain=True, waivers=waivers, today=today)
     batch = run_batch(paths, jobs=2, timeout=30, options=options)
     assert batch.to_json() == to_json(outcomes, ruleset)

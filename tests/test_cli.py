@@ -34,14 +34,28 @@ def test_fail_on_thresholds(example_path, tmp_path, mutate):
     assert _run("check", "--fail-on", "never", str(example_path)).exit_code == 0
     # A filing with warnings only: fix everything the example gets wrong except the citation.
     # The village team gets 30万元, raised consistently through every table that sums it.
-    clean = mutate({
-        21: "\t资金总额：949.28", 29: "\t949.28", 37: "\t592.90", 97: "\t≤949.28万元",
-        146: "\t592.90", 176: "\t30", 741: "\t30", 783: "\t≤30万元", 830: "\t30", 836: "\t30",
-        337: "\t村级组织运转经费", 481: "\t业务性专项经费", 736: "\t驻村工作队队员待遇保障",
-        154: "\t抓好老干部工作两项待遇落实，指导全区18个离退休干部党支部党建工作、五老组织建设。",
-        297: "\t五个涉老组织经费25万元", 300: "\t五个涉老组织经费25万元：比照2022年预算（5万元/个*5个）",
-        452: "\t村主干养老保险补贴", 532: "\t≤13.50万元",
-    })
+    clean = mutate(
+        {
+            21: "\t资金总额：949.28",
+            29: "\t949.28",
+            37: "\t592.90",
+            97: "\t≤949.28万元",
+            146: "\t592.90",
+            176: "\t30",
+            741: "\t30",
+            783: "\t≤30万元",
+            830: "\t30",
+            836: "\t30",
+            337: "\t村级组织运转经费",
+            481: "\t业务性专项经费",
+            736: "\t驻村工作队队员待遇保障",
+            154: "\t抓好老干部工作两项待遇落实，指导全区18个离退休干部党支部党建工作、五老组织建设。",
+            297: "\t五个涉老组织经费25万元",
+            300: "\t五个涉老组织经费25万元：比照2022年预算（5万元/个*5个）",
+            452: "\t村主干养老保险补贴",
+            532: "\t≤13.50万元",
+        }
+    )
     path = tmp_path / "clean.txt"
     path.write_text(clean, encoding="utf-8")
     assert _run("check", str(path)).exit_code == 0  # only warnings remain (citation, cannot verify)
@@ -78,8 +92,8 @@ def test_bad_file_reported_others_still_checked(example_path, tmp_path):
     [
         (b"", "空"),
         (b"\x00\x01\x02", "二进制"),
-        ("这是一封普通的信，没有任何表格。".encode("utf-8"), "表格"),
-        ("\t附件1\n\n\t部门名称\t某部门\n".encode("utf-8"), "未识别"),
+        ("这是一封普通的信，没有任何表格。".encode(), "表格"),
+        ("\t附件1\n\n\t部门名称\t某部门\n".encode(), "未识别"),
     ],
 )
 def test_bad_input_exit_2_with_chinese_message(tmp_path, content, words):
@@ -138,7 +152,10 @@ def test_facts_lists_every_value_with_its_source(example_path):
     amount = by_key[("附件3-2/明细4", "金额")]
     assert (amount["value"], amount["exact"], amount["source"]) == ("1.40万元", "14000元", f"{example_path}:454")
     assert by_key[("附件1", "资金总额")]["value"] == "（空白）"
-    assert _run("facts", "--format", "json", str(example_path)).output == _run("facts", "--format", "json", str(example_path)).output
+    assert (
+        _run("facts", "--format", "json", str(example_path)).output
+        == _run("facts", "--format", "json", str(example_path)).output
+    )
 
 
 def test_facts_on_bad_input_is_exit_2(tmp_path):

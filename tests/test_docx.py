@@ -27,8 +27,7 @@ from hegui.facts.read import read_filing
 # tests/ is not a package and pytest runs with --import-mode=importlib, so the generator next
 # to this file is put on the path explicitly.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_docx import write_docx  # noqa: E402
-
+from make_docx import write_docx
 
 # --- small documents ---------------------------------------------------------------------------
 
@@ -176,7 +175,9 @@ def test_revisions_hidden_text_and_content_controls(tmp_path):
     paragraph.add_run("20")
     hidden = paragraph.add_run("（草稿）")
     hidden.font.hidden = True
-    paragraph._p.append(parse_xml(f'<w:del {nsdecls("w")} w:id="1" w:author="a"><w:r><w:delText>15</w:delText></w:r></w:del>'))
+    paragraph._p.append(
+        parse_xml(f'<w:del {nsdecls("w")} w:id="1" w:author="a"><w:r><w:delText>15</w:delText></w:r></w:del>')
+    )
     paragraph._p.append(parse_xml(f'<w:ins {nsdecls("w")} w:id="2" w:author="a"><w:r><w:t>万元</w:t></w:r></w:ins>'))
     # A content control around the whole table, as forms exported from budget systems have.
     tbl = table._tbl
@@ -240,7 +241,12 @@ def _corrupt_member(data: bytes, member: str) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         info = archive.getinfo(member)
     header = info.header_offset
-    start = header + 30 + int.from_bytes(data[header + 26 : header + 28], "little") + int.from_bytes(data[header + 28 : header + 30], "little")
+    start = (
+        header
+        + 30
+        + int.from_bytes(data[header + 26 : header + 28], "little")
+        + int.from_bytes(data[header + 28 : header + 30], "little")
+    )
     middle = start + info.compress_size // 2
     return data[:middle] + bytes(b ^ 0xA5 for b in data[middle : middle + 16]) + data[middle + 16 :]
 
@@ -278,7 +284,9 @@ def _macro_enabled(data: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         types = archive.read("[Content_Types].xml")
     main = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
-    return _rezip(data, {"[Content_Types].xml": types.replace(main, b"application/vnd.ms-word.document.macroEnabled.main+xml")})
+    return _rezip(
+        data, {"[Content_Types].xml": types.replace(main, b"application/vnd.ms-word.document.macroEnabled.main+xml")}
+    )
 
 
 def _truncated(tmp_path: Path) -> bytes:
@@ -287,13 +295,19 @@ def _truncated(tmp_path: Path) -> bytes:
 
 
 HOSTILE = {
-    "not_a_zip": (lambda tmp: "这不是 Word 文档，只是文字。".encode("utf-8"), "不是有效的Word 文档"),
+    "not_a_zip": (lambda tmp: "这不是 Word 文档，只是文字。".encode(), "不是有效的Word 文档"),
     "empty_file": (lambda tmp: b"", "文件为空"),
     "truncated": (_truncated, "损坏或不完整"),
     "corrupt_member": (lambda tmp: _corrupt_member(_docx_bytes(tmp), "word/document.xml"), "损坏"),
-    "unsupported_compression": (lambda tmp: _patch_central(_docx_bytes(tmp), "word/document.xml", 10, b"\x63\x00"), "损坏"),
+    "unsupported_compression": (
+        lambda tmp: _patch_central(_docx_bytes(tmp), "word/document.xml", 10, b"\x63\x00"),
+        "损坏",
+    ),
     "macro_enabled": (lambda tmp: _macro_enabled(_docx_bytes(tmp)), "启用宏"),
-    "malformed_xml": (lambda tmp: _rezip(_docx_bytes(tmp), {"word/document.xml": b"<w:document><w:body><w:p>"}), "损坏"),
+    "malformed_xml": (
+        lambda tmp: _rezip(_docx_bytes(tmp), {"word/document.xml": b"<w:document><w:body><w:p>"}),
+        "损坏",
+    ),
     "encrypted": (
         lambda tmp: OLE2_MAGIC + bytes(504) + "EncryptedPackage".encode("utf-16-le") + bytes(1024),
         "加密",
@@ -382,7 +396,8 @@ def model_values(filing: Filing) -> dict:
         elif table is filing.summary:
             values["total"] = _field(table.total)
             values["rows"] = [
-                (r.seq, _texts(r.name), _field(r.amount), _texts(r.period_goal), _texts(r.annual_goal)) for r in table.rows
+                (r.seq, _texts(r.name), _field(r.amount), _texts(r.period_goal), _texts(r.annual_goal))
+                for r in table.rows
             ]
         else:
             for name in ("name", "parent_fund", "amount", "period", "detail_total"):
@@ -479,7 +494,10 @@ def test_findings_point_at_the_cells(checker, docx_filing, example_docx):
         {"order": ["附件3-5", "附件3-4", "附件3-3", "附件3-2", "附件3-1", "附件2", "附件1"]},
         {"order": ["附件2", "附件3-3", "附件1", "附件3-1", "附件3-5", "附件3-2", "附件3-4"]},
         {"extra_title_paragraphs": 3},
-        {"order": ["附件3-2", "附件1", "附件2", "附件3-1", "附件3-3", "附件3-4", "附件3-5"], "extra_title_paragraphs": 2},
+        {
+            "order": ["附件3-2", "附件1", "附件2", "附件3-1", "附件3-3", "附件3-4", "附件3-5"],
+            "extra_title_paragraphs": 2,
+        },
     ],
     ids=["reversed", "shuffled", "extra_titles", "both"],
 )
@@ -490,7 +508,9 @@ def test_variants_give_the_same_findings(variant, checker, text_filing, tmp_path
     findings = checker.check(filing).findings
     assert finding_keys(findings) == finding_keys(checker.check(text_filing).findings)
     village = next(f for f in findings if f.rule_id == "ZZ-ZCDY-001")
-    table = (variant.get("order") or ["附件1", "附件2", "附件3-1", "附件3-2", "附件3-3", "附件3-4", "附件3-5"]).index("附件3-5") + 1
+    table = (variant.get("order") or ["附件1", "附件2", "附件3-1", "附件3-2", "附件3-3", "附件3-4", "附件3-5"]).index(
+        "附件3-5"
+    ) + 1
     assert village.location == f"{path}:附件3-5 表{table} 第5行 第2列"
 
 

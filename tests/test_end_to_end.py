@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL
 import pytest
 
+from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL
 from hegui.facts.read import read_filing
 
 EXPECTED_FAILURES = {

@@ -39,11 +39,18 @@ def test_village_team_derivation(explained):
     ]
     assert tree["comparison"] == {
         "expression": "项目金额 ≥ 驻村交通费标准 × 队员人数 × 12月/年 + 驻村意外伤害保险标准 × 队员人数 + 后盾单位帮扶资金下限",
-        "actual": "20.00万元", "op": "≥", "expected": "29.76万元", "holds": False,
+        "actual": "20.00万元",
+        "op": "≥",
+        "expected": "29.76万元",
+        "holds": False,
         "statement": "20.00万元 ≥ 29.76万元：不成立",
     }
     inputs = {i["name"]: i for i in tree["inputs"]}
-    assert (inputs["项目金额"]["value"], _tail(inputs["项目金额"]["location"]), inputs["项目金额"]["text"]) == ("20.00万元", "741", "20")
+    assert (inputs["项目金额"]["value"], _tail(inputs["项目金额"]["location"]), inputs["项目金额"]["text"]) == (
+        "20.00万元",
+        "741",
+        "20",
+    )
     assert inputs["队员人数"]["value"] == "6人" and "6人" in inputs["队员人数"]["text"]
     assert _tail(inputs["队员人数"]["location"]) in {"761", "762", "831"}
     params = {p["name"]: p for p in tree["parameters"]}
@@ -59,13 +66,19 @@ def test_sum_derivation_lists_each_part_with_its_line(checker, mutate, tmp_path)
     tree = _tree(result, "QG-SUM-004")
     parts = next(i for i in tree["inputs"] if i["name"] == "各行之和")["parts"]
     assert [(p["value"], _tail(p["location"])) for p in parts] == [
-        ("70.00万元", "152"), ("299.40万元", "158"), ("13.50万元", "164"), ("180.00万元", "170"), ("20.00万元", "176"),
+        ("70.00万元", "152"),
+        ("299.40万元", "158"),
+        ("13.50万元", "164"),
+        ("180.00万元", "170"),
+        ("20.00万元", "176"),
     ]
     assert tree["comparison"]["statement"] == "582.90万元 = 580.00万元：不成立"
 
 
 def test_cross_table_derivation_shows_both_sides(explained):
-    tree = next(f.explanation for f in explained.findings if f.rule_id == "QG-X-003" and f.item == "驻村工作队队员待遇保障")
+    tree = next(
+        f.explanation for f in explained.findings if f.rule_id == "QG-X-003" and f.item == "驻村工作队队员待遇保障"
+    )
     sides = [(i["value"], _tail(i["location"])) for i in tree["inputs"]]
     assert sides == [("驻村工作队队员待遇保障", "175"), ("驻村工作队员待遇保障", "736")]
 

@@ -44,6 +44,7 @@ def err(text: str) -> ExpressionError:
 
 # --- numbers with units --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "written, value, unit",
     [
@@ -93,6 +94,7 @@ def test_unknown_unit_after_number_is_an_error_with_column() -> None:
 
 
 # --- names -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "text, expected",
@@ -152,15 +154,25 @@ def test_operator_spellings_are_equivalent() -> None:
 
 # --- comparators and ranges ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "spelling, canonical",
     [
-        ("=", "="), ("==", "="), ("＝", "="),
-        ("≤", "≤"), ("<=", "≤"), ("≦", "≤"),
-        ("≥", "≥"), (">=", "≥"), ("≧", "≥"),
-        ("≠", "≠"), ("!=", "≠"),
-        ("<", "<"), ("＜", "<"),
-        (">", ">"), ("＞", ">"),
+        ("=", "="),
+        ("==", "="),
+        ("＝", "="),
+        ("≤", "≤"),
+        ("<=", "≤"),
+        ("≦", "≤"),
+        ("≥", "≥"),
+        (">=", "≥"),
+        ("≧", "≥"),
+        ("≠", "≠"),
+        ("!=", "≠"),
+        ("<", "<"),
+        ("＜", "<"),
+        (">", ">"),
+        ("＞", ">"),
     ],
 )
 def test_comparator_spellings(spelling: str, canonical: str) -> None:
@@ -171,13 +183,28 @@ def test_comparator_spellings(spelling: str, canonical: str) -> None:
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("1 ≤ a ≤ 2", [Comparison(a, "≥", Num(Decimal(1), DIMENSIONLESS, "1")), Comparison(a, "≤", Num(Decimal(2), DIMENSIONLESS, "2"))]),
+        (
+            "1 ≤ a ≤ 2",
+            [
+                Comparison(a, "≥", Num(Decimal(1), DIMENSIONLESS, "1")),
+                Comparison(a, "≤", Num(Decimal(2), DIMENSIONLESS, "2")),
+            ],
+        ),
         ("b <= a < c", [Comparison(a, "≥", b), Comparison(a, "<", c)]),
         ("b < a <= c", [Comparison(a, ">", b), Comparison(a, "≤", c)]),
         ("c ≥ a ≥ b", [Comparison(a, "≤", c), Comparison(a, "≥", b)]),
         ("c > a >= b", [Comparison(a, "<", c), Comparison(a, "≥", b)]),
-        ("b + 1 ≤ a × 2 ≤ c", [Comparison(BinOp("*", a, Num(Decimal(2), DIMENSIONLESS, "2")), "≥", BinOp("+", b, Num(Decimal(1), DIMENSIONLESS, "1"))),
-                              Comparison(BinOp("*", a, Num(Decimal(2), DIMENSIONLESS, "2")), "≤", c)]),
+        (
+            "b + 1 ≤ a × 2 ≤ c",
+            [
+                Comparison(
+                    BinOp("*", a, Num(Decimal(2), DIMENSIONLESS, "2")),
+                    "≥",
+                    BinOp("+", b, Num(Decimal(1), DIMENSIONLESS, "1")),
+                ),
+                Comparison(BinOp("*", a, Num(Decimal(2), DIMENSIONLESS, "2")), "≤", c),
+            ],
+        ),
     ],
 )
 def test_range_is_two_comparisons_with_the_middle_on_the_left(text: str, expected: list[Comparison]) -> None:
@@ -185,6 +212,7 @@ def test_range_is_two_comparisons_with_the_middle_on_the_left(text: str, expecte
 
 
 # --- unit inference --------------------------------------------------------------------------------
+
 
 def test_rate_times_people_times_months_per_year_is_yuan_per_year() -> None:
     units = {"标准": U("元/人/月"), "人数": U("人")}
@@ -232,6 +260,7 @@ def test_text_cannot_take_part_in_arithmetic() -> None:
 
 # --- render ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text, rendered",
     [
@@ -278,6 +307,7 @@ def test_render_means_the_same_as_the_expression(text: str) -> None:
 
 # --- evaluate --------------------------------------------------------------------------------------
 
+
 def test_decimal_addition_is_exact() -> None:
     total = evaluate(right("x = 0.1 + 0.2"), {})
     assert total == Decimal("0.3")
@@ -314,6 +344,7 @@ def test_evaluate_arithmetic(text: str, value: Decimal) -> None:
 
 # --- errors with columns ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text, column, message",
     [
@@ -322,10 +353,14 @@ def test_evaluate_arithmetic(text: str, value: Decimal) -> None:
         ("金额", 0, "检查表达式需要比较符（= ≤ ≥ < > ≠），例如“金额 = 标准 × 村数”"),
         ("金额 + 1", 0, "检查表达式需要比较符（= ≤ ≥ < > ≠），例如“金额 = 标准 × 村数”"),
         ("金额 = 标准;", 8, "表达式中不允许出现字符“;”（第8个字符）；只能使用名称、数字、单位、+ - × ÷ 和比较符"),
-        ("__import__('os') = 1", 12, "表达式中不允许出现字符“'”（第12个字符）；只能使用名称、数字、单位、+ - × ÷ 和比较符"),
+        (
+            "__import__('os') = 1",
+            12,
+            "表达式中不允许出现字符“'”（第12个字符）；只能使用名称、数字、单位、+ - × ÷ 和比较符",
+        ),
         ("a = `b`", 5, "表达式中不允许出现字符“`”（第5个字符）；只能使用名称、数字、单位、+ - × ÷ 和比较符"),
         ("a = {b}", 5, "表达式中不允许出现字符“{”（第5个字符）；只能使用名称、数字、单位、+ - × ÷ 和比较符"),
-        ('a = "b"', 5, "表达式中不允许出现字符“\"”（第5个字符）；只能使用名称、数字、单位、+ - × ÷ 和比较符"),
+        ('a = "b"', 5, '表达式中不允许出现字符“"”（第5个字符）；只能使用名称、数字、单位、+ - × ÷ 和比较符'),
         ("a = 'b'", 5, "表达式中不允许出现字符“'”（第5个字符）；只能使用名称、数字、单位、+ - × ÷ 和比较符"),
         ("a = b.c", 6, "表达式中不允许出现字符“.”（第6个字符）；只能使用名称、数字、单位、+ - × ÷ 和比较符"),
         ("a = .5", 5, "表达式中不允许出现字符“.”（第5个字符）；只能使用名称、数字、单位、+ - × ÷ 和比较符"),

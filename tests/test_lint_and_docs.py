@@ -75,7 +75,9 @@ def test_rule_docs_are_generated_from_the_rules(ruleset):
     pages = render_rule_docs(ruleset)
     assert set(pages) == {f"{r.id}.md" for r in ruleset.rules} | {"index.md"}
     for name, text in pages.items():
-        assert (REPO / "docs" / "rules" / name).read_text(encoding="utf-8") == text, f"docs/rules/{name} is stale: run hegui rules doc"
+        assert (REPO / "docs" / "rules" / name).read_text(encoding="utf-8") == text, (
+            f"docs/rules/{name} is stale: run hegui rules doc"
+        )
 
 
 def test_every_rule_documents_the_same_fields(ruleset):

@@ -115,6 +115,7 @@ def no_processes(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
         def record(*args, **kwargs):
             calls.append((name, args))
             raise AssertionError(f"{name} called with {args!r}")
+
         return record
 
     monkeypatch.setattr(os, "system", forbidden("os.system"))
@@ -146,6 +147,7 @@ def test_control_pack_loads_and_fails_on_every_row(tmp_path: Path, filing) -> No
 
 
 # --- fields that must refuse every payload ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(PAYLOADS))
 def test_payload_as_rule_id_is_refused(name: str, tmp_path: Path, no_processes: list) -> None:
@@ -179,6 +181,7 @@ def test_payload_as_unit_is_refused(name: str, tmp_path: Path, no_processes: lis
 
 
 # --- fields where a payload is inert data ----------------------------------------------------------
+
 
 def _check(ruleset: RuleSet, filing) -> list:
     return Checker(ruleset).check(filing).findings
@@ -320,7 +323,7 @@ def test_yaml_python_tags_never_run(tmp_path: Path, no_processes: list) -> None:
     marker = tmp_path / MARKER_NAME
     text = pack_text().replace(
         "    severity: error\n",
-        f"    severity: error\n    tags: !!python/object/apply:os.system [\"touch {marker}\"]\n",
+        f'    severity: error\n    tags: !!python/object/apply:os.system ["touch {marker}"]\n',
     )
     result = load(tmp_path, text)
     assert not marker.exists()
@@ -382,7 +385,10 @@ AUDIT_SCRIPT = textwrap.dedent(
 def run_audited(mode: str, packs: list[str] | None = None) -> dict:
     completed = subprocess.run(
         [str(PYTHON), "-c", AUDIT_SCRIPT, mode, str(EXAMPLE), json.dumps(packs or [])],
-        cwd=str(ROOT), capture_output=True, text=True, timeout=300,
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -394,7 +400,9 @@ def describe(events: list[dict]) -> str:
 
 def test_builtin_rules_load_compile_and_check_without_exec_or_compile() -> None:
     report = run_audited("builtin")
-    assert report["outcomes"] == [{"loaded": True, "rules": report["outcomes"][0]["rules"], "findings": report["outcomes"][0]["findings"]}]
+    assert report["outcomes"] == [
+        {"loaded": True, "rules": report["outcomes"][0]["rules"], "findings": report["outcomes"][0]["findings"]}
+    ]
     assert report["outcomes"][0]["rules"] >= 30
     assert report["outcomes"][0]["findings"] > 0  # the hook really watched a full check
     assert report["events"] == [], describe(report["events"])
@@ -424,10 +432,7 @@ def test_hostile_corpus_runs_without_exec_or_compile(tmp_path: Path) -> None:
             packs.append(str(folder))
             expected.append(outcome)
     report = run_audited("packs", packs)
-    seen = [
-        "refused" if not o["loaded"] else "fails" if o["findings"] > 0 else "silent"
-        for o in report["outcomes"]
-    ]
+    seen = ["refused" if not o["loaded"] else "fails" if o["findings"] > 0 else "silent" for o in report["outcomes"]]
     assert seen == expected
     assert report["events"] == [], describe(report["events"])
     assert not (tmp_path / MARKER_NAME).exists()
@@ -442,7 +447,10 @@ def test_first_use_of_pydatalog_only_imports_modules() -> None:
     assert script != AUDIT_SCRIPT
     completed = subprocess.run(
         [str(PYTHON), "-c", script, "builtin", str(EXAMPLE), "[]"],
-        cwd=str(ROOT), capture_output=True, text=True, timeout=300,
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])
@@ -455,4 +463,6 @@ def test_first_use_of_pydatalog_only_imports_modules() -> None:
         caller = event["stack"][0]
         assert not (caller.startswith(str(ROOT) + os.sep) and "/.venv/" not in caller), describe([event])
     namedtuple_evals = [e for e in report["events"] if e["event"] == "compile" and e["what"] == "<string>"]
-    assert all(any("pyDatalog/pyParser.py" in f and f.endswith(":__call__") for f in e["stack"]) for e in namedtuple_evals), describe(namedtuple_evals)
+    assert all(
+        any("pyDatalog/pyParser.py" in f and f.endswith(":__call__") for f in e["stack"]) for e in namedtuple_evals
+    ), describe(namedtuple_evals)

@@ -43,15 +43,19 @@ def test_example_district_package_is_discovered():
     assert (info.distribution, info.version, info.builtin) == ("hegui-hetang-example", "0.1.0", False)
     result = CliRunner().invoke(main, ["plugins"])
     assert result.exit_code == 0
-    assert "hetang" in result.output and "hegui-hetang-example 0.1.0" in result.output and "地区：荷塘区" in result.output
+    assert (
+        "hetang" in result.output and "hegui-hetang-example 0.1.0" in result.output and "地区：荷塘区" in result.output
+    )
 
 
 def _hetang_filing(mutate, tmp_path):
-    text = mutate({
-        16: "\t荷塘区委组织部",
-        429: "\t社区服务群众专项经费",
-        433: "\t全区15个社区，每个社区1.8万元",
-    })
+    text = mutate(
+        {
+            16: "\t荷塘区委组织部",
+            429: "\t社区服务群众专项经费",
+            433: "\t全区15个社区，每个社区1.8万元",
+        }
+    )
     path = tmp_path / "hetang.txt"
     path.write_text(text, encoding="utf-8")
     return path
@@ -71,7 +75,9 @@ def test_district_rule_fires_only_for_its_district(full_checker, mutate, tmp_pat
     assert "30.00万元" in fired[0].message
     # The same line in a 石峰区 filing: the 荷塘区 rule does not apply, and 石峰区's rules do.
     shifeng_path = tmp_path / "shifeng.txt"
-    shifeng_path.write_text(mutate({429: "\t社区服务群众专项经费", 433: "\t全区15个社区，每个社区1.8万元"}), encoding="utf-8")
+    shifeng_path.write_text(
+        mutate({429: "\t社区服务群众专项经费", 433: "\t全区15个社区，每个社区1.8万元"}), encoding="utf-8"
+    )
     shifeng = full_checker.check(read_filing(shifeng_path))
     assert not [f for f in shifeng.findings if f.rule_id == "HT-SQFW-001"]
     assert not [f for f in hetang.findings if f.rule_id.startswith("SF-")]
@@ -87,7 +93,10 @@ def test_nearest_jurisdiction_decides_a_parameter(full_checker, mutate, tmp_path
     assert tree["steps"][0] == "2500元/人/月 × 6人 × 12月/年 = 180000元 = 18.00万元"
     shifeng = full_checker.check(read_filing(_hetang_filing(mutate, tmp_path)), explain=True, district="石峰区")
     tree = next(f.explanation for f in shifeng.findings if f.rule_id == "ZZ-ZCDY-001")
-    assert {p["name"]: (p["value"], p["pack"]) for p in tree["parameters"]}["驻村交通费标准"] == ("2000元/人/月", "株洲市")
+    assert {p["name"]: (p["value"], p["pack"]) for p in tree["parameters"]}["驻村交通费标准"] == (
+        "2000元/人/月",
+        "株洲市",
+    )
 
 
 # --- broken plugins -----------------------------------------------------------------------------
@@ -119,10 +128,26 @@ rules:
     "source, hook, words",
     [
         ("import no_such_module_anywhere\n", "导入", "ModuleNotFoundError"),
-        ("from hegui.plugins.hookspecs import hookimpl\n@hookimpl\ndef hegui_register_rule_pack(register):\n    pass\n", "注册", "未定义的钩子"),
-        ("from hegui.plugins.hookspecs import hookimpl\n@hookimpl\ndef hegui_register_rule_packs(register, extra):\n    pass\n", "注册", "钩子签名不对"),
-        ("from hegui.plugins.hookspecs import hookimpl\n@hookimpl\ndef hegui_register_jurisdictions(register):\n    raise RuntimeError('boom')\n", "hegui_register_jurisdictions", "RuntimeError: boom"),
-        ("from hegui.plugins.hookspecs import hookimpl\n@hookimpl\ndef hegui_register_jurisdictions(register):\n    register('石峰区', '湖南省')\n", "hegui_register_jurisdictions", "矛盾"),
+        (
+            "from hegui.plugins.hookspecs import hookimpl\n@hookimpl\ndef hegui_register_rule_pack(register):\n    pass\n",
+            "注册",
+            "未定义的钩子",
+        ),
+        (
+            "from hegui.plugins.hookspecs import hookimpl\n@hookimpl\ndef hegui_register_rule_packs(register, extra):\n    pass\n",
+            "注册",
+            "钩子签名不对",
+        ),
+        (
+            "from hegui.plugins.hookspecs import hookimpl\n@hookimpl\ndef hegui_register_jurisdictions(register):\n    raise RuntimeError('boom')\n",
+            "hegui_register_jurisdictions",
+            "RuntimeError: boom",
+        ),
+        (
+            "from hegui.plugins.hookspecs import hookimpl\n@hookimpl\ndef hegui_register_jurisdictions(register):\n    register('石峰区', '湖南省')\n",
+            "hegui_register_jurisdictions",
+            "矛盾",
+        ),
     ],
 )
 def test_broken_plugin_stops_the_run_with_its_name(monkeypatch, tmp_path, source, hook, words):

@@ -104,14 +104,24 @@ def unreadable(tmp_path) -> FilingOutcome:
 def _waive(outcome: FilingOutcome, rule_id: str, *, today: dt.date = dt.date(2023, 6, 1)) -> FilingOutcome:
     """The outcome with the first finding of ``rule_id`` under a waiver valid until 2023-12-31."""
     finding = next(f for f in outcome.findings if f.rule_id == rule_id)
-    waiver = Waiver(rule_id, Path(outcome.path).name, finding.item, "<b>经区财政局批准</b>", "区财政局绩效科",
-                    dt.date(2023, 12, 31), "waivers.yaml", 3)
+    waiver = Waiver(
+        rule_id,
+        Path(outcome.path).name,
+        finding.item,
+        "<b>经区财政局批准</b>",
+        "区财政局绩效科",
+        dt.date(2023, 12, 31),
+        "waivers.yaml",
+        3,
+    )
     findings = apply_waivers(outcome.findings, outcome.path, outcome.filing.department, [waiver], today)
     return replace(outcome, findings=findings)
 
 
 def _sarif_validator() -> Draft4Validator:
-    schema = json.loads(resources.files("hegui.engine").joinpath("schemas/sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    schema = json.loads(
+        resources.files("hegui.engine").joinpath("schemas/sarif-schema-2.1.0.json").read_text(encoding="utf-8")
+    )
     # FormatChecker() checks every format jsonschema knows (uri, uri-reference with
     # rfc3986-validator installed), not only draft-04's own list.
     return Draft4Validator(schema, format_checker=FormatChecker())
@@ -139,7 +149,9 @@ def test_sarif_of_the_example_validates_against_the_official_schema(example, rul
     assert list(_sarif_validator().iter_errors(log))
 
 
-def test_sarif_batch_with_workbook_waiver_and_unreadable_file_validates(checker, ruleset, example, form_xlsx, unreadable):
+def test_sarif_batch_with_workbook_waiver_and_unreadable_file_validates(
+    checker, ruleset, example, form_xlsx, unreadable
+):
     outcomes = [_waive(example, "QG-IND-003"), _outcome(checker, form_xlsx), unreadable]
     log = json.loads(to_sarif(outcomes, ruleset))
     errors = list(_sarif_validator().iter_errors(log))
@@ -158,7 +170,10 @@ def test_sarif_rules_results_and_locations(example, ruleset):
     for descriptor in rules:
         rule = by_id[descriptor["id"]]
         assert descriptor["shortDescription"]["text"] == rule.title
-        assert descriptor["defaultConfiguration"]["level"] == {"error": "error", "warning": "warning", "info": "note"}[rule.severity]
+        assert (
+            descriptor["defaultConfiguration"]["level"]
+            == {"error": "error", "warning": "warning", "info": "note"}[rule.severity]
+        )
         assert rule.source.document in descriptor["help"]["text"]
         assert descriptor["properties"]["citation"]["document"] == rule.source.document
 
@@ -183,21 +198,31 @@ def test_sarif_rules_results_and_locations(example, ruleset):
     assert run["invocations"] == [{"executionSuccessful": True}]
 
 
-def test_sarif_cells_are_logical_locations_waivers_suppress_and_input_errors_notify(checker, ruleset, form_xlsx, unreadable):
+def test_sarif_cells_are_logical_locations_waivers_suppress_and_input_errors_notify(
+    checker, ruleset, form_xlsx, unreadable
+):
     workbook = _waive(_outcome(checker, form_xlsx), "QG-IND-003")
     run = json.loads(to_sarif([workbook, unreadable], ruleset))["runs"][0]
     zz = next(r for r in run["results"] if r["ruleId"] == "ZZ-ZCDY-001")
     location = zz["locations"][0]
     assert "region" not in location["physicalLocation"]  # SARIF has no cell regions
-    assert location["logicalLocations"] == [{"fullyQualifiedName": "附件3-5!B5:C5", "kind": "cell", "name": "附件3-5!B5:C5"}]
+    assert location["logicalLocations"] == [
+        {"fullyQualifiedName": "附件3-5!B5:C5", "kind": "cell", "name": "附件3-5!B5:C5"}
+    ]
     assert location["properties"] == {"cell": "附件3-5!B5:C5"}
     # A non-ASCII file name is percent-encoded into a valid URI reference.
-    assert location["physicalLocation"]["artifactLocation"]["uri"].endswith("/%E7%9F%B3%E5%B3%B0%E5%8C%BA%E5%A7%94%E7%BB%84%E7%BB%87%E9%83%A8.xlsx")
+    assert location["physicalLocation"]["artifactLocation"]["uri"].endswith(
+        "/%E7%9F%B3%E5%B3%B0%E5%8C%BA%E5%A7%94%E7%BB%84%E7%BB%87%E9%83%A8.xlsx"
+    )
     waived = next(r for r in run["results"] if r["ruleId"] == "QG-IND-003")
-    assert waived["suppressions"] == [{
-        "justification": "<b>经区财政局批准</b>", "kind": "external", "status": "accepted",
-        "properties": {"approvedBy": "区财政局绩效科", "expires": "2023-12-31", "source": "waivers.yaml:3"},
-    }]
+    assert waived["suppressions"] == [
+        {
+            "justification": "<b>经区财政局批准</b>",
+            "kind": "external",
+            "status": "accepted",
+            "properties": {"approvedBy": "区财政局绩效科", "expires": "2023-12-31", "source": "waivers.yaml:3"},
+        }
+    ]
     (invocation,) = run["invocations"]
     assert invocation["executionSuccessful"] is False
     (note,) = invocation["toolExecutionNotifications"]
@@ -207,7 +232,9 @@ def test_sarif_cells_are_logical_locations_waivers_suppress_and_input_errors_not
 
 def test_expired_waiver_does_not_suppress(example, ruleset):
     expired = _waive(example, "QG-IND-003", today=dt.date(2024, 7, 1))
-    result = next(r for r in json.loads(to_sarif([expired], ruleset))["runs"][0]["results"] if r["ruleId"] == "QG-IND-003")
+    result = next(
+        r for r in json.loads(to_sarif([expired], ruleset))["runs"][0]["results"] if r["ruleId"] == "QG-IND-003"
+    )
     assert "suppressions" not in result and result["properties"]["waiver"]["status"] == "expired"
     root = ET.fromstring(to_junit([expired], ruleset).encode("utf-8"))
     assert root.find("testsuite/testcase[@name='QG-IND-003']/failure") is not None
@@ -266,11 +293,11 @@ def test_junit_has_one_case_per_rule_and_counts_that_match(example, ruleset, unr
 
 def test_junit_escapes_markup_and_control_characters(example, ruleset):
     finding = example.findings[0]
-    hostile = replace(finding, message="a<b>&\"c\x0bd\x00</testcase>", status="fail")
+    hostile = replace(finding, message='a<b>&"c\x0bd\x00</testcase>', status="fail")
     outcome = replace(example, findings=[hostile])
     root = ET.fromstring(to_junit([outcome], ruleset).encode("utf-8"))  # still well-formed XML
     failure = root.find(f"testsuite/testcase[@name='{finding.rule_id}']/failure")
-    assert failure.get("message") == "a<b>&\"c\ufffdd\ufffd</testcase>"
+    assert failure.get("message") == 'a<b>&"c\ufffdd\ufffd</testcase>'
 
 
 # --- HTML -----------------------------------------------------------------------------------------
@@ -324,8 +351,18 @@ def test_html_lists_every_finding_with_its_explanation(example, ruleset, unreada
     assert parsed.details == len(waived.findings)  # every finding has its derivation
     assert parsed.scripts == 0 and parsed.external == []
     text = "".join(parsed.text)
-    for needle in ("石峰区委组织部", "2023", "石峰区 → 株洲市 → 湖南省 → 全国", "附件3-5", "无法核实", "已豁免", "29.76万元",
-                   "2000元/人/月 × 6人 × 12月/年 = 144000元 = 14.40万元", f"{RELATIVE_EXAMPLE}:761", unreadable.error.message):
+    for needle in (
+        "石峰区委组织部",
+        "2023",
+        "石峰区 → 株洲市 → 湖南省 → 全国",
+        "附件3-5",
+        "无法核实",
+        "已豁免",
+        "29.76万元",
+        "2000元/人/月 × 6人 × 12月/年 = 144000元 = 14.40万元",
+        f"{RELATIVE_EXAMPLE}:761",
+        unreadable.error.message,
+    ):
         assert needle in text, needle
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page
 
@@ -351,8 +388,14 @@ def _workbook(data: bytes) -> openpyxl.Workbook:
 
 
 def _marked(wb: openpyxl.Workbook) -> dict[tuple[str, str], openpyxl.cell.Cell]:
-    return {(ws.title, c.coordinate): c for ws in wb.worksheets if ws.title != RESULTS_SHEET
-            for row in ws.iter_rows() for c in row if c.comment is not None}
+    return {
+        (ws.title, c.coordinate): c
+        for ws in wb.worksheets
+        if ws.title != RESULTS_SHEET
+        for row in ws.iter_rows()
+        for c in row
+        if c.comment is not None
+    }
 
 
 def _fill(cell) -> str | None:
@@ -367,7 +410,9 @@ def _results(wb: openpyxl.Workbook) -> list[dict[str, object]]:
 def _check_results_sheet(wb: openpyxl.Workbook, outcome: FilingOutcome) -> None:
     assert wb.sheetnames[0] == RESULTS_SHEET and wb.active.title == RESULTS_SHEET
     results = _results(wb)
-    assert [(r["规则"], r["位置"], r["说明"]) for r in results] == [(f.rule_id, f.location, f.message) for f in outcome.findings]
+    assert [(r["规则"], r["位置"], r["说明"]) for r in results] == [
+        (f.rule_id, f.location, f.message) for f in outcome.findings
+    ]
 
 
 def test_annotated_workbook_of_the_text_dump(example, ruleset):
@@ -387,7 +432,9 @@ def test_annotated_workbook_of_the_text_dump(example, ruleset):
     # Every finding of the example has its cell; one comment per cell names all its rules.
     results = _results(wb)
     assert all(r["标注单元格"] != "（未在表格中定位）" for r in results)
-    named = Counter(rule for c in marked.values() for rule in {f.rule_id for f in example.findings} if rule in c.comment.text)
+    named = Counter(
+        rule for c in marked.values() for rule in {f.rule_id for f in example.findings} if rule in c.comment.text
+    )
     assert set(named) == {f.rule_id for f in example.findings}
     # Cannot-verify alone is yellow; a cell with an error and cannot-verify findings is red.
     djpt = next(c for c in marked.values() if "ZZ-DJPT-001" in c.comment.text)
@@ -424,7 +471,9 @@ def test_annotated_workbook_of_the_xlsx_marks_the_very_cell_and_leaves_the_file_
     # Values, number formats and merges of the submitted sheets are kept.
     for ws in original.worksheets:
         copy = wb[ws.title]
-        assert [[c.value for c in row] for row in ws.iter_rows()] == [[c.value for c in row] for row in copy.iter_rows()]
+        assert [[c.value for c in row] for row in ws.iter_rows()] == [
+            [c.value for c in row] for row in copy.iter_rows()
+        ]
         assert sorted(map(str, ws.merged_cells.ranges)) == sorted(map(str, copy.merged_cells.ranges))
     assert wb["附件3-5"]["B5"].number_format == original["附件3-5"]["B5"].number_format
     link = next(r for r in _results(wb) if r["规则"] == "ZZ-ZCDY-001")
@@ -444,12 +493,20 @@ def test_annotated_workbook_of_the_docx(checker, form_docx):
 
 def test_workbook_keeps_hostile_text_as_text(checker, ruleset, mutate, tmp_path):
     path = tmp_path / "hostile.txt"
-    path.write_text(mutate({157: "\t=HYPERLINK(\"http://example.invalid\",\"x\")", 163: "\t业务\x0b性专项经费"}), encoding="utf-8")
+    path.write_text(
+        mutate({157: '\t=HYPERLINK("http://example.invalid","x")', 163: "\t业务\x0b性专项经费"}), encoding="utf-8"
+    )
     outcome = _outcome(checker, path)
     hostile = replace(outcome.findings[0], message="控制字符\x0b\x00<script>")
     outcome = replace(outcome, findings=[hostile, *outcome.findings[1:]])
     wb = _workbook(annotated_workbook(outcome, path))
-    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
+    cells = [
+        c
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")
+    ]
     assert cells and all(c.data_type == "s" for c in cells)  # stored as text, never a formula
     assert any(r["说明"] == "控制字符\ufffd\ufffd<script>" for r in _results(wb))
 
@@ -487,8 +544,17 @@ def test_to_xlsx_of_several_filings(checker, ruleset, example, form_xlsx, unread
 
 def _cells(wb: openpyxl.Workbook) -> list:
     """Everything a reviewer sees in a workbook: values, fills and comments, sheet by sheet."""
-    return [(ws.title, [(c.coordinate, c.value, _fill(c), c.comment.text if c.comment else None)
-                        for row in ws.iter_rows() for c in row]) for ws in wb.worksheets]
+    return [
+        (
+            ws.title,
+            [
+                (c.coordinate, c.value, _fill(c), c.comment.text if c.comment else None)
+                for row in ws.iter_rows()
+                for c in row
+            ],
+        )
+        for ws in wb.worksheets
+    ]
 
 
 def test_same_input_same_reports(checker, ruleset, in_repo, form_xlsx, unreadable):
@@ -520,5 +586,20 @@ def test_reports_without_explanations(checker, ruleset, in_repo):
 def test_finding_type_is_the_engine_one():
     # The reporters read these fields; a rename in Finding must show up here first.
     fields = set(Finding.__dataclass_fields__)
-    assert {"rule_id", "severity", "status", "table", "item", "location", "line", "message", "expected", "actual",
-            "citation", "evidence", "waiver", "explanation", "id"} <= fields
+    assert {
+        "rule_id",
+        "severity",
+        "status",
+        "table",
+        "item",
+        "location",
+        "line",
+        "message",
+        "expected",
+        "actual",
+        "citation",
+        "evidence",
+        "waiver",
+        "explanation",
+        "id",
+    } <= fields

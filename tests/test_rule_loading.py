@@ -76,6 +76,7 @@ def crumbs(text: str, tmp_path: Path) -> tuple[str, list[str]]:
 
 # --- the model pack --------------------------------------------------------------------------------
 
+
 def test_base_pack_is_valid(tmp_path: Path) -> None:
     write(tmp_path, BASE)
     ruleset = load_rules([tmp_path])
@@ -89,6 +90,7 @@ def test_base_pack_is_valid(tmp_path: Path) -> None:
 
 
 # --- breadcrumbs, one kind of mistake at a time ---------------------------------------------------
+
 
 def test_unknown_top_level_key_with_did_you_mean(tmp_path: Path) -> None:
     f, found = crumbs(mutate("rules:\n", "rule:\n"), tmp_path)
@@ -120,7 +122,9 @@ def test_bad_severity_value(tmp_path: Path) -> None:
 
 def test_misspelt_severity_value_has_suggestion(tmp_path: Path) -> None:
     f, found = crumbs(mutate("severity: error", "severity: eror"), tmp_path)
-    assert found == [f"{f}:12:15 › 规则 CS-JT-001 › 键 severity：未知的严重程度“eror”；应为：error、warning、info；您是不是想写“error”？"]
+    assert found == [
+        f"{f}:12:15 › 规则 CS-JT-001 › 键 severity：未知的严重程度“eror”；应为：error、warning、info；您是不是想写“error”？"
+    ]
 
 
 def test_missing_source(tmp_path: Path) -> None:
@@ -135,7 +139,9 @@ def test_source_without_document(tmp_path: Path) -> None:
 
 def test_bad_rule_id_format(tmp_path: Path) -> None:
     f, found = crumbs(mutate("CS-JT-001", "cs-jt-001"), tmp_path)
-    assert found == [f"{f}:10:9 › 规则 cs-jt-001 › 键 id：规则编号“cs-jt-001”格式不正确；应为：大写字母、数字和连字符，如 ZZ-ZCDY-001"]
+    assert found == [
+        f"{f}:10:9 › 规则 cs-jt-001 › 键 id：规则编号“cs-jt-001”格式不正确；应为：大写字母、数字和连字符，如 ZZ-ZCDY-001"
+    ]
 
 
 def test_duplicate_rule_id_across_two_files(tmp_path: Path) -> None:
@@ -194,7 +200,9 @@ def test_unknown_name_in_check(tmp_path: Path) -> None:
 
 def test_misspelt_name_in_check_has_suggestion(tmp_path: Path) -> None:
     f, found = crumbs(mutate("× 队员人数 ×", "× 队员人 ×"), tmp_path)
-    assert found == [f"{f}:21:12 › 规则 CS-JT-001 › 键 check：表达式中的名称“队员人”{NOT_A_NAME}；您是不是想写“队员人数”？"]
+    assert found == [
+        f"{f}:21:12 › 规则 CS-JT-001 › 键 check：表达式中的名称“队员人”{NOT_A_NAME}；您是不是想写“队员人数”？"
+    ]
 
 
 def test_unit_mismatch_monthly_rate_against_yearly_amount(tmp_path: Path) -> None:
@@ -207,12 +215,16 @@ def test_unit_mismatch_monthly_rate_against_yearly_amount(tmp_path: Path) -> Non
 
 def test_adding_money_and_people_in_check(tmp_path: Path) -> None:
     f, found = crumbs(mutate("× 12月/年", "× 12月/年 + 队员人数"), tmp_path)
-    assert found == [f"{f}:21:12 › 规则 CS-JT-001 › 键 check：单位不一致：交通费标准 × 队员人数 × 12月/年（元/年）与 队员人数（人）不能相加"]
+    assert found == [
+        f"{f}:21:12 › 规则 CS-JT-001 › 键 check：单位不一致：交通费标准 × 队员人数 × 12月/年（元/年）与 队员人数（人）不能相加"
+    ]
 
 
 def test_syntax_error_in_check(tmp_path: Path) -> None:
     f, found = crumbs(mutate("项目金额 ≥ 交通费标准", "项目金额 ≥≥ 交通费标准"), tmp_path)
-    assert found == [f"{f}:21:12 › 规则 CS-JT-001 › 键 check：第7个字符“≥”处应为数值、名称或括号；应为：如“金额 ≥ 交通费标准 × 人数 × 12月/年”"]
+    assert found == [
+        f"{f}:21:12 › 规则 CS-JT-001 › 键 check：第7个字符“≥”处应为数值、名称或括号；应为：如“金额 ≥ 交通费标准 × 人数 × 12月/年”"
+    ]
 
 
 def test_missing_check(tmp_path: Path) -> None:
@@ -223,7 +235,9 @@ def test_missing_check(tmp_path: Path) -> None:
 def test_unknown_parameter_unit(tmp_path: Path) -> None:
     text = mutate("parameters:\n", "parameters:\n  备用标准:\n    unit: 元/人/越\n    values:\n      - {value: 1}\n")
     f, found = crumbs(text, tmp_path)
-    assert found == [f"{f}:6:11 › 键 parameters.备用标准.unit：无法识别的单位“越”（在“元/人/越”中）；应为：例如 元/人/月、万元/村/年、人/村"]
+    assert found == [
+        f"{f}:6:11 › 键 parameters.备用标准.unit：无法识别的单位“越”（在“元/人/越”中）；应为：例如 元/人/月、万元/村/年、人/村"
+    ]
 
 
 def test_parameter_period_until_before_from(tmp_path: Path) -> None:
@@ -233,7 +247,9 @@ def test_parameter_period_until_before_from(tmp_path: Path) -> None:
 
 def test_parameter_year_out_of_range(tmp_path: Path) -> None:
     f, found = crumbs(mutate("from: 2021", "from: 1980"), tmp_path)
-    assert found == [f"{f}:8:29 › 键 parameters.交通费标准.values[0].from：年度应为1990到2100之间的整数，实际是数字 1980；应为：例如 2023"]
+    assert found == [
+        f"{f}:8:29 › 键 parameters.交通费标准.values[0].from：年度应为1990到2100之间的整数，实际是数字 1980；应为：例如 2023"
+    ]
 
 
 def test_parameter_value_too_large(tmp_path: Path) -> None:
@@ -259,11 +275,16 @@ def test_unknown_count_key(tmp_path: Path) -> None:
 
 def test_unknown_count_scope(tmp_path: Path) -> None:
     f, found = crumbs(mutate("scope: 本表", "scope: 本页"), tmp_path)
-    assert found == [f"{f}:20:31 › 规则 CS-JT-001 › 键 inputs.队员人数.scope：未知的计数范围“本页”；应为：本行、本表、全文；您是不是想写“本表”？"]
+    assert found == [
+        f"{f}:20:31 › 规则 CS-JT-001 › 键 inputs.队员人数.scope：未知的计数范围“本页”；应为：本行、本表、全文；您是不是想写“本表”？"
+    ]
 
 
 def test_bad_input_name(tmp_path: Path) -> None:
-    text = mutate("      项目金额: {amount: 项目金额}\n", "      项目金额: {amount: 项目金额}\n      \"金额.x\": {amount: 项目金额}\n")
+    text = mutate(
+        "      项目金额: {amount: 项目金额}\n",
+        '      项目金额: {amount: 项目金额}\n      "金额.x": {amount: 项目金额}\n',
+    )
     f, found = crumbs(text, tmp_path)
     assert found == [f"{f}:20:7 › 规则 CS-JT-001 › 键 inputs.金额.x：输入名“金额.x”只能由汉字、字母、数字和下划线组成"]
 
@@ -287,10 +308,14 @@ def test_empty_file_is_not_a_pack(tmp_path: Path) -> None:
 
 def test_text_where_a_number_is_expected(tmp_path: Path) -> None:
     f, found = crumbs(mutate("value: 2000,", "value: 两千,"), tmp_path)
-    assert found[0] == f"{f}:8:17 › 键 parameters.交通费标准.values[0].value：应为十进制数，实际是文字“两千”；应为：例如 2000 或 0.5"
+    assert (
+        found[0]
+        == f"{f}:8:17 › 键 parameters.交通费标准.values[0].value：应为十进制数，实际是文字“两千”；应为：例如 2000 或 0.5"
+    )
 
 
 # --- cascades: a breadcrumb must not contradict the file ------------------------------------------
+
 
 @pytest.mark.parametrize(
     "old, new",
@@ -308,6 +333,7 @@ def test_no_false_not_an_input_breadcrumb(old: str, new: str, tmp_path: Path) ->
 
 
 # --- whole-set behaviour ---------------------------------------------------------------------------
+
 
 def test_empty_directory_is_an_error(tmp_path: Path) -> None:
     found = [str(p) for p in problems_of(tmp_path)]
@@ -341,7 +367,9 @@ def test_problems_of_several_files_are_reported_together(tmp_path: Path) -> None
 
 
 def test_several_mistakes_in_one_rule_are_all_reported(tmp_path: Path) -> None:
-    text = mutate("severity: error", "severity: fatal", mutate("field: 名称", "field: 名字", mutate("{期望}", "{标准}")))
+    text = mutate(
+        "severity: error", "severity: fatal", mutate("field: 名称", "field: 名字", mutate("{期望}", "{标准}"))
+    )
     f, found = crumbs(text, tmp_path)
     assert [c.split("：")[0] for c in found] == [
         f"{f}:12:15 › 规则 CS-JT-001 › 键 severity",
@@ -366,6 +394,7 @@ def test_missing_file_is_a_breadcrumb(tmp_path: Path) -> None:
 
 # --- RuleProblem format ----------------------------------------------------------------------------
 
+
 def test_rule_problem_format() -> None:
     full = RuleProblem("a.yaml", 3, 7, "ZZ-X-001", "inputs.金额", "消息", "期望值", "建议")
     assert str(full) == "a.yaml:3:7 › 规则 ZZ-X-001 › 键 inputs.金额：消息；应为：期望值；您是不是想写“建议”？"
@@ -374,6 +403,7 @@ def test_rule_problem_format() -> None:
 
 
 # --- built-in packs --------------------------------------------------------------------------------
+
 
 def test_every_builtin_pack_loads_without_problems() -> None:
     paths = builtin_rule_paths()
@@ -399,7 +429,9 @@ def test_each_builtin_pack_loads_on_its_own(pack_dir: str) -> None:
 def test_builtin_rule_without_months_per_year_fails(tmp_path: Path) -> None:
     source = next(p for p in builtin_rule_paths() if p.name == "zhuzhou") / "village.yaml"
     text = source.read_text(encoding="utf-8")
-    broken = write(tmp_path, text.replace("驻村交通费标准 × 队员人数 × 12月/年", "驻村交通费标准 × 队员人数"), "village.yaml")
+    broken = write(
+        tmp_path, text.replace("驻村交通费标准 × 队员人数 × 12月/年", "驻村交通费标准 × 队员人数"), "village.yaml"
+    )
     line = next(n for n, t in enumerate(text.splitlines(), 1) if "驻村交通费标准 × 队员人数 × 12月/年" in t)
     found = [str(p) for p in problems_of(broken)]
     assert found == [

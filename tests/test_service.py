@@ -27,8 +27,11 @@ from hegui.engine.rules import RuleLoadError
 from hegui.engine.service import create_app, make_server
 from hegui.plugins.manager import PluginError, build_registry, load_registered_rules
 
-VILLAGE = {"年度": 2023, "部门": "石峰区委组织部",
-           "附件3": [{"名称": "驻村工作队员待遇保障", "项目金额": 20, "年度绩效目标": "下派工作队2支6人"}]}
+VILLAGE = {
+    "年度": 2023,
+    "部门": "石峰区委组织部",
+    "附件3": [{"名称": "驻村工作队员待遇保障", "项目金额": 20, "年度绩效目标": "下派工作队2支6人"}],
+}
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +204,7 @@ def _declared_size_bomb() -> bytes:
     offset = data.find(b"PK\x01\x02")
     while offset >= 0:
         name_length = struct.unpack_from("<H", data, offset + 28)[0]
-        if data[offset + 46: offset + 46 + name_length] == b"xl/worksheets/sheet1.xml":
+        if data[offset + 46 : offset + 46 + name_length] == b"xl/worksheets/sheet1.xml":
             struct.pack_into("<I", data, offset + 24, 0xFFFFFFF0)
             return bytes(data)
         offset = data.find(b"PK\x01\x02", offset + 4)
@@ -215,9 +218,11 @@ def _entity_bomb_docx() -> bytes:
     source = io.BytesIO()
     document.save(source)
     entities = ['<!ENTITY a "haha">'] + [f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcd", "bcde")]
-    body = ('<?xml version="1.0"?>\n<!DOCTYPE w:document [' + "".join(entities) + "]>\n"
-            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-            "<w:body><w:p><w:r><w:t>&e;</w:t></w:r></w:p></w:body></w:document>").encode()
+    body = (
+        '<?xml version="1.0"?>\n<!DOCTYPE w:document [' + "".join(entities) + "]>\n"
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:body><w:p><w:r><w:t>&e;</w:t></w:r></w:p></w:body></w:document>"
+    ).encode()
     out = io.BytesIO()
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new:
         for info in old.infolist():
@@ -262,33 +267,60 @@ INLINE = {
 @pytest.mark.parametrize("case", sorted(INLINE))
 def test_malformed_json_filings_are_422(client, case):
     body, words, where = INLINE[case]
-    error = _error(client.post("/v1/check", content=body, headers={"content-type": "application/json"}), 422, "input_error")
+    error = _error(
+        client.post("/v1/check", content=body, headers={"content-type": "application/json"}), 422, "input_error"
+    )
     assert words in error["message"], error["message"]
     assert where in error["location"]
     _still_up(client)
 
 
 def test_request_shape_errors(client):
-    _error(client.post("/v1/check", content=b"hello", headers={"content-type": "text/plain"}), 415, "unsupported_media_type")
+    _error(
+        client.post("/v1/check", content=b"hello", headers={"content-type": "text/plain"}),
+        415,
+        "unsupported_media_type",
+    )
     _error(client.post("/v1/check", content=b"hello"), 415, "unsupported_media_type")
     _error(client.post("/v1/check", data={"other": "x"}, files={"attachment": ("a.txt", b"x")}), 400, "invalid_request")
-    _error(client.post("/v1/check", content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data"}), 400, "invalid_request")
+    _error(
+        client.post("/v1/check", content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data"}),
+        400,
+        "invalid_request",
+    )
     _still_up(client)
 
 
 def test_oversized_uploads_are_413(private_tmp):
     small = TestClient(create_app(max_upload_bytes=64 * 1024))
     # Just over the limit: the body passes the framing allowance, the file itself is measured.
-    error = _error(small.post("/v1/check", files={"file": ("big.txt", b"x" * (64 * 1024 + 1))}), 413, "payload_too_large")
+    error = _error(
+        small.post("/v1/check", files={"file": ("big.txt", b"x" * (64 * 1024 + 1))}), 413, "payload_too_large"
+    )
     assert "64 KB" in error["message"]
     # A body larger than its declared Content-Length is cut off while it streams ...
     chunks = (b"x" * 8192 for _ in range(200))
-    _error(small.post("/v1/check", content=chunks, headers={"content-type": "multipart/form-data; boundary=b"}), 413, "payload_too_large")
+    _error(
+        small.post("/v1/check", content=chunks, headers={"content-type": "multipart/form-data; boundary=b"}),
+        413,
+        "payload_too_large",
+    )
     # ... and a declared length over the limit is refused before anything is read.
-    _error(small.post("/v1/check", content=b"{}", headers={"content-type": "application/json", "content-length": str(10**9)}),
-           413, "payload_too_large")
-    _error(small.post("/v1/check", content=b" " * (64 * 1024 + 1), headers={"content-type": "application/json"}), 413, "payload_too_large")
-    assert small.post("/v1/check", files={"file": ("ok.txt", b"x" * (64 * 1024))}).status_code == 422  # at the limit: read
+    _error(
+        small.post(
+            "/v1/check", content=b"{}", headers={"content-type": "application/json", "content-length": str(10**9)}
+        ),
+        413,
+        "payload_too_large",
+    )
+    _error(
+        small.post("/v1/check", content=b" " * (64 * 1024 + 1), headers={"content-type": "application/json"}),
+        413,
+        "payload_too_large",
+    )
+    assert (
+        small.post("/v1/check", files={"file": ("ok.txt", b"x" * (64 * 1024))}).status_code == 422
+    )  # at the limit: read
     assert _leftovers(private_tmp) == []
     _still_up(small)
 
@@ -362,8 +394,10 @@ def test_invalid_rules_or_plugins_stop_the_app_from_starting(tmp_path, monkeypat
 
 def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
     boundary = "hegui-test-boundary"
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
     return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
@@ -384,13 +418,19 @@ def test_real_uvicorn_server_on_localhost(example_path):
         with urllib.request.urlopen(f"{base}/healthz", timeout=10) as answer:
             assert answer.status == 200 and json.load(answer)["status"] == "ok"
         body, kind = _multipart("申报.txt", example_path.read_bytes())
-        request = urllib.request.Request(f"{base}/v1/check?explain=false", data=body, headers={"Content-Type": kind}, method="POST")
+        request = urllib.request.Request(
+            f"{base}/v1/check?explain=false", data=body, headers={"Content-Type": kind}, method="POST"
+        )
         with urllib.request.urlopen(request, timeout=20) as answer:
             document = json.load(answer)
         assert answer.status == 200 and document["filings"][0]["file"] == "申报.txt"
         assert any(f["rule_id"] == "ZZ-ZCDY-001" for f in document["filings"][0]["findings"])
-        request = urllib.request.Request(f"{base}/v1/check", data=json.dumps(VILLAGE).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
+        request = urllib.request.Request(
+            f"{base}/v1/check",
+            data=json.dumps(VILLAGE).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=20) as answer:
             assert any("29.76万元" in f["message"] for f in json.load(answer)["filings"][0]["findings"])
     finally:

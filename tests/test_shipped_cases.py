@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from hegui.engine.cases import case_files, load_case_file, run_case
 from hegui.plugins import builtin_rule_paths
 

@@ -12,7 +12,9 @@ import pytest
 from hegui.engine import strictyaml
 from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_file, load_text
 
-AMBIGUOUS_NUMBER = "有歧义（前导零、科学计数法、八/十六进制或时间格式会被不同程序读成不同的数）：请写成普通十进制数，或加引号作为文字"
+AMBIGUOUS_NUMBER = (
+    "有歧义（前导零、科学计数法、八/十六进制或时间格式会被不同程序读成不同的数）：请写成普通十进制数，或加引号作为文字"
+)
 
 
 def problem(text: str) -> YamlProblem:
@@ -23,12 +25,15 @@ def problem(text: str) -> YamlProblem:
 
 # --- YAML 1.1 booleans -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("word", ["NO", "No", "no", "yes", "Yes", "YES", "on", "On", "ON", "off", "Off", "y", "Y", "n", "N"])
+
+@pytest.mark.parametrize(
+    "word", ["NO", "No", "no", "yes", "Yes", "YES", "on", "On", "ON", "off", "Off", "y", "Y", "n", "N"]
+)
 def test_yaml11_boolean_words_are_refused(word: str) -> None:
     p = problem(f"pack:\n  name: 甲\n  flag: {word}\n")
     assert p.mark == Mark(3, 9)
     assert p.message == (
-        f"“{word}”有歧义（旧版 YAML 会把它当作布尔值）：如果是文字请加引号写成 \"{word}\"，如果是布尔值请写 true 或 false"
+        f'“{word}”有歧义（旧版 YAML 会把它当作布尔值）：如果是文字请加引号写成 "{word}"，如果是布尔值请写 true 或 false'
     )
 
 
@@ -52,10 +57,31 @@ def test_nulls(text: str, value: None) -> None:
 
 # --- surprising numbers ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "number",
-    ["0012", "00", "1e3", "1E3", "1e-3", "1.5e3", "1.0e+3", "0x1F", "0o17", "0b11", "1:30", "12:30:00", "190:20:30",
-     ".5", "-.5", "5.", ".inf", ".nan", "-.inf", ".NaN"],
+    [
+        "0012",
+        "00",
+        "1e3",
+        "1E3",
+        "1e-3",
+        "1.5e3",
+        "1.0e+3",
+        "0x1F",
+        "0o17",
+        "0b11",
+        "1:30",
+        "12:30:00",
+        "190:20:30",
+        ".5",
+        "-.5",
+        "5.",
+        ".inf",
+        ".nan",
+        "-.inf",
+        ".NaN",
+    ],
 )
 def test_surprising_numbers_are_refused(number: str) -> None:
     p = problem(f"rules:\n  - value: {number}\n")
@@ -66,9 +92,18 @@ def test_surprising_numbers_are_refused(number: str) -> None:
 @pytest.mark.parametrize(
     "text, value",
     [
-        ('a: "NO"', "NO"), ("a: 'yes'", "yes"), ('a: "True"', "True"), ("a: '0012'", "0012"), ('a: "1e3"', "1e3"),
-        ("a: '0x1F'", "0x1F"), ('a: "1:30"', "1:30"), ("a: '.5'", ".5"), ('a: "2000"', "2000"), ("a: 'null'", "null"),
-        ("a: |\n  NO\n", "NO\n"), ("a: >\n  0012\n", "0012\n"),
+        ('a: "NO"', "NO"),
+        ("a: 'yes'", "yes"),
+        ('a: "True"', "True"),
+        ("a: '0012'", "0012"),
+        ('a: "1e3"', "1e3"),
+        ("a: '0x1F'", "0x1F"),
+        ('a: "1:30"', "1:30"),
+        ("a: '.5'", ".5"),
+        ('a: "2000"', "2000"),
+        ("a: 'null'", "null"),
+        ("a: |\n  NO\n", "NO\n"),
+        ("a: >\n  0012\n", "0012\n"),
     ],
 )
 def test_quoted_values_are_plain_text(text: str, value: str) -> None:
@@ -79,8 +114,16 @@ def test_quoted_values_are_plain_text(text: str, value: str) -> None:
 
 @pytest.mark.parametrize(
     "text, value",
-    [("2000", Decimal("2000")), ("0.5", Decimal("0.5")), ("0", Decimal(0)), ("-3", Decimal(-3)), ("+3", Decimal(3)),
-     ("1.50", Decimal("1.50")), ("0.1", Decimal("0.1")), ("123456789012345678901234567890", Decimal("123456789012345678901234567890"))],
+    [
+        ("2000", Decimal("2000")),
+        ("0.5", Decimal("0.5")),
+        ("0", Decimal(0)),
+        ("-3", Decimal(-3)),
+        ("+3", Decimal(3)),
+        ("1.50", Decimal("1.50")),
+        ("0.1", Decimal("0.1")),
+        ("123456789012345678901234567890", Decimal("123456789012345678901234567890")),
+    ],
 )
 def test_numbers_are_decimals_never_floats(text: str, value: Decimal) -> None:
     data = load_text(f"a: {text}")
@@ -105,6 +148,7 @@ def test_other_plain_scalars_stay_text(text: str) -> None:
 
 # --- duplicate keys --------------------------------------------------------------------------------
 
+
 def test_duplicate_key_names_the_first_line() -> None:
     p = problem("a: 1\nb: 2\na: 3\n")
     assert p.mark == Mark(3, 1)
@@ -124,6 +168,7 @@ def test_duplicate_key_in_flow_mapping() -> None:
 
 
 # --- anchors, aliases, merge keys, tags ------------------------------------------------------------
+
 
 def test_anchor_is_refused() -> None:
     p = problem("a: &x 1\nb: 2\n")
@@ -209,6 +254,7 @@ def test_second_document_is_refused() -> None:
 
 # --- syntax errors ---------------------------------------------------------------------------------
 
+
 def test_syntax_error_has_line_and_column() -> None:
     p = problem("a: [1, 2\n")
     assert p.mark == Mark(2, 1)
@@ -222,6 +268,7 @@ def test_mapping_in_plain_value_is_a_syntax_error() -> None:
 
 
 # --- size and depth --------------------------------------------------------------------------------
+
 
 def test_oversized_text_is_refused() -> None:
     p = problem("a: " + "x" * strictyaml.MAX_RULE_FILE_BYTES)
@@ -273,6 +320,7 @@ def test_very_deep_nesting_is_a_yaml_problem_not_a_crash(depth: int) -> None:
 
 
 # --- files -----------------------------------------------------------------------------------------
+
 
 def test_file_with_bom_is_read(tmp_path: Path) -> None:
     path = tmp_path / "bom.yaml"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from hegui.facts import files
 from hegui.facts.errors import InputError
 from hegui.facts.model import Grid, Source
-from hegui.facts import files, textdump
 from hegui.facts.textdump import decode_text, read_text_dump
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shifeng-zzb-2023.txt"

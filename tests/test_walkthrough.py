@@ -41,7 +41,9 @@ def test_walkthrough_runs_as_written(tmp_path):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(step.group("body"), encoding="utf-8")
             continue
-        done = subprocess.run(["bash", "-e", "-c", step.group("body")], cwd=tmp_path, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            ["bash", "-e", "-c", step.group("body")], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
         output = done.stdout + done.stderr
         expect = shlex.split(step.group("expect") or "")
         for clause in expect:

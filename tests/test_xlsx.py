@@ -73,22 +73,34 @@ def raw_xlsx(sheets: list[tuple[str, str, str]], shared: list[str] | str | None 
         '<Default Extension="xml" ContentType="application/xml"/>'
         '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
     ]
-    rels = ['<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">']
+    rels = [
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    ]
     entries, parts = [], {}
     for i, (name, body, state) in enumerate(sheets, 1):
-        ct.append(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>')
+        ct.append(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        )
         rels.append(f'<Relationship Id="rId{i}" Type="{REL}/worksheet" Target="worksheets/sheet{i}.xml"/>')
-        entries.append(f'<sheet name="{name}" sheetId="{i}"{f" state={chr(34)}{state}{chr(34)}" if state else ""} r:id="rId{i}"/>')
+        entries.append(
+            f'<sheet name="{name}" sheetId="{i}"{f" state={chr(34)}{state}{chr(34)}" if state else ""} r:id="rId{i}"/>'
+        )
         whole = body.startswith(("<?xml", "<!"))
-        parts[f"xl/worksheets/sheet{i}.xml"] = body if whole else f'<?xml version="1.0" encoding="UTF-8"?><worksheet {MAIN_NS}>{body}</worksheet>'
+        parts[f"xl/worksheets/sheet{i}.xml"] = (
+            body if whole else f'<?xml version="1.0" encoding="UTF-8"?><worksheet {MAIN_NS}>{body}</worksheet>'
+        )
     if shared is not None:
         n = len(sheets) + 1
-        ct.append('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>')
+        ct.append(
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        )
         rels.append(f'<Relationship Id="rId{n}" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/>')
         parts["xl/sharedStrings.xml"] = (
             shared
             if isinstance(shared, str)
-            else f'<?xml version="1.0" encoding="UTF-8"?><sst {MAIN_NS}>' + "".join(f"<si><t>{s}</t></si>" for s in shared) + "</sst>"
+            else f'<?xml version="1.0" encoding="UTF-8"?><sst {MAIN_NS}>'
+            + "".join(f"<si><t>{s}</t></si>" for s in shared)
+            + "</sst>"
         )
     parts["[Content_Types].xml"] = "".join(ct) + "</Types>"
     parts["_rels/.rels"] = (
@@ -96,7 +108,9 @@ def raw_xlsx(sheets: list[tuple[str, str, str]], shared: list[str] | str | None 
         f'<Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
     )
     parts["xl/_rels/workbook.xml.rels"] = "".join(rels) + "</Relationships>"
-    parts["xl/workbook.xml"] = f'<?xml version="1.0" encoding="UTF-8"?><workbook {MAIN_NS}><sheets>{"".join(entries)}</sheets></workbook>'
+    parts["xl/workbook.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?><workbook {MAIN_NS}><sheets>{"".join(entries)}</sheets></workbook>'
+    )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in parts.items():
@@ -129,9 +143,15 @@ def test_merged_ranges_give_an_anchor_and_continuations(tmp_path):
     title = rows[0][0]
     assert title.text == "2023年部门整体支出绩效目标表" and not title.continuation
     assert title.source.file == str(path) and title.source.locator == "附件1!A1:C1"
-    assert [(c.text, c.continuation, c.source.locator) for c in rows[0][1:]] == [("", True, "附件1!B1"), ("", True, "附件1!C1")]
+    assert [(c.text, c.continuation, c.source.locator) for c in rows[0][1:]] == [
+        ("", True, "附件1!B1"),
+        ("", True, "附件1!C1"),
+    ]
     assert rows[1][0].source.locator == "附件1!A2:A4" and rows[1][0].text == "年度绩效指标"
-    assert [(c.continuation, c.source.locator) for c in (rows[2][0], rows[3][0])] == [(True, "附件1!A3"), (True, "附件1!A4")]
+    assert [(c.continuation, c.source.locator) for c in (rows[2][0], rows[3][0])] == [
+        (True, "附件1!A3"),
+        (True, "附件1!A4"),
+    ]
     # A blank cell that is not merged is an ordinary blank cell with its own address.
     blank = rows[3][1]
     assert (blank.text, blank.continuation, blank.source.locator) == ("", False, "附件1!B4")
@@ -374,7 +394,7 @@ def _docx_bytes() -> bytes:
 
 
 HOSTILE = {
-    "not_a_zip": (lambda: "附件1\t部门名称\n这不是 Excel 文件\n".encode("utf-8"), "不是有效的Excel 工作簿"),
+    "not_a_zip": (lambda: "附件1\t部门名称\n这不是 Excel 文件\n".encode(), "不是有效的Excel 工作簿"),
     "empty_file": (lambda: b"", "文件为空"),
     "truncated": (lambda: _small_xlsx()[: len(_small_xlsx()) // 2], "损坏或不完整"),
     "encrypted": (lambda: _fake_ole2(["EncryptionInfo", "EncryptedPackage"]), "加密"),
@@ -383,31 +403,52 @@ HOSTILE = {
     "zip_bomb_ratio": (_ratio_bomb, "压缩炸弹"),
     "entity_bomb": (
         lambda: _one_sheet(
-            '<?xml version="1.0"?>' + _BILLION_LAUGHS + f'<worksheet {MAIN_NS}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol4;</t></is></c></row></sheetData></worksheet>'
+            '<?xml version="1.0"?>'
+            + _BILLION_LAUGHS
+            + f'<worksheet {MAIN_NS}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol4;</t></is></c></row></sheetData></worksheet>'
         ),
         "实体",
     ),
     # The DOCTYPE comes after 5 KB of comment, past the first bytes ooxml looks at.
     "entity_bomb_late_in_sheet": (
         lambda: _one_sheet(
-            '<?xml version="1.0"?><!--' + "x" * 5000 + "-->" + _BILLION_LAUGHS
+            '<?xml version="1.0"?><!--'
+            + "x" * 5000
+            + "-->"
+            + _BILLION_LAUGHS
             + f'<worksheet {MAIN_NS}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol4;</t></is></c></row></sheetData></worksheet>'
         ),
         "实体",
     ),
     "docx_renamed": (_docx_bytes, "扩展名与内容不符"),
     "no_sheets": (lambda: raw_xlsx([]), "工作簿中没有任何数据"),
-    "only_empty_sheets": (lambda: raw_xlsx([("附件1", "<sheetData/>", ""), ("附件2", '<sheetData><row r="3"/></sheetData>', "")]), "工作簿中没有任何数据"),
+    "only_empty_sheets": (
+        lambda: raw_xlsx([("附件1", "<sheetData/>", ""), ("附件2", '<sheetData><row r="3"/></sheetData>', "")]),
+        "工作簿中没有任何数据",
+    ),
     "only_hidden_data": (
-        lambda: raw_xlsx([("空", "<sheetData/>", ""), ("附件1", '<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>', "hidden")]),
+        lambda: raw_xlsx(
+            [
+                ("空", "<sheetData/>", ""),
+                ("附件1", '<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>', "hidden"),
+            ]
+        ),
         "隐藏的工作表“附件1”",
     ),
     "malformed_sheet_xml": (lambda: _one_sheet('<sheetData><row r="1"><c r="A1"><v>1</v></c></row>'), "已损坏"),
-    "bad_shared_string_index": (lambda: _one_sheet('<sheetData><row r="1"><c r="A1" t="s"><v>7</v></c></row></sheetData>', ["一"]), "已损坏"),
+    "bad_shared_string_index": (
+        lambda: _one_sheet('<sheetData><row r="1"><c r="A1" t="s"><v>7</v></c></row></sheetData>', ["一"]),
+        "已损坏",
+    ),
     "bad_number": (lambda: _one_sheet('<sheetData><row r="1"><c r="A1"><v>12abc</v></c></row></sheetData>'), "已损坏"),
-    "bad_cell_reference": (lambda: _one_sheet('<sheetData><row r="1"><c r="1A"><v>1</v></c></row></sheetData>'), "已损坏"),
+    "bad_cell_reference": (
+        lambda: _one_sheet('<sheetData><row r="1"><c r="1A"><v>1</v></c></row></sheetData>'),
+        "已损坏",
+    ),
     "bad_merge_reference": (
-        lambda: _one_sheet('<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData><mergeCells count="1"><mergeCell ref="A1:ZZZZ"/></mergeCells>'),
+        lambda: _one_sheet(
+            '<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData><mergeCells count="1"><mergeCell ref="A1:ZZZZ"/></mergeCells>'
+        ),
         "合并单元格",
     ),
     "missing_sheet_part": (
@@ -472,7 +513,7 @@ def test_hostile_and_broken_files_raise_input_error_only(tmp_path, case):
 def test_entity_declared_late_in_shared_strings_is_refused(tmp_path):
     shared = (
         '<?xml version="1.0"?><!--' + "x" * 5000 + '--><!DOCTYPE sst [<!ENTITY a "注入">]>'
-        f'<sst {MAIN_NS}><si><t>&a;</t></si></sst>'
+        f"<sst {MAIN_NS}><si><t>&a;</t></si></sst>"
     )
     path = tmp_path / "late-entity.xlsx"
     path.write_bytes(_one_sheet('<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData>', shared))
@@ -509,7 +550,13 @@ FORM_VARIANTS = {
     "remarks_column": {"extra_column": True},
     "margin_column": {"extra_column": "margin"},
     "changed_order": {"order": ["附件3-2", "附件1", "附件3-5", "附件2", "附件3-1", "附件3-4", "附件3-3"]},
-    "stacked_everything": {"stacked": True, "spacer_rows": True, "extra_title_rows": 2, "extra_column": True, "order": ["附件2", "附件1", "附件3-5", "附件3-4", "附件3-3", "附件3-2", "附件3-1"]},
+    "stacked_everything": {
+        "stacked": True,
+        "spacer_rows": True,
+        "extra_title_rows": 2,
+        "extra_column": True,
+        "order": ["附件2", "附件1", "附件3-5", "附件3-4", "附件3-3", "附件3-2", "附件3-1"],
+    },
     "row_number_column": {"extra_column": "numbers"},
 }
 
@@ -525,7 +572,10 @@ VARIANT_PARAMS = [_variant_param(name) for name in FORM_VARIANTS]
 @pytest.fixture(scope="module")
 def workbooks(tmp_path_factory):
     folder = tmp_path_factory.mktemp("xlsx")
-    paths = {name: make_xlsx.write_form_xlsx(folder / f"form-{name}.xlsx", **kwargs) for name, kwargs in FORM_VARIANTS.items()}
+    paths = {
+        name: make_xlsx.write_form_xlsx(folder / f"form-{name}.xlsx", **kwargs)
+        for name, kwargs in FORM_VARIANTS.items()
+    }
     paths["export"] = make_xlsx.write_export_xlsx(folder / "export.xlsx")
     return paths
 
@@ -562,7 +612,17 @@ def _money(field) -> tuple[Decimal, str] | None:
 
 def _parsed(value) -> tuple:
     # raw is what the cell said; whitespace aside it must match too, but it is compared apart.
-    return (value.kind, value.comparator, value.number, value.unit, value.year, value.month, value.day, value.deadline, _squash(value.raw))
+    return (
+        value.kind,
+        value.comparator,
+        value.number,
+        value.unit,
+        value.year,
+        value.month,
+        value.day,
+        value.deadline,
+        _squash(value.raw),
+    )
 
 
 def _model(filing, *, table_departments: bool = True, detail_text: bool = True) -> dict:
@@ -577,13 +637,19 @@ def _model(filing, *, table_departments: bool = True, detail_text: bool = True) 
         "expense": [(f.label, _money(f)) for f in o.expense],
         "duties": _squash(o.duties.text),
         "work_plans": [(_squash(w.item.text), _squash(w.owner.text), _squash(w.goal.text)) for w in o.work_plans],
-        "indicators": [(_squash(i.level1.text), _squash(i.level2.text), _squash(i.level3.text), _parsed(i.parsed)) for i in o.indicators],
+        "indicators": [
+            (_squash(i.level1.text), _squash(i.level2.text), _squash(i.level3.text), _parsed(i.parsed))
+            for i in o.indicators
+        ],
     }
     s = filing.summary
     out["附件2"] = {
         "unit": s.unit,
         "total": _money(s.total),
-        "rows": [(r.seq, _squash(r.name.text), _money(r.amount), _squash(r.period_goal.text), _squash(r.annual_goal.text)) for r in s.rows],
+        "rows": [
+            (r.seq, _squash(r.name.text), _money(r.amount), _squash(r.period_goal.text), _squash(r.annual_goal.text))
+            for r in s.rows
+        ],
     }
     if table_departments:
         out["附件2"]["department"] = _squash(s.department.text) if s.department else None
@@ -597,11 +663,23 @@ def _model(filing, *, table_departments: bool = True, detail_text: bool = True) 
             "period": _squash(d.period.text),
             "goals": (_squash(d.period_goal.text), _squash(d.annual_goal.text)),
             "indicators": [
-                (_squash(i.level1.text), _squash(i.level2.text), _squash(i.level3.text), _parsed(i.parsed), _squash(i.standard.text) if i.standard else None)
+                (
+                    _squash(i.level1.text),
+                    _squash(i.level2.text),
+                    _squash(i.level3.text),
+                    _parsed(i.parsed),
+                    _squash(i.standard.text) if i.standard else None,
+                )
                 for i in d.indicators
             ],
             "details": [
-                (_squash(x.intro.text), _squash(x.detail.text) if detail_text else None, _money(x.amount), _squash(x.basis.text)) for x in d.details
+                (
+                    _squash(x.intro.text),
+                    _squash(x.detail.text) if detail_text else None,
+                    _money(x.amount),
+                    _squash(x.basis.text),
+                )
+                for x in d.details
             ],
             "detail_total": _money(d.detail_total),
         }
@@ -760,7 +838,11 @@ def test_export_findings_point_at_the_right_cells(results, workbooks):
     texts = [cell.stripped for cell in grid.rows[r].cells]
     # The 指标值 cell of the flat table: 15, with ≤ and 万元 in their own columns.
     assert texts[c] == "15" and "≤" in texts and "万元" in texts and "总费用控制" in texts
-    header = next(row for row in grid.rows if "指标值" in [cell.stripped for cell in row.cells] and row.cells[0].source.locator.startswith("附件3-3!"))
+    header = next(
+        row
+        for row in grid.rows
+        if "指标值" in [cell.stripped for cell in row.cells] and row.cells[0].source.locator.startswith("附件3-3!")
+    )
     assert header.cells[c].stripped == "指标值"
 
 
@@ -808,8 +890,6 @@ def _dumped_details() -> dict[str, list[str]]:
     return out
 
 
-
-
 @pytest.mark.parametrize(
     "layout",
     ["one_sheet_per_table", "export"],
@@ -844,7 +924,10 @@ def test_formula_without_result_is_reported_not_read_as_zero(tmp_path, checker, 
     findings = checker.check(filing).findings
     unreadable = [f for f in findings if f.rule_id == "QG-READ-001"]
     assert len(unreadable) == 1
-    assert unreadable[0].location == f"{path}:附件3-5!{amount.coordinate}:{ws.cell(label.row, label.column + 2).coordinate}"
+    assert (
+        unreadable[0].location
+        == f"{path}:附件3-5!{amount.coordinate}:{ws.cell(label.row, label.column + 2).coordinate}"
+    )
     assert f"={total_amount.coordinate}" in unreadable[0].message
     # Nothing computed with 0 in its place: the 项目金额 finding is gone, not "0 < 29.76".
     assert not [f for f in findings if f.rule_id == "ZZ-ZCDY-001" and f.status == STATUS_FAIL]

@@ -148,15 +148,34 @@ def _convert(node: yaml.Node, depth: int = 0) -> Any:
     raise YamlProblem("无法识别的 YAML 结构", _mark(node))  # pragma: no cover
 
 
+def _unprintable(text: str, exc: yaml.reader.ReaderError) -> YamlProblem:
+    """A located problem for a character YAML does not allow (a control character)."""
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+    return YamlProblem(
+        f"含有不允许的控制字符 U+{code:04X}：请删除该字符，它在编辑器中通常不可见",
+        Mark(line, column),
+    )
+
+
 def load_text(text: str) -> Any:
     """Parse one YAML document strictly; raises :class:`YamlProblem`."""
     if len(text.encode("utf-8")) > MAX_RULE_FILE_BYTES:
         raise YamlProblem(f"文件过大（超过{MAX_RULE_FILE_BYTES // 1000} KB）", None)
-    loader = _NoAliasComposer(text)
+    try:
+        # PyYAML's reader rejects control characters (BEL, C1 codes such as U+0090) while
+        # the loader is being built, so construction sits inside the same error handling.
+        loader = _NoAliasComposer(text)
+    except yaml.reader.ReaderError as exc:
+        raise _unprintable(text, exc) from None
     try:
         node = loader.get_single_node()
     except YamlProblem:
         raise
+    except yaml.reader.ReaderError as exc:
+        raise _unprintable(text, exc) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = Mark(mark.line + 1, mark.column + 1) if mark else None

@@ -190,7 +190,7 @@ def test_alias_is_refused() -> None:
 
 def test_billion_laughs_is_refused_quickly() -> None:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     start = time.perf_counter()
     with pytest.raises(YamlProblem) as info:
@@ -396,3 +396,28 @@ def test_marks_count_characters_not_bytes() -> None:
 def test_problem_mark_on_a_value_deep_in_a_document() -> None:
     p = problem(DOC + "    severity: Yes\n")
     assert p.mark == Mark(10, 15)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "code"),
+    [
+        ("rules:\n  - id: X\x07\n", 2, 10, "U+0007"),  # BEL inside a value
+        ("a: 1\nb: 2\n\x90c: 3\n", 3, 1, "U+0090"),  # a C1 control at the start of a line
+    ],
+)
+def test_control_characters_are_located_problems(text: str, line: int, column: int, code: str) -> None:
+    with pytest.raises(YamlProblem) as caught:
+        load_text(text)
+    assert caught.value.mark == Mark(line, column)
+    assert code in caught.value.message
+
+
+def test_control_character_in_a_rule_file_is_a_located_load_error(tmp_path: Path) -> None:
+    from hegui.engine.rules import RuleLoadError, load_rules
+
+    pack = tmp_path / "bad.yaml"
+    pack.write_text("pack:\n  name: 测试\x07\n", encoding="utf-8")
+    with pytest.raises(RuleLoadError) as caught:
+        load_rules([pack])
+    text = str(caught.value)
+    assert "bad.yaml" in text and "U+0007" in text and "2" in text

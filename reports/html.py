@@ -72,7 +72,7 @@ def _html_tree(tree: dict[str, Any]) -> str:
         )
     inputs = tree.get("inputs", [])
     if inputs:
-        rows = []
+        input_rows: list[str] = []
         for node in inputs:
             text = node.get("text", "")
             shown = f'<span class="quote">“{_e(text)}”</span>' if text and text != node.get("value") else ""
@@ -87,13 +87,13 @@ def _html_tree(tree: dict[str, Any]) -> str:
                     )
                     + "</ul>"
                 )
-            rows.append(
+            input_rows.append(
                 f"<tr><td>{_e(node.get('name'))}</td><td>{_e(node.get('value'))}{how}{sub}</td>"
                 f'<td class="loc">{_e(node.get("location", ""))}</td><td>{shown}</td></tr>'
             )
         parts.append(
             '<table class="inputs"><tr><th>输入</th><th>值</th><th>来源</th><th>原文</th></tr>'
-            + "".join(rows)
+            + "".join(input_rows)
             + "</table>"
         )
     missing = tree.get("missing", [])

@@ -32,10 +32,10 @@ def to_junit(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
     """
     rules = rules_by_id(ruleset)
     root = ET.Element("testsuites", {"name": "hegui"})
-    totals = Counter()
+    totals: Counter[str] = Counter()
     for outcome in outcomes:
         suite = ET.SubElement(root, "testsuite", {"name": xml_safe(outcome.path)})
-        counts = Counter()
+        counts: Counter[str] = Counter()
         if outcome.error is not None:
             case = ET.SubElement(suite, "testcase", {"classname": xml_safe(outcome.path), "name": "读取"})
             error = ET.SubElement(case, "error", {"message": xml_safe(outcome.error.message), "type": "InputError"})

@@ -117,7 +117,7 @@ def _sarif_result(
     else:
         result["kind"] = "fail"
         result["level"] = _SARIF_LEVEL[finding.severity]
-    related = []
+    related: list[dict[str, Any]] = []
     for evidence in finding.evidence:
         place = place_in_file(evidence.location, outcome.path) if evidence.location else ""
         if not place:

@@ -103,7 +103,7 @@ def test_readme_lists_exactly_the_registered_formats():
     rows = re.findall(r"^\| `([a-z0-9_-]+)` \| `([^`]+)` \|", section, flags=re.M)
     reporters = reporters_for()
     assert [name for name, _ in rows] == list(reporters.names())
-    assert {name: media for name, media in rows} == {r.name: r.media_type for r in reporters}
+    assert dict(rows) == {r.name: r.media_type for r in reporters}
     synopsis = re.search(r"hegui check FILE_OR_DIR\.\.\. \[--format ([a-z|]+)\]", _readme())
     assert synopsis is not None and tuple(synopsis.group(1).split("|")) == reporters.names()
 

@@ -14,10 +14,10 @@ import click
 
 from hegui import __version__
 from hegui.engine.evaluate import Checker
-from hegui.engine.report import FilingOutcome, exit_code, to_json, to_jsonl, to_text
 from hegui.engine.rules import RuleLoadError, load_rules
 from hegui.facts.errors import InputError
 from hegui.facts.read import read_filing
+from hegui.reports import FilingOutcome, ReportContext, Reporters, exit_code, reporters_for
 
 EXIT_USAGE = 2
 
@@ -29,28 +29,11 @@ def main() -> None:
 
 
 _REGISTRY = None
-BUILTIN_FORMATS = ("text", "json", "jsonl", "sarif", "junit", "html", "xlsx")
 
 
 def render_report(fmt: str, outcomes, ruleset, registry) -> str | bytes:
-    """The report in ``fmt``: a built-in format or one a plugin registered."""
-    from hegui.engine import reporters
-
-    if fmt == "json":
-        return to_json(outcomes, ruleset)
-    if fmt == "jsonl":
-        return to_jsonl(outcomes, ruleset)
-    if fmt == "text":
-        return to_text(outcomes, ruleset)
-    if fmt == "sarif":
-        return reporters.to_sarif(outcomes, ruleset)
-    if fmt == "junit":
-        return reporters.to_junit(outcomes, ruleset)
-    if fmt == "html":
-        return reporters.to_html(outcomes, ruleset)
-    if fmt == "xlsx":
-        return reporters.to_xlsx(outcomes, ruleset, registry=registry)
-    return registry.reporters[fmt][0](outcomes, ruleset)
+    """The report in ``fmt``: any format of the report registry, built-in or a plugin's."""
+    return reporters_for(registry).render(fmt, outcomes, ReportContext(ruleset, registry))
 
 
 def _emit(output: str | bytes, output_path: Path | None) -> None:
@@ -69,7 +52,9 @@ def _registry():
 
     if _REGISTRY is None:
         try:
-            _REGISTRY = build_registry()
+            registry = build_registry()
+            reporters_for(registry)  # a plugin format whose name is taken stops every command, as a broken plugin does
+            _REGISTRY = registry
         except PluginError as exc:
             click.echo(f"✗ {exc}", err=True)
             sys.exit(EXIT_USAGE)
@@ -105,14 +90,42 @@ def _checker(ruleset):
     return Checker(ruleset, _registry())
 
 
+def _reporters() -> Reporters:
+    """The report formats of this run: built-in ones and the plugins' (checked by ``_registry``)."""
+    return reporters_for(_registry())
+
+
+class _FormatChoice(click.Choice):
+    """``--format``: the names in the report registry, read when first needed.
+
+    The registry includes plugin formats, so it is built from the plugins on first use rather
+    than when the command is defined: importing the CLI must not load plugins.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return _reporters().names()
+
+    @choices.setter
+    def choices(self, value) -> None:
+        pass  # click.Choice.__init__ assigns the choices; ours come from the registry
+
+    def get_invalid_choice_message(self, value, ctx) -> str:
+        return f"未知的输出格式“{value}”；可用：{'、'.join(self.choices)}"
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option(
     "--format",
     "fmt",
+    type=_FormatChoice(),
     default="text",
     show_default=True,
-    help="输出格式：text、json、jsonl、sarif、junit、html、xlsx，或插件注册的格式",
+    help="输出格式（内置格式及插件注册的格式）",
 )
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1), help="并行检查的工作进程数")
 @click.option(
@@ -174,12 +187,8 @@ def check(
 
     ruleset = _load(rule_paths)
     registry = _registry()
-    if fmt not in BUILTIN_FORMATS and fmt not in registry.reporters:
-        raise click.BadParameter(
-            f"未知的输出格式“{fmt}”；可用：{'、'.join([*BUILTIN_FORMATS, *registry.reporters])}", param_hint="--format"
-        )
-    if fmt == "xlsx" and output_path is None:
-        raise click.BadParameter("xlsx 报告是二进制文件，请用 --output 指定文件名", param_hint="--output")
+    if _reporters().get(fmt).binary and output_path is None:
+        raise click.BadParameter(f"{fmt} 报告是二进制文件，请用 --output 指定文件名", param_hint="--output")
     try:
         waivers = load_waivers(waiver_file) if waiver_file else []
     except RuleLoadError as exc:

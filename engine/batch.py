@@ -11,7 +11,7 @@ the whole run. This module runs the same check in worker processes under a super
   only the filing it was checking: that filing is recorded as an error, the worker is
   replaced and the batch goes on; never more than ``jobs`` workers are alive;
 * each filing's result is the per-filing entry of the JSON report (exactly what
-  :func:`hegui.engine.report.to_json` writes for it), streamed as one JSON line to a results
+  :func:`hegui.reports.to_json` writes for it), streamed as one JSON line to a results
   file as soon as it is known (completion order), so an interrupted batch can be resumed;
 * the final report is built in input order, so the same input gives byte-identical JSON
   whatever the number of workers.
@@ -39,12 +39,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from hegui.engine.findings import Evidence, Finding
-from hegui.engine.report import FilingOutcome, to_json, to_text
 from hegui.engine.rules import Citation
 from hegui.engine.waivers import WaiverNote
 from hegui.facts.errors import InputError
 from hegui.facts.model import Filing
 from hegui.facts.read import _LEGACY
+from hegui.reports import FilingOutcome, to_json, to_text
 
 #: Suffixes a directory is searched for, besides those plugin readers register. The legacy
 #: formats (.xls, .doc, .et, .wps) are included on purpose: such a file in an intake folder is

@@ -55,11 +55,11 @@ from starlette.requests import ClientDisconnect
 from hegui import __version__
 from hegui.engine.catalogue import _check_summary, _condition, _periods, describe_rule
 from hegui.engine.evaluate import Checker
-from hegui.engine.report import SCHEMA_ID, FilingOutcome, report_schema, to_json
 from hegui.engine.rules import SEVERITY_NAMES, Citation, Parameter, Rule, RuleSet, describe_input, load_rules
 from hegui.engine.strictyaml import MAX_RULE_FILE_BYTES
 from hegui.facts.errors import InputError
 from hegui.facts.units import format_decimal
+from hegui.reports import SCHEMA_ID, FilingOutcome, ReportContext, report_schema, reporters_for
 
 log = logging.getLogger("hegui.service")
 
@@ -493,6 +493,7 @@ class Service:
         self.registry = registry
         self.ruleset = ruleset
         self.checker = Checker(ruleset, registry)
+        self.reporters = reporters_for(registry)  # the formats `hegui check --format` offers
         self.max_upload_bytes = max_upload_bytes
         self.timeout_seconds = timeout_seconds
         self.suffixes = tuple(dict.fromkeys([*BUILTIN_SUFFIXES, *sorted(registry.readers)]))
@@ -508,7 +509,8 @@ class Service:
                 job.cleanup()
             result = self.checker.check(filing, explain=explain, district=district)
             outcome = FilingOutcome(job.display, filing, result.findings, jurisdiction=result.jurisdiction)
-            document = json.loads(to_json([outcome], self.ruleset))
+            report = self.reporters.render("json", [outcome], ReportContext(self.ruleset, self.registry))
+            document = json.loads(report)
             if job.temp_path:
                 document = _replace_text(document, job.temp_path, job.display)
             return _render(document)
@@ -521,6 +523,7 @@ def _load(rule_paths) -> tuple[Any, RuleSet]:
     from hegui.plugins.manager import build_registry, load_registered_rules
 
     registry = build_registry()
+    reporters_for(registry)  # a plugin format whose name is taken stops the service, as it stops `hegui check`
     if rule_paths:
         ruleset = load_rules([Path(p) for p in rule_paths], known_jurisdictions=list(registry.jurisdictions))
     else:

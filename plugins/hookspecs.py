@@ -61,6 +61,9 @@ def hegui_register_reporters(register):
     """Register report formats for ``hegui check --format NAME``.
 
     Call ``register(name, render)``: ``render(outcomes, ruleset) -> str`` receives the list
-    of :class:`hegui.engine.report.FilingOutcome` and the loaded rule set and returns the
-    whole report text. Names of built-in formats (text, json) cannot be taken.
+    of :class:`hegui.reports.FilingOutcome` and the loaded rule set and returns the whole
+    report text; its docstring describes the output. The format joins the one report
+    registry (:func:`hegui.reports.reporters_for`) beside the built-in ones: a name a
+    built-in format (text, json, jsonl, sarif, junit, html, xlsx) or another plugin already
+    has stops the run with the plugin's name.
     """

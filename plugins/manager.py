@@ -31,7 +31,6 @@ HOOKS = (
     "hegui_register_readers",
     "hegui_register_reporters",
 )
-BUILTIN_FORMATS = ("text", "json")
 
 
 class PluginError(Exception):
@@ -226,8 +225,11 @@ def _registrar(registry: Registry, info: PluginInfo, hook: str) -> Callable[...,
         info.readers.extend(suffixes)
 
     def reporters(name: str, render: Callable) -> None:
-        if name in BUILTIN_FORMATS:
-            fail(f"报告格式名“{name}”已被内置格式占用")
+        # Names of built-in formats are refused where the formats live (hegui.reports.reporters_for);
+        # here, where every plugin's registrations meet, a name another plugin took.
+        taken = registry.reporters.get(name)
+        if taken is not None:
+            fail(f"报告格式名“{name}”已由插件“{taken[1]}”注册")
         registry.reporters[name] = (render, info.name)
         info.reporters.append(name)
 

@@ -39,7 +39,7 @@ from hegui.engine.batch import (
     run_batch,
 )
 from hegui.engine.evaluate import Checker
-from hegui.engine.report import FilingOutcome, exit_code, to_json, to_text
+from hegui.reports import FilingOutcome, exit_code, to_json, to_text
 from hegui.engine.rules import RuleLoadError
 from hegui.engine.waivers import Waiver, apply_waivers
 from hegui.facts.errors import InputError

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from hegui.cli import main
-from hegui.engine.report import report_schema
+from hegui.reports import report_schema
 
 
 def _run(*args: str):

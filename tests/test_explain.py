@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from hegui.cli import main
 from hegui.engine.explain import Explainer, render_text
-from hegui.engine.report import report_schema
+from hegui.reports import report_schema
 from hegui.engine.select import SelectionError, select
 from hegui.facts.read import read_filing
 

@@ -26,19 +26,14 @@ import pytest
 from jsonschema import Draft4Validator, FormatChecker
 
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, Finding
-from hegui.engine.report import FilingOutcome
-from hegui.engine.reporters import (
-    FILL_COLOURS,
-    RESULTS_SHEET,
-    annotated_workbook,
-    to_html,
-    to_junit,
-    to_sarif,
-    to_xlsx,
-)
 from hegui.engine.waivers import Waiver, apply_waivers
 from hegui.facts.errors import InputError
 from hegui.facts.read import read_filing
+from hegui.reports import FilingOutcome
+from hegui.reports.html import to_html
+from hegui.reports.junit import to_junit
+from hegui.reports.sarif import to_sarif
+from hegui.reports.xlsx import FILL_COLOURS, RESULTS_SHEET, annotated_workbook, to_xlsx
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -120,7 +115,7 @@ def _waive(outcome: FilingOutcome, rule_id: str, *, today: dt.date = dt.date(202
 
 def _sarif_validator() -> Draft4Validator:
     schema = json.loads(
-        resources.files("hegui.engine").joinpath("schemas/sarif-schema-2.1.0.json").read_text(encoding="utf-8")
+        resources.files("hegui.reports").joinpath("schemas/sarif-schema-2.1.0.json").read_text(encoding="utf-8")
     )
     # FormatChecker() checks every format jsonschema knows (uri, uri-reference with
     # rfc3986-validator installed), not only draft-04's own list.
@@ -131,9 +126,9 @@ def _sarif_validator() -> Draft4Validator:
 
 
 def test_vendored_sarif_schema_is_the_official_2_1_0_one():
-    path = resources.files("hegui.engine").joinpath("schemas/sarif-schema-2.1.0.json")
+    path = resources.files("hegui.reports").joinpath("schemas/sarif-schema-2.1.0.json")
     data = path.read_bytes()
-    assert hashlib.sha256(data).hexdigest() == SARIF_SHA256  # unmodified copy: see engine/schemas/README.md
+    assert hashlib.sha256(data).hexdigest() == SARIF_SHA256  # unmodified copy: see reports/schemas/README.md
     schema = json.loads(data)
     assert schema["id"] == "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
     assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"

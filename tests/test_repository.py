@@ -43,7 +43,7 @@ def test_facts_doc_is_generated_from_the_vocabulary():
 
 def test_only_hegui_lands_in_site_packages():
     site = Path(sysconfig.get_paths()["purelib"])
-    for name in ("engine", "facts", "plugins", "rules", "tests", "cli.py"):
+    for name in ("engine", "facts", "plugins", "reports", "rules", "tests", "cli.py"):
         assert not (site / name).exists(), f"{name} installed at the top of site-packages"
     metadata.distribution("hegui")  # installed, not merely importable from the tree
     if (site / "hegui").exists():  # a regular install: the package is a copy, not the tree

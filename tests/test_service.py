@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from hegui.cli import main
-from hegui.engine.report import report_schema
+from hegui.reports import report_schema
 from hegui.engine.rules import RuleLoadError
 from hegui.engine.service import create_app, make_server
 from hegui.plugins.manager import PluginError, build_registry, load_registered_rules

@@ -8,7 +8,7 @@ import jsonschema
 from click.testing import CliRunner
 
 from hegui.cli import main
-from hegui.engine.report import report_schema
+from hegui.reports import report_schema
 
 WAIVER = """waivers:
   - rule: QG-IND-003

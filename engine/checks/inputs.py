@@ -147,18 +147,17 @@ class FieldInput(InputKind):
     """A field of the subject or of a related entity: ``{amount: 金额}``, ``{number: 指标数值,
     unit: "%"}``, ``{text: 名称}``, each with an optional ``of: 所属表`` relation."""
 
-    def __init__(self, keyword: str) -> None:
-        self.keyword = keyword
-        self.is_text = keyword == "text"
+    def __init__(self, keyword: str, unit: Unit, *, unit_written: bool = False, is_text: bool = False) -> None:
+        self.keyword = keyword  # also the fact predicate the value is read from
+        self.unit = unit  # the unit values of this kind carry
+        self.unit_written = unit_written  # the rule states the unit (``unit: "%"``)
+        self.is_text = is_text
 
     def parse(self, spec: InputSpec) -> Input | None:
         reader, kind = spec.reader, self.keyword
         fname = reader.text(spec.spec, kind, spec.path)
         reader.field_ok(spec.target, fname, kind, spec.spec.value_marks.get(kind), f"{spec.path}.{kind}")
-        if kind == "number":
-            unit = spec.unit_or(Unit())
-        else:
-            unit = BUDGET if kind == "amount" else ex.TEXT
+        unit = spec.unit_or(self.unit) if self.unit_written else self.unit
         return Input(spec.name, kind, field=fname, of=spec.of, unit=unit, unit_text=spec.unit_text)
 
     def describe(self, inp: Input) -> str:
@@ -473,9 +472,9 @@ class ReferenceInput(InputKind):
 INPUT_KINDS: dict[str, InputKind] = {
     kind.keyword: kind
     for kind in (
-        FieldInput("amount"),
-        FieldInput("number"),
-        FieldInput("text"),
+        FieldInput("amount", BUDGET),
+        FieldInput("number", DIMENSIONLESS, unit_written=True),
+        FieldInput("text", ex.TEXT, is_text=True),
         SumInput(),
         CountInput(),
         YearInput(),

@@ -19,6 +19,7 @@ from hegui.engine.checks.base import (
 )
 from hegui.engine.checks.compare import CompareCheck
 from hegui.engine.checks.forbid_text import ForbidTextCheck
+from hegui.engine.checks.inputs import INPUT_KINDS, Input, InputKind
 from hegui.engine.checks.readable import ReadableCheck
 from hegui.engine.checks.required import RequiredCheck
 from hegui.engine.checks.required_children import RequiredChildrenCheck
@@ -28,11 +29,14 @@ for _kind in (CompareCheck, RequiredCheck, AgreeCheck, ForbidTextCheck, Readable
     register_check_kind(_kind)
 
 __all__ = [
+    "INPUT_KINDS",
     "AgreeCheck",
     "CheckKind",
     "CheckSection",
     "CompareCheck",
     "ForbidTextCheck",
+    "Input",
+    "InputKind",
     "ReadableCheck",
     "Reader",
     "RequiredCheck",

@@ -327,3 +327,56 @@ def test_an_amount_input_keeps_exact_decimal_money(positive_kind, tmp_path):
     (finding,) = Checker(ruleset).check(filing).findings
     assert finding.raw_actual == Decimal("-100")  # -0.01万元 read as exact 元
     assert finding.actual == "-0.01万元"
+
+
+# --- kind-specific lint ---------------------------------------------------------------------------
+
+_TOLERANT = """\
+pack:
+  name: 测试容差
+rules:
+  - id: CS-TOL-001
+    title: 严格小于时容差不起作用
+    severity: error
+    source: {document: 测试文件, clause: 第一条}
+    description: 为什么
+    fix: 怎么改
+    example: 例子
+    subject: 附件3
+    inputs:
+      金额: {amount: 项目金额}
+    check: 金额 < 100万元/年
+    tolerance: "0.01万元/年"
+  - id: CS-TOL-002
+    title: 不超过时容差起作用
+    severity: error
+    source: {document: 测试文件, clause: 第一条}
+    description: 为什么
+    fix: 怎么改
+    example: 例子
+    subject: 附件3
+    inputs:
+      金额: {amount: 项目金额}
+    check: 金额 ≤ 100万元/年
+    tolerance: "0.01万元/年"
+  - id: CS-TOL-003
+    title: 必填检查不用容差
+    severity: error
+    source: {document: 测试文件, clause: 第一条}
+    description: 为什么
+    fix: 怎么改
+    example: 例子
+    subject: 附件3
+    check: {required: [名称]}
+    tolerance: "0.01万元/年"
+"""
+
+
+def test_lint_asks_each_kind_whether_the_tolerance_matters(tmp_path):
+    path = tmp_path / "tolerant.yaml"
+    path.write_text(_TOLERANT, encoding="utf-8")
+    issues = {i.subject: i.message for i in lint(load_rules([path])) if "容差" in i.message}
+    assert issues == {
+        "CS-TOL-001": "写了容差（tolerance），但比较符 < 不使用容差，只有 = ≤ ≥ 使用",
+        "CS-TOL-003": "写了容差（tolerance），但这种检查方式不使用容差",
+    }

@@ -197,7 +197,13 @@ class CheckKind(ABC):
         return (self.name, *(getattr(self, f.name) for f in fields(self)))  # type: ignore[arg-type]
 
     def lint(self, rule: Rule) -> list[str]:
-        """Problems that load fine but make the rule worse (``hegui rules lint``); none by default."""
+        """Problems that load fine but make the rule worse (``hegui rules lint``).
+
+        By default a tolerance is one: only kinds that compare numbers use it, and an author
+        who wrote one expects it to matter.
+        """
+        if rule.tolerance:
+            return ["写了容差（tolerance），但这种检查方式不使用容差"]
         return []
 
 

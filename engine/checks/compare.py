@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from hegui.engine.rules import Parameter, Rule
 
 _OP_WORDS = {"=": "应等于", "≠": "应不等于", "≤": "应不超过", "≥": "应不少于", "<": "应小于", ">": "应大于"}
+_EXACT_OPS = ("<", ">", "≠")  # compared exactly, whatever the tolerance
 _HOLDS: dict[str, Callable[[Any, Any], bool]] = {
     "=": lambda a, b: a == b,
     "≠": lambda a, b: a != b,
@@ -352,6 +353,13 @@ class CompareCheck(CheckKind):
 
     def signature(self) -> Hashable:
         return (self.name, self.text)
+
+    def lint(self, rule: Rule) -> list[str]:
+        # The tolerance widens = ≤ ≥ only: a strict or "not equal" comparison is exact.
+        ops = {c.op for c in self.comparisons}
+        if rule.tolerance and ops and ops <= set(_EXACT_OPS):
+            return [f"写了容差（tolerance），但比较符 {' '.join(sorted(ops))} 不使用容差，只有 = ≤ ≥ 使用"]
+        return []
 
 
 def _period_words(chosen: Any) -> str:

@@ -21,7 +21,7 @@ def describe_rule(rule: Rule) -> str:
         f"{rule.id}  {rule.title}",
         f"严重程度：{SEVERITY_NAMES[rule.severity]}（{rule.severity}）    规则包：{rule.pack}    定义于：{rule.file}:{rule.line}",
         "",
-        "检查什么：" + (rule.check_text or _check_summary(rule)),
+        "检查什么：" + check_summary(rule),
         f"检查对象：{rule.subject}" + ("；条件：" + "；".join(_condition(c) for c in rule.where) if rule.where else ""),
         "为什么：" + (rule.description or "（未写明）"),
         f"政策依据：{rule.source.document}"
@@ -45,18 +45,13 @@ def describe_rule(rule: Rule) -> str:
     return "\n".join(lines)
 
 
-def _check_summary(rule: Rule) -> str:
-    if rule.check_kind == "required":
-        return "必须填写：" + "、".join(rule.required)
-    if rule.check_kind == "required_children":
-        return f"必须具备{rule.required[1]}为以下各项的{rule.required[0]}：" + "、".join(rule.required[2:])
-    if rule.check_kind == "agree":
-        return "同一对象在各处写出的数量必须一致"
-    if rule.check_kind == "text_absent":
-        return f"{'、'.join(rule.forbidden_fields)}中不得出现：" + "、".join(f"“{t}”" for t in rule.forbidden)
-    if rule.check_kind == "readable":
-        return "每个单元格的值都必须可读"
-    return rule.check_kind
+def check_summary(rule: Rule) -> str:
+    """What the rule's check requires, in one sentence (its expression, for a compare rule)."""
+    return rule.check.describe()
+
+
+# The name the service imports.
+_check_summary = check_summary
 
 
 def _condition(condition) -> str:

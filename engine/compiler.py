@@ -7,19 +7,20 @@ Every rule becomes clauses for two head predicates shared by the whole rule set:
   parameter, so findings and explanations carry what the rule saw.
 * ``cannot(RuleId, Subject, What)`` — the rule applies but an input it needs is absent.
 
-The compiler knows the rule structure; the Datalog program only sees terms.
+The compiler builds what every rule shares (its subject and conditions, its inputs); each
+rule's check kind (:mod:`hegui.engine.checks`) adds the clauses of its own check. The
+Datalog program only sees terms.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from hegui.engine import expr as ex
+from hegui.engine.checks import WitnessSlot
 from hegui.engine.datalog import Program, freeze_compiled_state
 from hegui.engine.rules import Input, Rule, RuleSet
-from hegui.facts.vocabulary import FILING, TABLE_KINDS, WHOLE
+from hegui.facts.vocabulary import FILING, TABLE_KINDS
 
 VIOLATION = "hegui_violation"
 CANNOT = "hegui_cannot"
@@ -29,16 +30,18 @@ EVALUATED = "hegui_evaluated"  # every evaluation of a compare rule, pass or fai
 OUTCOME = "hegui_outcome"
 OUTCOME_ARITY = 7  # status, then the violation columns; cannot rows put What in Actual
 
-_OPS = {"≤": "<=", "≥": ">=", "<": "<", ">": ">", "=": "==", "≠": "!="}
-
-
-@dataclass
-class WitnessSlot:
-    """What position ``index`` of a rule's witness tuple holds."""
-
-    name: str
-    role: str  # input | origin | param
-    input: Input | None = None
+__all__ = [
+    "CANNOT",
+    "EVALUATED",
+    "OUTCOME",
+    "OUTCOME_ARITY",
+    "VIOLATION",
+    "Compiled",
+    "CompiledRule",
+    "RuleCompiler",
+    "WitnessSlot",
+    "compile_rules",
+]
 
 
 @dataclass
@@ -54,13 +57,23 @@ class Compiled:
     needles: dict[str, set[str]]  # text field → words some rule looks for
 
 
-class _RuleCompiler:
+class RuleCompiler:
+    """Compiles one rule: the pieces every check kind shares, and the heads it writes to.
+
+    A check kind's :meth:`~hegui.engine.checks.CheckKind.compile` builds its clauses with
+    ``p`` (the :class:`Program`), :meth:`subject_body`, :meth:`input_body` and
+    :meth:`look_for`, and adds them with :meth:`violation`, :meth:`cannot` and
+    :meth:`evaluated`, whose rows carry this rule's id.
+    """
+
+    has_field = "hegui_has_field"  # (entity, field): the field has a value
+    has_rel = "hegui_has_rel"  # (entity, relation): the relation leads somewhere
+
     def __init__(self, program: Program, rule: Rule, needles: dict[str, set[str]]) -> None:
         self.p = program
         self.rule = rule
         self.needles = needles
-        self.has_field = "hegui_has_field"
-        self.has_rel = "hegui_has_rel"
+        self._applies: str | None = None
 
     # -- shared pieces ------------------------------------------------------------------------------
     def subject_body(self, subject: Any) -> list[Any]:
@@ -70,7 +83,7 @@ class _RuleCompiler:
         with the same prefix; naming it once lets pyDatalog resolve it once per filing.
         """
         p = self.p
-        if getattr(self, "_applies", None) is None:
+        if self._applies is None:
             s = p.var()
             self._applies = p.predicate("applies")
             p.clause(self._applies, [s], self._subject_literals(s))
@@ -85,13 +98,13 @@ class _RuleCompiler:
                 body.append(p.lit("text", subject, condition.field, condition.values[0]))
             elif condition.op == "contains_all":
                 for needle in condition.values:
-                    self.needles.setdefault(condition.field, set()).add(needle)
+                    self.look_for(condition.field, needle)
                     body.append(p.lit("matches", subject, condition.field, needle))
             elif condition.op in ("contains_any", "excludes_any"):
                 helper = p.predicate("cond")
                 s = p.var()
                 for needle in condition.values:
-                    self.needles.setdefault(condition.field, set()).add(needle)
+                    self.look_for(condition.field, needle)
                     p.clause(helper, [s], [p.lit("matches", s, condition.field, needle)])
                 literal = p.lit(helper, subject)
                 body.append(literal if condition.op == "contains_any" else p.neg(literal))
@@ -106,6 +119,10 @@ class _RuleCompiler:
                 body += [p.lit("rel", subject, "所属表", table), p.lit("entity", table, condition.values[0])]
         return body
 
+    def look_for(self, field_name: str, needle: str) -> None:
+        """Ask for ``matches(entity, field_name, needle)`` facts: ``needle`` occurs in the field."""
+        self.needles.setdefault(field_name, set()).add(needle)
+
     def target(self, subject: Any, of: str) -> tuple[Any, list[Any]]:
         """The entity an input reads from, and the literals that find it."""
         p = self.p
@@ -119,266 +136,30 @@ class _RuleCompiler:
         return t, [p.lit("rel", subject, of, t)]
 
     def input_body(self, inp: Input, subject: Any) -> tuple[Any, Any, list[Any]]:
-        """(value term, origin term, literals) for one input."""
+        """(value term, origin term, literals) for one input, as its input kind reads it."""
+        return inp.input_kind.body(self, inp, subject)
+
+    # -- heads --------------------------------------------------------------------------------------
+    def head(self, subject: Any, leg: int, actual: Any, expected: Any, witness: list[Any]) -> list[Any]:
+        """The arguments of a violation (or evaluation) row of this rule."""
         p = self.p
-        value = p.var()
-        if inp.kind in ("amount", "number", "text"):
-            origin, body = self.target(subject, inp.of)
-            return value, origin, body + [p.lit(inp.kind, origin, inp.field, value)]
-        if inp.kind == "year":
-            return value, FILING, [p.lit("number", FILING, "年度", value)]
-        if inp.kind == "reference":
-            return value, FILING, [p.lit("reference", inp.field, value)]
-        if inp.kind == "count":
-            claim = p.var()
-            if inp.scope == "全文":
-                scope_body = [p.lit("within", claim, WHOLE)]
-            elif inp.scope == "本行" or self.rule.subject in TABLE_KINDS:
-                scope_body = [p.lit("within", claim, subject)]
-            else:
-                table = p.var()
-                scope_body = [p.lit("rel", subject, "所属表", table), p.lit("within", claim, table)]
-            return value, claim, scope_body + [p.lit("count", claim, inp.field, value)]
-        if inp.kind == "sum":
-            return self.sum_body(inp, subject, value)
-        raise AssertionError(inp.kind)
+        return [p.const(self.rule.id), subject, p.const(leg), actual, expected, p.tuple_of(witness)]
 
-    def _part_owner(self, inp: Input, s: Any, e: Any) -> list[Any]:
-        """Literals that make ``e`` one of the entities whose fields ``inp`` adds up for ``s``."""
+    def violation(self, head: list[Any], body: list[Any]) -> None:
+        """The check fails for the row ``head`` (from :meth:`head`) whenever ``body`` holds."""
+        self.p.clause(VIOLATION, head, body)
+
+    def evaluated(self, head: list[Any], body: list[Any]) -> None:
+        """Record every evaluation, pass or fail, so why-not can show the ones that held."""
+        self.p.clause(EVALUATED, head, body)
+
+    def cannot(self, subject: Any, what: str, body: list[Any]) -> None:
+        """The rule applies to ``subject`` but cannot be verified: ``what`` is missing."""
         p = self.p
-        body = [p.lit("entity", s, self.rule.subject)]
-        if inp.over in TABLE_KINDS:
-            body.append(p.lit("entity", e, inp.over))
-        elif inp.over:
-            body += [p.lit("rel", e, "所属", s), p.lit("entity", e, inp.over)]
-        else:
-            body.append(p.cmp(e, "==", s))
-        return body
+        p.clause(CANNOT, [p.const(self.rule.id), subject, p.const(what)], body)
 
-    def blocked(self, inp: Input) -> str:
-        """A predicate true for subjects where one addend of ``inp`` could not be read.
-
-        Such a sum is unverifiable: adding only the readable parts would read the unreadable
-        one as zero.
-        """
-        p = self.p
-        name = p.predicate("blocked")
-        for fname in inp.fields:
-            s, e = p.var(), p.var()
-            p.clause(name, [s], self._part_owner(inp, s, e) + [p.lit("unreadable_field", e, fname)])
-        return name
-
-    def sum_body(self, inp: Input, subject: Any, value: Any) -> tuple[Any, Any, list[Any]]:
-        p = self.p
-        parts = p.predicate("part")
-        for fname in inp.fields:
-            s, e, v = p.var(), p.var(), p.var()
-            body = self._part_owner(inp, s, e)
-            body.append(p.lit("number" if inp.numeric else "amount", e, fname, v))
-            if inp.name_contains:
-                for needle in inp.name_contains:
-                    self.needles.setdefault("名称", set()).add(needle)
-                    p.clause(parts, [s, e, p.const(fname), v], body + [p.lit("matches", e, "名称", needle)])
-            else:
-                p.clause(parts, [s, e, p.const(fname), v], body)
-        total = p.predicate("sum")
-        s, e, f, v = p.var(), p.var(), p.var(), p.var()
-        p.sum_into(total, s, v, [e, f], [p.lit(parts, s, e, f, v)])
-        return value, subject, [p.function_value(total, subject, value)]
-
-    def term_of(self, node: ex.Node, bound: dict[str, Any]) -> Any:
-        p = self.p
-        if isinstance(node, ex.Num):
-            return p.const(node.value)
-        if isinstance(node, ex.Name):
-            return bound[node.name]
-        if isinstance(node, ex.Neg):
-            return p.arith("-", Decimal(0), self.term_of(node.operand, bound))
-        return p.arith(node.op, self.term_of(node.left, bound), self.term_of(node.right, bound))
-
-    # -- check kinds --------------------------------------------------------------------------------
     def compile(self) -> CompiledRule:
-        kind = self.rule.check_kind
-        if kind == "compare":
-            return self.compare()
-        if kind == "required":
-            return self.required()
-        if kind == "agree":
-            return self.agree()
-        if kind == "text_absent":
-            return self.text_absent()
-        if kind == "required_children":
-            return self.required_children()
-        if kind == "readable":
-            return self.readable()
-        raise AssertionError(kind)
-
-    def compare(self) -> CompiledRule:
-        p, rule = self.p, self.rule
-        compiled = CompiledRule(rule)
-        names_used: list[str] = []
-        for comparison in rule.comparisons:
-            for name in ex.names(comparison.left) + ex.names(comparison.right):
-                if name not in names_used:
-                    names_used.append(name)
-        inputs = [i for i in rule.inputs if i.name in names_used]
-        params = [prm for prm in rule.parameters if prm.name in names_used]
-        for inp in inputs:
-            compiled.witness.append(WitnessSlot(inp.name, "input", inp))
-            compiled.witness.append(WitnessSlot(inp.name, "origin", inp))
-        for prm in params:
-            compiled.witness.append(WitnessSlot(prm.name, "param"))
-
-        blocked = {inp.name: self.blocked(inp) for inp in inputs if inp.kind == "sum"}
-        for leg, comparison in enumerate(rule.comparisons):
-            subject = p.var()
-            body = self.subject_body(subject) + [p.neg(p.lit(name, subject)) for name in blocked.values()]
-            bound: dict[str, Any] = {}
-            witness: list[Any] = []
-            for inp in inputs:
-                value, origin, literals = self.input_body(inp, subject)
-                body += literals
-                bound[inp.name] = value
-                witness += [value, origin]
-            for prm in params:
-                value = p.var()
-                body.append(p.lit("param", prm.key, value))
-                bound[prm.name] = value
-                witness.append(value)
-            actual, expected = p.var(), p.var()
-            body += [
-                p.cmp(actual, "==", self.term_of(comparison.left, bound)),
-                p.cmp(expected, "==", self.term_of(comparison.right, bound)),
-            ]
-            head = [p.const(rule.id), subject, p.const(leg), actual, expected, p.tuple_of(witness)]
-            p.clause(EVALUATED, head, body)
-            for failing in self.failing(actual, comparison.op, expected):
-                p.clause(VIOLATION, head, body + failing)
-
-        # cannot verify: the subject qualifies but an input or parameter is absent.
-        in_period = [p.lit("hegui_param_defined", prm.key) for prm in params]
-        # Like a parameter, reference data absent for the filing's jurisdiction means the rule
-        # has nothing to compare with there: it does not apply (hegui why says so).
-        in_period += [p.lit("hegui_reference_defined", inp.field) for inp in inputs if inp.kind == "reference"]
-        for inp in [i for i in inputs if i.kind != "reference"]:
-            subject = p.var()
-            has = p.predicate("has")
-            s = p.var()
-            _, _, literals = self.input_body(inp, s)
-            p.clause(has, [s], [p.lit("entity", s, rule.subject)] + literals)
-            p.clause(
-                CANNOT,
-                [p.const(rule.id), subject, p.const(inp.name)],
-                self.subject_body(subject) + in_period + [p.neg(p.lit(has, subject))],
-            )
-            if inp.kind == "sum":
-                subject = p.var()
-                p.clause(
-                    CANNOT,
-                    [p.const(rule.id), subject, p.const(inp.name)],
-                    self.subject_body(subject) + in_period + [p.lit(blocked[inp.name], subject)],
-                )
-        # A parameter with no value in the filing's year puts the filing outside the rule's
-        # period: the rule does not apply (hegui why says so), it is not "cannot verify".
-        return compiled
-
-    def failing(self, actual: Any, op: str, expected: Any) -> list[list[Any]]:
-        """Bodies that hold exactly when ``actual op expected`` fails (beyond the tolerance)."""
-        p = self.p
-        tol = self.rule.tolerance
-        diff = p.var()
-        if not tol and op in ("=", "≤", "≥"):
-            # Exact Decimal comparison needs no difference term, and "=" needs one clause, not two.
-            return [[p.cmp(actual, {"=": "!=", "≤": ">", "≥": "<"}[op], expected)]]
-        if op == "=":
-            other = p.var()
-            if self._is_text_compare():
-                return [[p.cmp(actual, "!=", expected)]]
-            return [
-                [p.cmp(diff, "==", p.arith("-", actual, expected)), p.cmp(diff, ">", tol)],
-                [p.cmp(other, "==", p.arith("-", expected, actual)), p.cmp(other, ">", tol)],
-            ]
-        if op == "≠":
-            return [[p.cmp(actual, "==", expected)]]
-        if op == "≤":
-            return [[p.cmp(diff, "==", p.arith("-", actual, expected)), p.cmp(diff, ">", tol)]]
-        if op == "≥":
-            return [[p.cmp(diff, "==", p.arith("-", expected, actual)), p.cmp(diff, ">", tol)]]
-        if op == "<":
-            return [[p.cmp(actual, ">=", expected)]]
-        if op == ">":
-            return [[p.cmp(actual, "<=", expected)]]
-        raise AssertionError(op)
-
-    def _is_text_compare(self) -> bool:
-        return any(i.kind == "text" for i in self.rule.inputs)
-
-    def required(self) -> CompiledRule:
-        p, rule = self.p, self.rule
-        from hegui.facts.vocabulary import RELATIONS
-
-        for index, name in enumerate(rule.required):
-            subject = p.var()
-            has = self.has_rel if name in RELATIONS else self.has_field
-            body = self.subject_body(subject) + [p.neg(p.lit(has, subject, name))]
-            p.clause(
-                VIOLATION, [p.const(rule.id), subject, p.const(index), p.const(name), p.const(""), p.tuple_of([])], body
-            )
-        return CompiledRule(rule)
-
-    def required_children(self) -> CompiledRule:
-        p, rule = self.p, self.rule
-        child_kind, child_field, *values = rule.required
-        for index, value in enumerate(values):
-            subject = p.var()
-            body = self.subject_body(subject) + [
-                p.neg(p.lit("hegui_child_text", subject, child_kind, child_field, value))
-            ]
-            p.clause(
-                VIOLATION,
-                [p.const(rule.id), subject, p.const(index), p.const(value), p.const(""), p.tuple_of([])],
-                body,
-            )
-        return CompiledRule(rule)
-
-    def readable(self) -> CompiledRule:
-        p, rule = self.p, self.rule
-        where, why = p.var(), p.var()
-        p.clause(
-            VIOLATION,
-            [p.const(rule.id), where, p.const(0), why, p.const(""), p.tuple_of([])],
-            [p.lit("in_jurisdiction", rule.jurisdiction), p.lit("unreadable", where, why)],
-        )
-        return CompiledRule(rule)
-
-    def agree(self) -> CompiledRule:
-        p, rule = self.p, self.rule
-        c1, c2, kind, n1, n2 = p.var(), p.var(), p.var(), p.var(), p.var()
-        body = [
-            p.lit("in_jurisdiction", rule.jurisdiction),
-            p.lit("text", c1, "对象", kind),
-            p.lit("text", c2, "对象", kind),
-            p.lit("number", c1, "数量", n1),
-            p.lit("number", c2, "数量", n2),
-            p.cmp(n1, "<", n2),
-        ]
-        p.clause(VIOLATION, [p.const(rule.id), kind, p.const(0), n1, n2, p.tuple_of([c1, c2])], body)
-        return CompiledRule(rule, [WitnessSlot("较少", "origin"), WitnessSlot("较多", "origin")])
-
-    def text_absent(self) -> CompiledRule:
-        p, rule = self.p, self.rule
-        # One leg per field and word, so each occurrence is its own finding.
-        pairs = [(fname, needle) for fname in rule.forbidden_fields for needle in rule.forbidden]
-        for leg, (fname, needle) in enumerate(pairs):
-            self.needles.setdefault(fname, set()).add(needle)
-            subject = p.var()
-            body = self.subject_body(subject) + [p.lit("matches", subject, fname, needle)]
-            p.clause(
-                VIOLATION,
-                [p.const(rule.id), subject, p.const(leg), p.const(needle), p.const(""), p.tuple_of([p.const(fname)])],
-                body,
-            )
-        return CompiledRule(rule, [WitnessSlot("字段", "origin")])
+        return CompiledRule(self.rule, self.rule.check.compile(self))
 
 
 def _builtins(program: Program) -> None:
@@ -390,8 +171,8 @@ def _builtins(program: Program) -> None:
     p.clause("hegui_param_defined", [k], [p.lit("param", k, v)])
     p.clause("hegui_reference_defined", [k], [p.lit("reference", k, v)])
     # One query answers both heads, so their shared subgoals are resolved once.
-    r, s_, l, a, x, w, what = (p.var() for _ in range(7))
-    p.clause(OUTCOME, [p.const("fail"), r, s_, l, a, x, w], [p.lit(VIOLATION, r, s_, l, a, x, w)])
+    r, s_, leg, a, x, w, what = (p.var() for _ in range(7))
+    p.clause(OUTCOME, [p.const("fail"), r, s_, leg, a, x, w], [p.lit(VIOLATION, r, s_, leg, a, x, w)])
     p.clause(
         OUTCOME, [p.const("cannot"), r, s_, p.const(0), what, p.const(""), p.tuple_of([])], [p.lit(CANNOT, r, s_, what)]
     )
@@ -407,6 +188,6 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
     program = Program()
     _builtins(program)
     needles: dict[str, set[str]] = {}
-    compiled = {rule.id: _RuleCompiler(program, rule, needles).compile() for rule in ruleset.rules}
+    compiled = {rule.id: RuleCompiler(program, rule, needles).compile() for rule in ruleset.rules}
     freeze_compiled_state()
     return Compiled(program, compiled, needles)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from hegui.engine import expr as ex
-from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, CompiledRule, compile_rules
+from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, compile_rules
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
 from hegui.engine.rules import BUDGET, Input, Parameter, Rule, RuleLoadError, RuleProblem, RuleSet, describe_input
 from hegui.facts.model import Filing
@@ -17,7 +16,6 @@ from hegui.facts.vocabulary import FILING, FactSet, filing_facts
 from hegui.plugins.manager import build_registry
 
 CANNOT_VERIFY_SEVERITY = "warning"
-_OP_WORDS = {"=": "应等于", "≠": "应不等于", "≤": "应不超过", "≥": "应不少于", "<": "应小于", ">": "应大于"}
 
 
 @dataclass
@@ -152,7 +150,14 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-class _FindingBuilder:
+class FindingBuilder:
+    """Turns the engine's rows for one filing into findings.
+
+    Check kinds build their findings through it (:meth:`fail`, :meth:`evidence`,
+    :meth:`with_id`) with its formatting and provenance helpers; cannot-verify findings
+    are the same for every kind and built here.
+    """
+
     def __init__(self, checker: Checker, filing: Filing, factset: FactSet, chain: list[str]) -> None:
         self.checker = checker
         self.chain = chain
@@ -199,190 +204,35 @@ class _FindingBuilder:
             **kw,
         )
 
+    # -- what check kinds build with ----------------------------------------------------------------
+    def fail(self, rule: Rule, subject: str, leg: int, **kw: Any) -> Finding:
+        """A failing finding of ``rule`` for ``subject``; ``where`` (location, line) defaults to
+        the subject's, ``item_override`` to its item; other keywords are Finding fields."""
+        return self._base(rule, subject, leg, STATUS_FAIL, **kw)
+
+    @staticmethod
+    def evidence(name: str, value: str, location: str = "", text: str = "") -> Evidence:
+        """One value the rule used, as shown, where it was read and the text it was read from."""
+        return Evidence(name, value, location, text)
+
+    @staticmethod
+    def with_id(finding: Finding, key: str) -> Finding:
+        """``finding`` identified by ``key`` instead of its subject and leg (one finding per key)."""
+        return replace(finding, id=finding_id(finding.rule_id, key, 0, finding.status))
+
+    def input_evidence(self, inp: Input | None, shown: str, origin: Any) -> Evidence:
+        assert inp is not None
+        kind = inp.input_kind
+        field_name = kind.evidence_field(inp)
+        where, _ = self.location(str(origin), field_name)
+        text = kind.evidence_text(self, inp, str(origin), field_name)
+        return Evidence(inp.name, shown, where, text.strip())
+
     # -- violations ---------------------------------------------------------------------------------
     def violation(self, row: tuple) -> Finding:
         rule_id, subject, leg, actual, expected, witness = row
         compiled = self.checker.compiled.rules[rule_id]
-        rule = compiled.rule
-        if rule.check_kind == "compare":
-            return self.compare(compiled, subject, leg, actual, expected, witness)
-        if rule.check_kind == "required":
-            where = self.location(subject, actual)
-            label = self.prov.item_of.get(subject, subject)
-            message = self.fill(rule, {"对象": label, "实际": "未填写", "期望": actual}) or f"{actual}未填写"
-            return self._base(
-                rule,
-                subject,
-                leg,
-                STATUS_FAIL,
-                where=where,
-                message=message,
-                expected=f"填写{actual}",
-                actual="未填写",
-                evidence=(Evidence(actual, "（空白）", where[0], self.prov.raw_text.get((subject, actual), "")),),
-            )
-        if rule.check_kind == "readable":
-            message = (
-                self.fill(rule, {"对象": self.prov.item_of.get(subject, ""), "实际": actual, "期望": "可读的值"})
-                or f"读不出值：{actual}"
-            )
-            return self._base(
-                rule,
-                subject,
-                leg,
-                STATUS_FAIL,
-                message=message,
-                expected="可读的值",
-                actual=actual,
-                evidence=(Evidence("单元格", actual, subject, ""),),
-            )
-        if rule.check_kind == "required_children":
-            child_kind, child_field = rule.required[0], rule.required[1]
-            label = self.prov.item_of.get(subject, subject)
-            message = (
-                self.fill(rule, {"对象": label, "实际": "缺少", "期望": actual})
-                or f"缺少{child_field}为“{actual}”的{child_kind}"
-            )
-            return self._base(
-                rule,
-                subject,
-                leg,
-                STATUS_FAIL,
-                message=message,
-                expected=f"有“{actual}”",
-                actual="缺少",
-                evidence=(Evidence(child_field, f"无“{actual}”", self.location(subject)[0], ""),),
-            )
-        if rule.check_kind == "agree":
-            first, second = witness
-            ev = tuple(
-                Evidence(
-                    f"{self.prov.table_of.get(c, '')}",
-                    self.prov.item_of.get(c, ""),
-                    self.location(c)[0],
-                    self.prov.item_of.get(c, ""),
-                )
-                for c in (first, second)
-            )
-            where = self.location(first)
-            shown_a, shown_b = format_decimal(actual), format_decimal(expected)
-            message = self.fill(rule, {"对象": subject, "实际": shown_a, "期望": shown_b}) or (
-                f"{subject}的数量前后不一致：{ev[0].name}（{self.place(first)}）写作“{ev[0].value}”，{ev[1].name}（{self.place(second)}）写作“{ev[1].value}”"
-            )
-            base = self._base(
-                rule,
-                first,
-                0,
-                STATUS_FAIL,
-                where=where,
-                item_override=subject,
-                witness=witness,
-                raw_actual=actual,
-                raw_expected=expected,
-                message=message,
-                expected=shown_b,
-                actual=shown_a,
-                evidence=ev,
-            )
-            # One finding per entity kind and pair of values, whichever sentences stated them.
-            return _replace_id(base, finding_id(rule.id, f"{subject}:{shown_a}:{shown_b}", 0, STATUS_FAIL))
-        # text_absent
-        field_name = witness[0]
-        where = self.location(subject, field_name)
-        raw = self.prov.raw_text.get((subject, field_name), "")
-        message = (
-            self.fill(rule, {"对象": self.prov.item_of.get(subject, subject), "实际": actual, "期望": ""})
-            or f"{field_name}中出现“{actual}”"
-        )
-        return self._base(
-            rule,
-            subject,
-            leg,
-            STATUS_FAIL,
-            where=where,
-            message=message,
-            expected=f"不含“{actual}”",
-            actual=actual,
-            evidence=(Evidence(field_name, actual, where[0], raw),),
-        )
-
-    def compare(
-        self, compiled: CompiledRule, subject: str, leg: int, actual: Any, expected: Any, witness: tuple
-    ) -> Finding:
-        rule = compiled.rule
-        comparison = rule.comparisons[leg]
-        values: dict[str, str] = {}
-        evidence: list[Evidence] = []
-        origins: dict[str, str] = {}
-        units = {i.name: i.unit for i in rule.inputs} | {p.name: p.unit for p in rule.parameters}
-        position = 0
-        for slot in compiled.witness:
-            value = witness[position]
-            position += 1
-            if slot.role == "input":
-                values[slot.name] = self.show(value, slot.input.unit if slot.input else None)
-            elif slot.role == "origin":
-                origins[slot.name] = value
-                evidence.append(self.input_evidence(slot.input, values[slot.name], value))
-            else:
-                own = next(p for p in rule.parameters if p.name == slot.name)
-                param, chosen = self.checker.resolve(own, self.filing.year, self.chain)
-                shown = f"{format_decimal(chosen.written)}{param.unit_text}" if chosen else self.show(value, param.unit)
-                values[slot.name] = shown
-                period = _period(chosen)
-                evidence.append(
-                    Evidence(
-                        slot.name,
-                        shown,
-                        f"规则包 {param.key.split(':', 1)[0]}，{period}",
-                        str(param.source) if param.source else "",
-                    )
-                )
-        try:
-            unit = ex.infer_unit(comparison.left, units)
-        except (ex.ExpressionError, KeyError):
-            unit = None
-        shown_actual, shown_expected = self.show(actual, unit), self.show(expected, unit)
-        values.update(
-            {
-                "实际": shown_actual,
-                "期望": shown_expected,
-                "对象": self.prov.item_of.get(subject, subject),
-                "表": self.prov.table_of.get(subject, ""),
-            }
-        )
-        left_names = [n for n in ex.names(comparison.left) if n in origins]
-        where = None
-        if left_names:
-            inp = next(i for i in rule.inputs if i.name == left_names[0])
-            where = self.location(origins[inp.name], _field_of(inp))
-        message = (
-            self.fill(rule, values)
-            or f"{rule.title}：{ex.render(comparison.left)}为{shown_actual}，{_OP_WORDS[comparison.op]}{ex.render(comparison.right)}（{shown_expected}）"
-        )
-        return self._base(
-            rule,
-            subject,
-            leg,
-            STATUS_FAIL,
-            where=where,
-            message=message,
-            expected=f"{comparison.op} {shown_expected}",
-            actual=shown_actual,
-            evidence=tuple(evidence),
-            witness=witness,
-            raw_actual=actual,
-            raw_expected=expected,
-        )
-
-    def input_evidence(self, inp: Input | None, shown: str, origin: Any) -> Evidence:
-        assert inp is not None
-        field_name = _field_of(inp)
-        where, _ = self.location(str(origin), field_name)
-        text = self.prov.raw_text.get((str(origin), field_name), "")
-        if inp.kind == "count":
-            text = self.prov.item_of.get(str(origin), "")
-        return Evidence(inp.name, shown, where, text.strip())
+        return compiled.rule.check.finding(self, compiled, subject, leg, actual, expected, witness)
 
     # -- cannot verify ------------------------------------------------------------------------------
     def cannot(self, row: tuple) -> Finding:
@@ -390,14 +240,12 @@ class _FindingBuilder:
         rule = self.checker.compiled.rules[rule_id].rule
         inp = next((i for i in rule.inputs if i.name == what), None)
         where = None
-        if inp is not None and inp.kind in ("amount", "number", "text"):
-            target = self.prov.follow(subject, inp.of)
-            if target is not None and (target, inp.field) in self.prov.value_source:
-                where = self.location(target, inp.field)
+        blank = inp.input_kind.blank_cell(self, inp, subject) if inp is not None else None
+        if inp is not None and blank is not None:
+            where = self.location(blank, inp.field)
         if inp is not None:
-            if where is not None:
-                target = self.prov.follow(subject, inp.of) or subject
-                looked = f"{self.prov.table_of.get(target, target)}的“{inp.field}”栏未填写"
+            if blank is not None:
+                looked = f"{self.prov.table_of.get(blank, blank)}的“{inp.field}”栏未填写"
             else:
                 looked = f"查找范围：{describe_input(inp)}"
             message = f"无法核实“{rule.title}”：缺少{what}（{looked}）"
@@ -423,28 +271,8 @@ class _FindingBuilder:
         return re.sub(r"\{([^{}]*)\}", lambda m: values.get(m.group(1), m.group(0)), rule.message)
 
 
-def _replace_id(finding: Finding, new_id: str) -> Finding:
-    from dataclasses import replace
-
-    return replace(finding, id=new_id)
-
-
-def _field_of(inp: Input) -> str | None:
-    if inp.kind in ("amount", "number", "text"):
-        return inp.field
-    if inp.kind == "count":
-        return "原文"
-    if inp.kind == "sum":
-        return None
-    return "年度"
-
-
-def _period(chosen: Any) -> str:
-    if chosen is None:
-        return "无有效期"
-    start = f"{chosen.start_year}年起" if chosen.start_year else "不限起始"
-    end = f"至{chosen.end_year}年" if chosen.end_year else ""
-    return f"有效期{start}{end}"
+# The name Checker.check builds it by.
+_FindingBuilder = FindingBuilder
 
 
 __all__ = ["FILING", "CheckResult", "Checker"]

@@ -11,21 +11,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from hegui.engine import expr as ex
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, Finding
 from hegui.engine.rules import BUDGET, Input, Parameter, Rule
 from hegui.facts.units import DIMENSIONLESS, Unit, format_decimal, format_money
-from hegui.facts.vocabulary import TABLE_KINDS, FactSet
-
-_OP_WORDS = {"=": "=", "≠": "≠", "≤": "≤", "≥": "≥", "<": "<", ">": ">"}
-_HOLDS = {
-    "=": lambda a, b: a == b,
-    "≠": lambda a, b: a != b,
-    "≤": lambda a, b: a <= b,
-    "≥": lambda a, b: a >= b,
-    "<": lambda a, b: a < b,
-    ">": lambda a, b: a > b,
-}
+from hegui.facts.vocabulary import FactSet
 
 
 class _Facts:
@@ -80,56 +69,6 @@ class _Show:
         return shown
 
 
-def _terms(node: ex.Node) -> list[tuple[str, ex.Node]]:
-    """The node as a signed list of addends (a + b - c → [(+,a), (+,b), (-,c)])."""
-    if isinstance(node, ex.BinOp) and node.op in "+-":
-        left = _terms(node.left)
-        right = _terms(node.right)
-        if node.op == "-":
-            right = [("-" if sign == "+" else "+", term) for sign, term in right]
-        return left + right
-    return [("+", node)]
-
-
-class _Derivation:
-    def __init__(
-        self, rule: Rule, values: dict[str, Decimal], shown: dict[str, str], units: dict[str, Unit], show: _Show
-    ) -> None:
-        self.rule = rule
-        self.values = values
-        self.shown = shown
-        self.units = units
-        self.show = show
-
-    def leaf(self, node: ex.Node) -> str:
-        if isinstance(node, ex.Name):
-            return self.shown[node.name]
-        assert isinstance(node, ex.Num)
-        return node.text
-
-    def steps(self, node: ex.Node) -> tuple[list[str], Decimal, str]:
-        """Arithmetic of one side of a comparison, written out term by term."""
-        if isinstance(node, ex.Name) and not isinstance(self.values[node.name], Decimal):
-            return [], self.values[node.name], self.shown[node.name]  # text: nothing to compute
-        steps: list[str] = []
-        shown_terms: list[tuple[str, str]] = []
-        for sign, term in _terms(node):
-            if isinstance(term, (ex.Name, ex.Num)):
-                shown_terms.append((sign, self.leaf(term)))
-                continue
-            value = ex.evaluate(term, self.values)
-            unit = ex.infer_unit(term, self.units)
-            steps.append(f"{ex.render(term, self.leaf)} = {self.show.money_steps(value, unit)}")
-            shown_terms.append((sign, self.show.value(value, unit)))
-        total = ex.evaluate(node, self.values)
-        unit = ex.infer_unit(node, self.units)
-        shown_total = self.show.value(total, unit)
-        if len(shown_terms) > 1:
-            text = shown_terms[0][1] + "".join(f" {sign} {value}" for sign, value in shown_terms[1:])
-            steps.append(f"{text} = {shown_total}")
-        return steps, total, shown_total
-
-
 def _period(param: Parameter, year: int | None) -> dict[str, Any]:
     """A parameter as it decided: value, the pack (jurisdiction layer) it came from, and its period."""
     chosen = param.value_for(year)
@@ -167,7 +106,7 @@ def _rule_part(rule: Rule) -> dict[str, Any]:
         "pack": rule.pack,
         "severity": rule.severity,
         "citation": citation,
-        "check": rule.check_text or rule.check_kind,
+        "check": rule.check.label(),
     }
 
 
@@ -197,128 +136,13 @@ class Explainer:
             "location": self.facts.where(entity),
         }
 
-    def _parts(self, inp: Input, subject: str) -> list[dict[str, str]]:
-        if inp.over in TABLE_KINDS:
-            owners = sorted(e for e, k in self.facts.kind.items() if k == inp.over)
-        elif inp.over:
-            owners = [e for e in self.facts.children.get(subject, []) if self.facts.kind.get(e) == inp.over]
-        else:
-            owners = [subject]
-        parts = []
-        table = self.facts.amount if not inp.numeric else self.facts.number
-        for owner in owners:
-            if inp.name_contains and not any(n in self.facts.text.get((owner, "名称"), "") for n in inp.name_contains):
-                continue
-            for field in inp.fields:
-                if (owner, field) in table:
-                    value = table[(owner, field)]
-                    parts.append(
-                        {
-                            "name": f"{self.facts.prov.item_of.get(owner, owner)}·{field}",
-                            "value": self.show.value(value, inp.unit),
-                            "location": self.facts.where(owner, field),
-                            "text": self.facts.raw(owner, field),
-                        }
-                    )
-                elif (owner, field) in self.facts.unreadable:
-                    parts.append(
-                        {
-                            "name": f"{self.facts.prov.item_of.get(owner, owner)}·{field}",
-                            "value": "（读不出）",
-                            "location": self.facts.where(owner, field),
-                            "text": "",
-                        }
-                    )
-        return parts
+    def input_node(self, inp: Input, value: Decimal | str, origin: str, subject: str) -> dict[str, Any]:
+        """An input as its kind explains it: value as shown, where it was read, the original text."""
+        return inp.input_kind.explain(self, inp, value, origin, subject)
 
-    def _input(self, inp: Input, value: Decimal | str, origin: str, subject: str) -> dict[str, Any]:
-        shown = self.show.value(value, inp.unit) if isinstance(value, Decimal) else str(value)
-        field = {"amount": inp.field, "number": inp.field, "text": inp.field, "count": "原文", "year": "年度"}.get(
-            inp.kind
-        )
-        if inp.kind == "reference":
-            for name in self.result.jurisdiction:
-                jurisdiction = self.checker.registry.jurisdictions.get(name)
-                if jurisdiction is not None and inp.field in jurisdiction.facts:
-                    return {
-                        "name": inp.name,
-                        "value": shown,
-                        "location": f"{name}参考数据（插件 {jurisdiction.plugin}）",
-                        "text": jurisdiction.source,
-                        "how": f"地区参考数据“{inp.field}”",
-                    }
-        node: dict[str, Any] = {"name": inp.name, "value": shown, "location": self.facts.where(str(origin), field)}
-        if inp.kind == "count":
-            # claim ids are "<owner>/<field>#n": show the sentence the count was read from
-            owner, _, rest = str(origin).rpartition("/")
-            sentence = self.facts.raw(owner, rest.split("#")[0]) if owner else ""
-            node["text"] = sentence if len(sentence) <= 80 else sentence[:77] + "…"
-            node["how"] = f"{inp.scope}中写明的“{inp.field}”数量"
-        elif inp.kind == "sum":
-            parts = self._parts(inp, subject)
-            node["parts"] = parts
-            node["how"] = "、".join(inp.fields) + "之和" + (f"（各{inp.over}）" if inp.over else "")
-            node["location"] = self.facts.where(subject)
-        else:
-            text = self.facts.raw(str(origin), field) if field else ""
-            if text:
-                node["text"] = text
-        return node
-
-    # -- compare rules -------------------------------------------------------------------------------
-    def compare_tree(self, rule: Rule, subject: str, leg: int, witness: tuple, verdict: str) -> dict[str, Any]:
-        compiled = self.checker.compiled.rules[rule.id]
-        comparison = rule.comparisons[leg]
-        values: dict[str, Decimal] = {}
-        shown: dict[str, str] = {}
-        units = {i.name: i.unit for i in rule.inputs} | {p.name: p.unit for p in rule.parameters}
-        inputs: list[dict[str, Any]] = []
-        position = 0
-        pending: dict[str, Any] = {}
-        for slot in compiled.witness:
-            value = witness[position]
-            position += 1
-            if slot.role == "input":
-                pending[slot.name] = value
-            elif slot.role == "origin":
-                inp = slot.input
-                assert inp is not None
-                node = self._input(inp, pending[slot.name], value, subject)
-                inputs.append(node)
-                values[inp.name] = pending[slot.name]
-                shown[inp.name] = node["value"]
-            else:
-                param = self.decided(next(p for p in rule.parameters if p.name == slot.name))
-                values[param.name] = value
-                chosen = param.value_for(self.year)
-                shown[param.name] = (
-                    f"{format_decimal(chosen.written)}{param.unit_text}"
-                    if chosen
-                    else self.show.value(value, param.unit)
-                )
-        derivation = _Derivation(rule, values, shown, units, self.show)
-        left_steps, actual, shown_actual = derivation.steps(comparison.left)
-        right_steps, expected, shown_expected = derivation.steps(comparison.right)
-        if rule.tolerance and comparison.op == "=":
-            holds = abs(actual - expected) <= rule.tolerance
-        else:
-            holds = _HOLDS[comparison.op](actual, expected)
-        return {
-            "rule": _rule_part(rule),
-            "verdict": verdict,
-            "subject": self._subject(subject),
-            "parameters": [_period(self.decided(p), self.year) for p in rule.parameters],
-            "inputs": inputs,
-            "steps": left_steps + right_steps,
-            "comparison": {
-                "expression": f"{ex.render(comparison.left)} {comparison.op} {ex.render(comparison.right)}",
-                "actual": shown_actual,
-                "op": comparison.op,
-                "expected": shown_expected,
-                "holds": holds,
-                "statement": f"{shown_actual} {_OP_WORDS[comparison.op]} {shown_expected}：{'成立' if holds else '不成立'}",
-            },
-        }
+    def parameter_node(self, param: Parameter) -> dict[str, Any]:
+        """A parameter as it decided for this filing: value, pack and period."""
+        return _period(self.decided(param), self.year)
 
     # -- findings ----------------------------------------------------------------------------------------
     def finding(self, finding: Finding) -> dict[str, Any]:
@@ -326,40 +150,15 @@ class Explainer:
         assert rule is not None
         if finding.status == STATUS_CANNOT_VERIFY:
             return self.cannot_tree(rule, finding)
-        if rule.check_kind == "compare":
-            return self.compare_tree(rule, finding.subject, finding.leg, finding.witness, "fail")
         tree: dict[str, Any] = {"rule": _rule_part(rule), "verdict": "fail", "subject": self._subject(finding.subject)}
         tree["subject"]["item"] = finding.item
-        if rule.check_kind == "agree":
-            tree["inputs"] = [
-                {
-                    "name": f"{self.facts.prov.table_of.get(c, '')}写出的数量",
-                    "value": self.facts.prov.item_of.get(c, ""),
-                    "location": self.facts.where(c),
-                    "text": self.facts.raw(c, "原文"),
-                }
-                for c in finding.witness
-            ]
-            tree["comparison"] = {
-                "expression": "同一对象的数量应处处相同",
-                "actual": finding.actual,
-                "op": "=",
-                "expected": finding.expected.removeprefix("= "),
-                "holds": False,
-                "statement": f"{finding.actual} ≠ {finding.expected}：不一致",
-            }
-        else:
-            tree["inputs"] = [
-                {"name": e.name, "value": e.value, "location": e.location, "text": e.text} for e in finding.evidence
-            ]
-            tree["comparison"] = {
-                "expression": _check_words(rule),
-                "actual": finding.actual,
-                "op": "",
-                "expected": finding.expected,
-                "holds": False,
-                "statement": finding.message,
-            }
+        tree.update(rule.check.explain_finding(self, rule, finding))
+        return tree
+
+    def evaluation_tree(self, rule: Rule, subject: str, leg: int, witness: tuple, verdict: str) -> dict[str, Any]:
+        """The tree of one evaluation the engine recorded (pass or fail), as the rule's kind explains it."""
+        tree: dict[str, Any] = {"rule": _rule_part(rule), "verdict": verdict, "subject": self._subject(subject)}
+        tree.update(rule.check.explain_evaluation(self, rule, subject, leg, witness, verdict))
         return tree
 
     def cannot_tree(self, rule: Rule, finding: Finding) -> dict[str, Any]:
@@ -407,14 +206,14 @@ class Explainer:
                     }
                 )
             elif rule.id in evaluations:
-                rules.extend(self.compare_tree(rule, entity, row[2], row[5], "pass") for row in evaluations[rule.id])
+                rules.extend(self.evaluation_tree(rule, entity, row[2], row[5], "pass") for row in evaluations[rule.id])
             else:
                 rules.append(
                     {
                         "rule": _rule_part(rule),
                         "verdict": "pass",
                         "subject": self._subject(entity),
-                        "statement": _check_words(rule) + "：成立",
+                        "statement": rule.check.describe() + "：成立",
                     }
                 )
         return {
@@ -455,20 +254,12 @@ class Explainer:
             if self.decided(param).value_for(self.year) is None:
                 return f"参数“{param.name}”在预算年度{self.year}年没有有效取值（规则有效期外）"
         for inp in rule.inputs:
-            if inp.kind == "reference" and not any(
-                inp.field in getattr(self.checker.registry.jurisdictions.get(j), "facts", {})
-                for j in self.result.jurisdiction
-            ):
-                return f"{'、'.join(self.result.jurisdiction)}没有登记参考数据“{inp.field}”"
+            reason = inp.input_kind.not_applied(self, inp)
+            if reason:
+                return reason
         if rule.jurisdiction not in self.result.jurisdiction:
             return f"规则适用于{rule.jurisdiction}，本申报属于{' → '.join(self.result.jurisdiction)}"
         return ""
-
-
-def _check_words(rule: Rule) -> str:
-    from hegui.engine.catalogue import _check_summary
-
-    return rule.check_text or _check_summary(rule)
 
 
 def explain_finding(checker, result, finding: Finding) -> dict[str, Any]:

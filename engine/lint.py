@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def _declared_parameters(files: list[str]) -> list[tuple[str, str, int, str]]:
 def _period_issues(param: Parameter) -> list[str]:
     spans = sorted((v.start_year or 0, v.end_year or 9999) for v in param.values)
     issues = []
-    for (start_a, end_a), (start_b, end_b) in zip(spans, spans[1:]):
+    for (start_a, end_a), (start_b, end_b) in itertools.pairwise(spans):
         if start_b <= end_a:
             issues.append(f"有效期重叠：{_span(start_a, end_a)} 与 {_span(start_b, end_b)}")
         elif start_b > end_a + 1:
@@ -88,14 +89,12 @@ def lint(ruleset: RuleSet) -> list[LintIssue]:
                 issues.append(LintIssue(rule.file, rule.line, rule.id, f"缺少{label}"))
         if not rule.source.clause:
             issues.append(LintIssue(rule.file, rule.line, rule.id, "政策依据没有写条款（source.clause）"))
+        for message in rule.check.lint(rule):
+            issues.append(LintIssue(rule.file, rule.line, rule.id, message))
         signature = (
             rule.subject,
             rule.where,
-            rule.check_kind,
-            rule.check_text,
-            rule.required,
-            rule.forbidden,
-            rule.forbidden_fields,
+            rule.check.signature(),
             tuple((i.name, i.kind, i.field, i.of, i.over, i.fields, i.scope) for i in rule.inputs),
         )
         if signature in seen:

@@ -23,6 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from hegui.engine import expr as ex
+from hegui.engine.checks import CheckKind, CheckSection, check_kind_for, check_kinds, check_section_keys
+
+# BUDGET, SCOPES and Input moved to the input kinds; importing them from here still works.
+from hegui.engine.checks.inputs import BUDGET as BUDGET
+from hegui.engine.checks.inputs import INPUT_KINDS, InputSpec
+from hegui.engine.checks.inputs import SCOPES as SCOPES
+from hegui.engine.checks.inputs import Input as Input
 from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_file
 from hegui.facts.units import Unit, UnitError, parse_unit
 
@@ -42,7 +49,6 @@ SUBJECT_KINDS = (
     "费率",
     "比例",
 )
-SCOPES = ("本行", "本表", "全文")
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 _NAME = re.compile(r"^[\w\u3400-\u9fff]+$")
 
@@ -134,34 +140,9 @@ class Condition:
     values: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Input:
-    """A named value the check uses, read from the facts."""
-
-    name: str
-    kind: str  # amount | number | text | sum | count | year
-    field: str = ""
-    of: str = ""  # relation to follow from the subject ("" = the subject itself)
-    over: str = ""  # for sums over entities: their kind
-    fields: tuple[str, ...] = ()  # for sums of several fields of one entity
-    scope: str = ""  # for counts
-    unit: Unit = Unit()
-    unit_text: str = ""
-    numeric: bool = False  # sums of number fields (人数) rather than amounts
-    name_contains: tuple[str, ...] = ()  # sums only over entities whose 名称 contains one of these
-
-
 def describe_input(inp: Input) -> str:
     """Where an input is read from, in words (catalogue, cannot-verify messages, explanations)."""
-    if inp.kind == "count":
-        return f"{inp.scope}中写明的“{inp.field}”数量"
-    if inp.kind == "sum":
-        return f"{'、'.join(inp.fields)}之和" + (f"（各{inp.over}）" if inp.over else "")
-    if inp.kind == "year":
-        return "预算年度"
-    if inp.kind == "reference":
-        return f"地区参考数据“{inp.field}”"
-    return inp.field + (f"（{inp.of}）" if inp.of else "")
+    return inp.input_kind.describe(inp)
 
 
 @dataclass(frozen=True)
@@ -173,19 +154,13 @@ class Rule:
     file: str
     line: int
     subject: str
-    check_kind: str  # compare | required | agree | text_absent
+    check: CheckKind  # how the rule checks: one instance of a registered kind (hegui.engine.checks)
     source: Citation
     description: str = ""
     fix: str = ""
     tags: tuple[str, ...] = ()
     where: tuple[Condition, ...] = ()
     inputs: tuple[Input, ...] = ()
-    comparisons: tuple[ex.Comparison, ...] = ()
-    check_text: str = ""
-    required: tuple[str, ...] = ()
-    agree_on: str = ""
-    forbidden: tuple[str, ...] = ()
-    forbidden_fields: tuple[str, ...] = ()
     tolerance: Decimal = Decimal(0)
     message: str = ""
     parameters: tuple[Parameter, ...] = ()
@@ -258,17 +233,6 @@ INPUT_KEYS = {
     "reference": "地区参考数据",
     "name_contains": "求和对象名称含有",
 }
-CHECK_KEYS = {
-    "required": "必填字段",
-    "agree": "一致的计数",
-    "forbid_text": "禁止出现的文字",
-    "in": "检查的字段",
-    "required_children": "必须具备的下级对象",
-    "readable": "单元格可读",
-    "kind": "下级对象类别",
-    "field": "下级对象字段",
-    "values": "必须出现的取值",
-}
 
 
 class _Ctx:
@@ -282,6 +246,39 @@ class _Ctx:
     def problem(self, mark: Mark | None, path: str, message: str, expected: str = "", suggestion: str = "") -> None:
         line, col = (mark.line, mark.column) if mark else (0, 0)
         self.problems.append(RuleProblem(self.file, line, col, self.rule_id, path, message, expected, suggestion))
+
+    # The helpers below as methods: check and input kinds read their YAML through these
+    # (the hegui.engine.checks.Reader protocol) without importing this module.
+    def text(self, node: Located, key: str, path: str, *, required: bool = True, limit: int = 2000) -> str:
+        return _text(self, node, key, path, required=required, limit=limit)
+
+    def text_list(self, value: Any, mark: Mark | None, path: str) -> tuple[str, ...]:
+        return _text_list(self, value, mark, path)
+
+    def mapping(self, value: Any, mark: Mark | None, path: str) -> Located | None:
+        return _mapping(self, value, mark, path)
+
+    def check_keys(self, node: Located, allowed: dict[str, str], path: str) -> None:
+        _check_keys(self, node, allowed, path)
+
+    def field_ok(self, kind: str | None, name: str, ftype: str, mark: Mark | None, path: str) -> bool:
+        return _field_ok(self, kind, name, ftype, mark, path)
+
+    @staticmethod
+    def fields(kind: str, ftype: str) -> tuple[str, ...]:
+        return _fields(kind, ftype)
+
+    @staticmethod
+    def all_fields(kind: str) -> tuple[str, ...]:
+        return _all_fields(kind)
+
+    @staticmethod
+    def suggest(word: str, choices: Iterable[str]) -> str:
+        return _suggest(word, choices)
+
+    @staticmethod
+    def describe(value: Any) -> str:
+        return _describe(value)
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
@@ -455,10 +452,6 @@ def _parameters(ctx: _Ctx, value: Any, mark: Mark | None, pack: str) -> dict[str
     return out
 
 
-# Units the facts carry. Amounts read from a filing are budgets for its year: 元/年.
-BUDGET = Unit(1, (("年", -1),))
-
-
 def _fields(kind: str, ftype: str) -> tuple[str, ...]:
     from hegui.facts.vocabulary import ENTITY_KINDS
 
@@ -492,7 +485,7 @@ def _related_kind(ctx: _Ctx, subject: str, of: str, mark: Mark | None, path: str
         mark,
         path,
         f"无法从“{subject}”沿关系“{of}”找到对象",
-        "、".join(RELATIONS + ("附件1", "附件2", "申报")),
+        "、".join((*RELATIONS, "附件1", "附件2", "申报")),
         _suggest(of, RELATIONS),
     )
     return None
@@ -516,13 +509,10 @@ def _field_ok(ctx: _Ctx, kind: str | None, name: str, ftype: str, mark: Mark | N
 
 
 def _inputs(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[Input]:
-    from hegui.facts.vocabulary import ENTITY_KINDS
-
     node = _mapping(ctx, value, mark, "inputs")
     out: list[Input] = []
     if node is None:
         return out
-    lexicon = _count_keys()
     for name, spec_value in node.items():
         path = f"inputs.{name}"
         if not _NAME.match(name):
@@ -532,133 +522,17 @@ def _inputs(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[Inpu
         if spec is None:
             continue
         _check_keys(ctx, spec, INPUT_KEYS, path)
-        kinds = [k for k in ("amount", "number", "text", "sum", "count", "year", "reference") if k in spec]
+        kinds = [k for k in INPUT_KINDS if k in spec]
         if len(kinds) != 1:
-            ctx.problem(
-                spec.mark,
-                path,
-                "每个输入须且只须写明一种来源",
-                "amount、number、text、sum、count、year、reference 之一",
-            )
+            ctx.problem(spec.mark, path, "每个输入须且只须写明一种来源", "、".join(INPUT_KINDS) + " 之一")
             continue
-        kind = kinds[0]
         of = _text(ctx, spec, "of", path, required=False)
         target = _related_kind(ctx, subject, of, spec.value_marks.get("of"), f"{path}.of")
         unit_text = _text(ctx, spec, "unit", path, required=False)
-        if kind in ("amount", "number", "text"):
-            fname = _text(ctx, spec, kind, path)
-            _field_ok(ctx, target, fname, kind, spec.value_marks.get(kind), f"{path}.{kind}")
-            unit = BUDGET if kind == "amount" else ex.TEXT if kind == "text" else Unit()
-            if kind == "number" and unit_text:
-                try:
-                    _, unit = parse_unit(unit_text)
-                except UnitError as exc:
-                    ctx.problem(spec.value_marks.get("unit"), f"{path}.unit", str(exc))
-            out.append(Input(name, kind, field=fname, of=of, unit=unit, unit_text=unit_text))
-        elif kind == "sum":
-            over = _text(ctx, spec, "over", path, required=False)
-            raw = spec["sum"]
-            fields = _text_list(ctx, raw, spec.value_marks.get("sum"), f"{path}.sum")
-            if over and over not in ENTITY_KINDS:
-                ctx.problem(
-                    spec.value_marks.get("over"),
-                    f"{path}.over",
-                    f"未知的对象类别“{over}”",
-                    "、".join(ENTITY_KINDS),
-                    _suggest(over, ENTITY_KINDS),
-                )
-                continue
-            if of:
-                ctx.problem(
-                    spec.key_marks.get("of"), f"{path}.of", "求和输入不能与 of 同用：用 over 指明对哪类对象求和"
-                )
-            owner = over or subject
-            numeric = bool(fields) and all(f in _fields(owner, "number") for f in fields)
-            for fname in fields:
-                _field_ok(
-                    ctx, owner, fname, "number" if numeric else "amount", spec.value_marks.get("sum"), f"{path}.sum"
-                )
-            name_contains = (
-                _text_list(ctx, spec["name_contains"], spec.value_marks.get("name_contains"), f"{path}.name_contains")
-                if "name_contains" in spec
-                else ()
-            )
-            if name_contains and "名称" not in _fields(owner, "text"):
-                ctx.problem(
-                    spec.key_marks.get("name_contains"),
-                    f"{path}.name_contains",
-                    f"“{owner}”没有“名称”字段，不能按名称筛选",
-                )
-            unit = Unit() if numeric else BUDGET
-            if numeric and unit_text:
-                try:
-                    _, unit = parse_unit(unit_text)
-                except UnitError as exc:
-                    ctx.problem(spec.value_marks.get("unit"), f"{path}.unit", str(exc))
-            out.append(
-                Input(
-                    name,
-                    "sum",
-                    over=over,
-                    fields=fields,
-                    unit=unit,
-                    unit_text=unit_text,
-                    numeric=numeric,
-                    name_contains=tuple(re.sub(r"\s+", "", n) for n in name_contains),
-                )
-            )
-        elif kind == "count":
-            key = _text(ctx, spec, "count", path)
-            scope = _text(ctx, spec, "scope", path, required=False) or "本表"
-            if scope not in SCOPES:
-                ctx.problem(
-                    spec.value_marks.get("scope"),
-                    f"{path}.scope",
-                    f"未知的计数范围“{scope}”",
-                    "、".join(SCOPES),
-                    _suggest(scope, SCOPES),
-                )
-            if key and key not in lexicon:
-                ctx.problem(
-                    spec.value_marks.get("count"),
-                    f"{path}.count",
-                    f"未知的计数对象或量词“{key}”",
-                    "facts/entities.yaml 中的对象类别或量词",
-                    _suggest(key, lexicon),
-                )
-                continue
-            out.append(Input(name, "count", field=key, scope=scope, unit=lexicon.get(key, Unit())))
-        elif kind == "reference":
-            # Reference data registered for the filing's jurisdiction (plugins), e.g. 行政村.
-            key = _text(ctx, spec, "reference", path)
-            unit = Unit()
-            if unit_text:
-                try:
-                    _, unit = parse_unit(unit_text)
-                except UnitError as exc:
-                    ctx.problem(spec.value_marks.get("unit"), f"{path}.unit", str(exc))
-            else:
-                ctx.problem(spec.mark, f"{path}.unit", "地区参考数据须写明单位", "如 unit: 村")
-            out.append(Input(name, "reference", field=key, unit=unit, unit_text=unit_text))
-        else:
-            if spec["year"] not in ("预算年度",):
-                ctx.problem(spec.value_marks.get("year"), f"{path}.year", "year 只能取“预算年度”", "预算年度")
-            out.append(Input(name, "year", unit=Unit()))
+        inp = INPUT_KINDS[kinds[0]].parse(InputSpec(ctx, name, spec, path, subject, of, target, unit_text))
+        if inp is not None:
+            out.append(inp)
     return out
-
-
-def _count_keys() -> dict[str, Unit]:
-    """Entity kinds of the lexicon and plain counters, with the unit their counts carry."""
-    from hegui.facts.claims import load_lexicon
-    from hegui.facts.units import KNOWN_DIMENSIONS
-
-    keys = {d: Unit(0, ((d, 1),)) for d in KNOWN_DIMENSIONS if d != "%"}
-    for kind in load_lexicon().kinds.values():
-        try:
-            keys[kind.name] = parse_unit(kind.unit)[1]
-        except UnitError:
-            keys[kind.name] = Unit()
-    return keys
 
 
 def _conditions(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[Condition]:
@@ -717,6 +591,33 @@ def _conditions(ctx: _Ctx, value: Any, mark: Mark | None, subject: str) -> list[
     return out
 
 
+def _check(
+    ctx: _Ctx,
+    node: Located,
+    subject: str,
+    inputs: tuple[Input, ...],
+    params: dict[str, Parameter],
+    declared: frozenset[str],
+) -> CheckKind | None:
+    """The rule's ``check:`` as an instance of the registered kind it selects, or None."""
+    check = node.get("check")
+    check_mark = node.value_marks.get("check", node.mark)
+    if check is None:
+        ctx.problem(node.mark, "check", "缺少检查（check）")
+        return None
+    if not isinstance(check, (str, Located)):
+        ctx.problem(check_mark, "check", f"应为表达式文字或键值对，实际是{_describe(check)}")
+        return None
+    if isinstance(check, Located):
+        _check_keys(ctx, check, check_section_keys(), "check")
+    kind = check_kind_for(check)
+    if kind is None:
+        keywords = " / ".join(k.keyword for k in check_kinds() if k.keyword)
+        ctx.problem(check_mark, "check", "检查方式不明", f"表达式文字，或 {keywords} 之一")
+        return None
+    return kind.parse(CheckSection(ctx, check, check_mark, node, subject, inputs, params, declared))
+
+
 def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], declared_params: set[str]) -> Rule | None:
     ctx.rule_id = node.get("id") if isinstance(node.get("id"), str) else ""
     _check_keys(ctx, node, RULE_KEYS, "")
@@ -768,137 +669,10 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
             ctx.problem(
                 node.value_marks.get("tolerance"), "tolerance", '容差应写成带单位的数，如 "0.01万元"', '"0.01万元"'
             )
-    check = node.get("check")
     declared = set(node["inputs"]) if isinstance(node.get("inputs"), Located) else set()
     declared |= declared_params
-    comparisons: list[ex.Comparison] = []
-    check_kind, required, agree_on, forbidden, forbidden_fields = "", (), "", (), ()
-    check_mark = node.value_marks.get("check", node.mark)
-    used_params: list[Parameter] = []
-    if check is None:
-        ctx.problem(node.mark, "check", "缺少检查（check）")
-    elif isinstance(check, str):
-        check_kind = "compare"
-        try:
-            comparisons = ex.parse_check(check)
-        except ex.ExpressionError as exc:
-            ctx.problem(check_mark, "check", exc.message, "如“金额 ≥ 交通费标准 × 人数 × 12月/年”")
-        units = {i.name: i.unit for i in inputs}
-        # Names the file declares but that were refused above already have a breadcrumb of
-        # their own: do not repeat them as "unknown", and skip unit checks that need them.
-        complete = True
-        for comparison in comparisons:
-            for name in ex.names(comparison.left) + ex.names(comparison.right):
-                if name in units:
-                    continue
-                if name in params:
-                    units[name] = params[name].unit
-                    if params[name] not in used_params:
-                        used_params.append(params[name])
-                    continue
-                complete = False
-                if name not in declared:
-                    ctx.problem(
-                        check_mark,
-                        "check",
-                        f"表达式中的名称“{name}”既不是输入也不是参数",
-                        "inputs 或 parameters 中定义的名称",
-                        _suggest(name, list(units) + list(params)),
-                    )
-        for comparison in comparisons if complete else ():
-            try:
-                left = ex.infer_unit(comparison.left, units)
-                right = ex.infer_unit(comparison.right, units)
-            except ex.ExpressionError as exc:
-                ctx.problem(check_mark, "check", exc.message)
-                continue
-            if left != right:
-                ctx.problem(
-                    check_mark,
-                    "check",
-                    f"比较两边单位不一致：{ex.render(comparison.left)} 是“{left}”，{ex.render(comparison.right)} 是“{right}”",
-                    "两边单位相同（预算金额按“元/年”计，按月的标准要乘以“12月/年”）",
-                )
-            if ex.TEXT in (left, right) and comparison.op not in ("=", "≠"):
-                ctx.problem(check_mark, "check", "文字只能比较相等（=）或不等（≠）")
-    elif isinstance(check, Located):
-        _check_keys(ctx, check, CHECK_KEYS, "check")
-        if "required" in check:
-            check_kind = "required"
-            required = _text_list(ctx, check["required"], check.value_marks.get("required"), "check.required")
-            from hegui.facts.vocabulary import RELATIONS
-
-            for fname in required:
-                if subject and fname not in _all_fields(subject) and fname not in RELATIONS:
-                    ctx.problem(
-                        check.value_marks.get("required"),
-                        "check.required",
-                        f"“{subject}”没有名为“{fname}”的字段或关系",
-                        "、".join(_all_fields(subject) + RELATIONS),
-                        _suggest(fname, _all_fields(subject) + RELATIONS),
-                    )
-        elif "agree" in check:
-            check_kind = "agree"
-            agree_on = _text(ctx, check, "agree", "check")
-            if agree_on not in ("对象计数",):
-                ctx.problem(check.value_marks.get("agree"), "check.agree", f"未知的一致性检查“{agree_on}”", "对象计数")
-        elif "forbid_text" in check:
-            check_kind = "text_absent"
-            forbidden = tuple(
-                re.sub(r"\s+", "", v)
-                for v in _text_list(
-                    ctx, check["forbid_text"], check.value_marks.get("forbid_text"), "check.forbid_text"
-                )
-            )
-            forbidden_fields = _text_list(ctx, check.get("in"), check.value_marks.get("in", check.mark), "check.in")
-            for fname in forbidden_fields:
-                if subject and fname not in _fields(subject, "text"):
-                    ctx.problem(
-                        check.value_marks.get("in"),
-                        "check.in",
-                        f"“{subject}”没有名为“{fname}”的文字字段",
-                        "、".join(_fields(subject, "text")),
-                        _suggest(fname, _fields(subject, "text")),
-                    )
-        elif "readable" in check:
-            check_kind = "readable"
-            if check["readable"] is not True:
-                ctx.problem(check.value_marks.get("readable"), "check.readable", "应写 true", "true")
-            if subject and subject != "申报":
-                ctx.problem(node.value_marks.get("subject"), "subject", "readable 检查针对整份申报", "申报")
-        elif "required_children" in check:
-            check_kind = "required_children"
-            spec = _mapping(
-                ctx, check["required_children"], check.value_marks.get("required_children"), "check.required_children"
-            )
-            if spec is not None:
-                _check_keys(
-                    ctx, spec, {k: CHECK_KEYS[k] for k in ("kind", "field", "values")}, "check.required_children"
-                )
-                child_kind = _text(ctx, spec, "kind", "check.required_children")
-                child_field = _text(ctx, spec, "field", "check.required_children")
-                if child_kind and child_field:
-                    _field_ok(
-                        ctx,
-                        child_kind,
-                        child_field,
-                        "text",
-                        spec.value_marks.get("field"),
-                        "check.required_children.field",
-                    )
-                values = _text_list(
-                    ctx, spec.get("values"), spec.value_marks.get("values", spec.mark), "check.required_children.values"
-                )
-                required = (child_kind, child_field) + values
-        else:
-            ctx.problem(
-                check_mark,
-                "check",
-                "检查方式不明",
-                "表达式文字，或 required / required_children / agree / forbid_text 之一",
-            )
-    else:
-        ctx.problem(check_mark, "check", f"应为表达式文字或键值对，实际是{_describe(check)}")
+    check = _check(ctx, node, subject, tuple(inputs), params, frozenset(declared))
+    used_params = check.parameters() if check is not None else ()
     message = _text(ctx, node, "message", "", required=False, limit=500)
     if message:
         allowed = {i.name for i in inputs} | {p.name for p in used_params} | {"实际", "期望", "对象", "表"}
@@ -911,7 +685,7 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
                     "、".join(sorted(allowed)),
                     _suggest(placeholder, allowed),
                 )
-    if not (rule_id and title and severity and source and subject and check_kind):
+    if not (rule_id and title and severity and source and subject and check is not None):
         return None
     return Rule(
         id=rule_id,
@@ -921,7 +695,7 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
         file=ctx.file,
         line=node.mark.line,
         subject=subject,
-        check_kind=check_kind,
+        check=check,
         source=source,
         description=_text(ctx, node, "description", "", required=False),
         fix=_text(ctx, node, "fix", "", required=False),
@@ -929,12 +703,6 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
         tags=tags,
         where=tuple(where),
         inputs=tuple(inputs),
-        comparisons=tuple(comparisons),
-        check_text=check if isinstance(check, str) else "",
-        required=required,
-        agree_on=agree_on,
-        forbidden=forbidden,
-        forbidden_fields=forbidden_fields,
         tolerance=tolerance,
         message=message,
         parameters=tuple(used_params),

@@ -376,7 +376,7 @@ def rule_detail(rule: Rule) -> dict[str, Any]:
     return {
         **_rule_summary(rule),
         "tags": list(rule.tags),
-        "checks": rule.check_text or _check_summary(rule),
+        "checks": _check_summary(rule),
         "subject": rule.subject,
         "conditions": [_condition(c) for c in rule.where],
         "why": rule.description,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hegui.engine.checks import CompareCheck
 from hegui.engine.rules import RuleLoadError, RuleProblem, RuleSet, load_rules
 from hegui.plugins import BUILTIN_PACK_DIRS, builtin_rule_paths
 
@@ -82,7 +83,7 @@ def test_base_pack_is_valid(tmp_path: Path) -> None:
     ruleset = load_rules([tmp_path])
     assert [r.id for r in ruleset.rules] == ["CS-JT-001"]
     rule = ruleset.rules[0]
-    assert rule.pack == "测试" and rule.line == 10 and rule.subject == "附件3" and rule.check_kind == "compare"
+    assert rule.pack == "测试" and rule.line == 10 and rule.subject == "附件3" and isinstance(rule.check, CompareCheck)
     assert [i.name for i in rule.inputs] == ["项目金额", "队员人数"]
     assert [p.name for p in rule.parameters] == ["交通费标准"]
     assert ruleset.parameters["测试:交通费标准"].values[0].value == Decimal(2000)

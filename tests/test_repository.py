@@ -56,3 +56,19 @@ def test_rule_packs_are_installed_as_package_data():
     names = sorted(p.name for p in builtin_rule_paths())
     assert names == ["hunan", "national", "shifeng", "zhuzhou"]
     assert all(list(p.glob("*.yaml")) for p in builtin_rule_paths())
+
+
+def test_every_source_package_is_installed():
+    # An explicit package list drifts when a sub-package is added (hegui.engine.checks was once
+    # missing from the wheel while an editable install hid it): every folder of modules in the
+    # checkout must be importable from the installed hegui.
+    import importlib
+
+    skip = {"tests", "bench", "examples", "docs", "build", "dist"}
+    for init in sorted(REPO.rglob("__init__.py")):
+        parts = init.parent.relative_to(REPO).parts
+        if not parts or parts[0] in skip or any(p.startswith(".") or p.endswith(".egg-info") for p in parts):
+            continue
+        name = ".".join(("hegui", *parts))
+        module = importlib.import_module(name)
+        assert module.__file__, name

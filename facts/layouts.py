@@ -82,7 +82,7 @@ def read_text(path: str | os.PathLike, data: bytes | None = None, *, max_bytes: 
     """
     name = os.fsdecode(path)
     from_disk = data is None
-    data = read_bytes(name, max_bytes) if from_disk else bytes(data)
+    data = read_bytes(name, max_bytes) if data is None else bytes(data)
     if len(data) > max_bytes:
         raise _too_large(name, max(file_size(name, len(data)) if from_disk else 0, len(data)), max_bytes)
     text, encoding = decode_text(name, data)
@@ -629,11 +629,11 @@ def _flat(name: str, lines: list[str], block: Block, offset: int) -> list[Row]:
             if before is not None:
                 _flush_text(rows, before, indicators, level1, level2, fresh)
             indicators = False
-            following = tokens[n + 1].start() if n + 1 < len(tokens) else len(stream)
-            label = cell(tok.start(), tok.end())
-            value = gap(tok.end(), following) or Cell("", label.source)
-            rows.append([label, value])
-            position = following
+            value_end = tokens[n + 1].start() if n + 1 < len(tokens) else len(stream)
+            label_cell = cell(tok.start(), tok.end())
+            value = gap(tok.end(), value_end) or Cell("", label_cell.source)
+            rows.append([label_cell, value])
+            position = value_end
             n += 1
             continue
         else:  # a value outside the indicator block is part of the text around it

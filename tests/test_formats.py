@@ -4,6 +4,7 @@ dispatch in facts/read.py (by first bytes and suffix; text by its layout)."""
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -296,3 +297,24 @@ def test_no_table_at_all_is_refused_by_the_recogniser_not_the_reader(tmp_path):
     with pytest.raises(InputError) as info:
         read_filing(path)  # … then refused for want of a table
     assert "不是表格文本导出格式" not in info.value.message
+
+
+def test_the_example_as_csv_gives_the_same_findings(tmp_path, example_path, checker):
+    """Same cells, another format: the same findings, each pointing at its CSV line."""
+    import csv
+
+    from hegui.facts.textdump import read_text_dump
+
+    rows = [[c.text for c in row.cells] for row in read_text_dump(example_path).rows]
+    path = tmp_path / "filing.csv"
+    with path.open("w", encoding="gb18030", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    by_dump = checker.check(read_filing(example_path)).findings
+    by_csv = checker.check(read_filing(path)).findings
+    assert by_dump  # the example has findings: the comparison means something
+
+    def key(findings):  # lines differ between the two files; everything else must not
+        return sorted((f.rule_id, f.item, f.status, re.sub(r"第\d+(?:-\d+)?行", "第N行", f.message)) for f in findings)
+
+    assert key(by_csv) == key(by_dump)
+    assert {f.message for f in by_csv} != {f.message for f in by_dump}  # CSV lines, not the dump's

@@ -313,7 +313,7 @@ def _cell_lines(name: str, lines: list[str], block: Block, offset: int) -> list[
             groups[-1].append(item)
             if len(groups[-1]) >= width:
                 groups.append([])
-        cells = [[Cell(it.text, _source(name, offset, it.first, it.last)) for it in g] for g in groups]
+        cells = [_trim([Cell(it.text, _source(name, offset, it.first, it.last)) for it in g]) for g in groups]
     else:
         stream = [Cell(it.text, _source(name, offset, it.first, it.last)) for it in items if not it.filler]
         cells = _rows_from_labels(stream)
@@ -340,17 +340,10 @@ def _padded_width(items: list[_Item]) -> int:
 
 _TITLE = re.compile(r"(绩效|目标|明细|安排|申报|自评|分配)[^，。；,;]{0,8}表")
 _ATTACHMENT = re.compile(r"^附[件表]\s*[0-9一二三四五六七八九十]+(?:\s*[-－—–]\s*\d+)?(?:[:：].*)?$")
-_ROW_START_PREFIXES = (
-    "单位:",
-    "单位：",
-    "金额单位",
-    "报表编号",
-    "项目负责人",
-    "财务负责人",
-    "填表人",
-    "联系电话",
-    "单位负责人",
-)
+# 财务负责人 and 联系电话 are left out: they share the line of 项目负责人 / 填表人 in the forms.
+_ROW_START_PREFIXES = ("单位:", "单位：", "金额单位", "报表编号", "项目负责人", "填表人", "单位负责人")
+#: A short numbered item (2.项目实施内容及过程概述) heads a row of its own; a long one is a note.
+_NUMBERED = re.compile(r"^\d{1,2}[.、．][\u4e00-\u9fff]\S{1,21}$")
 _SEQ = re.compile(r"^\d{1,3}$")
 
 
@@ -377,7 +370,7 @@ def _rows_from_labels(cells: list[Cell], *, split_paragraphs: bool = False) -> l
         if current:
             if is_title(cell.text) or (key.startswith(_ROW_START_PREFIXES) and not key.startswith("单位名称")):
                 start = True
-            elif key in vocab.row_starts:
+            elif key in vocab.row_starts or _NUMBERED.match(key):
                 start = not all(label_key(c.text) in vocab.heads for c in current if not c.is_blank)
             elif next_seq and _SEQ.match(key) and int(key) == next_seq:
                 start = True
@@ -393,7 +386,15 @@ def _rows_from_labels(cells: list[Cell], *, split_paragraphs: bool = False) -> l
         rows.append(current)
     if split_paragraphs:
         rows = _fit_to_headers(rows, vocab)
-    return rows
+    return [_trim(row) for row in rows]
+
+
+def _trim(row: list[Cell]) -> list[Cell]:
+    """A title or lone label with empty cells after it (``附表1 | | | |``) is just that cell;
+    a label with one empty cell after it keeps it: that is its value, left blank."""
+    if len(row) > 2 and not row[0].is_blank and all(c.is_blank for c in row[1:]):
+        return row[:1]
+    return row
 
 
 def _is_number_like(text: str) -> bool:

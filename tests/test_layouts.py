@@ -282,7 +282,8 @@ def test_cell_lines_multi_line_cell_and_cut_off_cell():
 
 def test_cell_lines_filler_gives_the_width():
     grid = grid_of("附件1 |\n|\n|\n|\n标题 |\n|||\n项目名称 |\n甲 |\n||\n其他资金 |\n|\n||\n")
-    assert [texts(r) for r in grid.rows] == [["附件1", "", "", ""], ["标题"], ["项目名称", "甲"], ["其他资金", ""]]
+    # 附件1 and its three empty cells make a full row (width 4); a lone label drops its blanks.
+    assert [texts(r) for r in grid.rows] == [["附件1"], ["标题"], ["项目名称", "甲"], ["其他资金", ""]]
 
 
 def test_spaced_rows_with_tabs_and_wrapped_parenthesis():
@@ -333,3 +334,15 @@ def test_cut_anywhere_never_raises(prefix):
         for row in grid.rows:
             for cell in row.cells:
                 assert 1 <= cell.source.line <= part.count("\n") + 1
+
+
+def test_cell_lines_without_padding_short_numbered_items_start_rows():
+    grid = read_grid(corpus("03"))
+    row, _ = find(grid, "2.项目实施内容及过程概述")
+    assert texts(row) == ["2.项目实施内容及过程概述", ""] and row.cells[0].source.line == 20
+    assert texts(find(grid, "项目负责人:")[0])[:2] == ["项目负责人:", "财务负责人:"]
+    assert texts(grid.rows[0]) == ["报表编号:510000_0013zp"]
+    # A long numbered note stays in its row (the 原因 of 总额), numbers never start rows.
+    total, _ = find(grid, "总额")
+    assert total.cells[-1].text.startswith("1.预算执行率=") and len(total.cells) == 8
+    assert texts(find(grid, "财政专户管理资金")[0]) == ["财政专户管理资金", "0.00", "0.00", "0.00", "0.00%", "/", "/"]

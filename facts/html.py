@@ -19,6 +19,7 @@ tolerant of the broken markup government CMS pages are full of (unclosed ``<td>`
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -28,7 +29,7 @@ from hegui.facts.errors import InputError
 from hegui.facts.files import file_size, read_bytes
 from hegui.facts.layouts import parse_text
 from hegui.facts.model import Cell, Grid, Row, Source
-from hegui.facts.textdump import DEFAULT_MAX_BYTES, _too_large, decode_text
+from hegui.facts.textdump import DEFAULT_MAX_BYTES, _reject_binary, _too_large, decode_text
 from hegui.facts.xlsx import MAX_GRID_CELLS
 
 #: A span larger than this is clamped: real forms never span more rows or columns.
@@ -47,7 +48,7 @@ def read_html(path: str | os.PathLike, data: bytes | None = None, *, max_bytes: 
     data = read_bytes(name, max_bytes) if data is None else bytes(data)
     if len(data) > max_bytes:
         raise _too_large(name, max(file_size(name, len(data)) if from_disk else 0, len(data)), max_bytes)
-    text, encoding = decode_text(name, data)
+    text, encoding = _decode(name, data)
     parser = _Parser()
     parser.feed(text)
     parser.close()
@@ -61,6 +62,27 @@ def read_html(path: str | os.PathLike, data: bytes | None = None, *, max_bytes: 
     except _TooLarge as exc:
         raise InputError(name, str(exc)) from None
     return Grid(path=name, rows=rows, encoding=encoding)
+
+
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
+_DEFAULT_FAMILY = {"utf-8", "utf8", "gbk", "gb2312", "gb18030", "x-gbk", "cp936"}
+
+
+def _decode(name: str, data: bytes) -> tuple[str, str]:
+    """The page's text: in the charset its ``<meta>`` declares when that is neither UTF-8 nor a
+    GB charset (Big5 pages from Hong Kong and Taiwan mirrors, which GB18030 would misread
+    without an error), else as the text reader decodes (UTF-8, then GB18030)."""
+    match = _CHARSET.search(data[:4096])
+    declared = match.group(1).decode("ascii").lower() if match else ""
+    if declared and declared not in _DEFAULT_FAMILY and not data.startswith(codecs.BOM_UTF8):
+        _reject_binary(name, data)
+        try:
+            text = data.decode(declared)
+        except (LookupError, UnicodeDecodeError):
+            pass
+        else:
+            return text.replace("\r\n", "\n").replace("\r", "\n"), declared
+    return decode_text(name, data)
 
 
 class _TooLarge(Exception):

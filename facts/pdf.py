@@ -93,15 +93,28 @@ def _page_rows(name: str, number: int, page) -> list[Row]:
 
     rest = page.filter(outside) if boxes else page
     lines = rest.extract_text_lines() if hasattr(rest, "extract_text_lines") else []
+    # Runs of text lines between two tables go through the layouts together, so that a label
+    # wrapped over two lines is joined; each cell gets its page line back.
+    runs: list[list[tuple[int, dict]]] = []
+    edges = sorted(t.bbox[1] for t in tables)
     for line_no, line in enumerate(lines, start=1):
-        text = str(line.get("text", "")).strip()
-        if not text:
+        if not str(line.get("text", "")).strip():
             continue
+        zone = sum(1 for edge in edges if edge <= float(line.get("top", 0)))
+        if runs and runs[-1][0][1]["zone"] == zone:
+            runs[-1].append((line_no, {**line, "zone": zone}))
+        else:
+            runs.append([(line_no, {**line, "zone": zone})])
+    for run in runs:
+        text = "\n".join(str(line["text"]).strip() for _, line in run)
         for row in parse_text(name, text, tab_dump=False):
-            cells = [
-                Cell(cell.text, Source(name, locator=f"第{number}页 文字第{line_no}行"), cell.continuation)
-                for cell in row.cells
-            ]
-            parts.append((float(line.get("top", 0)), [Row(cells, row.layout)]))
+            cells = []
+            for cell in row.cells:
+                first = run[min(cell.source.line, len(run)) - 1][0]
+                last = run[min(cell.source.end_line or cell.source.line, len(run)) - 1][0]
+                where = f"第{number}页 文字第{first}行" + (f"至第{last}行" if last != first else "")
+                cells.append(Cell(cell.text, Source(name, locator=where), cell.continuation))
+            top = float(run[min(row.cells[0].source.line, len(run)) - 1][1].get("top", 0)) if row.cells else 0.0
+            parts.append((top, [Row(cells, row.layout)]))
     parts.sort(key=lambda part: part[0])
     return [row for _, rows in parts for row in rows]

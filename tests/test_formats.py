@@ -94,6 +94,19 @@ def test_html_text_outside_tables_goes_through_the_layouts(tmp_path):
     assert row.cells[3].source.line == 19
 
 
+def test_html_in_big5_as_its_meta_declares_read_as_simplified(tmp_path):
+    page = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=big5"></head><body>'
+    page += (
+        "<table><tr><td>專項名稱</td><td>學生資助補助經費</td></tr><tr><td>年度金額</td><td>473,600</td></tr></table>"
+    )
+    path = tmp_path / "big5.htm"
+    path.write_bytes((page + "</body></html>").encode("big5"))
+    grid = read_grid(path)
+    assert grid.encoding == "big5"
+    name = cell(grid, "学生资助补助经费")
+    assert name.raw == "學生資助補助經費" and name.source.locator == "表1 第1行 第2列"
+
+
 def test_html_cut_off_inside_a_table_keeps_what_was_read(tmp_path):
     page = PAGE.format(tail="")
     path = tmp_path / "cut.html"
@@ -318,3 +331,32 @@ def test_the_example_as_csv_gives_the_same_findings(tmp_path, example_path, chec
 
     assert key(by_csv) == key(by_dump)
     assert {f.message for f in by_csv} != {f.message for f in by_dump}  # CSV lines, not the dump's
+
+
+def test_damaged_files_of_every_format_give_a_grid_or_an_input_error(tmp_path):
+    """Truncated and bit-flipped copies of each fixture: never any other exception."""
+    import random
+
+    rng = random.Random(11)
+    sources = {
+        ".html": PAGE.format(tail="").encode("utf-8"),
+        ".csv": CSV.encode("gbk"),
+        ".xls": write_xls(tmp_path / "ok.xls").read_bytes(),
+        ".pdf": write_pdf(tmp_path / "ok.pdf").read_bytes(),
+        ".txt": (
+            Path(__file__).parent / "fixtures" / "corpus" / "15_jingyan_mata_cunzu_ganbu_markdown.txt"
+        ).read_bytes(),
+    }
+    for suffix, data in sources.items():
+        for n in range(12):
+            damaged = bytearray(data[: rng.randrange(1, len(data))] if n % 2 else data)
+            for _ in range(rng.randrange(1, 8)):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+            path = tmp_path / f"d{n}{suffix}"
+            path.write_bytes(bytes(damaged))
+            try:
+                grid = read_grid(path)
+            except InputError as exc:
+                assert exc.message and exc.path == str(path)
+            else:
+                assert isinstance(grid, Grid)

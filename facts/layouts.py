@@ -10,7 +10,8 @@ The layouts and the grid each one gives (the contract the recogniser relies on):
 ``tab-dump``
     Word's "save as text" (``examples/shifeng-zzb-2023.txt``): read by
     :mod:`hegui.facts.textdump`, unchanged, whenever at least 30 % of the non-blank lines start
-    with a TAB. Its rows have ``layout == ""``.
+    with a TAB and those lines hold one cell each (rows pasted from Excel, several tabs a line,
+    are ``spaced`` rows). Its rows have ``layout == ""``.
 ``pipe-rows``
     Markdown-like rows ``a | b | c``, with or without outer pipes, padded with ``||||``; one
     :class:`Row` per line, one cell per ``|``-separated part; ``|---|`` separator lines are
@@ -28,7 +29,9 @@ The layouts and the grid each one gives (the contract the recogniser relies on):
     row, a row with more cells than the header had a cell split over paragraphs: the rightmost
     two adjacent text cells are joined (with ``"\\n"``) until it fits.
 ``spaced``
-    Text copied from a PDF: one visual row per line, cells separated by runs of spaces or tabs.
+    Text copied from a PDF: one visual row per line, cells separated by runs of spaces (CJK
+    cells hold no spaces); a line with tabs (pasted from Excel) is split at each tab instead,
+    its empty cells kept in their columns.
     A label wrapped onto the next line (``一级`` / ``指标``, ``项目资金`` / ``(万元)``) is joined
     back into its cell (``"一级\\n指标"``, source spanning both lines); a line that starts with a
     column heading after such a wrap continues the header row; a row holding only indicator
@@ -122,9 +125,17 @@ def layouts_of(text: str) -> list[str]:
 
 
 def _is_tab_dump(lines: list[str]) -> bool:
+    """Word's text dump: many lines start with a TAB, and the tab-led lines hold one cell each.
+
+    Rows pasted from Excel are tab-separated too, and start with a TAB where their first cell
+    is empty; they hold several tabs a line and are read as spaced rows instead.
+    """
     nonblank = [line for line in lines if line.strip()]
-    tabbed = sum(1 for line in nonblank if line.startswith("\t"))
-    return bool(nonblank) and tabbed >= len(nonblank) * TAB_DUMP_SHARE
+    tabbed = [line for line in nonblank if line.startswith("\t")]
+    if not nonblank or len(tabbed) < len(nonblank) * TAB_DUMP_SHARE:
+        return False
+    several = sum(1 for line in tabbed if "\t" in line[1:].strip("\t"))
+    return several <= len(tabbed) * 0.2
 
 
 # --- blocks ---------------------------------------------------------------------------------------
@@ -456,6 +467,15 @@ def _paragraphs(name: str, lines: list[str], block: Block, offset: int) -> list[
 
 # --- spaced (PDF copy) ---------------------------------------------------------------------------
 
+
+def _tab_cells(line: str) -> list[str]:
+    """Cells of a tab-separated line, empty ones kept in their columns, trailing ones dropped."""
+    cells = [cell.strip() for cell in line.split("\t")]
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells if any(cells) else []
+
+
 _PAREN_TOKEN = re.compile(r"^[（(][^（()）]{1,12}[)）]$")
 _WRAP_MAX = 8
 
@@ -475,7 +495,8 @@ def _spaced(name: str, lines: list[str], block: Block, offset: int) -> list[Row]
     previous_nonblank = False
     wrapped = False
     for i in range(block.start, block.end + 1):
-        tokens = lines[i].split()
+        # Tab-separated rows (pasted from Excel) keep the spaces inside their cells.
+        tokens = _tab_cells(lines[i]) if "\t" in lines[i] else lines[i].split()
         if not tokens:
             previous_nonblank = wrapped = False
             continue

@@ -346,3 +346,15 @@ def test_cell_lines_without_padding_short_numbered_items_start_rows():
     total, _ = find(grid, "总额")
     assert total.cells[-1].text.startswith("1.预算执行率=") and len(total.cells) == 8
     assert texts(find(grid, "财政专户管理资金")[0]) == ["财政专户管理资金", "0.00", "0.00", "0.00", "0.00%", "/", "/"]
+
+
+def test_rows_pasted_from_excel_are_tab_separated_rows_not_a_word_dump():
+    text = "项目名称\t乡村 道路 维护\t\t\n\t数量指标\t养护里程\t≥120公里\n\t质量指标\t验收 合格率\t≥95%\n"
+    assert layouts_of(text) == [SPACED]
+    grid = grid_of(text)
+    assert [texts(r) for r in grid.rows] == [
+        ["项目名称", "乡村 道路 维护"],
+        ["", "数量指标", "养护里程", "≥120公里"],  # the empty first cell keeps the columns
+        ["", "质量指标", "验收 合格率", "≥95%"],
+    ]
+    assert grid.rows[2].cells[2].source.line == 3

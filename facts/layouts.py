@@ -393,6 +393,7 @@ def _rows_from_labels(cells: list[Cell], *, split_paragraphs: bool = False) -> l
     vocab = vocabulary()
     rows: list[list[Cell]] = []
     current: list[Cell] = []
+    only_heads = True  # every non-blank cell of the current row is a heading
     next_seq = 0  # the sequence number that starts the next row, after a 序号 header
     for cell in cells:
         key = label_key(cell.text)
@@ -401,13 +402,15 @@ def _rows_from_labels(cells: list[Cell], *, split_paragraphs: bool = False) -> l
             if is_title(cell.text) or (key.startswith(_ROW_START_PREFIXES) and not key.startswith("单位名称")):
                 start = True
             elif key in vocab.row_starts or _NUMBERED.match(key):
-                start = not all(label_key(c.text) in vocab.heads for c in current if not c.is_blank)
+                start = not only_heads
             elif next_seq and _SEQ.match(key) and int(key) == next_seq:
                 start = True
         if start:
             rows.append(current)
-            current = []
+            current, only_heads = [], True
         current.append(cell)
+        if key and key not in vocab.heads:
+            only_heads = False
         if next_seq and len(current) == 1 and _SEQ.match(key) and int(key) == next_seq:
             next_seq += 1
         if key == "序号" and len(current) == 1:

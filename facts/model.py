@@ -102,8 +102,9 @@ class Cell:
 
 @dataclass
 class Row:
-    """One row of cells. ``layout`` names the text layout it was rebuilt from ("" for the tab
-    dump and for binary formats, whose rows are the file's own); see :mod:`hegui.facts.layouts`."""
+    """One row of cells. ``layout`` names the text layout it was rebuilt from (pipe-rows,
+    cell-lines, paragraphs, spaced, flat, prose; see :mod:`hegui.facts.layouts`), and is "" for
+    rows that are the file's own: the tab dump, .xlsx/.xls sheets, .docx/.html/.pdf tables, CSV."""
 
     cells: list[Cell]
     layout: str = ""

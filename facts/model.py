@@ -76,8 +76,8 @@ class Cell:
 
     ``raw`` is the text exactly as the filing wrote it when the reader changed it to make it
     readable (traditional characters converted to simplified, pinyin garbling removed; see
-    :mod:`hegui.facts.normalize`); it is "" when ``text`` is already as written. Findings
-    quote :attr:`as_written`.
+    :mod:`hegui.facts.normalize`); it is "" when ``text`` is already as written, so that
+    evidence can quote the filing as written (:attr:`as_written`).
     """
 
     text: str

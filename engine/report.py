@@ -109,7 +109,10 @@ def to_jsonl(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
 
 
 def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
-    """A reviewer's report: findings grouped by file and table, with location and rule."""
+    """A reviewer's report: findings grouped by file and table, with location and finding id.
+
+    The id (``RULE-ID@hash``) is what ``hegui why FILE ID`` takes.
+    """
     lines: list[str] = []
     for outcome in outcomes:
         if outcome.error is not None:
@@ -134,9 +137,7 @@ def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
             if finding.table != table:
                 table = finding.table
                 lines.append(f"  【{table or '全文'}】")
-            lines.append(
-                f"    {finding.location}  {finding.rule_id}  {SEVERITY_NAMES[finding.severity]}  {finding.item}"
-            )
+            lines.append(f"    {finding.location}  {finding.id}  {SEVERITY_NAMES[finding.severity]}  {finding.item}")
             lines.append(f"      {finding.message}")
             lines.append(f"      依据：{finding.citation}")
             if finding.explanation is not None:
@@ -148,13 +149,13 @@ def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
         if unverifiable:
             lines.append("  【无法核实】")
             for finding in unverifiable:
-                lines.append(f"    {finding.location}  {finding.rule_id}  {finding.item}")
+                lines.append(f"    {finding.location}  {finding.id}  {finding.item}")
                 lines.append(f"      {finding.message}")
         if waived:
             lines.append("  【已豁免】（仍列出，不计入结果）")
             for finding in waived:
                 note = finding.waiver
-                lines.append(f"    {finding.location}  {finding.rule_id}  {finding.item}")
+                lines.append(f"    {finding.location}  {finding.id}  {finding.item}")
                 lines.append(f"      {finding.message}")
                 lines.append(
                     f"      豁免：{note.reason}；批准：{note.approved_by}；有效期至{note.expires}（{note.source}）"

@@ -81,7 +81,8 @@ def _by_rule_or_location(result, selector: str) -> Target | None:
         hits = [
             f
             for f in result.findings
-            if selector in (f.location, _place(f.location)) and not re.fullmatch(r"[\d-]+", _place(f.location))
+            if selector in (f.location, printed_place(f.location))
+            and not re.fullmatch(r"[\d-]+", printed_place(f.location))
         ]
         what = "位置"
     if not hits:
@@ -94,7 +95,7 @@ def _by_rule_or_location(result, selector: str) -> Target | None:
     raise SelectionError(f"{what}“{selector}”对应{len(hits)}项发现，请用发现编号：{listed}")
 
 
-def _place(location: str) -> str:
+def printed_place(location: str) -> str:
     """A printed location without its file part: ``741``, ``附件3-5!B5:C5``, ``附件3-5 表7 第5行 第2列``.
 
     A sheet name cannot contain ``:``, so the last ``:`` before the first ``!`` ends the file

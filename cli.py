@@ -462,6 +462,7 @@ def plugins() -> None:
 
 
 @main.command()
+@click.argument("filings", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
 @click.option("--port", default=8000, show_default=True, type=int, help="端口")
 @click.option(
@@ -487,6 +488,7 @@ def plugins() -> None:
     help="审核结论数据库的 SQLAlchemy 地址（默认当前目录下的 hegui-review.db），如 postgresql+psycopg://…",
 )
 def serve(
+    filings: tuple[str, ...],
     host: str,
     port: int,
     rule_paths: tuple[str, ...],
@@ -496,7 +498,9 @@ def serve(
     db_url: str | None,
 ) -> None:
     """启动 HTTP 服务：审核工作台在 /（上传申报、看表、问为什么、记审核结论），
-    API 为 POST /v1/check、GET /v1/rules、/v1/why、GET /healthz；OpenAPI 在 /docs。"""
+    API 为 POST /v1/check、GET /v1/rules、/v1/why、GET /healthz；OpenAPI 在 /docs。
+
+    FILINGS：启动时就放进工作台的申报文件（如 examples/shifeng-zzb-2023.txt）。"""
     from hegui.plugins.manager import PluginError
 
     try:
@@ -513,6 +517,7 @@ def serve(
             max_upload_bytes=max_upload_mb * 1024 * 1024,
             timeout_seconds=timeout_seconds,
             db_url=db_url,
+            preload=filings,
         )
     except (PluginError, RuleLoadError) as exc:
         _stop(exc)

@@ -605,6 +605,7 @@ def create_app(
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     db_url: str | None = None,
+    preload=(),
 ) -> FastAPI:
     """The FastAPI app; loads plugins and rules once, now.
 
@@ -615,7 +616,8 @@ def create_app(
     service must not start with a rule pack missing.
 
     ``db_url``: the review workbench's database (SQLAlchemy URL); ``None`` is a SQLite file
-    ``hegui-review.db`` in the current directory, created when the workbench is first used.
+    ``hegui-review.db`` in the current directory, created when the workbench is first used;
+    ``preload``: filing files to add to the workbench now (``hegui serve FILE...``).
     """
     if max_upload_bytes <= 0 or timeout_seconds <= 0:
         raise ValueError("max_upload_bytes and timeout_seconds must be positive")
@@ -632,7 +634,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.hegui = service
-    mount_workbench(app, service, db_url=db_url)  # the reviewer's workbench at / (issue 15)
+    mount_workbench(app, service, db_url=db_url, preload=preload)  # the reviewer's workbench at / (issue 15)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:

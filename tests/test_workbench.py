@@ -290,3 +290,13 @@ def test_impact_page(client, uploaded):
     assert "ZZ-ZCDY-001@" in row and "29.76万元" in row and "26.16万元" in row
     bad = client.post("/impact", data={"param": "株洲市:驻村交通费标准", "value": "很多", "f": sha})
     assert bad.status_code == 422 and "十进制数" in bad.text
+
+
+def test_serve_with_files_lists_them_on_the_first_page(tmp_path, example_path):
+    app = create_app(db_url=f"sqlite:///{tmp_path / 'pre.db'}", preload=[str(example_path)])
+    with TestClient(app) as client:
+        home = client.get("/").text
+        link = re.search(r'<a href="(/review\?f=[0-9a-f]{64})">' + re.escape(NAME) + "</a>", home)
+        assert link is not None
+        assert "ZZ-ZCDY-001" in client.get(link.group(1)).text
+    app.state.workbench.close()

@@ -1,7 +1,7 @@
 """The workbench's routes: pages at ``/``, the why endpoint, downloads, decisions, impact preview.
 
 Everything the page needs is served from this package (``/static``) and Swagger UI's own
-files from the ``swagger-ui-bundle`` package (``/static/swagger``), so the page and ``/docs``
+files from the ``swagger-ui-py`` package (``/static/swagger``), so the page and ``/docs``
 work without internet.
 
 Checks run in the service's one check worker (pyDatalog keeps its state per thread), like
@@ -12,6 +12,7 @@ a reload or a recorded decision does not check it again.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import os
 import shutil
@@ -23,7 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import swagger_ui_bundle
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -197,18 +197,27 @@ def review_url(shas: list[str], anchor: str = "") -> str:
     return "/review?" + urlencode([("f", s) for s in shas]) + (f"#{anchor}" if anchor else "")
 
 
-def mount(app: FastAPI, service, *, db_url: str | None = None) -> Workbench:
+def mount(app: FastAPI, service, *, db_url: str | None = None, preload=()) -> Workbench:
     """Add the workbench pages, the why endpoint, local static files and an offline ``/docs`` to ``app``.
 
     ``service`` is the app's service object (registry, ruleset, checker, worker, limits);
     ``db_url`` the review database (SQLAlchemy URL; default a SQLite file in the current
-    directory, created on first use).
+    directory, created on first use); ``preload``: filing files to add to the workbench now,
+    so the first page already lists them.
     """
     bench = Workbench(service, db_url)
+    for path in preload:
+        with open(path, "rb") as handle:
+            bench.store.add_filing(_display_name(os.path.basename(path)), handle.read())
     app.state.workbench = bench
     templates = _templates()
     router = APIRouter()
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    # Swagger UI 5 (the version that reads OpenAPI 3.1, which FastAPI writes) from the swagger-ui-py package.
+    # Located without importing it (its __init__ loads framework adapters the workbench does not use).
+    spec = importlib.util.find_spec("swagger_ui")
+    assert spec is not None and spec.submodule_search_locations, "swagger-ui-py is not installed"
+    swagger = Path(next(iter(spec.submodule_search_locations))) / "static"
+    app.mount("/static/swagger", StaticFiles(directory=str(swagger)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:

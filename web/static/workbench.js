@@ -13,10 +13,10 @@
   function showCell(id) {
     var cell = byId(id);
     if (!cell) { return; }
-    cell.classList.remove("focus");
+    document.querySelectorAll("td.focus").forEach(function (td) { td.classList.remove("focus"); });
     void cell.offsetWidth; // restart the flash
     cell.classList.add("focus");
-    cell.scrollIntoView({ block: "center", inline: "nearest", behavior: "smooth" });
+    cell.scrollIntoView({ block: "center", inline: "nearest"});
   }
 
   function select(li, jump) {
@@ -30,7 +30,12 @@
 
   findings.forEach(function (li) {
     var details = li.querySelector("details");
-    details.addEventListener("toggle", function () { if (details.open) { select(li, true); } });
+    details.addEventListener("toggle", function () {
+      if (!details.open) { return; }
+      select(li, true);
+      var list = li.parentElement; // the list scrolls on its own: bring the explanation up, keep the cell in view
+      list.scrollTop = li.offsetTop - 8;
+    });
   });
 
   document.addEventListener("click", function (event) {
@@ -48,7 +53,7 @@
         li.hidden = false;
         li.querySelector("details").open = true;
         select(li, false);
-        li.scrollIntoView({ block: "nearest", behavior: "smooth" });
+        li.scrollIntoView({ block: "nearest"});
       }
     }
   });

@@ -180,6 +180,8 @@ def check(
         )
     if fmt == "xlsx" and output_path is None:
         raise click.BadParameter("xlsx 报告是二进制文件，请用 --output 指定文件名", param_hint="--output")
+    # The reviewer's reports carry each finding's derivation, asked for or not.
+    explain = explain or fmt in ("html", "xlsx")
     try:
         waivers = load_waivers(waiver_file) if waiver_file else []
     except RuleLoadError as exc:

@@ -75,3 +75,18 @@ def test_workbook_locations_as_printed(tmp_path, checker):
         assert select(result, selector).finding == finding
     why = CliRunner().invoke(main, ["why", str(path), "附件3-5!B5:C5"])
     assert why.exit_code == 0 and "2000元/人/月 × 6人 × 12月/年" in why.output
+
+
+def test_html_and_xlsx_reports_carry_the_explanation_without_asking(example_path, tmp_path):
+    from openpyxl import load_workbook
+
+    html = CliRunner().invoke(main, ["check", "--format", "html", str(example_path)]).output
+    assert "推导过程" in html and "2000元/人/月 × 6人 × 12月/年 = 144000元 = 14.40万元" in html
+    out = tmp_path / "report.xlsx"
+    CliRunner().invoke(main, ["check", "--format", "xlsx", "-o", str(out), str(example_path)])
+    comments = [
+        c.comment.text for ws in load_workbook(out).worksheets for row in ws.iter_rows() for c in row if c.comment
+    ]
+    assert any("2000元/人/月 × 6人 × 12月/年" in text for text in comments)
+    plain = CliRunner().invoke(main, ["check", "--format", "json", str(example_path)]).output
+    assert '"explanation"' not in plain  # JSON stays as it was: explanations only with --explain

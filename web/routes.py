@@ -280,7 +280,7 @@ def mount(app: FastAPI, service, *, db_url: str | None = None, preload=()) -> Wo
         return RedirectResponse(review_url(shas), status_code=303)
 
     @router.get("/review", include_in_schema=False)
-    async def review(request: Request) -> HTMLResponse:
+    async def review(request: Request) -> Response:
         shas = _shas(request)
         if not shas:
             return RedirectResponse("/", status_code=303)

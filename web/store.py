@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -181,7 +182,7 @@ class ReviewStore:
     ) -> Decision:
         """Record (or replace) the decision about one finding; raises :class:`DecisionError`."""
         validate(decision, note, approver, expires)
-        values = {
+        values: dict[str, Any] = {
             "filing_sha256": filing_sha256,
             "finding_id": finding_id,
             "decision": decision,

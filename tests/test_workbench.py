@@ -300,3 +300,12 @@ def test_serve_with_files_lists_them_on_the_first_page(tmp_path, example_path):
         assert link is not None
         assert "ZZ-ZCDY-001" in client.get(link.group(1)).text
     app.state.workbench.close()
+
+
+def test_text_from_uploads_is_escaped(client, example_path):
+    hostile = "<img src=x onerror=alert(1)>.txt"
+    content = Path(example_path).read_bytes() + b"\n"  # other bytes: a filing of its own, under this name
+    answer = client.post("/upload", files=[("files", (hostile, content))], follow_redirects=False)
+    page = client.get(answer.headers["location"]).text
+    assert "&lt;img src=x onerror=alert(1)&gt;.txt" in page
+    assert "<img src=x" not in page and "<img src=x" not in client.get("/").text

@@ -456,7 +456,7 @@ def mount(app: FastAPI, service, *, db_url: str | None = None, preload=()) -> Wo
         context = _impact_context(bench, key=key, value=value, chosen=chosen)
         if not (key and value) and not pack_paths:
             return page(request, "impact.html", 422, error="请选择参数并填写新值，或上传改动后的规则包", **context)
-        stored = [s for s in bench.store.filings() if not chosen or s.sha256 in chosen]
+        stored = [s for s in bench.store.filings(content=True) if not chosen or s.sha256 in chosen]
         paths = {bench.materialise(s.sha256, s.name, s.content): s.name for s in stored}
 
         def job():

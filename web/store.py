@@ -156,13 +156,13 @@ class ReviewStore:
             row = db.execute(select(filings_table).where(filings_table.c.sha256 == sha)).first()
         return StoredFiling(row.sha256, row.name, row.content, row.uploaded_at) if row is not None else None
 
-    def filings(self) -> list[StoredFiling]:
-        """Every kept filing, newest first (without loading their bytes twice)."""
+    def filings(self, *, content: bool = False) -> list[StoredFiling]:
+        """Every kept filing, newest first; their bytes only when ``content`` (a list page needs none)."""
+        t = filings_table
+        columns = [t.c.sha256, t.c.name, t.c.uploaded_at] + ([t.c.content] if content else [])
         with self.engine.connect() as db:
-            rows = db.execute(
-                select(filings_table).order_by(filings_table.c.uploaded_at.desc(), filings_table.c.name)
-            ).all()
-        return [StoredFiling(r.sha256, r.name, r.content, r.uploaded_at) for r in rows]
+            rows = db.execute(select(*columns).order_by(t.c.uploaded_at.desc(), t.c.name)).all()
+        return [StoredFiling(r.sha256, r.name, r.content if content else b"", r.uploaded_at) for r in rows]
 
     # -- decisions ----------------------------------------------------------------------------------
     def decide(

@@ -309,3 +309,43 @@ def test_text_from_uploads_is_escaped(client, example_path):
     page = client.get(answer.headers["location"]).text
     assert "&lt;img src=x onerror=alert(1)&gt;.txt" in page
     assert "<img src=x" not in page and "<img src=x" not in client.get("/").text
+
+
+def _make_xlsx():
+    # --import-mode=importlib puts nothing on sys.path; load the generator by file (as test_xlsx does).
+    import importlib.util
+    import sys
+
+    if "make_xlsx" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("make_xlsx", Path(__file__).parent / "make_xlsx.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["make_xlsx"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["make_xlsx"]
+
+
+def test_a_workbook_filing_marks_its_cells_by_locator(client, tmp_path):
+    path = _make_xlsx().write_form_xlsx(tmp_path / "石峰区委组织部.xlsx")
+    with open(path, "rb") as handle:
+        answer = client.post("/upload", files=[("files", (path.name, handle))], follow_redirects=False)
+    page = client.get(answer.headers["location"]).text
+    cells = re.search(r'data-rule="ZZ-ZCDY-001" data-cells="([^"]+)"', page).group(1).split()
+    assert re.search(rf'<td id="{cells[0]}" class="hit sev-error"[^>]*data-place="附件3-5!B5:C5">20.00万元</td>', page)
+    assert "<h2>附件3-5</h2>" in page  # one table per sheet
+    unmapped = re.findall(r'<li class="finding[^"]*" id="[^"]*" data-id="([^"]+)"[^>]*data-cells=""', page)
+    assert unmapped == []  # every finding of the example points at a cell of its workbook
+    sha = answer.headers["location"].split("f=")[1]
+    annotated = client.get(f"/filings/{sha}/report.xlsx")
+    assert annotated.status_code == 200 and annotated.content[:2] == b"PK"
+
+
+def test_impact_page_with_a_changed_rule_pack(client, uploaded):
+    text = (Path(__file__).parents[1] / "rules" / "zhuzhou" / "village.yaml").read_text(encoding="utf-8")
+    changed = text.replace("- {value: 2000, from: 2021}", "- {value: 1500, from: 2021}").encode("utf-8")
+    answer = client.post("/impact", data={"f": _sha(uploaded)}, files=[("rules", ("village.yaml", changed))])
+    assert answer.status_code == 200
+    assert "规则包“株洲市”换为上传的版本" in answer.text
+    row = re.search(r'<tr class="changed">(.*?)</tr>', answer.text, re.S).group(1)
+    assert "ZZ-ZCDY-001@" in row and "26.16万元" in row
+    broken = client.post("/impact", data={"f": _sha(uploaded)}, files=[("rules", ("v.yaml", b"rules: [oops"))])
+    assert broken.status_code == 422 and "v.yaml:1:" in broken.text and "hegui-web-" not in broken.text

@@ -446,11 +446,13 @@ def mount(app: FastAPI, service, *, db_url: str | None = None, preload=()) -> Wo
             packs = [f for f in form.getlist("rules") if isinstance(f, UploadFile) and f.filename]
             pack_dir = tempfile.mkdtemp(prefix="hegui-pack-", dir=bench.workdir)
             pack_paths = []
+            pack_names: dict[str, str] = {}
             for number, upload in enumerate(packs, start=1):
                 path = os.path.join(pack_dir, f"pack{number}.yaml")
                 with open(path, "wb") as out:
                     out.write(await upload.read(service.max_upload_bytes))
                 pack_paths.append(Path(path))
+                pack_names[path] = _display_name(upload.filename or "")
         finally:
             await form.close()
         context = _impact_context(bench, key=key, value=value, chosen=chosen)
@@ -491,7 +493,10 @@ def mount(app: FastAPI, service, *, db_url: str | None = None, preload=()) -> Wo
         try:
             changes, impacts = await bench.run(job)
         except (impact_mod.ImpactError, RuleLoadError) as exc:
-            return page(request, "impact.html", 422, error=str(exc), **context)
+            message = str(exc)
+            for path, name in pack_names.items():  # the uploaded pack's own name, not a server path
+                message = message.replace(path, name)
+            return page(request, "impact.html", 422, error=message, **context)
         except PageError as exc:
             return error_page(request, exc)
         finally:

@@ -281,7 +281,9 @@ def test_several_filings_on_one_page(client, example_path, tmp_path):
 def test_impact_page(client, uploaded):
     sha = _sha(uploaded)
     form = client.get("/impact").text
-    assert "株洲市:驻村交通费标准" in form
+    assert re.search(
+        r'<option value="株洲市:驻村交通费标准">株洲市:驻村交通费标准：2000（2021年起） 元/人/月</option>', form
+    )
     answer = client.post("/impact", data={"param": "株洲市:驻村交通费标准", "value": "1500", "f": sha})
     assert answer.status_code == 200
     page = answer.text

@@ -511,7 +511,7 @@ def _impact_context(bench: Workbench, **given: Any) -> dict[str, Any]:
     params = []
     for key, param in sorted(bench.service.ruleset.parameters.items()):
         values = "；".join(impact_mod._period_text(v) for v in param.values)
-        params.append({"key": key, "unit": param.unit_text, "values": values})
+        params.append({"key": key, "unit": param.unit_text, "periods": values})
     return {
         "params": params,
         "filings": bench.store.filings(),

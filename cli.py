@@ -416,6 +416,14 @@ def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...], distric
     if target.finding is not None:
         trees = [target.finding.explanation]
         document = {"file": file, "selector": selector, "finding": target.finding.id, "explanations": trees}
+    elif target.findings:  # a rule id or a location several findings share: each one's derivation
+        trees = [f.explanation for f in target.findings]
+        document = {
+            "file": file,
+            "selector": selector,
+            "findings": [f.id for f in target.findings],
+            "explanations": trees,
+        }
     else:
         about = explainer.subject(target.entity)
         trees = about["rules"]
@@ -429,13 +437,13 @@ def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...], distric
     if fmt == "json":
         click.echo(json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2))
         return
-    if target.finding is None:
+    if "subject" in document:
         subject = document["subject"]
         click.echo(f"{subject['table']} {subject['item']}（{subject['location']}）：{len(trees)}条规则")
     for tree in trees:
         click.echo(render_text(tree))
         click.echo("")
-    if target.finding is None:
+    if "note" in document:
         click.echo(document["note"])
 
 

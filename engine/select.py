@@ -17,6 +17,8 @@ class SelectionError(ValueError):
 class Target:
     entity: str
     finding: Finding | None = None
+    #: every finding a rule id or a printed location names, when it names more than one
+    findings: tuple[Finding, ...] = ()
 
 
 def select(result, selector: str) -> Target:
@@ -73,9 +75,8 @@ def select(result, selector: str) -> Target:
 
 
 def _by_rule_or_location(result, selector: str) -> Target | None:
-    """The finding a rule id or a printed location names; an error when it names several."""
+    """The finding(s) a rule id or a printed location names."""
     hits = [f for f in result.findings if f.rule_id == selector]
-    what = "规则"
     if not hits:
         # A line (``741``, ``file:741-745``) means the item there, as before: every rule on it.
         hits = [
@@ -84,15 +85,13 @@ def _by_rule_or_location(result, selector: str) -> Target | None:
             if selector in (f.location, printed_place(f.location))
             and not re.fullmatch(r"[\d-]+", printed_place(f.location))
         ]
-        what = "位置"
     if not hits:
         return None
     if len(hits) == 1:
         return Target(hits[0].subject, hits[0])
-    if len({f.subject for f in hits}) == 1 and what == "位置":
+    if len({f.subject for f in hits}) == 1 and hits[0].rule_id != selector:
         return Target(hits[0].subject)  # one item: explain every rule on it
-    listed = "；".join(f"{f.id}（{f.location} {f.item}）" for f in hits[:8])
-    raise SelectionError(f"{what}“{selector}”对应{len(hits)}项发现，请用发现编号：{listed}")
+    return Target(hits[0].subject, findings=tuple(hits))  # several: explain each of them
 
 
 def printed_place(location: str) -> str:

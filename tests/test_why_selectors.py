@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from hegui.cli import main
-from hegui.engine.select import SelectionError, select
+from hegui.engine.select import select
 from hegui.facts.read import read_filing
 
 
@@ -52,12 +53,20 @@ def test_rule_id_with_one_finding_selects_it(explained):
     assert target.finding is not None and target.finding.rule_id == "ZZ-ZCDY-001"
 
 
-def test_rule_id_with_several_findings_lists_their_ids(explained):
+def test_rule_id_with_several_findings_explains_each(example_path, explained):
     ids = [f.id for f in explained.findings if f.rule_id == "QG-X-003"]
     assert len(ids) == 3
-    with pytest.raises(SelectionError) as caught:
-        select(explained, "QG-X-003")
-    assert all(i in str(caught.value) for i in ids)
+    assert [f.id for f in select(explained, "QG-X-003").findings] == ids
+    result = CliRunner().invoke(main, ["why", str(example_path), "QG-X-003", "--format", "json"])
+    document = json.loads(result.output)
+    assert document["findings"] == ids
+    assert [t["subject"]["item"] for t in document["explanations"]] == [
+        "村级组织运转经费",
+        "业务性专项经费",
+        "驻村工作队队员待遇保障",
+    ]
+    text = CliRunner().invoke(main, ["why", str(example_path), "QG-X-003"]).output
+    assert text.count("QG-X-003 ") == 3
 
 
 def test_a_line_still_means_the_item_there(explained):
@@ -75,6 +84,15 @@ def test_workbook_locations_as_printed(tmp_path, checker):
         assert select(result, selector).finding == finding
     why = CliRunner().invoke(main, ["why", str(path), "附件3-5!B5:C5"])
     assert why.exit_code == 0 and "2000元/人/月 × 6人 × 12月/年" in why.output
+    # Every location and id check prints for the workbook is accepted, with or without the file.
+    for f in result.findings:
+        for selector in (f.location, f.location.split(":", 1)[1], f.id):
+            target = select(result, selector)
+            named = [target.finding.id] if target.finding else [n.id for n in target.findings]
+            assert f.id in named or target.entity == f.subject, selector
+    shared = [f for f in result.findings if f.location.endswith(":附件1!B5:E5")]
+    assert len({f.subject for f in shared}) > 1  # the blank 资金总额 cell: several items' findings
+    assert [f.id for f in select(result, "附件1!B5:E5").findings] == [f.id for f in shared]
 
 
 def test_html_and_xlsx_reports_carry_the_explanation_without_asking(example_path, tmp_path):

@@ -129,6 +129,8 @@ def test_why_endpoint_for_an_uploaded_filing(client, uploaded):
     assert tree["inputs"][0]["location"] == f"{NAME}:741"  # the upload's name, not a server path
     by_line = client.get("/v1/why", params={"filing": sha, "selector": "454"}).json()
     assert by_line["subject"]["item"] == "村主干（仅村书记）养老保险补贴"
+    several = client.get("/v1/why", params={"filing": sha, "selector": "QG-X-003"}).json()
+    assert len(several["findings"]) == 3 and len(several["explanations"]) == 3
     unknown = client.get("/v1/why", params={"filing": sha, "selector": "没有这一项"})
     assert unknown.status_code == 404 and "找不到" in unknown.json()["error"]["message"]
     assert client.get("/v1/why", params={"filing": "0" * 64, "selector": "x"}).status_code == 404

@@ -560,6 +560,15 @@ async def _why(bench: Workbench, checked: Checked, selector: str) -> JSONRespons
                 "finding": finding.id,
                 "explanations": [finding.explanation],
             }
+        if target.findings:
+            ids = [f.id for f in target.findings]
+            shown = [f for f in checked.findings if f.id in ids]
+            return {
+                "file": checked.name,
+                "selector": selector,
+                "findings": ids,
+                "explanations": [f.explanation for f in shown],
+            }
         about = Explainer(service.checker, result).subject(target.entity)
         document = {
             "file": checked.name,

@@ -189,6 +189,8 @@ def check(
     registry = _registry()
     if _reporters().get(fmt).binary and output_path is None:
         raise click.BadParameter(f"{fmt} 报告是二进制文件，请用 --output 指定文件名", param_hint="--output")
+    # The reviewer's reports carry each finding's derivation, asked for or not.
+    explain = explain or fmt in ("html", "xlsx")
     try:
         waivers = load_waivers(waiver_file) if waiver_file else []
     except RuleLoadError as exc:
@@ -423,6 +425,14 @@ def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...], distric
     if target.finding is not None:
         trees = [target.finding.explanation]
         document = {"file": file, "selector": selector, "finding": target.finding.id, "explanations": trees}
+    elif target.findings:  # a rule id or a location several findings share: each one's derivation
+        trees = [f.explanation for f in target.findings]
+        document = {
+            "file": file,
+            "selector": selector,
+            "findings": [f.id for f in target.findings],
+            "explanations": trees,
+        }
     else:
         about = explainer.subject(target.entity)
         trees = about["rules"]
@@ -436,13 +446,13 @@ def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...], distric
     if fmt == "json":
         click.echo(json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2))
         return
-    if target.finding is None:
+    if "subject" in document:
         subject = document["subject"]
         click.echo(f"{subject['table']} {subject['item']}（{subject['location']}）：{len(trees)}条规则")
     for tree in trees:
         click.echo(render_text(tree))
         click.echo("")
-    if target.finding is None:
+    if "note" in document:
         click.echo(document["note"])
 
 
@@ -471,6 +481,7 @@ def plugins() -> None:
 
 
 @main.command()
+@click.argument("filings", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
 @click.option("--port", default=8000, show_default=True, type=int, help="端口")
 @click.option(
@@ -490,10 +501,25 @@ def plugins() -> None:
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
+@click.option(
+    "--db",
+    "db_url",
+    help="审核结论数据库的 SQLAlchemy 地址（默认当前目录下的 hegui-review.db），如 postgresql+psycopg://…",
+)
 def serve(
-    host: str, port: int, rule_paths: tuple[str, ...], max_upload_mb: int, timeout_seconds: float, log_level: str
+    filings: tuple[str, ...],
+    host: str,
+    port: int,
+    rule_paths: tuple[str, ...],
+    max_upload_mb: int,
+    timeout_seconds: float,
+    log_level: str,
+    db_url: str | None,
 ) -> None:
-    """启动 HTTP 服务（POST /v1/check、GET /v1/rules、GET /healthz；OpenAPI 在 /docs）。"""
+    """启动 HTTP 服务：审核工作台在 /（上传申报、看表、问为什么、记审核结论），
+    API 为 POST /v1/check、GET /v1/rules、/v1/why、GET /healthz；OpenAPI 在 /docs。
+
+    FILINGS：启动时就放进工作台的申报文件（如 examples/shifeng-zzb-2023.txt）。"""
     from hegui.plugins.manager import PluginError
 
     try:
@@ -509,6 +535,60 @@ def serve(
             rule_paths=[Path(p) for p in rule_paths] or None,
             max_upload_bytes=max_upload_mb * 1024 * 1024,
             timeout_seconds=timeout_seconds,
+            db_url=db_url,
+            preload=filings,
         )
     except (PluginError, RuleLoadError) as exc:
         _stop(exc)
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
+@click.option(
+    "--param",
+    "assignments",
+    multiple=True,
+    help="改动的参数及新值（按参数的单位书写；可重复），如 株洲市:驻村交通费标准=1500",
+)
+@click.option(
+    "--rules",
+    "pack_paths",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="改动后的规则包文件或目录：替换同名的已加载规则包（没有同名的则新增）",
+)
+@click.option("--district", help="申报所属地区（默认从部门名称识别）")
+def impact(targets: tuple[str, ...], assignments: tuple[str, ...], pack_paths: tuple[str, ...], district) -> None:
+    """改动生效之前预览影响：哪些申报会新增、消失或改变哪些发现。
+
+    TARGETS 是申报文件或目录（目录下 hegui 能读取的文件都会检查）。退出码：0 无影响，1 有影响，2 用法或规则有误。
+    """
+    from hegui.web.impact import ImpactError, filing_paths, parse_assignment, render_text, run_impact, with_packs
+    from hegui.web.impact import with_parameters as with_params
+
+    if not assignments and not pack_paths:
+        raise click.UsageError("请用 --param 名称=数值 或 --rules 改动后的规则包 说明要预览的改动")
+    registry = _registry()
+    before = _load(())
+    after, changes = before, []
+    try:
+        if pack_paths:
+            after, packs = with_packs(after, [Path(p) for p in pack_paths], registry.jurisdictions)
+            changes += [f"规则包“{p}”换为 {'、'.join(pack_paths)}" for p in packs]
+        if assignments:
+            after, changed = with_params(after, [parse_assignment(a) for a in assignments])
+            changes += [str(c) for c in changed]
+    except ImpactError as exc:
+        raise click.BadParameter(str(exc), param_hint="--param") from None
+    except RuleLoadError as exc:
+        _stop(exc)
+    old, new = _checker(before), _checker(after)
+    paths = filing_paths(targets, (".txt", ".xlsx", ".xlsm", ".docx", *registry.readers))
+    impacts = run_impact(
+        paths,
+        lambda filing: old.check(filing, district=district).findings,
+        lambda filing: new.check(filing, district=district).findings,
+        lambda path: read_filing(path, registry),
+    )
+    click.echo(render_text(changes, impacts), nl=False)
+    sys.exit(1 if any(i.affected for i in impacts) else 0)

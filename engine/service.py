@@ -60,6 +60,7 @@ from hegui.engine.strictyaml import MAX_RULE_FILE_BYTES
 from hegui.facts.errors import InputError
 from hegui.facts.units import format_decimal
 from hegui.reports import SCHEMA_ID, FilingOutcome, ReportContext, report_schema, reporters_for
+from hegui.web import mount as mount_workbench
 
 log = logging.getLogger("hegui.service")
 
@@ -606,6 +607,8 @@ def create_app(
     rule_paths=None,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    db_url: str | None = None,
+    preload=(),
 ) -> FastAPI:
     """The FastAPI app; loads plugins and rules once, now.
 
@@ -614,14 +617,27 @@ def create_app(
     Raises :class:`~hegui.plugins.manager.PluginError` or
     :class:`~hegui.engine.rules.RuleLoadError` when plugins or rules are invalid: the
     service must not start with a rule pack missing.
+
+    ``db_url``: the review workbench's database (SQLAlchemy URL); ``None`` is a SQLite file
+    ``hegui-review.db`` in the current directory, created when the workbench is first used;
+    ``preload``: filing files to add to the workbench now (``hegui serve FILE...``).
     """
     if max_upload_bytes <= 0 or timeout_seconds <= 0:
         raise ValueError("max_upload_bytes and timeout_seconds must be positive")
     registry, ruleset = _load(rule_paths)
     service = Service(registry, ruleset, max_upload_bytes=max_upload_bytes, timeout_seconds=timeout_seconds)
 
-    app = FastAPI(title="hegui 合规检查服务 / hegui compliance checks", version=__version__, description=_DESCRIPTION)
+    # docs_url/redoc_url None: FastAPI's own pages load Swagger UI from a CDN; the workbench
+    # serves /docs with local copies (hegui.web), so it works offline.
+    app = FastAPI(
+        title="hegui 合规检查服务 / hegui compliance checks",
+        version=__version__,
+        description=_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.hegui = service
+    mount_workbench(app, service, db_url=db_url, preload=preload)  # the reviewer's workbench at / (issue 15)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:

@@ -37,9 +37,7 @@ def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
             if finding.table != table:
                 table = finding.table
                 lines.append(f"  【{table or '全文'}】")
-            lines.append(
-                f"    {finding.location}  {finding.rule_id}  {SEVERITY_NAMES[finding.severity]}  {finding.item}"
-            )
+            lines.append(f"    {finding.location}  {finding.id}  {SEVERITY_NAMES[finding.severity]}  {finding.item}")
             lines.append(f"      {finding.message}")
             lines.append(f"      依据：{finding.citation}")
             if finding.explanation is not None:
@@ -49,13 +47,13 @@ def to_text(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
         if unverifiable:
             lines.append("  【无法核实】")
             for finding in unverifiable:
-                lines.append(f"    {finding.location}  {finding.rule_id}  {finding.item}")
+                lines.append(f"    {finding.location}  {finding.id}  {finding.item}")
                 lines.append(f"      {finding.message}")
         if waived:
             lines.append("  【已豁免】（仍列出，不计入结果）")
             for finding in waived:
                 note = finding.waiver
-                lines.append(f"    {finding.location}  {finding.rule_id}  {finding.item}")
+                lines.append(f"    {finding.location}  {finding.id}  {finding.item}")
                 lines.append(f"      {finding.message}")
                 lines.append(
                     f"      豁免：{note.reason}；批准：{note.approved_by}；有效期至{note.expires}（{note.source}）"

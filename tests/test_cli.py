@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,8 @@ def test_example_exits_1_and_groups_by_table(example_path):
     assert result.exit_code == 1
     out = result.output
     assert out.index("【附件1】") < out.index("【附件2】") < out.index("【附件3-1】") < out.index("【附件3-5】")
-    assert f"{example_path}:741  ZZ-ZCDY-001  错误" in out
+    # Each finding shows its id (RULE-ID@hash), which `hegui why FILE ID` takes.
+    assert re.search(rf"{re.escape(str(example_path))}:741  ZZ-ZCDY-001@[0-9a-f]{{8}}  错误", out)
     assert "29.76万元" in out and "20.00万元" in out
     assert "【无法核实】" in out
 

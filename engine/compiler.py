@@ -166,6 +166,14 @@ class _RuleCompiler:
         for fname in inp.fields:
             s, e = p.var(), p.var()
             p.clause(name, [s], self._part_owner(inp, s, e) + [p.lit("unreadable_field", e, fname)])
+        if inp.over and inp.over not in TABLE_KINDS:
+            # A table cut off part-way: the subject's list of such children was not read in full.
+            s = p.var()
+            p.clause(
+                name,
+                [s],
+                [p.lit("entity", s, self.rule.subject), p.lit("unreadable_field", s, p.const(inp.over))],
+            )
         return name
 
     def sum_body(self, inp: Input, subject: Any, value: Any) -> tuple[Any, Any, list[Any]]:

@@ -158,7 +158,7 @@ class _FindingBuilder:
         self.chain = chain
         self.filing = filing
         self.prov = factset.provenance
-        self.unit = filing.overview.unit if filing.overview else "万元"
+        self.unit = filing.display_unit
 
     # -- formatting ---------------------------------------------------------------------------------
     def show(self, value: Any, unit: Unit | None) -> str:
@@ -401,6 +401,11 @@ class _FindingBuilder:
             else:
                 looked = f"查找范围：{describe_input(inp)}"
             message = f"无法核实“{rule.title}”：缺少{what}（{looked}）"
+            # A table cut off in the copy: say which part was not in the file.
+            table = self.prov.table_of.get(str(subject), "")
+            note = self.prov.cut_off.get(str(subject)) or self.prov.cut_off.get(table)
+            if note:
+                message += f"；{note}"
         else:
             message = f"无法核实“{rule.title}”：参数“{what}”在{self.filing.year or '未知'}年度没有有效取值"
         return self._base(

@@ -28,6 +28,7 @@ from hegui.facts.model import (
     Table,
     WorkPlan,
 )
+from hegui.facts.recognise_projects import describe_tables, recognise
 from hegui.facts.values import parse_indicator_value, parse_money, parse_number
 
 _LABEL = re.compile(r"^附件\s*([0-9一二三四五六七八九]+)(?:\s*[-－—–]\s*([0-9]+))?\s*$")
@@ -555,6 +556,46 @@ def _check_complete(path: str, tables: list[Table]) -> None:
         )
 
 
+def _other_templates(grid: Grid) -> Filing:
+    """A filing of other templates (项目支出 目标表/自评表 …), recognised by structure.
+
+    A table cut off part-way is read as far as it goes; only a file in which no table at all
+    is recognised is refused, saying what was seen.
+    """
+    others = recognise(grid)
+    if not others:
+        seen = describe_tables(grid)
+        if seen:
+            shown = "；".join(seen[:5]) + ("……" if len(seen) > 5 else "")
+            why = f"找到{len(seen)}个表格，均不是绩效目标表或绩效自评表：{shown}"
+        else:
+            why = "文件中没有表格（没有绩效目标表标题，也没有项目名称、资金、绩效指标等栏目）"
+        raise InputError(grid.path, f"未识别到预算绩效目标表：{why}")
+    year, year_source = None, None
+    for row in grid.rows[:60]:
+        for cell in row.cells:
+            match = re.search(r"(\d{4})\s*年", cell.text)
+            if match and ("表" in cell.text or "年度" in cell.text):
+                year, year_source = int(match.group(1)), cell.source
+                break
+        if year is not None:
+            break
+    department = ""
+    for table in others:
+        for candidate in [table, *getattr(table, "projects", [])]:
+            dept = getattr(candidate, "department", None)
+            if isinstance(dept, Field) and dept.text and not department:
+                department = re.sub(r"\s+", "", dept.text)
+    return Filing(
+        path=grid.path,
+        year=year,
+        year_source=year_source,
+        department=department,
+        encoding=grid.encoding,
+        others=others,
+    )
+
+
 def build_filing(grid: Grid) -> Filing:
     """Recognise the tables in ``grid`` and return the typed filing.
 
@@ -562,10 +603,7 @@ def build_filing(grid: Grid) -> Filing:
     """
     segments = _segments(grid)
     if not segments:
-        raise InputError(
-            grid.path,
-            "未识别到预算绩效目标表：文件中没有“部门整体支出绩效目标表”“专项资金预算绩效目标汇总表”或“专项资金支出方向绩效目标表”标题",
-        )
+        return _other_templates(grid)
     tables: list[Table] = []
     directions = 0
     for seg in segments:

@@ -23,8 +23,22 @@ from hegui.facts.claims import (
     component_amounts,
     extract_claims,
 )
-from hegui.facts.model import Cell, Direction, Field, Filing, Indicator, Overview, Source, Summary
+from hegui.facts.model import (
+    AllocationTable,
+    Cell,
+    Direction,
+    Field,
+    Filing,
+    FundLine,
+    Indicator,
+    Overview,
+    ProjectList,
+    ProjectTable,
+    Source,
+    Summary,
+)
 from hegui.facts.units import COUNTER_SYNONYMS
+from hegui.facts.values import parse_number
 
 FILING = "申报"  # the entity that stands for the filing as a whole
 WHOLE = "全文"  # the scope that contains every claim
@@ -33,7 +47,7 @@ WHOLE = "全文"  # the scope that contains every claim
 PREDICATES: dict[str, tuple[tuple[str, ...], str]] = {
     "entity": (
         ("E", "Kind"),
-        "E 是一个 Kind 类的对象（附件1、附件2、附件3、汇总行、明细、指标、测算项、测算式、计数、费率、比例、申报）。",
+        "E 是一个 Kind 类的对象（附件1、附件2、附件3、项目表、资金行、执行行、明细表、项目清单、汇总行、明细、指标、测算项、测算式、计数、费率、比例、申报）。",
     ),
     "amount": (("E", "Field", "Yuan"), "E 的金额字段 Field，以元为单位的精确 Decimal。"),
     "number": (("E", "Field", "N"), "E 的数值字段 Field（人数、序号、年份、百分数等），Decimal。"),
@@ -53,7 +67,11 @@ PREDICATES: dict[str, tuple[tuple[str, ...], str]] = {
         ("Location", "Why"),
         "Location 处的单元格有内容但读不出值（如公式没有保存计算结果）；该值同时记为 missing，不当作零。",
     ),
-    "unreadable_field": (("E", "Field"), "E 的字段 Field 读不出值；含有它的求和无法核实，而不是把它当作零。"),
+    "unreadable_field": (
+        ("E", "Field"),
+        "E 的字段 Field 读不出值；含有它的求和无法核实，而不是把它当作零。Field 为对象类别（如 指标）时，"
+        "表示 E 的这类下级对象因表格截断而未读全，对它们的求和无法核实。",
+    ),
 }
 
 #: entity kind → fields by type. Rules may only name these fields; the compiler checks.
@@ -93,16 +111,47 @@ ENTITY_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     "明细": {"amount": ("金额",), "number": ("序号",), "text": ("支出内容简介", "支出明细", "测算说明")},
     "指标": {
         "amount": ("指标金额",),
-        "number": ("指标数值", "年", "月"),
-        "text": ("一级指标", "二级指标", "指标类别", "三级指标", "指标值", "比较符", "单位", "值类型", "绩效标准"),
+        "number": ("指标数值", "年", "月", "分值", "得分"),
+        "text": (
+            "一级指标",
+            "二级指标",
+            "指标类别",
+            "三级指标",
+            "指标值",
+            "比较符",
+            "单位",
+            "值类型",
+            "绩效标准",
+            "指标性质",
+            "度量单位",
+            "完成值",
+            "指标方向性",
+            "指标块",
+        ),
     },
     "测算项": {"amount": ("金额",), "text": ("名称",)},
     "测算式": {"amount": ("乘积", "声明金额", "单价"), "number": ("数量",), "text": ("计量单位", "原文")},
     "计数": {"number": ("数量",), "text": ("对象", "量词", "原文")},
     "费率": {"amount": ("单价", "年度金额"), "number": ("人数",), "text": ("计量单位", "名称", "原文")},
     "比例": {"number": ("左项", "右项"), "text": ("名称", "比较符", "原文")},
+    "项目表": {
+        "amount": ("资金总额", "当年度金额"),
+        "number": ("指标总分值", "预算执行分值", "预算执行得分", "总分值", "总得分"),
+        "text": ("表类", "项目名称", "主管部门", "实施单位", "项目属性", "实施期", "总体目标", "年度目标", "立项依据"),
+    },
+    "资金行": {"amount": ("金额",), "text": ("名称", "层级")},
+    "执行行": {
+        "amount": ("年初预算数", "全年预算数", "全年执行数"),
+        "number": ("执行率", "执行率容差"),
+        "text": ("名称", "层级", "执行率"),
+    },
+    "明细表": {"amount": ("合计",), "text": ("名称",)},
+    "项目清单": {"amount": ("合计",), "text": ("名称",)},
 }
 TABLE_KINDS = ("附件1", "附件2", "附件3")
+#: Tables of other templates. Sums ``over`` them follow 所属 (the projects of one list), unlike
+#: TABLE_KINDS, whose sums take every such table of the filing.
+OTHER_TABLE_KINDS = ("项目表", "明细表", "项目清单")
 RELATIONS = ("所属", "所属表", "对应附件3", "对应汇总行")
 
 #: 二级指标 as written → the category of the national indicator framework.
@@ -145,6 +194,8 @@ class Provenance:
     kind_of: dict[str, str] = field(default_factory=dict)
     related: dict[tuple[str, str], str] = field(default_factory=dict)
     positions: dict[str, int] = field(default_factory=dict)  # source text → reading order
+    #: table → what of it was not in the file (cut off), for "cannot verify" messages
+    cut_off: dict[str, str] = field(default_factory=dict)
 
     def position(self, location: str) -> int:
         """Reading order of a location, so findings sort by position whatever the address form."""
@@ -200,7 +251,9 @@ class _Builder:
         self.prov.item_of[eid] = item
         if parent is not None:
             self.out.add("rel", eid, "所属", parent)
-            parent_table = parent if self.prov.kind_of.get(parent) in TABLE_KINDS else self.containing_table.get(parent)
+            parent_kind = self.prov.kind_of.get(parent)
+            is_table = parent_kind in TABLE_KINDS or parent_kind in OTHER_TABLE_KINDS
+            parent_table = parent if is_table else self.containing_table.get(parent)
             if parent_table:
                 self.containing_table[eid] = parent_table
                 self.out.add("rel", eid, "所属表", parent_table)
@@ -381,6 +434,38 @@ class _Builder:
             if p.kind == "date":
                 self.number(iid, "年", p.year, src)
                 self.number(iid, "月", p.month, src)
+            self.scored(iid, ind)
+
+    def scored(self, iid: str, ind: Indicator) -> None:
+        """Columns of the 项目支出 templates: 指标性质, 度量单位, 分值, 得分, 完成值 …"""
+        for name, cell in (
+            ("指标性质", ind.nature),
+            ("度量单位", ind.measure),
+            ("完成值", ind.actual),
+            ("指标方向性", ind.direction),
+        ):
+            if cell is not None:
+                self.text(iid, name, cell)
+        for name, fld in (("分值", ind.weight), ("得分", ind.score)):
+            self.points(iid, name, fld)
+        if ind.block:
+            self.out.add("text", iid, "指标块", ind.block)
+
+    def points(self, eid: str, name: str, fld: Field | None) -> None:
+        """A weight or score: a number; "/" or blank is missing, other text stays text."""
+        if fld is None or fld.cell is None:
+            return
+        cell = fld.cell
+        self.prov.value_source[(eid, name)] = cell.source
+        self.prov.raw_text[(eid, name)] = cell.text
+        self.prov.remember(cell.source)
+        value = parse_number(cell.stripped) if cell.stripped else None
+        if value is not None:
+            self.out.add("number", eid, name, value)
+        elif cell.stripped in ("", "/", "-", "—", "／"):
+            self.out.add("missing", eid, name)
+        else:
+            self.out.add("text", eid, name, squash(cell.text))
 
     def overview(self, t: Overview) -> None:
         tid = t.label
@@ -450,6 +535,112 @@ class _Builder:
             self.field(tid, "明细合计", t.detail_total, money=True)
         self.footer(tid, t)
 
+    # -- tables of other templates ------------------------------------------------------------
+    def cut(self, eid: str, table, what: str | None = None) -> None:
+        """Record what a cut-off table lacks; sums over its ``what`` children are then unverifiable."""
+        missing = getattr(table, "missing", [])
+        if not missing:
+            return
+        after = getattr(table, "cut_after", None)
+        where = f"表格在{after.place or after}之后截断" if after is not None else "文件从表格中间开始"
+        self.prov.cut_off[eid] = f"{where}，未读到：{'、'.join(missing)}"
+        if what is not None and after is not None:
+            self.out.add("unreadable_field", eid, what)
+
+    def funds(self, table_id: str, line: FundLine, parent: str, n: list[int], evaluation: bool) -> str:
+        n[0] += 1
+        lid = f"{table_id}/资金{n[0]}"
+        kind = "执行行" if evaluation else "资金行"
+        self.entity(lid, kind, line.label_cell.source, table_id, line.label, parent)
+        self.out.add("text", lid, "名称", line.label)
+        self.out.add("text", lid, "层级", "合计" if line.parts else "分项")
+        for column, fld in line.values.items():
+            self.field(lid, column, fld, money=True)
+        if line.rate is not None and line.rate.cell is not None:
+            self.rate(lid, line.rate.cell)
+        for part in line.parts:
+            self.funds(table_id, part, lid, n, evaluation)
+        if line.cut_off:
+            self.out.add("unreadable_field", lid, kind)
+        return lid
+
+    def rate(self, eid: str, cell: Cell) -> None:
+        """执行率 as stated, and the rounding it allows: half a unit of its last digit."""
+        text = squash(cell.text).replace("％", "%")
+        self.prov.value_source[(eid, "执行率")] = cell.source
+        self.prov.raw_text[(eid, "执行率")] = cell.text
+        if text in ("", "/", "-", "—"):
+            self.out.add("missing", eid, "执行率")
+            return
+        digits = re.fullmatch(r"(\d+)(?:\.(\d+))?%?", text)
+        if digits:
+            # The rounding the written digits allow, whether or not the value is usable.
+            decimals = len(digits.group(2) or "")
+            self.out.add("number", eid, "执行率容差", Decimal(5) / (Decimal(10) ** (decimals + 1)))
+            self.prov.value_source[(eid, "执行率容差")] = cell.source
+        if digits and text.endswith("%"):
+            self.out.add("number", eid, "执行率", Decimal(text[:-1]))
+        else:
+            # A bare number under 执行率 (a copy that lost a cell) is not read as a percentage.
+            self.out.add("text", eid, "执行率", text)
+
+    def project(self, t: ProjectTable, parent: str | None = None) -> None:
+        tid = t.label
+        name = squash(t.name.text) if t.name is not None and t.name.text else tid
+        self.entity(tid, "项目表", t.source, tid, name, parent)
+        self.out.add("text", tid, "表类", "自评表" if t.evaluation else "目标表")
+        for label, fld in (
+            ("项目名称", t.name),
+            ("主管部门", t.department),
+            ("实施单位", t.implementer),
+            ("项目属性", t.attribute),
+            ("实施期", t.period),
+        ):
+            self.field(tid, label, fld, money=False)
+        self.text(tid, "总体目标", t.long_goal, claims_table=tid)
+        self.text(tid, "年度目标", t.annual_goal, claims_table=tid)
+        self.text(tid, "立项依据", t.basis)
+        if t.funds is not None:
+            self.funds(tid, t.funds, tid, [0], t.evaluation)
+            if not t.evaluation and "金额" in t.funds.values:
+                self.field(tid, "资金总额", t.funds.values["金额"], money=True)
+        if t.annual_amount is not None:
+            self.field(tid, "当年度金额", t.annual_amount, money=True)
+        for label, fld in (
+            ("指标总分值", t.indicator_points),
+            ("预算执行分值", t.budget_points),
+            ("预算执行得分", t.budget_score),
+            ("总分值", t.total_points),
+            ("总得分", t.total_score),
+        ):
+            self.points(tid, label, fld)
+        self.indicators(tid, t.indicators)
+        self.cut(tid, t, "指标")
+
+    def allocation(self, t: AllocationTable) -> None:
+        tid = t.label
+        self.entity(tid, "明细表", t.source, tid, squash(t.title.text) if t.title else tid)
+        if t.title is not None:
+            self.text(tid, "名称", t.title)
+        for line in t.lines:
+            did = f"{tid}/明细{line.index}"
+            amount = line.amounts.get("金额")
+            self.entity(did, "明细", amount.source if amount else line.name.source, tid, squash(line.name.text), tid)
+            self.number(did, "序号", line.index, line.name.source)
+            self.text(did, "支出内容简介", line.name)
+            self.field(did, "金额", amount, money=True)
+        if "金额" in t.total:
+            self.field(tid, "合计", t.total["金额"], money=True)
+        self.cut(tid, t)
+
+    def project_list(self, t: ProjectList) -> None:
+        tid = t.label
+        self.entity(tid, "项目清单", t.source, tid, squash(t.title.text) if t.title else tid)
+        self.field(tid, "合计", t.total, money=True)
+        for project in t.projects:
+            self.project(project, tid)
+        self.cut(tid, t, "项目表")
+
     def build(self) -> FactSet:
         f = self.filing
         self.entity(FILING, FILING, f.year_source, "", f.department)
@@ -463,6 +654,13 @@ class _Builder:
             self.summary(f.summary)
         for d in f.directions:
             self.direction(d)
+        for other in f.others:
+            if isinstance(other, ProjectTable):
+                self.project(other)
+            elif isinstance(other, AllocationTable):
+                self.allocation(other)
+            elif isinstance(other, ProjectList):
+                self.project_list(other)
         # 附件2 row n is described by 附件3-n: the numbering, not the name, pairs them, so a
         # renamed direction is reported as a name mismatch rather than as a missing table.
         if f.summary:

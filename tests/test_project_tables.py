@@ -1,0 +1,151 @@
+"""项目支出 target tables, self-evaluations, allocation tables and project lists, by structure.
+
+The corpus tables are used as transcribed rows (tests/corpus_rows.py) until the readers read the
+files; the expected findings are worked out from each table, with the arithmetic beside them.
+"""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helper modules beside this test
+
+from corpus_rows import DAYING_08, JINGYAN_15, QINGJIAN_07, QINGSHEN_03, TIANCHANG_12, ZHAOQING_14
+from gridrows import grid_of
+
+from hegui.facts.errors import InputError
+from hegui.facts.model import AllocationTable, ProjectList, ProjectTable
+from hegui.facts.tables import build_filing
+from hegui.facts.vocabulary import filing_facts
+
+CASES = Path(__file__).resolve().parent.parent / "rules" / "national" / "cases"
+
+
+def outcomes(checker, rows):
+    result = checker.check(build_filing(grid_of(rows)), explain=True)
+    found = sorted((f.rule_id, f.status, f.item) for f in result.findings)
+    evaluated = {row[0] for row in result.evaluations}
+    return found, evaluated, result.findings
+
+
+def test_03_self_evaluation_read_by_structure():
+    filing = build_filing(grid_of(QINGSHEN_03))
+    (table,) = filing.others
+    assert isinstance(table, ProjectTable) and table.evaluation and table.missing == []
+    assert filing.year == 2023 and filing.department == "青神县发展和改革局本级"
+    total = table.funds
+    assert total.label == "总额" and total.values["年初预算数"].money.yuan == Decimal("2389300.00")
+    assert [p.label for p in total.parts] == ["财政资金", "财政专户管理资金", "单位资金", "其他资金"]
+    assert total.parts[-1].values["年初预算数"].text == ""  # blank, not zero
+    assert [(i.level3.stripped, i.value.stripped, i.weight.text) for i in table.indicators] == [
+        ("发放(缴纳)覆盖率", "100%", "60"),
+        ("足额保障率(参保率)", "100%", "30"),
+    ]
+    assert (table.indicator_points.text, table.budget_points.text, table.total_points.text) == ("90", "10", "100")
+
+
+def test_03_every_identity_holds(checker):
+    # 年初 238.93 = 238.93 + 0.00 + 0.00 + 空白; 调整后 251.89 = 251.89 + 0 + 0; 执行 251.89 同;
+    # 执行率 251.89 ÷ 251.89 = 100.00% (总额、财政资金); 0 ÷ 0 写 0.00%;
+    # 权重 60 + 30 = 90 = 绩效指标(90分); 90 + 预算执行 10 = 100 = 合计 100. 得分都空白: 不检查.
+    found, evaluated, _ = outcomes(checker, QINGSHEN_03)
+    assert found == []
+    assert {"QG-EXE-001", "QG-EXE-002", "QG-EXE-003", "QG-EXE-010", "QG-PTS-003", "QG-PTS-004"} <= evaluated
+
+
+def test_03_facts_carry_rate_tolerance_and_sources():
+    facts = filing_facts(build_filing(grid_of(QINGSHEN_03)))
+    rates = {(f[1], f[2]): f[3] for f in facts.facts if f[0] == "number" and f[2].startswith("执行率")}
+    assert rates[("表1/资金1", "执行率")] == Decimal("100.00")
+    assert rates[("表1/资金1", "执行率容差")] == Decimal("0.005")
+    assert str(facts.provenance.source("表1/资金1", "年初预算数")) == "表.txt:第9行第2格"
+
+
+def test_08_starts_mid_table_and_is_cut_off(checker):
+    filing = build_filing(grid_of(DAYING_08))
+    first, second = filing.others
+    assert first.missing == ["项目名称", "预算执行情况"]
+    assert second.missing and second.cut_after is not None
+    # 表1: 权重 90 = 绩效指标(90分) holds; 得分 90 ≤ 分值 90 holds; 合计 100 = 90 + 预算执行? —
+    #      the 预算执行 part is before the copy starts: cannot verify.
+    # 表2: 年初 0.00 = 0 + 0 + 0; 调整后 3.36 = 3.36 + 0 + 0; 执行 3.36 同; 3.36 ÷ 3.36 = 100.00%;
+    #      预算执行得分 10 ≤ 10; 指标 cut off after the first row: their sum cannot be verified.
+    found, evaluated, findings = outcomes(checker, DAYING_08)
+    assert found == [
+        ("QG-PTS-003", "cannot_verify", "51092324T000010263357-2023年全县安可替代补助资金项目"),
+        ("QG-PTS-004", "cannot_verify", "表1"),
+    ]
+    assert {"QG-PTS-001", "QG-PTS-002", "QG-EXE-002", "QG-EXE-010"} <= evaluated
+    messages = {f.rule_id: f.message for f in findings}
+    assert "预算执行情况" in messages["QG-PTS-004"] and "截断" in messages["QG-PTS-003"]
+
+
+def test_12_lost_cells_are_cannot_verify_not_fail(checker):
+    # 分值 20×… : 9 indicators × 10 = 90, + 预算执行 10 = 100 = 总分 100 holds.
+    # The copy puts "10" under 执行率 (no %): not read as a rate → cannot verify; the 得分 of the
+    # budget line is lost → the score total cannot be verified. 880 = 880 (+ "-" + "-") holds.
+    found, evaluated, _ = outcomes(checker, TIANCHANG_12)
+    assert found == [
+        ("QG-EXE-010", "cannot_verify", "年度资金总额"),
+        ("QG-PTS-006", "cannot_verify", "水旱灾害防御经费"),
+    ]
+    assert {"QG-PTS-004", "QG-PTS-001", "QG-EXE-001"} <= evaluated
+
+
+def test_14_allocation_and_target_table(checker):
+    filing = build_filing(grid_of(ZHAOQING_14))
+    allocation, target = filing.others
+    assert isinstance(allocation, AllocationTable)
+    assert [line.amounts["金额"].money.yuan for line in allocation.lines] == [Decimal(150000), Decimal(350000)]
+    assert target.period.text == "2024-2024" and target.annual_amount.money.yuan == Decimal(500000)
+    # 15 + 35 = 50 = 合计 50; 当年度金额 50万元 ≤ 总金额 50万元.
+    found, evaluated, _ = outcomes(checker, ZHAOQING_14)
+    assert found == [] and {"QG-ALC-001", "QG-PRJ-003"} <= evaluated
+
+
+def test_15_project_list_in_yuan_cut_off(checker):
+    filing = build_filing(grid_of(JINGYAN_15))
+    (listing,) = filing.others
+    assert isinstance(listing, ProjectList) and listing.unit == "元"
+    assert listing.total.money.yuan == Decimal("8827620.53")
+    first, second = listing.projects
+    assert (first.name.text, first.funds.values["金额"].money.yuan) == ("村组干部报酬", Decimal("3309840.00"))
+    # 村组干部报酬: 10+20+10+10+10+10+10+10 = 90; the table states no weight total, so nothing to check.
+    assert sum(Decimal(i.weight.text) for i in first.indicators) == 90
+    assert second.name.text == "基层组织活动经费" and len(second.indicators) == 5
+    # 3,309,840.00 + 660,000.00 = 3,969,840.00 of 8,827,620.53: the rest of the list was cut off.
+    found, _, findings = outcomes(checker, JINGYAN_15)
+    assert found == [("QG-LST-001", "cannot_verify", "部门预算项目绩效目标申报表(2023年度)")]
+    assert "截断" in findings[0].message
+
+
+def test_07_target_table_after_a_notice(checker):
+    filing = build_filing(grid_of(QINGJIAN_07))
+    (table,) = filing.others
+    assert table.label == "附表1" and not table.evaluation
+    assert [p.label for p in table.funds.parts] == ["财政拨款", "其他资金"]
+    # 年度资金总额 500 = 财政拨款 500 + 其他资金 空白.
+    levels = [(i.level1.stripped, i.level2.stripped, i.level3.stripped) for i in table.indicators]
+    assert levels[1] == ("产出指标", "数量指标", "呼家河至鲍家沟新建水泥路1条")
+    assert levels[-1][:2] == ("效益指标", "经济效益")
+    found, evaluated, _ = outcomes(checker, QINGJIAN_07)
+    assert found == [] and "QG-PRJ-001" in evaluated
+
+
+def test_no_table_at_all_says_what_was_seen():
+    with pytest.raises(InputError, match="找到1个表格，均不是绩效目标表") as caught:
+        build_filing(grid_of([["通知"], ["部门名称", "某部门"]], path="信.txt"))
+    assert "信.txt" in str(caught.value) and "部门名称" in str(caught.value)
+    with pytest.raises(InputError, match="文件中没有表格"):
+        build_filing(grid_of([["只是一段文字。"]]))
+
+
+def test_case_dumps_are_what_the_generator_writes():
+    from make_case_dumps import FILINGS, dump
+
+    for name, rows in FILINGS.items():
+        assert (CASES / name).read_text(encoding="utf-8") == dump(rows), name

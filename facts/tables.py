@@ -52,11 +52,27 @@ EXPENSE_LABELS = ["基本支出", "项目支出"]
 SECTION_STARTS = ("支出明细及测算", "单位负责人签字", "填表人", "年度绩效指标", "年度重点工作计划", "部门职责概述")
 
 
+_LABEL_UNIT = re.compile(r"[（(](万元|元|千元|亿元)[)）]$")
+
+
 def norm(text: str) -> str:
-    """Label text without whitespace, 其中 prefixes and trailing colons, for comparison."""
+    """Label text without whitespace, 其中 prefixes, trailing colons and a unit suffix.
+
+    一体化 exports write money labels with their unit (``项目金额（万元）``); the label is
+    the same one, and :func:`label_unit` gives the unit.
+    """
     text = re.sub(r"\s+", "", text)
     text = re.sub(r"^其中[:：]", "", text)
-    return text.rstrip(":：")
+    text = text.rstrip(":：")
+    if len(text) > 4:  # a bare "（万元）" line is a unit note, not a label
+        text = _LABEL_UNIT.sub("", text).rstrip(":：")
+    return text
+
+
+def label_unit(text: str) -> str:
+    """The money unit a label carries (``资金总额（万元）`` → 万元), or ""."""
+    match = _LABEL_UNIT.search(re.sub(r"\s+", "", text).rstrip(":："))
+    return match.group(1) if match else ""
 
 
 def _cell_lines(cell: Cell) -> list[tuple[str, Source]]:
@@ -167,8 +183,11 @@ def _value_after(rows: list[Row], label: str, unit: str, *, money: bool = False,
         return None
     r, c = found
     label_cell = rows[r].cells[c]
+    unit = label_unit(label_cell.text) or unit
     tail = re.sub(r"\s+", "", label_cell.text)
     tail = re.sub(r"^其中[:：]", "", tail)[len(norm(label)) :].lstrip(":：")
+    if _LABEL_UNIT.fullmatch(tail.rstrip(":：")):
+        tail = ""  # 项目金额（万元）: the suffix is the label's unit, not its value
     following = [cell for cell in rows[r].cells[c + 1 :] if not cell.continuation]
     if tail:
         value = Cell(tail, label_cell.source)
@@ -389,6 +408,7 @@ def _details(rows: list[Row], unit: str) -> tuple[list[ExpenseDetail], Field | N
     if not header:
         return [], None
     start, cols = header
+    unit = label_unit(_cell(rows[start], cols["金额"], rows[start].source).text) or unit
     width = len(rows[start].cells)
     end = _section_end(rows, start + 1)
     body = _rejoin(rows[start + 1 : end], width)
@@ -469,6 +489,7 @@ def _summary(seg: _Segment) -> Summary:
     if not header:
         return table
     start, cols = header
+    unit = label_unit(_cell(rows[start], cols["金额"], rows[start].source).text) or unit
     goal_cols = _header(rows[start : start + 1], ["实施期绩效目标"])
     annual_cols = _header(rows[start : start + 1], ["年度绩效目标"])
     end = _section_end(rows, start + 1)

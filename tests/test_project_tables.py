@@ -149,3 +149,58 @@ def test_case_dumps_are_what_the_generator_writes():
 
     for name, rows in FILINGS.items():
         assert (CASES / name).read_text(encoding="utf-8") == dump(rows), name
+
+
+# --- the 一体化 export with units on its labels -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def make_xlsx():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_xlsx", Path(__file__).resolve().parent / "make_xlsx.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_xlsx"] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+def _keys(findings):
+    return sorted((f.rule_id, f.status, f.table, f.item, f.expected, f.actual) for f in findings)
+
+
+def test_export_with_unit_labels_gives_the_word_form_findings(checker, example_path, make_xlsx, tmp_path):
+    from hegui.facts.read import read_filing
+
+    path = make_xlsx.write_export_xlsx(tmp_path / "一体化.xlsx", unit_labels=True)
+    import openpyxl
+
+    labels = {c.value for ws in openpyxl.load_workbook(path).worksheets for row in ws.iter_rows() for c in row}
+    assert {"资金总额（万元）", "项目金额（万元）", "金额（万元）", "指标性质", "度量单位"} <= labels
+    assert not any(isinstance(v, str) and v.startswith("金额单位") for v in labels)
+    exported = checker.check(read_filing(path)).findings
+    word_form = checker.check(read_filing(example_path)).findings
+    assert _keys(exported) == _keys(word_form)
+    # The labels with （万元） are read: no false 项目金额未填写, and the real findings are there.
+    assert not [f for f in exported if f.rule_id == "QG-REQ-002"]
+    assert {("QG-REQ-001", "fail"), ("ZZ-ZCDY-001", "fail"), ("QG-IND-003", "fail")} <= {
+        (f.rule_id, f.status) for f in exported
+    }
+
+
+def test_label_in_yuan_is_read_in_yuan():
+    from hegui.facts.tables import label_unit, norm
+
+    assert norm("项目金额（万元）") == "项目金额" and label_unit("项目金额（万元）") == "万元"
+    assert norm("其中：资金总额(元)：") == "资金总额" and label_unit("资金总额(元)：") == "元"
+    assert norm("（万元）") == "（万元）"  # a unit note on its own stays what it is
+
+
+def test_amount_label_in_yuan_takes_its_unit(mutate, tmp_path):
+    from hegui.facts.read import read_filing
+
+    path = tmp_path / "元.txt"
+    path.write_text(mutate({206: "\t项目金额（元）", 207: "\t700000"}), encoding="utf-8")
+    direction = read_filing(path).directions[0]
+    # 700000 元 = 70 万元, as the form says in 万元: the label's unit wins over the table's.
+    assert direction.amount.money.yuan == Decimal(700000) and direction.amount.money.written_unit == "元"

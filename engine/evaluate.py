@@ -397,7 +397,10 @@ class _FindingBuilder:
         if inp is not None:
             if where is not None:
                 target = self.prov.follow(subject, inp.of) or subject
-                looked = f"{self.prov.table_of.get(target, target)}的“{inp.field}”栏未填写"
+                raw = self.prov.raw_text.get((target, inp.field), "").strip()
+                blank = raw in ("", "/", "-", "—")
+                state = "未填写" if blank else f"写的是“{raw}”，读不出所需的值"
+                looked = f"{self.prov.table_of.get(target, target)}的“{inp.field}”栏{state}"
             else:
                 looked = f"查找范围：{describe_input(inp)}"
             message = f"无法核实“{rule.title}”：缺少{what}（{looked}）"

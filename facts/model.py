@@ -339,6 +339,9 @@ class AllocationTable(Table):
     total: dict[str, Field] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     cut_after: Source | None = None
+    #: tables with column groups (全年 | 其中:X 小计/提前下达/本次下达 …): each row as a total
+    #: line whose parts are the groups' 小计, whose parts are the groups' columns
+    grouped: list[FundLine] = field(default_factory=list)
 
 
 @dataclass

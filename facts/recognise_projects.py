@@ -213,12 +213,13 @@ def split_segments(grid: Grid) -> list[Segment]:
             # Two title rows in a row (a page heading, then the table's title): one table.
             continue
         label = ""
+        begin = index
         for back in range(index - 1, max(-1, index - 3), -1):
             cells = rows[back].nonblank()
             if len(cells) == 1 and _ATTACHMENT.match(squash(cells[0].text)):
-                label = squash(cells[0].text)
+                label, begin = squash(cells[0].text), back
                 break
-        starts.append((index, title, label))
+        starts.append((begin, title, label))
     segments: list[Segment] = []
     first_start = starts[0][0] if starts else len(rows)
     if first_start > 0:
@@ -559,7 +560,7 @@ def classify(seg: Segment) -> str:
         row_keys = set(_keys(seg.rows[header[0]]))
         if "项目名称" in row_keys:
             return "list"
-        if {"完成值", "得分"} & cols.keys():
+        if "得分" in cols:
             return "evaluation"
     if has("年初预算") and has("执行数", "执行率", "预算执行"):
         return "evaluation"
@@ -567,7 +568,7 @@ def classify(seg: Segment) -> str:
         return "project"
     if (keys & set(NAME_LABELS)) and (keys & (set(FUND_TOTALS) | set(FUND_PARTS) | {"资金情况"})):
         return "project"
-    if _allocation_header(seg.rows) is not None:
+    if _allocation_header(seg.rows) is not None or _grouped_header(seg.rows) is not None:
         return "allocation"
     return ""
 
@@ -659,7 +660,9 @@ def build_project(seg: Segment, label: str, evaluation: bool) -> ProjectTable:
             table.missing.append("绩效指标（表格在此截断）")
             table.cut_after = _last_source(rows)
     elif seg.last and not _closed(rows):
-        table.missing.append("绩效指标")
+        if table.funds is not None and not table.funds.parts:
+            table.missing.append("资金来源分项")
+        table.missing.append("绩效目标和绩效指标")
         table.cut_after = _last_source(rows)
     if seg.first and seg.title is None:
         # The copy starts inside the table: what comes before the indicators is lost.
@@ -827,11 +830,83 @@ def _is_sequence(text: str) -> bool:
     return bool(re.fullmatch(r"[0-9一二三四五六七八九十]+[.、]?", squash(text)))
 
 
+@dataclass
+class _Group:
+    name: str
+    label_cell: Cell
+    subtotal: int  # column of 小计
+    parts: list[tuple[int, Cell]]  # (column, heading) of the parts
+
+
+def _grouped_header(rows: list[Row]) -> tuple[int, int | None, list[_Group]] | None:
+    """A two-row header of column groups: ``其中:X`` over ``小计 | part | part``.
+
+    Returns (second header row, column of the overall total or None, groups). Such tables
+    (资金安排表) state a total per row, a 小计 per group and the group's parts.
+    """
+    for r in range(1, len(rows)):
+        below = _keys(rows[r])
+        if "小计" not in below:
+            continue
+        top = rows[r - 1]
+        top_keys = _keys(top)
+        starts = [c for c, k in enumerate(top_keys) if k and c < len(below) and below[c] == "小计"]
+        if not starts:
+            continue
+        groups: list[_Group] = []
+        for n, start in enumerate(starts):
+            end = starts[n + 1] if n + 1 < len(starts) else len(below)
+            parts = [(c, rows[r].cells[c]) for c in range(start + 1, end) if below[c] and below[c] != "小计"]
+            groups.append(_Group(top_keys[start], top.cells[start], start, parts))
+        before = [c for c in range(1, starts[0]) if c < len(top_keys) and top_keys[c] and not below[c]]
+        return r, (before[-1] if before else None), groups
+    return None
+
+
+def _build_grouped(seg: Segment, label: str, unit: str) -> AllocationTable | None:
+    found = _grouped_header(seg.rows)
+    if found is None:
+        return None
+    start, total_col, groups = found
+    rows = seg.rows
+    table = AllocationTable(
+        label=label,
+        title=seg.title,
+        unit=unit,
+        source=rows[start - 1].source.spanning(rows[-1].source),
+        footer=Footer(),
+        columns=[g.name for g in groups],
+    )
+    for row in rows[start + 1 :]:
+        cells = row.cells
+        if not [c for c in cells if not c.is_blank]:
+            continue
+        name = cells[0]
+        if total_col is not None:
+            line = FundLine(label_key(name.text), name)
+            line.values["金额"] = _field("金额", _at(row, total_col), unit, money=True)
+        else:
+            line = FundLine(label_key(name.text), name)
+        for group in groups:
+            sub = FundLine(group.name, group.label_cell)
+            sub.values["金额"] = _field("金额", _at(row, group.subtotal), unit, money=True)
+            for column, heading in group.parts:
+                part = FundLine(label_key(heading.text), heading)
+                part.values["金额"] = _field("金额", _at(row, column), unit, money=True)
+                sub.parts.append(part)
+            line.parts.append(sub)
+        table.grouped.append(line)
+    return table
+
+
 def build_allocation(seg: Segment, label: str) -> AllocationTable:
     rows = seg.rows
     unit = _unit_of(rows)
     found = _allocation_header(rows)
-    assert found is not None
+    if found is None:
+        grouped = _build_grouped(seg, label, unit)
+        assert grouped is not None
+        return grouped
     start, name_col, amount_col = found
     table = AllocationTable(
         label=label,

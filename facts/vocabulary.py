@@ -139,11 +139,11 @@ ENTITY_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
         "number": ("指标总分值", "预算执行分值", "预算执行得分", "总分值", "总得分"),
         "text": ("表类", "项目名称", "主管部门", "实施单位", "项目属性", "实施期", "总体目标", "年度目标", "立项依据"),
     },
-    "资金行": {"amount": ("金额",), "text": ("名称", "层级")},
+    "资金行": {"amount": ("金额",), "text": ("名称", "层级", "有分项金额")},
     "执行行": {
         "amount": ("年初预算数", "全年预算数", "全年执行数"),
         "number": ("执行率", "执行率容差"),
-        "text": ("名称", "层级", "执行率"),
+        "text": ("名称", "层级", "执行率", "有分项金额"),
     },
     "明细表": {"amount": ("合计",), "text": ("名称",)},
     "项目清单": {"amount": ("合计",), "text": ("名称",)},
@@ -553,9 +553,13 @@ class _Builder:
         kind = "执行行" if evaluation else "资金行"
         self.entity(lid, kind, line.label_cell.source, table_id, line.label, parent)
         self.out.add("text", lid, "名称", line.label)
-        self.out.add("text", lid, "层级", "合计" if line.parts else "分项")
+        # A line is a total when parts were read under it, or when the copy stops where they begin.
+        self.out.add("text", lid, "层级", "合计" if line.parts or line.cut_off else "分项")
         for column, fld in line.values.items():
             self.field(lid, column, fld, money=True)
+            # Which columns have an amount in some part: a blank total is only wrong then.
+            if any(p.values.get(column) is not None and p.values[column].money is not None for p in line.parts):
+                self.out.add("text", lid, "有分项金额", column)
         if line.rate is not None and line.rate.cell is not None:
             self.rate(lid, line.rate.cell)
         for part in line.parts:
@@ -631,7 +635,10 @@ class _Builder:
             self.field(did, "金额", amount, money=True)
         if "金额" in t.total:
             self.field(tid, "合计", t.total["金额"], money=True)
-        self.cut(tid, t)
+        counter = [0]
+        for line in t.grouped:
+            self.funds(tid, line, tid, counter, False)
+        self.cut(tid, t, "明细")
 
     def project_list(self, t: ProjectList) -> None:
         tid = t.label

@@ -14,7 +14,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helper modules beside this test
 
-from corpus_rows import DAYING_08, JINGYAN_15, QINGJIAN_07, QINGSHEN_03, TIANCHANG_12, ZHAOQING_14
+from corpus_rows import (
+    DAYING_08,
+    JIAYUGUAN_09,
+    JINGYAN_15,
+    LECHANG_19,
+    QINGJIAN_07,
+    QINGSHEN_03,
+    TIANCHANG_12,
+    ZHAOQING_14,
+)
 from gridrows import grid_of
 
 from hegui.facts.errors import InputError
@@ -204,3 +213,90 @@ def test_amount_label_in_yuan_takes_its_unit(mutate, tmp_path):
     direction = read_filing(path).directions[0]
     # 700000 元 = 70 万元, as the form says in 万元: the label's unit wins over the table's.
     assert direction.amount.money.yuan == Decimal(700000) and direction.amount.money.written_unit == "元"
+
+
+def test_09_cost_as_level_one_and_second_table_cut_in_its_funds(checker):
+    filing = build_filing(grid_of(JIAYUGUAN_09))
+    first, second = filing.others
+    assert first.name.text == "博物馆纪念馆市级免费开放补助资金"
+    levels = {(i.level1.stripped, i.level2.stripped) for i in first.indicators}
+    # 财预〔2021〕101号: 成本指标 over 经济/社会/生态环境成本指标.
+    assert {("成本指标", "经济成本指标"), ("成本指标", "社会成本指标"), ("成本指标", "生态环境成本指标")} <= levels
+    funds = first.funds
+    assert [(p.label, p.values["金额"].text) for p in funds.parts] == [
+        ("中央", "0"),
+        ("省级", "0"),
+        ("其他资金", "20万元"),
+    ]
+    # 表1: 项目总投资 20万元 = 中央 0 + 省级 0 + 其他 20万元 holds.
+    # 表2: 项目总投资 174.78万元, then the copy stops at "中央补": its split cannot be verified.
+    found, evaluated, findings = outcomes(checker, JIAYUGUAN_09)
+    assert found == [("QG-PRJ-001", "cannot_verify", "资金总额")]
+    assert findings[0].table == second.label and "资金来源分项" in findings[0].message
+    assert "QG-PRJ-001" in evaluated
+
+
+def test_19_column_groups_add_up(checker):
+    # 7,548,150 = 7,074,550 + 473,600; 7,074,550 = 6,728,925 + 345,625; 473,600 = 414,400 + 59,200.
+    filing = build_filing(grid_of(LECHANG_19))
+    allocation, target = filing.others
+    (school,) = allocation.grouped
+    assert school.values["金额"].money.yuan == Decimal(7548150) and allocation.unit == "元"
+    assert [(g.label, [p.label for p in g.parts]) for g in school.parts] == [
+        ("免学费补助", ["提前下达", "本次下达"]),
+        ("国家助学金", ["提前下达", "本次下达"]),
+    ]
+    assert not target.evaluation  # 实际完成值 without 得分 is still a target table
+    found, _, _ = outcomes(checker, LECHANG_19)
+    assert found == []  # every sum holds; 年度金额 and its parts are all blank: nothing to check
+    wrong = [list(row) for row in LECHANG_19]
+    wrong[5][4] = "354,625"  # 本次下达 typed 354,625: 6,728,925 + 354,625 = 7,083,550 ≠ 7,074,550
+    found, _, findings = outcomes(checker, wrong)
+    assert found == [("QG-PRJ-001", "fail", "免学费补助")]
+    assert "7083550" in findings[0].message.replace(",", "").replace(".00", "")
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def _cli(*args: str):
+    from click.testing import CliRunner
+
+    from hegui.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_facts_command_shows_the_new_tables():
+    result = _cli("facts", str(CASES / "自评表_全年预算写法.txt"))
+    assert result.exit_code == 0, result.output
+    for shown in ("【表1】", "项目表 水旱灾害防御经费", "执行行 年度资金总额", "执行率：98.86", "“98.86%”", "分值：20"):
+        assert shown in result.output, shown
+
+
+def test_check_command_on_a_self_evaluation(tmp_path):
+    result = _cli("check", "--format", "json", str(CASES / "自评表_勾稽错误.txt"))
+    assert result.exit_code == 1
+    import json
+
+    findings = json.loads(result.output)["filings"][0]["findings"]
+    assert {f["rule_id"] for f in findings} == {
+        "QG-EXE-001",
+        "QG-EXE-005",
+        "QG-EXE-010",
+        "QG-PTS-001",
+        "QG-PTS-002",
+        "QG-PTS-003",
+        "QG-PTS-004",
+        "QG-PTS-006",
+    }
+    clean = _cli("check", str(CASES / "自评表_勾稽无误.txt"))
+    assert clean.exit_code == 0, clean.output
+
+
+def test_a_file_without_tables_is_refused_by_name(tmp_path):
+    path = tmp_path / "通知.txt"
+    path.write_text("\t关于下达资金的通知\n\n\t部门名称\t某部门\n", encoding="utf-8")
+    result = _cli("check", str(path))
+    assert result.exit_code == 2
+    assert str(path) in result.output and "未识别到预算绩效目标表" in result.output

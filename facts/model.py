@@ -315,7 +315,7 @@ class ProjectTable(Table):
     indicator_points: Field | None = None  # 绩效指标(90分): what the indicator weights add up to
     total_points: Field | None = None  # 合计/总分 of the weights
     total_score: Field | None = None  # 合计/总分 of the scores
-    details: list[ExpenseDetail] = field(default_factory=list)
+    details: list[AllocationLine] = field(default_factory=list)  # 支出明细/成本测算
     detail_total: Field | None = None
     missing: list[str] = field(default_factory=list)
     cut_after: Source | None = None  # last cell read when the table was cut off
@@ -328,6 +328,8 @@ class AllocationLine:
     name: Cell
     amounts: dict[str, Field]
     index: int
+    count: Field | None = None  # 人数/数量, where the table has such a column
+    rate: Field | None = None  # 标准/单价, where the table has such a column
 
 
 @dataclass

@@ -442,6 +442,9 @@ def _indicator_rows(
         if any(nonblank[0].startswith(s) for s in CLOSERS) or _indicator_header([row]) or _title_cell(row):
             end = r
             break
+        if len(nonblank) == 1 and r + 1 < len(rows) and _indicator_header([rows[r + 1]]):
+            end = r  # the caption of the next indicator block (年度绩效指标)
+            break
         cells = list(row.cells)
         # Cells before the indicator columns (a merged 绩效指标 caption) are not indicator data.
         while len(cells) > width - first_col and cells and cells[0].is_blank:
@@ -529,6 +532,17 @@ def _flat_value(value: Cell, nature: Cell | None, measure: Cell | None) -> Cell:
     if unit and not text.endswith(unit):
         text += unit
     return Cell(prefix + text, value.source, value.continuation, value.problem)
+
+
+def _block_name(rows: list[Row], header: int) -> str:
+    """长期 or 年度 for an indicator block, from its header row or the caption above it."""
+    for r in range(header, max(-1, header - 3), -1):
+        text = "".join(squash(c.text) for c in rows[r].cells)
+        if "长期" in text or "实施期" in text:
+            return "长期"
+        if "年度" in text:
+            return "年度"
+    return ""
 
 
 def _numbers_after(row: Row, label_at: int) -> list[Cell]:
@@ -641,6 +655,11 @@ def build_project(seg: Segment, label: str, evaluation: bool) -> ProjectTable:
                     table.budget_points = Field("预算执行分值", Cell(points_of(key), cell.source))
     else:
         table.funds, table.annual_amount = _target_funds(rows, unit)
+    details = _allocation_header(rows)
+    if details is not None:
+        # 支出明细/成本测算: lines with their 合计, as in an allocation table.
+        d_start, name_col, amount_col = details
+        table.details, table.detail_total, _ = read_lines(rows, d_start, name_col, amount_col, unit)
     header = _indicator_header(rows)
     if header is not None:
         start, cols = header
@@ -648,6 +667,21 @@ def build_project(seg: Segment, label: str, evaluation: bool) -> ProjectTable:
             if points_of(cell.text) and table.indicator_points is None:
                 table.indicator_points = Field("指标总分值", Cell(points_of(cell.text), cell.source))
         table.indicators, end, total_row = _indicator_rows(rows, start, cols, unit)
+        blocks = [(start, table.indicators)]
+        while total_row is None and end < len(rows):
+            # A second indicator block (长期 then 年度, as some templates have).
+            more = _indicator_header(rows[end:])
+            if more is None:
+                break
+            start, cols = end + more[0], more[1]
+            found, end, total_row = _indicator_rows(rows, start, cols, unit)
+            blocks.append((start, found))
+            table.indicators = table.indicators + found
+        if len(blocks) > 1:
+            for block_start, found in blocks:
+                name = _block_name(rows, block_start)
+                for indicator in found:
+                    indicator.block = name
         if total_row is not None:
             at = next(i for i, c in enumerate(total_row.cells) if not c.is_blank)
             numbers = _numbers_after(total_row, at)
@@ -899,6 +933,79 @@ def _build_grouped(seg: Segment, label: str, unit: str) -> AllocationTable | Non
     return table
 
 
+_COUNT_HEADS = ("人数", "数量", "个数", "户数", "受助人数", "学生数", "村数")
+_RATE_HEADS = ("标准", "单价", "补助标准", "补贴标准", "单位标准")
+_RATE_UNIT = re.compile(r"[（(](万元|元|千元)(?:/[^)）]*)?[)）]")
+
+
+def _extra_columns(header: Row) -> tuple[int | None, int | None, str]:
+    """(count column, rate column, the rate's money unit) of a detail header, where present."""
+    count = rate = None
+    rate_unit = ""
+    for c, cell in enumerate(header.cells):
+        key = squash(cell.text)
+        if count is None and key.startswith(_COUNT_HEADS):
+            count = c
+        elif rate is None and key.startswith(_RATE_HEADS):
+            rate = c
+            match = _RATE_UNIT.search(key)
+            rate_unit = match.group(1) if match else ""
+    return count, rate, rate_unit
+
+
+def read_lines(
+    rows: list[Row], start: int, name_col: int, amount_col: int, unit: str
+) -> tuple[list[AllocationLine], Field | None, bool]:
+    """Detail lines under the header at ``start`` and their 合计; the bool says it was cut off.
+
+    A full row is read by column (so an amount such as 15 is not taken for a 序号); a table
+    copied one cell per paragraph is read as records that start at a sequence number.
+    """
+    header = rows[start]
+    unit = label_unit(header.cells[amount_col].text) or unit
+    count_col, rate_col, rate_unit = _extra_columns(header)
+    header_width = len([c for c in header.cells if not c.is_blank])
+    lines: list[AllocationLine] = []
+    record: list[Cell] = []
+
+    def flush() -> None:
+        if not record:
+            return
+        body = record[1:] if _is_sequence(record[0].text) else record
+        amounts = [c for c in body if parse_money(c.stripped, unit) is not None]
+        names = [c for c in body if c not in amounts]
+        if amounts:
+            name = names[0] if names else record[0]
+            lines.append(AllocationLine(name, {"金额": _field("金额", amounts[-1], unit, money=True)}, len(lines) + 1))
+        record.clear()
+
+    for row in rows[start + 1 :]:
+        cells = row.nonblank()
+        if not cells:
+            continue
+        if label_key(cells[0].text) in ("合计", "总计"):
+            flush()
+            full = len(row.cells) >= len(header.cells)
+            value = _at(row, amount_col) if full else (cells[-1] if len(cells) > 1 else Cell("", cells[0].source))
+            return lines, _field("合计", value, unit, money=True), False
+        if len(row.cells) >= len(header.cells) and len(cells) >= header_width - 1:
+            flush()
+            line = AllocationLine(
+                _at(row, name_col), {"金额": _field("金额", _at(row, amount_col), unit, money=True)}, len(lines) + 1
+            )
+            if count_col is not None:
+                line.count = Field("数量", _at(row, count_col))
+            if rate_col is not None:
+                line.rate = _field("单价", _at(row, rate_col), rate_unit or unit, money=True)
+            lines.append(line)
+            continue
+        if _is_sequence(cells[0].text) and record:
+            flush()
+        record.extend(cells)
+    flush()
+    return lines, None, True
+
+
 def build_allocation(seg: Segment, label: str) -> AllocationTable:
     rows = seg.rows
     unit = _unit_of(rows)
@@ -916,51 +1023,10 @@ def build_allocation(seg: Segment, label: str) -> AllocationTable:
         footer=Footer(),
         columns=["金额"],
     )
-    header_width = len([c for c in rows[start].cells if not c.is_blank])
-    record: list[Cell] = []
-
-    def flush() -> None:
-        if not record:
-            return
-        body = record[1:] if _is_sequence(record[0].text) else record
-        amounts = [c for c in body if parse_money(c.stripped, unit) is not None]
-        names = [c for c in body if c not in amounts]
-        if not amounts:
-            return
-        name = names[0] if names else record[0]
-        table.lines.append(
-            AllocationLine(name, {"金额": _field("金额", amounts[-1], unit, money=True)}, len(table.lines) + 1)
-        )
-
-    for row in rows[start + 1 :]:
-        cells = row.nonblank()
-        if not cells:
-            continue
-        keys = [label_key(c.text) for c in cells]
-        if keys[0] in ("合计", "总计"):
-            flush()
-            record = []
-            value = cells[1] if len(cells) > 1 else Cell("", cells[0].source)
-            table.total["金额"] = _field("合计", value, unit, money=True)
-            break
-        if len(row.cells) >= len(rows[start].cells) and len(cells) >= header_width - 1:
-            # A full row: read by column, so an amount such as 15 is not taken for a 序号.
-            flush()
-            record = []
-            amount = _at(row, amount_col)
-            table.lines.append(
-                AllocationLine(
-                    _at(row, name_col), {"金额": _field("金额", amount, unit, money=True)}, len(table.lines) + 1
-                )
-            )
-            continue
-        # One cell per line (a paragraph per cell): a record starts at a sequence number.
-        if _is_sequence(cells[0].text) and record:
-            flush()
-            record = []
-        record.extend(cells)
-    else:
-        flush()
+    table.lines, total, cut = read_lines(rows, start, name_col, amount_col, unit)
+    if total is not None:
+        table.total["金额"] = total
+    if cut:
         table.missing.append("合计（表格在此截断）")
         table.cut_after = _last_source(rows)
     return table

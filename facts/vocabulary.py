@@ -24,6 +24,7 @@ from hegui.facts.claims import (
     extract_claims,
 )
 from hegui.facts.model import (
+    AllocationLine,
     AllocationTable,
     Cell,
     Direction,
@@ -108,7 +109,11 @@ ENTITY_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
             "联系电话",
         ),
     },
-    "明细": {"amount": ("金额",), "number": ("序号",), "text": ("支出内容简介", "支出明细", "测算说明")},
+    "明细": {
+        "amount": ("金额", "单价"),
+        "number": ("序号", "数量"),
+        "text": ("支出内容简介", "支出明细", "测算说明"),
+    },
     "指标": {
         "amount": ("指标金额",),
         "number": ("指标数值", "年", "月", "分值", "得分"),
@@ -135,7 +140,7 @@ ENTITY_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     "费率": {"amount": ("单价", "年度金额"), "number": ("人数",), "text": ("计量单位", "名称", "原文")},
     "比例": {"number": ("左项", "右项"), "text": ("名称", "比较符", "原文")},
     "项目表": {
-        "amount": ("资金总额", "当年度金额"),
+        "amount": ("资金总额", "当年度金额", "明细合计"),
         "number": ("指标总分值", "预算执行分值", "预算执行得分", "总分值", "总得分"),
         "text": ("表类", "项目名称", "主管部门", "实施单位", "项目属性", "实施期", "总体目标", "年度目标", "立项依据"),
     },
@@ -619,6 +624,9 @@ class _Builder:
         ):
             self.points(tid, label, fld)
         self.indicators(tid, t.indicators)
+        self.detail_lines(tid, t.details)
+        if t.detail_total is not None:
+            self.field(tid, "明细合计", t.detail_total, money=True)
         self.cut(tid, t, "指标")
 
     def allocation(self, t: AllocationTable) -> None:
@@ -626,19 +634,25 @@ class _Builder:
         self.entity(tid, "明细表", t.source, tid, squash(t.title.text) if t.title else tid)
         if t.title is not None:
             self.text(tid, "名称", t.title)
-        for line in t.lines:
-            did = f"{tid}/明细{line.index}"
-            amount = line.amounts.get("金额")
-            self.entity(did, "明细", amount.source if amount else line.name.source, tid, squash(line.name.text), tid)
-            self.number(did, "序号", line.index, line.name.source)
-            self.text(did, "支出内容简介", line.name)
-            self.field(did, "金额", amount, money=True)
+        self.detail_lines(tid, t.lines)
         if "金额" in t.total:
             self.field(tid, "合计", t.total["金额"], money=True)
         counter = [0]
         for line in t.grouped:
             self.funds(tid, line, tid, counter, False)
         self.cut(tid, t, "明细")
+
+    def detail_lines(self, tid: str, lines: list[AllocationLine]) -> None:
+        for line in lines:
+            did = f"{tid}/明细{line.index}"
+            amount = line.amounts.get("金额")
+            self.entity(did, "明细", amount.source if amount else line.name.source, tid, squash(line.name.text), tid)
+            self.number(did, "序号", line.index, line.name.source)
+            self.text(did, "支出内容简介", line.name)
+            self.field(did, "金额", amount, money=True)
+            self.points(did, "数量", line.count)
+            if line.rate is not None:
+                self.field(did, "单价", line.rate, money=True)
 
     def project_list(self, t: ProjectList) -> None:
         tid = t.label
@@ -727,6 +741,18 @@ def render_facts_doc() -> str:
         "- `所属`：明细、指标、汇总行属于其表；测算项、测算式、计数等陈述属于写出它的对象。",
         "- `所属表`：任何对象所在的表（附件1、附件2、附件3-x）。",
         "- `对应附件3` / `对应汇总行`：附件2第n行与附件3-n互相对应（按编号，不按名称）。",
+        "",
+        "## 其他模板的表 Tables of other templates",
+        "",
+        "项目支出绩效目标表（申报表）和绩效自评表不论模板，按栏目识别为 `项目表`（`表类` 为 目标表 或 自评表）；"
+        "其资金来源是 `资金行`（目标表，字段 金额）或 `执行行`（自评表，字段 年初预算数、全年预算数〔调整后预算数〕、"
+        "全年执行数、执行率），总额行的分项以 `所属` 指向总额行，财政拨款的 中央/省级/市级/本级 再指向财政拨款。"
+        "`执行率` 是表上写的百分数，`执行率容差` 是其末位的半个单位（100.00% → 0.005）。指标的 `分值`/`得分` 是数，"
+        "`指标总分值` 来自“绩效指标(90分)”，`预算执行分值` 来自“预算执行情况(10分)”或总额行的分值。"
+        "资金分配明细表/资金安排表是 `明细表`，其行是 `明细`；一张表列出多个项目时是 `项目清单`，各项目是其下的 `项目表`。",
+        "",
+        "表格被截断时（复制的网页、PDF 只到一半），已读到的部分照常成为事实；`unreadable_field(E, 指标)` 之类表示 E "
+        "的这类下级对象没有读全，对它们的求和报告“无法核实”，消息写明表格在哪里截断、缺少哪一部分。",
         "",
         "## 指标类别 Indicator categories (`指标类别`)",
         "",

@@ -300,3 +300,28 @@ def test_a_file_without_tables_is_refused_by_name(tmp_path):
     result = _cli("check", str(path))
     assert result.exit_code == 2
     assert str(path) in result.output and "未识别到预算绩效目标表" in result.output
+
+
+def test_separate_long_term_and_annual_indicator_blocks():
+    rows = [
+        ["项目支出绩效目标表"],
+        ["项目名称", "农村公路建设"],
+        ["资金情况", "年度资金总额:", "500"],
+        ["长期绩效指标"],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "三年新建公路里程", "≥12公里"],
+        ["年度绩效指标"],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "当年新建公路里程", "≥4公里"],
+        ["满意度指标", "服务对象满意度指标", "群众满意度", "≥90%"],
+        ["填表人:赵六"],
+    ]
+    (table,) = build_filing(grid_of(rows)).others
+    assert [(i.block, i.level3.stripped, i.value.stripped) for i in table.indicators] == [
+        ("长期", "三年新建公路里程", "≥12公里"),
+        ("年度", "当年新建公路里程", "≥4公里"),
+        ("年度", "群众满意度", "≥90%"),
+    ]
+    facts = filing_facts(build_filing(grid_of(rows)))
+    assert ("text", "表1/指标1", "指标块", "长期") in facts.facts
+    assert table.missing == []

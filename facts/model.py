@@ -73,12 +73,23 @@ class Cell:
     cell (Excel and Word keep such positions so that columns stay aligned). ``problem``
     says why a value could not be read although the cell is not blank (a formula whose
     result was never saved): such a cell is never read as zero.
+
+    ``raw`` is the text exactly as the filing wrote it when the reader changed it to make it
+    readable (traditional characters converted to simplified, pinyin garbling removed; see
+    :mod:`hegui.facts.normalize`); it is "" when ``text`` is already as written. Findings
+    quote :attr:`as_written`.
     """
 
     text: str
     source: Source
     continuation: bool = False
     problem: str = ""
+    raw: str = ""
+
+    @property
+    def as_written(self) -> str:
+        """The cell's text as the filing wrote it (before any script or garbling repair)."""
+        return self.raw or self.text
 
     @property
     def stripped(self) -> str:
@@ -91,7 +102,11 @@ class Cell:
 
 @dataclass
 class Row:
+    """One row of cells. ``layout`` names the text layout it was rebuilt from ("" for the tab
+    dump and for binary formats, whose rows are the file's own); see :mod:`hegui.facts.layouts`."""
+
     cells: list[Cell]
+    layout: str = ""
 
     @property
     def source(self) -> Source:

@@ -338,6 +338,8 @@ def _value(raw: str, s: str, default_money_unit: str, money_cue: bool) -> Indica
             number, tail = number * (10**4 if tail[0] == "万" else 10**8), tail[1:]
         if tail.startswith("%"):
             unit, tail = "%", tail[1:]
+        elif tail.startswith("百分比"):  # 一体化 exports write the unit out: =100百分比
+            unit, tail = "%", tail[3:]
         else:
             for suffix, name in _MONEY_SUFFIXES:
                 if tail.startswith(suffix):
@@ -383,6 +385,8 @@ def parse_indicator_value(text: str, default_money_unit: str = "万元") -> Indi
         return IndicatorValue(text, "missing")
     if s in _PLACEHOLDERS:
         return IndicatorValue(text, "missing")
+    if len(s) > 1 and s[0] == "%" and s[1] in "=≥≤<>":
+        s = s[1:]  # a flattened 度量单位 column run into the value: %=99百分比
     value = _value(text, s, default_money_unit, money_cue=False)
     if value is not None:
         return value

@@ -407,7 +407,7 @@ class _FindingBuilder:
             # A table cut off in the copy: say which part was not in the file.
             table = self.prov.table_of.get(str(subject), "")
             note = self.prov.cut_off.get(str(subject)) or self.prov.cut_off.get(table)
-            if note:
+            if note and (inp.kind == "sum" or where is None):
                 message += f"；{note}"
         else:
             message = f"无法核实“{rule.title}”：参数“{what}”在{self.filing.year or '未知'}年度没有有效取值"

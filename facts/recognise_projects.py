@@ -445,6 +445,8 @@ def _indicator_rows(
         if len(nonblank) == 1 and r + 1 < len(rows) and _indicator_header([rows[r + 1]]):
             end = r  # the caption of the next indicator block (年度绩效指标)
             break
+        if all(_PLACEHOLDER.fullmatch(t) for t in nonblank):
+            continue  # the template's empty slots (指标2: ……) and level captions such as (50分)
         cells = list(row.cells)
         # Cells before the indicator columns (a merged 绩效指标 caption) are not indicator data.
         while len(cells) > width - first_col and cells and cells[0].is_blank:
@@ -466,6 +468,12 @@ def _indicator_rows(
         nature, measure = at("指标性质"), at("度量单位")
         flat = _flat_value(value, nature, measure)
         weight, score = at("分值"), at("得分")
+        if len(cells) < width - first_col and _lost_cells(padded, cols, first_col):
+            # A copy that dropped blank cells: which value is the 分值 and which the 得分 is
+            # not known, so neither is read (sums over them cannot be verified).
+            why = "复制时丢失了空白单元格，无法确定各值所在的栏"
+            weight = Cell("", weight.source, problem=why) if weight is not None else None
+            score = Cell("", score.source, problem=why) if score is not None else None
         out.append(
             Indicator(
                 level1=l1,
@@ -484,6 +492,18 @@ def _indicator_rows(
             )
         )
     return out, end, total_row
+
+
+_PLACEHOLDER = re.compile(r"…+|\.{3,}|指标\d+[:：]?|[（(]\d+分[)）]")
+
+
+def _lost_cells(padded: list[Cell], cols: dict[str, int], first_col: int) -> bool:
+    """A short row whose values were packed left of a blank 分值: cells were lost, not blank."""
+    weight = cols.get("分值")
+    if weight is None or not padded[weight - first_col].is_blank:
+        return False
+    level3 = cols.get("三级指标", first_col + 2) - first_col
+    return any(not c.is_blank for c in padded[level3 + 1 : weight - first_col])
 
 
 _LEVEL1 = ("产出指标", "效益指标", "满意度指标")
@@ -875,25 +895,47 @@ class _Group:
 def _grouped_header(rows: list[Row]) -> tuple[int, int | None, list[_Group]] | None:
     """A two-row header of column groups: ``其中:X`` over ``小计 | part | part``.
 
-    Returns (second header row, column of the overall total or None, groups). Such tables
-    (资金安排表) state a total per row, a 小计 per group and the group's parts.
+    Returns (second header row, column of the overall total or None, groups), in the columns
+    of the data rows. A copy that dropped the blank cells of the header (a merged 单位 cell
+    over both rows, a group heading over three columns) still gives the groups in order: the
+    second row is aligned on the right of the data rows, the group headings taken in order.
     """
     for r in range(1, len(rows)):
-        below = _keys(rows[r])
-        if "小计" not in below:
+        below_row = rows[r]
+        below = _keys(below_row)
+        if "小计" not in below or r + 1 >= len(rows):
             continue
+        data = next((row for row in rows[r + 1 :] if row.nonblank()), None)
+        if data is None:
+            continue
+        width = len(data.cells)
+        offset = max(0, width - len(below_row.cells))
+        subtotals = [offset + c for c, k in enumerate(below) if k == "小计"]
         top = rows[r - 1]
         top_keys = _keys(top)
-        starts = [c for c, k in enumerate(top_keys) if k and c < len(below) and below[c] == "小计"]
-        if not starts:
-            continue
+        heads = [
+            (c, top.cells[c]) for c, k in enumerate(top_keys) if k and squash(top.cells[c].text).startswith("其中")
+        ]
+        if len(heads) != len(subtotals):
+            if len(top.cells) != width:
+                continue
+            heads = [(c, top.cells[c]) for c in subtotals]
         groups: list[_Group] = []
-        for n, start in enumerate(starts):
-            end = starts[n + 1] if n + 1 < len(starts) else len(below)
-            parts = [(c, rows[r].cells[c]) for c in range(start + 1, end) if below[c] and below[c] != "小计"]
-            groups.append(_Group(top_keys[start], top.cells[start], start, parts))
-        before = [c for c in range(1, starts[0]) if c < len(top_keys) and top_keys[c] and not below[c]]
-        return r, (before[-1] if before else None), groups
+        for n, (column, (_, head)) in enumerate(zip(subtotals, heads, strict=True)):
+            end = subtotals[n + 1] if n + 1 < len(subtotals) else width
+            parts = [
+                (c, below_row.cells[c - offset])
+                for c in range(column + 1, end)
+                if 0 <= c - offset < len(below) and below[c - offset] and below[c - offset] != "小计"
+            ]
+            groups.append(_Group(label_key(head.text), head, column, parts))
+        first_head = heads[0][0]
+        before = [c for c in range(1, first_head) if top_keys[c]]
+        if len(top.cells) == width:
+            total = before[-1] if before else None
+        else:
+            total = 1 if before and subtotals[0] > 1 else None
+        return r, total, groups
     return None
 
 

@@ -199,7 +199,7 @@ class Provenance:
     kind_of: dict[str, str] = field(default_factory=dict)
     related: dict[tuple[str, str], str] = field(default_factory=dict)
     positions: dict[str, int] = field(default_factory=dict)  # source text → reading order
-    #: table → what of it was not in the file (cut off), for "cannot verify" messages
+    #: table → what of it could not be read (cut off, cells lost), for "cannot verify" messages
     cut_off: dict[str, str] = field(default_factory=dict)
 
     def position(self, location: str) -> int:
@@ -238,6 +238,7 @@ class FactSet:
 
 class _Builder:
     def __init__(self, filing: Filing) -> None:
+        self.lost: dict[str, list[str]] = {}  # table → rows whose cells a copy lost
         self.filing = filing
         self.out = FactSet()
         self.prov = self.out.provenance
@@ -464,6 +465,16 @@ class _Builder:
         self.prov.value_source[(eid, name)] = cell.source
         self.prov.raw_text[(eid, name)] = cell.text
         self.prov.remember(cell.source)
+        if cell.problem:
+            # Not known (cells lost in a copy): missing, and any sum over it cannot be verified.
+            self.out.add("missing", eid, name)
+            self.out.add("unreadable_field", eid, name)
+            table = self.prov.table_of.get(eid, eid)
+            place = cell.source.place or str(cell.source)
+            self.lost.setdefault(table, [])
+            if place not in self.lost[table]:
+                self.lost[table].append(place)
+            return
         value = parse_number(cell.stripped) if cell.stripped else None
         if value is not None:
             self.out.add("number", eid, name, value)
@@ -692,6 +703,10 @@ class _Builder:
                     rid = f"{f.summary.label}/{row.seq}"
                     self.out.add("rel", rid, "对应附件3", target)
                     self.out.add("rel", target, "对应汇总行", rid)
+        for table, places in self.lost.items():
+            note = f"{'、'.join(places)}复制时丢失了空白单元格，分值、得分所在的栏无法确定"
+            earlier = self.prov.cut_off.get(table)
+            self.prov.cut_off[table] = f"{earlier}；{note}" if earlier else note
         # Deterministic order and no duplicates, whatever the traversal did.
         self.out.facts = sorted(set(self.out.facts), key=_fact_key)
         return self.out

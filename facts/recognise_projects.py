@@ -694,13 +694,13 @@ def build_project(seg: Segment, label: str, evaluation: bool) -> ProjectTable:
             if more is None:
                 break
             start, cols = end + more[0], more[1]
-            found, end, total_row = _indicator_rows(rows, start, cols, unit)
-            blocks.append((start, found))
-            table.indicators = table.indicators + found
+            block_rows, end, total_row = _indicator_rows(rows, start, cols, unit)
+            blocks.append((start, block_rows))
+            table.indicators = table.indicators + block_rows
         if len(blocks) > 1:
-            for block_start, found in blocks:
+            for block_start, block_rows in blocks:
                 name = _block_name(rows, block_start)
-                for indicator in found:
+                for indicator in block_rows:
                     indicator.block = name
         if total_row is not None:
             at = next(i for i, c in enumerate(total_row.cells) if not c.is_blank)

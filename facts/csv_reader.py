@@ -15,8 +15,9 @@ import os
 from collections import Counter
 
 from hegui.facts.files import file_size, read_bytes
+from hegui.facts.layouts import decode_any
 from hegui.facts.model import Cell, Grid, Row, Source
-from hegui.facts.textdump import DEFAULT_MAX_BYTES, _too_large, decode_text
+from hegui.facts.textdump import DEFAULT_MAX_BYTES, _too_large
 
 _DELIMITERS = (",", "\t", ";", "|")
 
@@ -28,7 +29,7 @@ def read_csv(path: str | os.PathLike, data: bytes | None = None, *, max_bytes: i
     data = read_bytes(name, max_bytes) if data is None else bytes(data)
     if len(data) > max_bytes:
         raise _too_large(name, max(file_size(name, len(data)) if from_disk else 0, len(data)), max_bytes)
-    text, encoding = decode_text(name, data)
+    text, encoding = decode_any(name, data)
     delimiter = _delimiter(text)
     csv.field_size_limit(max_bytes)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)

@@ -7,7 +7,7 @@ them through the text layouts.
 * a cell's text is its text with ``<br>``, ``<p>``, ``<div>`` and ``<li>`` as line breaks; a
   table nested in a cell is flattened into that cell's text, one line per nested row;
 * locators are ``表N 第r行 第c列`` (N counts the page's top-level tables, c the grid column after
-  spans are expanded);
+  spans are expanded); a ``<caption>`` is a one-cell row before the table, ``表N 标题``;
 * text outside tables (a notice, a title above the table, a table pasted as text in ``<pre>``)
   is read by :mod:`hegui.facts.layouts`; its cells carry the line of the page's source it came
   from.
@@ -27,9 +27,9 @@ from html.parser import HTMLParser
 
 from hegui.facts.errors import InputError
 from hegui.facts.files import file_size, read_bytes
-from hegui.facts.layouts import parse_text
+from hegui.facts.layouts import decode_any, parse_text
 from hegui.facts.model import Cell, Grid, Row, Source
-from hegui.facts.textdump import DEFAULT_MAX_BYTES, _reject_binary, _too_large, decode_text
+from hegui.facts.textdump import DEFAULT_MAX_BYTES, _reject_binary, _too_large
 from hegui.facts.xlsx import MAX_GRID_CELLS
 
 #: A span larger than this is clamped: real forms never span more rows or columns.
@@ -82,7 +82,7 @@ def _decode(name: str, data: bytes) -> tuple[str, str]:
             pass
         else:
             return text.replace("\r\n", "\n").replace("\r", "\n"), declared
-    return decode_text(name, data)
+    return decode_any(name, data)
 
 
 class _TooLarge(Exception):
@@ -110,6 +110,7 @@ class _Table:
     number: int
     rows: list[list[_HtmlCell]] = field(default_factory=list)
     cell: _HtmlCell | None = None
+    caption: _HtmlCell | None = None
 
 
 def _span(value: str | None) -> int:
@@ -162,7 +163,9 @@ class _Parser(HTMLParser):
                 self._break_text()
             return
         table = self.tables[-1]
-        if tag == "tr":
+        if tag == "caption":
+            table.caption = table.cell = _HtmlCell()
+        elif tag == "tr":
             table.rows.append([])
             table.cell = None
         elif tag in ("td", "th"):
@@ -198,7 +201,7 @@ class _Parser(HTMLParser):
             return
         if self.tables:
             table = self.tables[-1]
-            if tag in ("td", "th"):
+            if tag in ("td", "th", "caption"):
                 table.cell = None
             elif tag in _BREAKS and tag != "tr" and table.cell is not None:
                 table.cell.chunks.append("\n")
@@ -271,6 +274,8 @@ def _table_rows(name: str, table: _Table) -> list[Row]:
             c += cell.colspan
             width = max(width, c)
     out = []
+    if table.caption is not None and table.caption.text:
+        out.append(Row([Cell(table.caption.text, Source(name, locator=f"表{table.number} 标题"))]))
     for r in range(len(table.rows)):
         cells = [
             grid.get((r, c)) or Cell("", Source(name, locator=f"表{table.number} 第{r + 1}行 第{c + 1}列"))

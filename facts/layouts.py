@@ -54,11 +54,13 @@ starts a row; after a header beginning with 序号, the next sequence number sta
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 
+from hegui.facts.errors import InputError
 from hegui.facts.files import file_size, read_bytes
 from hegui.facts.model import Cell, Grid, Row, Source
 from hegui.facts.normalize import Vocabulary, label_key, vocabulary
@@ -88,8 +90,25 @@ def read_text(path: str | os.PathLike, data: bytes | None = None, *, max_bytes: 
     data = read_bytes(name, max_bytes) if data is None else bytes(data)
     if len(data) > max_bytes:
         raise _too_large(name, max(file_size(name, len(data)) if from_disk else 0, len(data)), max_bytes)
-    text, encoding = decode_text(name, data)
+    text, encoding = decode_any(name, data)
     return Grid(path=name, rows=parse_text(name, text), encoding=encoding)
+
+
+def decode_any(name: str, data: bytes) -> tuple[str, str]:
+    """:func:`~hegui.facts.textdump.decode_text`, and also UTF-16 with a byte-order mark, which
+    is what Excel's "Unicode text" and some CSV exports write (tab-separated rows)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(
+                name, "文件以 UTF-16 标记开头，但其中有不是 UTF-16 的字节，无法解码。请用 UTF-8 重新另存后提交。"
+            ) from None
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if not text.strip():
+            raise InputError(name, "文件为空，只有空格、制表符或空行，没有任何内容。")
+        return text, "utf-16"
+    return decode_text(name, data)
 
 
 def parse_text(name: str, text: str, first_line: int = 1, *, tab_dump: bool = True) -> list[Row]:
@@ -374,6 +393,7 @@ def _rows_from_labels(cells: list[Cell], *, split_paragraphs: bool = False) -> l
     vocab = vocabulary()
     rows: list[list[Cell]] = []
     current: list[Cell] = []
+    only_heads = True  # every non-blank cell of the current row is a heading
     next_seq = 0  # the sequence number that starts the next row, after a 序号 header
     for cell in cells:
         key = label_key(cell.text)
@@ -382,13 +402,15 @@ def _rows_from_labels(cells: list[Cell], *, split_paragraphs: bool = False) -> l
             if is_title(cell.text) or (key.startswith(_ROW_START_PREFIXES) and not key.startswith("单位名称")):
                 start = True
             elif key in vocab.row_starts or _NUMBERED.match(key):
-                start = not all(label_key(c.text) in vocab.heads for c in current if not c.is_blank)
+                start = not only_heads
             elif next_seq and _SEQ.match(key) and int(key) == next_seq:
                 start = True
         if start:
             rows.append(current)
-            current = []
+            current, only_heads = [], True
         current.append(cell)
+        if key and key not in vocab.heads:
+            only_heads = False
         if next_seq and len(current) == 1 and _SEQ.match(key) and int(key) == next_seq:
             next_seq += 1
         if key == "序号" and len(current) == 1:

@@ -56,6 +56,7 @@ _SPACE = re.compile(r"\s+")
 _REMARK = re.compile(r"[（(][^（()）]*[)）]$")
 
 
+@functools.lru_cache(maxsize=8192)
 def label_key(text: str) -> str:
     """A label reduced for comparison: no whitespace, no 其中: prefix, no trailing colon or
     bracketed remark (``预算执行情况(10分)`` → ``预算执行情况``, ``实施单位 (盖章)`` → ``实施单位``)."""

@@ -107,6 +107,16 @@ def test_html_in_big5_as_its_meta_declares_read_as_simplified(tmp_path):
     assert name.raw == "學生資助補助經費" and name.source.locator == "表1 第1行 第2列"
 
 
+def test_html_caption_is_a_row_before_its_table(tmp_path):
+    path = tmp_path / "caption.html"
+    path.write_text(
+        "<table><caption>项目支出绩效目标表</caption><tr><td>项目名称</td><td>甲</td></tr></table>", encoding="utf-8"
+    )
+    grid = read_grid(path)
+    assert texts(grid) == [["项目支出绩效目标表"], ["项目名称", "甲"]]
+    assert grid.rows[0].cells[0].source.locator == "表1 标题"
+
+
 def test_html_cut_off_inside_a_table_keeps_what_was_read(tmp_path):
     page = PAGE.format(tail="")
     path = tmp_path / "cut.html"
@@ -203,6 +213,16 @@ def test_csv_encodings_quotes_and_lines(tmp_path, encoding):
     multi = cell(grid, "维护道路\n（含桥涵）")
     assert (multi.source.line, multi.source.end_line) == (4, 5)
     assert cell(grid, "≥12公里").source.line == 4
+
+
+@pytest.mark.parametrize("name", ["unicode.txt", "unicode.csv"])
+def test_excel_unicode_text_utf16_tab_separated(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes("项目名称\t乡村道路维护\r\n资金总额（万元）\t250\r\n".encode("utf-16"))
+    grid = read_grid(path)
+    assert grid.encoding == "utf-16"
+    assert texts(grid) == [["项目名称", "乡村道路维护"], ["资金总额（万元）", "250"]]
+    assert cell(grid, "250").source.line == 2
 
 
 def test_csv_with_semicolons_and_a_cut_off_quote(tmp_path):

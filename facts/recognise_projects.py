@@ -20,7 +20,7 @@ What a cut-off table lacks is listed in its ``missing`` so that checks needing i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hegui.facts.model import (
     AllocationLine,
@@ -551,7 +551,9 @@ def _flat_value(value: Cell, nature: Cell | None, measure: Cell | None) -> Cell:
     prefix = _NATURE.get(comparator, "")
     if unit and not text.endswith(unit):
         text += unit
-    return Cell(prefix + text, value.source, value.continuation, value.problem)
+    # As written, too, when a reader repaired the cell's script (the raw text keeps its own form).
+    raw = f"{prefix}{value.raw.strip()}{unit}" if value.raw else ""
+    return replace(value, text=prefix + text, raw=raw)
 
 
 def _block_name(rows: list[Row], header: int) -> str:

@@ -8,7 +8,8 @@ grid may come from any reader; only :class:`~hegui.facts.model.Grid` is assumed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from hegui.facts.errors import InputError
 from hegui.facts.model import (
@@ -105,8 +106,8 @@ def _split_embedded_labels(rows: list[Row]) -> list[Row]:
             if not cut:
                 pending.append(cell)
                 continue
-            bounds = [0] + cut + [len(lines)]
-            for part_index, (start, end) in enumerate(zip(bounds, bounds[1:])):
+            bounds = [0, *cut, len(lines)]
+            for part_index, (start, end) in enumerate(pairwise(bounds)):
                 chunk = lines[start:end]
                 text = "\n".join(line for line, _ in chunk).strip("\n")
                 first = next((src for line, src in chunk if line.strip()), chunk[0][1])
@@ -294,7 +295,7 @@ def _header(rows: list[Row], required: list[str]) -> tuple[int, dict[str, int]] 
         found = columns_of([[norm(c.text)] for c in row.cells])
         if len(found) == len(required):
             return r, found
-    for r, (row, below) in enumerate(zip(rows, rows[1:])):
+    for r, (row, below) in enumerate(pairwise(rows)):
         pair = [
             [norm(a.text)] + ([norm(below.cells[i].text)] if i < len(below.cells) else [])
             for i, a in enumerate(row.cells)
@@ -396,7 +397,9 @@ def _flat_value(row: Row, value: Cell, nature_col: int | None, unit_col: int | N
     prefix = _NATURE.get(nature, "")
     if unit and not text.endswith(unit):
         text += unit
-    return Cell(prefix + text, value.source, value.continuation, value.problem)
+    # As written, too, when a reader repaired the cell's script (the raw text keeps its own form).
+    raw = f"{prefix}{value.raw.strip()}{unit}" if value.raw else ""
+    return replace(value, text=prefix + text, raw=raw)
 
 
 def _is_total(text: str) -> bool:
@@ -456,8 +459,8 @@ def _overview(seg: _Segment) -> Overview:
     table = Overview(label=seg.label or "附件1", title=_title(rows), unit=unit, source=seg.source, footer=_footer(rows))
     table.department = _department(rows)
     table.total = _value_after(rows, "资金总额", unit, money=True, prefix=True)
-    table.income = [f for f in (_value_after(rows, l, unit, money=True) for l in INCOME_LABELS) if f]
-    table.expense = [f for f in (_value_after(rows, l, unit, money=True) for l in EXPENSE_LABELS) if f]
+    table.income = [f for f in (_value_after(rows, x, unit, money=True) for x in INCOME_LABELS) if f]
+    table.expense = [f for f in (_value_after(rows, x, unit, money=True) for x in EXPENSE_LABELS) if f]
     duties = _value_after(rows, "部门职责概述", unit)
     table.duties = duties.cell if duties else None
     header = _header(rows, ["事项", "责任单位", "工作目标"])

@@ -339,14 +339,17 @@ class _RuleCompiler:
         child_kind, child_field, *values = rule.required
         for index, value in enumerate(values):
             subject = p.var()
-            body = self.subject_body(subject) + [
+            absent = self.subject_body(subject) + [
                 p.neg(p.lit("hegui_child_text", subject, child_kind, child_field, value))
             ]
+            # A table cut off part-way may hold the child in the part that is not in the file.
+            partial = p.lit("unreadable_field", subject, p.const(child_kind))
             p.clause(
                 VIOLATION,
                 [p.const(rule.id), subject, p.const(index), p.const(value), p.const(""), p.tuple_of([])],
-                body,
+                [*absent, p.neg(partial)],
             )
+            p.clause(CANNOT, [p.const(rule.id), subject, p.const(value)], [*absent, partial])
         return CompiledRule(rule)
 
     def readable(self) -> CompiledRule:

@@ -409,6 +409,10 @@ class _FindingBuilder:
             note = self.prov.cut_off.get(str(subject)) or self.prov.cut_off.get(table)
             if note and (inp.kind == "sum" or where is None):
                 message += f"；{note}"
+        elif rule.check_kind == "required_children":
+            table = self.prov.table_of.get(str(subject), "")
+            note = self.prov.cut_off.get(str(subject)) or self.prov.cut_off.get(table) or "表格没有读全"
+            message = f"无法核实“{rule.title}”：未见“{what}”，但{note}"
         else:
             message = f"无法核实“{rule.title}”：参数“{what}”在{self.filing.year or '未知'}年度没有有效取值"
         return self._base(

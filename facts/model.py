@@ -230,6 +230,11 @@ class Table:
     unit: str  # 万元 unless the table says otherwise
     source: Source
     footer: Footer = field(default_factory=Footer)
+    #: A table cut off in the copy (or starting mid-way): the parts not in the file, the last
+    #: cell read, and the kinds of rows (指标, 明细 …) that may not all have been read.
+    missing: list[str] = field(default_factory=list)
+    cut_after: Source | None = None
+    partial: list[str] = field(default_factory=list)
 
     @property
     def table_id(self) -> str:
@@ -308,9 +313,9 @@ class FundLine:
 class ProjectTable(Table):
     """项目支出绩效目标表 / 申报表, or 项目支出绩效自评表 (``evaluation``), any template.
 
-    Recognised by its labels and columns, not its title; ``missing`` names the parts of the
-    template that were not in the file (a table cut off part-way), so checks that need them
-    can say so.
+    Recognised by its labels and columns, not its title; ``missing`` (see :class:`Table`)
+    names the parts of the template that were not in the file, so checks that need them can
+    say so.
     """
 
     evaluation: bool = False
@@ -332,8 +337,6 @@ class ProjectTable(Table):
     total_score: Field | None = None  # 合计/总分 of the scores
     details: list[AllocationLine] = field(default_factory=list)  # 支出明细/成本测算
     detail_total: Field | None = None
-    missing: list[str] = field(default_factory=list)
-    cut_after: Source | None = None  # last cell read when the table was cut off
 
 
 @dataclass
@@ -354,8 +357,6 @@ class AllocationTable(Table):
     columns: list[str] = field(default_factory=list)
     lines: list[AllocationLine] = field(default_factory=list)
     total: dict[str, Field] = field(default_factory=dict)
-    missing: list[str] = field(default_factory=list)
-    cut_after: Source | None = None
     #: tables with column groups (全年 | 其中:X 小计/提前下达/本次下达 …): each row as a total
     #: line whose parts are the groups' 小计, whose parts are the groups' columns
     grouped: list[FundLine] = field(default_factory=list)
@@ -367,8 +368,6 @@ class ProjectList(Table):
 
     total: Field | None = None
     projects: list[ProjectTable] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    cut_after: Source | None = None
 
 
 @dataclass

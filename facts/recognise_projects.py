@@ -715,11 +715,13 @@ def build_project(seg: Segment, label: str, evaluation: bool) -> ProjectTable:
         if cut:
             table.missing.append("绩效指标（表格在此截断）")
             table.cut_after = _last_source(rows)
+            table.partial.append("指标")
     elif seg.last and not _closed(rows):
         if table.funds is not None and not table.funds.parts:
             table.missing.append("资金来源分项")
         table.missing.append("绩效目标和绩效指标")
         table.cut_after = _last_source(rows)
+        table.partial.append("指标")
     if seg.first and seg.title is None:
         # The copy starts inside the table: what comes before the indicators is lost.
         if table.name is None:
@@ -815,10 +817,12 @@ def build_list(seg: Segment, label: str) -> ProjectList:
     if seg.last and not _closed(rows):
         table.missing.append("其余项目（表格在此截断）")
         table.cut_after = _last_source(rows)
+        table.partial.append("项目表")
         if table.projects:
             last = table.projects[-1]
             last.missing.append("绩效指标（表格在此截断）")
             last.cut_after = table.cut_after
+            last.partial.append("指标")
     return table
 
 
@@ -1073,6 +1077,7 @@ def build_allocation(seg: Segment, label: str) -> AllocationTable:
     if cut:
         table.missing.append("合计（表格在此截断）")
         table.cut_after = _last_source(rows)
+        table.partial.append("明细")
     return table
 
 

@@ -549,35 +549,41 @@ def _direction(seg: _Segment, order: int) -> Direction:
     return table
 
 
-def _end_place(source: Source) -> str:
-    """The last line or cell of ``source``, for "truncated after …" messages."""
+def _end_source(source: Source) -> Source:
+    """The last line or cell of ``source``."""
     if source.locator:
-        return source.locator.split(" 至 ")[-1]
-    return f"第{source.end_line or source.line}行"
+        return Source(source.file, locator=source.locator.split(" 至 ")[-1])
+    return Source(source.file, source.end_line or source.line)
 
 
-def _check_complete(path: str, tables: list[Table]) -> None:
-    """A filing cut off mid-table is an input error, not a source of findings."""
+def _mark_cut_off(tables: list[Table]) -> None:
+    """A filing cut off mid-table: record what the last table lacks, instead of refusing it.
+
+    What was read is checked as usual; checks that need the missing part (a sum over the
+    detail lines, the indicator categories) report "cannot verify" and name it.
+    """
     last = tables[-1]
     has_footer = last.footer.preparer is not None or last.footer.signatory is not None
     if has_footer:
         return
-    missing = []
+    missing: list[str] = []
+    partial: list[str] = []
     if isinstance(last, Direction):
         if not last.indicators:
             missing.append("年度绩效指标")
         if not last.details and last.detail_total is None:
             missing.append("支出明细及测算说明")
+            partial += ["指标", "明细"]  # cut before the details: the indicators may be partial
     elif isinstance(last, Overview) and not last.indicators:
         missing.append("年度绩效指标")
+        partial.append("指标")
     elif isinstance(last, Summary) and last.total is None:
         missing.append("合计行")
+        partial.append("汇总行")
     if missing:
-        raise InputError(
-            path,
-            f"文件不完整（可能被截断）：{last.label}缺少{'、'.join(missing)}和表尾（单位负责人签字/填表人）",
-            f"{_end_place(last.source)}之后",
-        )
+        last.missing = [*missing, "表尾（单位负责人签字/填表人）"]
+        last.cut_after = _end_source(last.source)
+        last.partial = partial
 
 
 def _other_templates(grid: Grid) -> Filing:
@@ -623,7 +629,8 @@ def _other_templates(grid: Grid) -> Filing:
 def build_filing(grid: Grid) -> Filing:
     """Recognise the tables in ``grid`` and return the typed filing.
 
-    Raises :class:`InputError` when the grid contains no recognisable table or is truncated.
+    Raises :class:`InputError` when the grid contains no recognisable table; a table cut off
+    part-way is read as far as it goes (see :func:`_mark_cut_off`).
     """
     segments = _segments(grid)
     if not segments:
@@ -638,7 +645,7 @@ def build_filing(grid: Grid) -> Filing:
         else:
             directions += 1
             tables.append(_direction(seg, directions))
-    _check_complete(grid.path, tables)
+    _mark_cut_off(tables)
     year, year_source = None, None
     for table in tables:
         if table.title is not None:

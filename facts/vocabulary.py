@@ -37,6 +37,7 @@ from hegui.facts.model import (
     ProjectTable,
     Source,
     Summary,
+    Table,
 )
 from hegui.facts.units import COUNTER_SYNONYMS
 from hegui.facts.values import parse_number
@@ -496,6 +497,7 @@ class _Builder:
             self.claims(tid, f"工作计划{n}", plan.goal, tid)
         self.indicators(tid, t.indicators)
         self.footer(tid, t)
+        self.cut(tid, t)
 
     def summary(self, t: Summary) -> None:
         tid = t.label
@@ -511,6 +513,7 @@ class _Builder:
             self.text(rid, "实施期绩效目标", row.period_goal, claims_table=tid)
             self.text(rid, "年度绩效目标", row.annual_goal, claims_table=tid)
         self.footer(tid, t)
+        self.cut(tid, t)
 
     def direction(self, t: Direction) -> None:
         tid = t.label
@@ -550,18 +553,18 @@ class _Builder:
         if t.detail_total is not None:
             self.field(tid, "明细合计", t.detail_total, money=True)
         self.footer(tid, t)
+        self.cut(tid, t)
 
     # -- tables of other templates ------------------------------------------------------------
-    def cut(self, eid: str, table, what: str | None = None) -> None:
-        """Record what a cut-off table lacks; sums over its ``what`` children are then unverifiable."""
-        missing = getattr(table, "missing", [])
-        if not missing:
+    def cut(self, eid: str, table: Table) -> None:
+        """Record what a cut-off table lacks; sums over its partly read rows are then unverifiable."""
+        if not table.missing:
             return
-        after = getattr(table, "cut_after", None)
+        after = table.cut_after
         where = f"表格在{after.place or after}之后截断" if after is not None else "文件从表格中间开始"
-        self.prov.cut_off[eid] = f"{where}，未读到：{'、'.join(missing)}"
-        if what is not None and after is not None:
-            self.out.add("unreadable_field", eid, what)
+        self.prov.cut_off[eid] = f"{where}，未读到：{'、'.join(table.missing)}"
+        for kind in table.partial:
+            self.out.add("unreadable_field", eid, kind)
 
     def funds(self, table_id: str, line: FundLine, parent: str, n: list[int], evaluation: bool) -> str:
         n[0] += 1
@@ -638,7 +641,7 @@ class _Builder:
         self.detail_lines(tid, t.details)
         if t.detail_total is not None:
             self.field(tid, "明细合计", t.detail_total, money=True)
-        self.cut(tid, t, "指标")
+        self.cut(tid, t)
 
     def allocation(self, t: AllocationTable) -> None:
         tid = t.label
@@ -651,7 +654,7 @@ class _Builder:
         counter = [0]
         for line in t.grouped:
             self.funds(tid, line, tid, counter, False)
-        self.cut(tid, t, "明细")
+        self.cut(tid, t)
 
     def detail_lines(self, tid: str, lines: list[AllocationLine]) -> None:
         for line in lines:
@@ -671,7 +674,7 @@ class _Builder:
         self.field(tid, "合计", t.total, money=True)
         for project in t.projects:
             self.project(project, tid)
-        self.cut(tid, t, "项目表")
+        self.cut(tid, t)
 
     def build(self) -> FactSet:
         f = self.filing

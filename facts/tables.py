@@ -157,10 +157,10 @@ def _segments(grid: Grid) -> list[_Segment]:
                     if title in norm(cell.text):
                         kind = title_kind
                         break
-        if not kind:
-            continue
         src = body[0].source.spanning(body[-1].source)
-        segments.append(_Segment(label, kind, body, src))
+        # A labelled part without one of the three titles may be a table of another template
+        # (a 项目支出绩效目标表 filed with the 附件): recognised by structure later.
+        segments.append(_Segment(label, kind or "other", body, src))
     return segments
 
 
@@ -626,17 +626,34 @@ def _other_templates(grid: Grid) -> Filing:
     )
 
 
+def _relabel(table: Table, label: str) -> None:
+    old = table.label
+    table.label = label
+    for member in getattr(table, "projects", []):
+        member.label = label + member.label[len(old) :]
+
+
 def build_filing(grid: Grid) -> Filing:
     """Recognise the tables in ``grid`` and return the typed filing.
 
     Raises :class:`InputError` when the grid contains no recognisable table; a table cut off
     part-way is read as far as it goes (see :func:`_mark_cut_off`).
     """
-    segments = _segments(grid)
+    found = _segments(grid)
+    segments = [seg for seg in found if seg.kind != "other"]
     if not segments:
         return _other_templates(grid)
     tables: list[Table] = []
     directions = 0
+    others: list[Table] = []
+    for seg in found:
+        if seg.kind == "other":
+            found_here = recognise(Grid(grid.path, seg.rows, grid.encoding))
+            for n, table in enumerate(found_here, start=1):
+                if seg.label and not table.label.startswith("附"):
+                    # The 附件 label names it (附件4, or 附件4-2 for a second table under it).
+                    _relabel(table, seg.label if len(found_here) == 1 else f"{seg.label}-{n}")
+                others.append(table)
     for seg in segments:
         if seg.kind == "overview":
             tables.append(_overview(seg))
@@ -668,4 +685,5 @@ def build_filing(grid: Grid) -> Filing:
         elif isinstance(table, Direction):
             filing.directions.append(table)
     filing.directions.sort(key=lambda d: d.seq)
+    filing.others = others
     return filing

@@ -325,3 +325,25 @@ def test_separate_long_term_and_annual_indicator_blocks():
     facts = filing_facts(build_filing(grid_of(rows)))
     assert ("text", "表1/指标1", "指标块", "长期") in facts.facts
     assert table.missing == []
+
+
+def test_project_table_filed_with_the_attachments(checker, example_path, example_text, tmp_path):
+    from make_case_dumps import FILINGS, dump
+
+    from hegui.facts.read import read_filing
+
+    path = tmp_path / "附件4.txt"
+    path.write_text(example_text + "\n\t附件4\n\n" + dump(FILINGS["目标表_勾稽错误.txt"]), encoding="utf-8")
+    filing = read_filing(path)
+    assert [t.label for t in filing.others] == ["附件4"]
+    findings = checker.check(filing).findings
+    # 财政拨款 450 ≠ 300 + 100 + 40; 资金总额 500 ≠ 450 + 40; 权重 40 + 40 + 10 = 90 ≠ 100.
+    assert sorted((f.rule_id, f.item) for f in findings if f.table == "附件4") == [
+        ("QG-PRJ-001", "财政拨款"),
+        ("QG-PRJ-001", "资金总额"),
+        ("QG-PTS-005", "农村公路建设"),
+    ]
+    # 附件1-3 give exactly the example's findings.
+    example = checker.check(read_filing(example_path)).findings
+    key = lambda f: (f.rule_id, f.status, f.table, f.item, f.message)  # noqa: E731
+    assert [key(f) for f in findings if f.table != "附件4"] == [key(f) for f in example]

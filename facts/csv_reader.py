@@ -42,7 +42,7 @@ def read_csv(path: str | os.PathLike, data: bytes | None = None, *, max_bytes: i
                 record.pop()  # trailing empty fields are padding to the widest row
             if any(field.strip() for field in record):
                 source = Source(name, start, end)
-                rows.append(Row([Cell(field.strip(), source) for field in record], "csv"))
+                rows.append(Row([Cell(field.strip(), source) for field in record]))
             start = end + 1
     except csv.Error:
         pass  # a broken last record: keep the rows read so far

@@ -31,11 +31,16 @@ The layouts and the grid each one gives (the contract the recogniser relies on):
 ``spaced``
     Text copied from a PDF: one visual row per line, cells separated by runs of spaces (CJK
     cells hold no spaces); a line with tabs (pasted from Excel) is split at each tab instead,
-    its empty cells kept in their columns.
-    A label wrapped onto the next line (``一级`` / ``指标``, ``项目资金`` / ``(万元)``) is joined
-    back into its cell (``"一级\\n指标"``, source spanning both lines); a line that starts with a
-    column heading after such a wrap continues the header row; a row holding only indicator
-    level names (``经济效益\\n指标``) is put in front of the row that follows it.
+    its empty cells kept in their columns. A label wrapped onto the next line (``一级`` /
+    ``指标``, ``项目资金`` / ``(万元)``) is joined back without a line break (``一级指标``,
+    source spanning both lines), except a title's year, which stays a row; a line that starts
+    with a column heading after such a wrap continues the header row; a row holding only
+    indicator level names (``经济效益`` / ``指标``) is put in front of the row that follows it.
+    Under a header with 一级/二级/三级指标, indicator rows are rebuilt as wide as the header
+    from its 一级指标 column on: level names in the 一级 or 二级 column, the next cell as the
+    三级指标, the values right-aligned to the last value column before a 偏差原因 column (a copy
+    loses blank target and actual values, never the 分值 and 得分), blank cells elsewhere.
+    Lone cells (``指标2:``, ``……``, ``(50分)``) are left as one-cell rows.
 ``flat``
     A whole form run together in one stream (text extracted from a PDF without layout). The
     stream is cut at the labels of ``labels.yaml`` (``flat_labels``): each label gives a row
@@ -503,12 +508,17 @@ _WRAP_MAX = 8
 
 
 def _wraps(previous: str, token: str, vocab: Vocabulary) -> bool:
-    if len(token) > _WRAP_MAX:
-        return False
+    if len(token) > _WRAP_MAX or is_title(previous):
+        return False  # a title's year on the next line is a row of its own, as in the table
     if _PAREN_TOKEN.match(token):
         return True
-    tail = previous.split("\n")[-1]
-    return label_key(tail + token) in vocab.known
+    return label_key(previous + token) in vocab.known
+
+
+#: Column headings for text at the right end of an indicator table (not a value column).
+_TEXT_COLUMNS = frozenset(
+    {"偏差原因分析及改进措施", "偏差原因分析", "偏差原因", "未完成原因分析", "未达到指标值原因", "原因", "备注"}
+)
 
 
 def _spaced(name: str, lines: list[str], block: Block, offset: int) -> list[Row]:
@@ -525,8 +535,9 @@ def _spaced(name: str, lines: list[str], block: Block, offset: int) -> list[Row]
         src = _source(name, offset, i)
         cells = [Cell(t, src) for t in tokens]
         if previous_nonblank and rows and len(tokens) == 1 and _wraps(rows[-1][-1].text, tokens[0], vocab):
+            # A label the PDF wrapped: joined without a line break, as the form shows it.
             last = rows[-1][-1]
-            rows[-1][-1] = Cell(last.text + "\n" + tokens[0], last.source.spanning(src))
+            rows[-1][-1] = Cell(last.text + tokens[0], last.source.spanning(src))
             wrapped = True
         elif wrapped and rows and label_key(tokens[0]) in vocab.header_labels:
             rows[-1].extend(cells)
@@ -546,7 +557,74 @@ def _spaced(name: str, lines: list[str], block: Block, offset: int) -> list[Row]
         held = []
     if held:
         out.append(Row(held, SPACED))
+    return _align_indicators(out, vocab)
+
+
+def _align_indicators(rows: list[Row], vocab: Vocabulary) -> list[Row]:
+    """Indicator rows of a PDF copy put back under their columns.
+
+    A PDF copy drops blank cells and merged cells, so ``质量指标 指标1:工程质量合格 10 10`` does
+    not say which columns its numbers are in. Under a header with 一级/二级/三级指标, each row
+    becomes as wide as the header from its 一级指标 column on (the columns left of it are a
+    merged heading): level names go to the 一级 or 二级 column, the next cell is the 三级指标, and
+    the values are right-aligned to the last value column (分值/得分 before a 偏差原因 column),
+    because a copy loses the blank target and actual values of a row, not its score. Missing
+    positions are blank cells. The block ends at a row starting with another label (总分, 合计)
+    or a title.
+    """
+    out: list[Row] = []
+    columns: list[str] = []  # header keys from the 一级指标 column on
+    for row in rows:
+        keys = [label_key(c.text) for c in row.cells]
+        if {"一级指标", "二级指标", "三级指标"} <= set(keys):
+            columns = keys[keys.index("一级指标") :]
+            out.append(row)
+            continue
+        first = keys[0] if keys else ""
+        if columns and (
+            is_title(row.cells[0].text)
+            or first.startswith("注")
+            or (first in vocab.row_starts and first not in vocab.levels)
+        ):
+            columns = []
+        if not columns or (len(row.cells) == 1 and first not in vocab.levels):
+            out.append(row)  # outside the block, or a lone cell: 指标2:, ……, (50分)
+            continue
+        out.append(_place(row, columns, vocab))
     return out
+
+
+def _place(row: Row, columns: list[str], vocab: Vocabulary) -> Row:
+    width = len(columns)
+    text_tail = 0
+    while text_tail < width and columns[width - 1 - text_tail] in _TEXT_COLUMNS:
+        text_tail += 1
+    slots: list[Cell | None] = [None] * width
+    cells = list(row.cells)
+    while cells and label_key(cells[0].text) in vocab.levels:
+        cell = cells.pop(0)
+        key = label_key(cell.text)
+        # 成本指标 is a 一级 in the 101号 template only when a 二级 follows it (成本指标 | 经济成本指标).
+        level1 = key in vocab.level1 and (
+            key not in vocab.level2 or (cells and label_key(cells[0].text) in vocab.level2)
+        )
+        slots[0 if level1 and slots[0] is None and slots[1] is None else 1] = cell
+    if cells:
+        slots[2] = cells.pop(0)
+    first_value = 3
+    last_value = width - 1 - text_tail
+    room = last_value - first_value + 1
+    if len(cells) <= room:
+        start = last_value - len(cells) + 1
+    else:
+        start = first_value
+    for n, cell in enumerate(cells):
+        if start + n < width:
+            slots[start + n] = cell
+        else:  # more cells than columns: keep them at the end rather than lose them
+            slots.append(cell)
+    source = row.cells[0].source
+    return Row([cell if cell is not None else Cell("", source) for cell in slots], row.layout)
 
 
 # --- flat ------------------------------------------------------------------------------------------

@@ -76,8 +76,8 @@ class Cell:
 
     ``raw`` is the text exactly as the filing wrote it when the reader changed it to make it
     readable (traditional characters converted to simplified, pinyin garbling removed; see
-    :mod:`hegui.facts.normalize`); it is "" when ``text`` is already as written. Findings
-    quote :attr:`as_written`.
+    :mod:`hegui.facts.normalize`); it is "" when ``text`` is already as written, so that
+    evidence can quote the filing as written (:attr:`as_written`).
     """
 
     text: str
@@ -102,8 +102,9 @@ class Cell:
 
 @dataclass
 class Row:
-    """One row of cells. ``layout`` names the text layout it was rebuilt from ("" for the tab
-    dump and for binary formats, whose rows are the file's own); see :mod:`hegui.facts.layouts`."""
+    """One row of cells. ``layout`` names the text layout it was rebuilt from (pipe-rows,
+    cell-lines, paragraphs, spaced, flat, prose; see :mod:`hegui.facts.layouts`), and is "" for
+    rows that are the file's own: the tab dump, .xlsx/.xls sheets, .docx/.html/.pdf tables, CSV."""
 
     cells: list[Cell]
     layout: str = ""

@@ -81,7 +81,7 @@ def _page_rows(name: str, number: int, page) -> list[Row]:
                 else:
                     cells.append(Cell(value.strip(), source))
             if any(not cell.is_blank for cell in cells):
-                rows.append(Row(cells, "pdf"))
+                rows.append(Row(cells))
         parts.append((table.bbox[1], rows))
     # Text outside the tables, in reading order, placed by its vertical position.
     boxes = [t.bbox for t in tables]

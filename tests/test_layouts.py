@@ -188,28 +188,40 @@ def after_last(grid: Grid, label: str) -> Cell:
     return rows[-1].cells[1]
 
 
-def test_corpus_12_pdf_copy_wrapped_labels_rejoined():
+def test_corpus_12_pdf_copy_wrapped_labels_rejoined_indicator_rows_under_their_columns():
     grid = read_grid(corpus("12"))
     assert after(grid, "项目名称").text == "水旱灾害防御经费"
-    header, index = find(grid, "一级\n指标")
-    assert header.cells[index].text == "一级\n指标" and lines_of(header.cells[index]) == (18, 19)
+    header, index = find(grid, "一级指标")
+    assert header.cells[index].text == "一级指标" and lines_of(header.cells[index]) == (18, 19)
     assert texts(header)[index + 1 : index + 3] == ["二级指标", "三级指标"]  # line 20 continues the header
-    funds, _ = find(grid, "年度资金总额:")
-    assert texts(funds) == ["年度资金总额:", "880", "880", "880", "10", "10"]
+    assert texts(find(grid, "年度资金总额:")[0]) == ["年度资金总额:", "880", "880", "880", "10", "10"]
     assert texts(find(grid, "项目资金(万元)")[0])[1:3] == ["年初预算数", "全年预算数(A)"]
+    assert texts(find(grid, "项目支出绩效自评表")[0]) == ["项目支出绩效自评表"]  # its year stays a row
+    # Rows from the 一级指标 column on: 一级, 二级, 三级, 年度指标值, 实际完成值, 分值, 得分, 偏差原因.
+    quantity, _ = find(grid, "指标1:完成中型灌区节水改造项目数量")
+    assert texts(quantity) == ["", "数量指标", "指标1:完成中型灌区节水改造项目数量", "1", "1", "10", "10", ""]
+    quality, _ = find(grid, "指标1:工程质量合格")
+    assert texts(quality) == ["", "质量指标", "指标1:工程质量合格", "", "", "10", "10", ""]  # scores right
+    assert quality.cells[5].source.line == 29
+    cost, _ = find(grid, "指标1:资金执行在预算范围内")
+    assert texts(cost)[:2] == ["", "成本指标"]  # a 二级 here: no 二级 follows it
     satisfaction, _ = find(grid, "指标1:服务对象满意度")
     assert texts(satisfaction) == [
-        "满意度指标\n(10分)",
-        "服务对象\n满意度指标",
+        "满意度指标(10分)",
+        "服务对象满意度指标",
         "指标1:服务对象满意度",
         "90%",
         "100%",
         "10",
         "10",
+        "",
     ]
+    assert lines_of(satisfaction.cells[0]) == (63, 64) and lines_of(satisfaction.cells[1]) == (65, 66)
     economic, _ = find(grid, "指标1:全市安全度汛")
-    assert texts(economic)[0] == "经济效益\n指标" and lines_of(economic.cells[0]) == (43, 44)
-    assert texts(find(grid, "总分")[0]) == ["总分", "100", "100"]
+    assert texts(economic)[1] == "经济效益指标" and lines_of(economic.cells[1]) == (43, 44)
+    lone = [texts(r) for r in grid.rows if len(r.cells) == 1]
+    assert ["(50分)"] in lone and ["指标2:"] in lone and ["……"] in lone  # left to the recogniser
+    assert texts(find(grid, "总分")[0]) == ["总分", "100", "100"]  # the block ends at 总分
 
 
 def test_corpus_14_paragraph_cells():
@@ -288,7 +300,7 @@ def test_cell_lines_filler_gives_the_width():
 
 def test_spaced_rows_with_tabs_and_wrapped_parenthesis():
     grid = grid_of("项目资金\n(万元)\n年初预算数\t全年预算数\n年度资金总额:  100  90\n")
-    assert texts(grid.rows[0]) == ["项目资金\n(万元)", "年初预算数", "全年预算数"]
+    assert texts(grid.rows[0]) == ["项目资金(万元)", "年初预算数", "全年预算数"]
     assert texts(grid.rows[1]) == ["年度资金总额:", "100", "90"] and grid.rows[1].cells[2].source.line == 4
 
 

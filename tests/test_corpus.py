@@ -3,8 +3,7 @@
 Each file's expected findings are worked out from the table itself (the arithmetic is beside
 each entry): what holds is checked to have been evaluated without a finding, what fails is a
 finding, and what the copy cut off or lost is "cannot verify" naming the missing part. The same
-tables transcribed by hand are tested in tests/test_project_tables.py; where the reader of a
-layout loses cells the copy did not keep (12), the difference is stated.
+tables transcribed by hand are tested in tests/test_project_tables.py.
 """
 
 from __future__ import annotations
@@ -70,17 +69,20 @@ EXPECTED: dict[str, tuple[list[str], list[tuple[str, str, str]], set[tuple[str, 
     ),
     # 自评表 copied from a PDF, one visual row per line. 880 = 880 + "-" + "-" in every column.
     # The copy lost blank cells: "880 880 880 10 10" under six headings puts "10" under 执行率
-    # (no %, not read as a rate), and indicator rows such as "质量指标 指标1:工程质量合格 10 10"
-    # do not say which of 指标值/完成值/分值/得分 the numbers are: the weight and score sums cannot be
-    # verified. (Transcribed with the numbers under 分值/得分, 9 × 10 + 10 = 100 = 总分 holds.)
+    # (no %, not read as a rate: cannot verify) and nothing under the budget line's 得分 (the
+    # score total cannot be verified). The indicator rows, put back under their columns by the
+    # reader: 分值 9 × 10 = 90, + 预算执行 10 = 100 = 总分 100 holds; every 得分 10 ≤ 分值 10.
     "12_tianchang_shuili_fangxun_ziping_indented.txt": (
         ["表1"],
-        [
-            ("QG-EXE-010", "cannot_verify", "表1"),
-            ("QG-PTS-004", "cannot_verify", "表1"),
-            ("QG-PTS-006", "cannot_verify", "表1"),
-        ],
-        {("QG-EXE-001", "表1/资金1"), ("QG-EXE-002", "表1/资金1"), ("QG-EXE-003", "表1/资金1")},
+        [("QG-EXE-010", "cannot_verify", "表1"), ("QG-PTS-006", "cannot_verify", "表1")],
+        {
+            ("QG-EXE-001", "表1/资金1"),
+            ("QG-EXE-002", "表1/资金1"),
+            ("QG-EXE-003", "表1/资金1"),
+            ("QG-PTS-004", "表1"),
+            ("QG-PTS-001", "表1/指标1"),
+            ("QG-PTS-001", "表1/指标9"),
+        },
     ),
     # 分配明细表 (a paragraph per cell): 15 + 35 = 50 = 合计. 目标表: 当年度金额 50万元 ≤ 总金额 50万元;
     # cut off in the indicators, which carry no weights.
@@ -145,8 +147,8 @@ def test_cut_off_parts_are_named(checked):
     _, result = checked("15_jingyan_mata_cunzu_ganbu_markdown.txt")
     assert "其余项目" in result.findings[0].message
     _, result = checked("12_tianchang_shuili_fangxun_ziping_indented.txt")
-    lost = next(f for f in result.findings if f.rule_id == "QG-PTS-004")
-    assert "丢失了空白单元格" in lost.message
+    rate = next(f for f in result.findings if f.rule_id == "QG-EXE-010")
+    assert "写的是“10”" in rate.message
 
 
 def test_amounts_keep_each_tables_unit(checked):

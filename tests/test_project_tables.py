@@ -347,3 +347,18 @@ def test_project_table_filed_with_the_attachments(checker, example_path, example
     example = checker.check(read_filing(example_path)).findings
     key = lambda f: (f.rule_id, f.status, f.table, f.item, f.message)  # noqa: E731
     assert [key(f) for f in findings if f.table != "附件4"] == [key(f) for f in example]
+
+
+def test_rows_that_lost_their_blank_cells_are_not_guessed(checker):
+    # As a PDF copy gives them without column positions: "质量指标 指标1:工程质量合格 10 10" does
+    # not say whether 10 and 10 are 指标值/完成值 or 分值/得分.
+    rows = [list(row) for row in TIANCHANG_12]
+    quality = next(i for i, row in enumerate(rows) if "工程质量合格" in "".join(row))
+    rows[quality] = ["质量指标", "指标1:工程质量合格", "10", "10"]
+    filing = build_filing(grid_of(rows))
+    indicator = next(i for i in filing.others[0].indicators if "工程质量合格" in i.level3.text)
+    assert indicator.weight.cell.problem and indicator.score.cell.problem
+    found, _, findings = outcomes(checker, rows)
+    assert ("QG-PTS-004", "cannot_verify", "水旱灾害防御经费") in found
+    message = next(f.message for f in findings if f.rule_id == "QG-PTS-004")
+    assert f"第{quality + 1}行第1格复制时丢失了空白单元格" in message

@@ -172,10 +172,6 @@ def _field(label: str, cell: Cell | None, unit: str = "", *, money: bool = False
     return Field(label, cell, parsed)
 
 
-def _number_field(label: str, cell: Cell) -> Field:
-    return Field(label, cell)
-
-
 # --- segments ----------------------------------------------------------------------------------
 
 

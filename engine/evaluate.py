@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from hegui.engine.checks.inputs import SumInput
 from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, compile_rules
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
 from hegui.engine.rules import BUDGET, Input, Parameter, Rule, RuleLoadError, RuleProblem, RuleSet, describe_input
@@ -163,7 +164,7 @@ class FindingBuilder:
         self.chain = chain
         self.filing = filing
         self.prov = factset.provenance
-        self.unit = filing.overview.unit if filing.overview else "万元"
+        self.unit = filing.display_unit
 
     # -- formatting ---------------------------------------------------------------------------------
     def show(self, value: Any, unit: Unit | None) -> str:
@@ -243,12 +244,22 @@ class FindingBuilder:
         blank = inp.input_kind.blank_cell(self, inp, subject) if inp is not None else None
         if inp is not None and blank is not None:
             where = self.location(blank, inp.field)
+        kind_message = rule.check.cannot_message(self, rule, subject, what) if inp is None else None
         if inp is not None:
             if blank is not None:
-                looked = f"{self.prov.table_of.get(blank, blank)}的“{inp.field}”栏未填写"
+                raw = self.prov.raw_text.get((blank, inp.field), "").strip()
+                state = "未填写" if raw in ("", "/", "-", "—") else f"写的是“{raw}”，读不出所需的值"
+                looked = f"{self.prov.table_of.get(blank, blank)}的“{inp.field}”栏{state}"
             else:
                 looked = f"查找范围：{describe_input(inp)}"
             message = f"无法核实“{rule.title}”：缺少{what}（{looked}）"
+            # A table cut off in the copy: say which part was not in the file.
+            table = self.prov.table_of.get(str(subject), "")
+            note = self.prov.cut_off.get(str(subject)) or self.prov.cut_off.get(table)
+            if note and (isinstance(inp.input_kind, SumInput) or blank is None):
+                message += f"；{note}"
+        elif kind_message is not None:
+            message = kind_message
         else:
             message = f"无法核实“{rule.title}”：参数“{what}”在{self.filing.year or '未知'}年度没有有效取值"
         return self._base(

@@ -48,6 +48,12 @@ SUBJECT_KINDS = (
     "计数",
     "费率",
     "比例",
+    # Tables of other templates and their lines (hegui.facts.recognise_projects).
+    "项目表",
+    "资金行",
+    "执行行",
+    "明细表",
+    "项目清单",
 )
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 _NAME = re.compile(r"^[\w\u3400-\u9fff]+$")

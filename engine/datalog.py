@@ -18,7 +18,7 @@ import gc
 import itertools
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from pyDatalog import pyEngine
 from pyDatalog.Logic import Logic
@@ -26,6 +26,13 @@ from pyDatalog.pyParser import Expression, Term
 
 _COMPARATORS = {"==", "!=", "<", "<=", ">", ">="}
 _ARITH = {"+", "-", "*", "/"}
+_ANY = object()  # any value, in a recorded literal pattern
+
+
+class _Var(NamedTuple):
+    """A variable of a recorded clause (by its generated name)."""
+
+    name: str
 
 
 class DatalogFailure(RuntimeError):
@@ -54,6 +61,11 @@ class Program:
         self._logic = Logic(True)
         Program._active.program = self
         self._heads: dict[str, int] = {}
+        # What each defined predicate reads: head → [(predicate, (constant or _ANY, …)), …].
+        # From it, evaluate() asserts only the facts some clause reachable from the query can
+        # match; a filing has ~1,600 facts and a rule set reads a fraction of them.
+        self._reads: dict[str, list[tuple[tuple, list[tuple[str, tuple]]]]] = {}
+        self._fact_filters: dict[frozenset[str], dict[str, tuple[int, frozenset] | None]] = {}
 
     # -- building ---------------------------------------------------------------------------------
     def _ensure_active(self) -> None:
@@ -129,10 +141,11 @@ class Program:
             conj = conj & literal
         head_literal = Program.lit(head, *head_args)
         try:
-            head_literal <= conj
+            head_literal <= conj  # noqa: B015 - pyDatalog adds the clause in __le__
         except Exception as exc:  # pyDatalog raises bare Exceptions for malformed clauses
             raise DatalogFailure(f"clause for {head} rejected: {exc}") from exc
         self._heads[head] = len(head_args)
+        self._record_reads(head, head_args, conj)
 
     def sum_into(self, function: str, key: Any, value: Any, for_each: list[Any], body: list[Any]) -> None:
         """Define ``function[key] == sum(value for each distinct for_each)`` over ``body``."""
@@ -142,9 +155,71 @@ class Program:
             conj = conj & literal
         aggregate = Term("sum_")(value, for_each=for_each)
         try:
-            (Term(function)[key] == aggregate) <= conj
+            (Term(function)[key] == aggregate) <= conj  # noqa: B015 - adds the clause
         except Exception as exc:
             raise DatalogFailure(f"aggregate {function} rejected: {exc}") from exc
+        self._record_reads(function, [key], conj)
+
+    def _record_reads(self, head: str, head_args: list[Any], conj: Any) -> None:
+        body = []
+        for literal in getattr(conj, "literals", [conj]):
+            # "~p" is a negated literal, "f[1]==" a function (aggregate) value whose terms are
+            # a class prefix, the keys and the value; bare operators ("==", ">") are
+            # comparisons and read nothing.
+            name = literal.predicate_name.lstrip("~")
+            terms = literal.terms
+            if "[" in name:
+                name, terms = name.split("[", 1)[0], terms[1:-1]
+            if name.isidentifier():
+                body.append((name, tuple(_pattern_term(t) for t in terms)))
+        self._reads.setdefault(head, []).append((tuple(_pattern_term(a) for a in head_args), body))
+
+    def fact_filter(self, roots: Iterable[str]) -> dict[str, tuple[int, frozenset] | None]:
+        """Which facts a query for ``roots`` can use: predicate → None (every fact of it) or
+        (argument position, the constants some literal reads there).
+
+        Computed from the clauses reachable from ``roots``, with the constants of each call
+        carried into the clauses it calls (``hegui_has_field(S, "金额")`` reads only ``金额``
+        facts). A fact of a predicate no such clause reads, or whose constant at the chosen
+        position no literal names, cannot take part in any derivation: leaving it out changes
+        no answer.
+        """
+        key = frozenset(roots)
+        cached = self._fact_filters.get(key)
+        if cached is not None:
+            return cached
+        seen: set[tuple[str, tuple]] = set()
+        todo = [(r, (_ANY,) * self._arity(r)) for r in key if r in self._reads]
+        patterns: dict[str, set[tuple]] = {}
+        while todo:
+            head, call = todo.pop()
+            if (head, call) in seen:
+                continue
+            seen.add((head, call))
+            for head_args, body in self._reads[head]:
+                binding: dict[str, Any] = {}
+                if not _bind(head_args, call, binding):
+                    continue  # this clause cannot answer the call
+                for name, pattern in body:
+                    bound = tuple(binding.get(t.name, _ANY) if isinstance(t, _Var) else t for t in pattern)
+                    if name in self._reads:
+                        todo.append((name, bound))
+                    else:
+                        patterns.setdefault(name, set()).add(bound)
+        result: dict[str, tuple[int, frozenset] | None] = {}
+        for name, pats in patterns.items():
+            result[name] = None
+            arity = min(len(p) for p in pats)
+            # Prefer the second argument (the field, kind or relation name), then any other.
+            for position in sorted(range(arity), key=lambda i: (i != 1, i)):
+                if all(p[position] is not _ANY for p in pats):
+                    result[name] = (position, frozenset(p[position] for p in pats))
+                    break
+        self._fact_filters[key] = result
+        return result
+
+    def _arity(self, head: str) -> int:
+        return len(self._reads[head][0][0])
 
     @staticmethod
     def function_value(function: str, key: Any, value: Any) -> Any:
@@ -161,7 +236,8 @@ class Program:
             self._ensure_active()
             # Facts go straight to the engine: building parser-level literals for each of a
             # filing's ~1500 facts cost more than evaluating the rules.
-            clauses = [_fact_clause(fact) for fact in facts]
+            wanted = self.fact_filter(queries)
+            clauses = [_fact_clause(fact) for fact in facts if _wanted(wanted, fact)]
             for clause in clauses:
                 pyEngine.assert_(clause)
             try:
@@ -210,6 +286,40 @@ def _fact_clause(fact: tuple) -> Any:
             raise DatalogFailure("floats are not allowed in facts; use Decimal")
     literal = pyEngine.Literal(fact[0], [pyEngine.Term_of(v) for v in fact[1:]])
     return pyEngine.Clause(literal, [])
+
+
+def _pattern_term(term: Any) -> Any:
+    """A recorded argument: a :class:`_Var` for a variable, else the constant's value."""
+    if isinstance(term, Term) and term.is_variable():
+        return _Var(term._pyD_name)
+    if isinstance(term, Expression) and not isinstance(term, Term):
+        return _ANY  # an arithmetic expression: any value
+    return term._pyD_value if isinstance(term, Term) else term
+
+
+def _bind(head_args: tuple, call: tuple, binding: dict[str, Any]) -> bool:
+    """Bind the head's variables to the call's constants; False if a constant clashes."""
+    for head_arg, value in zip(head_args, call, strict=False):
+        if isinstance(head_arg, _Var):
+            if value is _ANY:
+                continue
+            known = binding.get(head_arg.name, _ANY)
+            if known is not _ANY and known != value:
+                return False
+            binding[head_arg.name] = value
+        elif value is not _ANY and head_arg is not _ANY and head_arg != value:
+            return False
+    return True
+
+
+def _wanted(wanted: dict[str, tuple[int, frozenset] | None], fact: tuple) -> bool:
+    if fact[0] not in wanted:
+        return False
+    test = wanted[fact[0]]
+    if test is None:
+        return True
+    position, values = test
+    return position + 1 < len(fact) and fact[position + 1] in values
 
 
 def _row_key(row: tuple) -> tuple:

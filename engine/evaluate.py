@@ -108,10 +108,10 @@ class Checker:
         chain = self.registry.chain_for(filing.department, district)
         factset = filing_facts(filing)
         facts = (
-            factset.facts
+            factset.raw
             + self.param_facts(filing.year, chain)
             + self.jurisdiction_facts(chain)
-            + self.match_facts(factset.facts)
+            + self.match_facts(factset.raw)
         )
         queries = {OUTCOME: OUTCOME_ARITY}
         if explain:

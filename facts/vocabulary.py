@@ -228,11 +228,27 @@ class Provenance:
 
 @dataclass
 class FactSet:
-    facts: list[tuple] = field(default_factory=list)
+    """A filing's facts and where each value came from.
+
+    ``raw`` holds the facts once each, in the order the builder produced them (deterministic,
+    since the traversal is); ``facts`` is the same facts in a canonical sorted order, computed
+    on first use only: sorting stringifies every fact, and checking a filing never needs it.
+    """
+
+    raw: list[tuple] = field(default_factory=list)
     provenance: Provenance = field(default_factory=Provenance)
+    _sorted: list[tuple] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def facts(self) -> list[tuple]:
+        """Every fact, sorted by (type name, text) of each argument: for display and explanations."""
+        if self._sorted is None:
+            self._sorted = sorted(self.raw, key=_fact_key)
+        return self._sorted
 
     def add(self, *fact) -> None:
-        self.facts.append(tuple(fact))
+        self._sorted = None
+        self.raw.append(tuple(fact))
         if fact[0] == "rel":
             self.provenance.related[(fact[1], fact[2])] = fact[3]
 
@@ -710,8 +726,9 @@ class _Builder:
             note = f"{'、'.join(places)}复制时丢失了空白单元格，分值、得分所在的栏无法确定"
             earlier = self.prov.cut_off.get(table)
             self.prov.cut_off[table] = f"{earlier}；{note}" if earlier else note
-        # Deterministic order and no duplicates, whatever the traversal did.
-        self.out.facts = sorted(set(self.out.facts), key=_fact_key)
+        # No duplicates, whatever the traversal did; the order stays the traversal's (deterministic).
+        self.out.raw = list(dict.fromkeys(self.out.raw))
+        self.out._sorted = None
         return self.out
 
 

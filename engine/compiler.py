@@ -14,7 +14,8 @@ Datalog program only sees terms.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hegui.engine.checks import WitnessSlot
@@ -69,11 +70,27 @@ class RuleCompiler:
     has_field = "hegui_has_field"  # (entity, field): the field has a value
     has_rel = "hegui_has_rel"  # (entity, relation): the relation leads somewhere
 
-    def __init__(self, program: Program, rule: Rule, needles: dict[str, set[str]]) -> None:
+    def __init__(
+        self, program: Program, rule: Rule, needles: dict[str, set[str]], shared: dict[Hashable, str] | None = None
+    ) -> None:
         self.p = program
         self.rule = rule
         self.needles = needles
+        # Predicates that depend only on what defines them (a subject and its conditions, an
+        # input read from a subject kind), shared by every rule of the rule set that needs the
+        # same one: pyDatalog tables a subgoal once per filing, so a value many rules read is
+        # looked up once, and one rule's violation, cannot-verify and evaluation clauses
+        # resolve each input once between them.
+        self.shared: dict[Hashable, str] = shared if shared is not None else {}
         self._applies: str | None = None
+
+    def _shared(self, key: Hashable, define: Callable[[str], None], prefix: str) -> str:
+        name = self.shared.get(key)
+        if name is None:
+            name = self.p.predicate(prefix)
+            define(name)
+            self.shared[key] = name
+        return name
 
     # -- shared pieces ------------------------------------------------------------------------------
     def subject_body(self, subject: Any) -> list[Any]:
@@ -84,9 +101,13 @@ class RuleCompiler:
         """
         p = self.p
         if self._applies is None:
-            s = p.var()
-            self._applies = p.predicate("applies")
-            p.clause(self._applies, [s], self._subject_literals(s))
+
+            def define(name: str) -> None:
+                s = p.var()
+                p.clause(name, [s], self._subject_literals(s))
+
+            rule = self.rule
+            self._applies = self._shared(("applies", rule.jurisdiction, rule.subject, tuple(rule.where)), define, "applies")
         return [p.lit(self._applies, subject)]
 
     def _subject_literals(self, subject: Any) -> list[Any]:
@@ -135,9 +156,47 @@ class RuleCompiler:
             return t, [p.lit("entity", t, of)]
         return t, [p.lit("rel", subject, of, t)]
 
+    def _input_key(self, inp: Input) -> Hashable:
+        # The name is the rule's own; what is read depends on the rest and the subject kind.
+        return (self.rule.subject, replace(inp, name=""))
+
     def input_body(self, inp: Input, subject: Any) -> tuple[Any, Any, list[Any]]:
-        """(value term, origin term, literals) for one input, as its input kind reads it."""
-        return inp.input_kind.body(self, inp, subject)
+        """(value term, origin term, literals) for one input, as its input kind reads it.
+
+        The input kind's literals define one predicate ``input(Subject, Value, Origin)`` per
+        subject kind and input, shared by every clause and rule that reads it.
+        """
+        p = self.p
+
+        def define(name: str) -> None:
+            s = p.var()
+            value, origin, literals = inp.input_kind.body(self, inp, s)
+            p.clause(name, [s, value, origin], [p.lit("entity", s, self.rule.subject), *literals])
+
+        name = self._shared(("input", self._input_key(inp)), define, "input")
+        value, origin = p.var(), p.var()
+        return value, origin, [p.lit(name, subject, value, origin)]
+
+    def input_present(self, inp: Input) -> str:
+        """A predicate true for the subjects of which ``inp`` has a value."""
+        p = self.p
+
+        def define(name: str) -> None:
+            s = p.var()
+            _, _, literals = self.input_body(inp, s)
+            p.clause(name, [s], [p.lit("entity", s, self.rule.subject), *literals])
+
+        return self._shared(("has", self._input_key(inp)), define, "has")
+
+    def input_unverifiable(self, inp: Input) -> str | None:
+        """The input kind's predicate for subjects where ``inp`` could not be read, if it has one."""
+        key = ("blocked", self._input_key(inp))
+        if key not in self.shared:
+            name = inp.input_kind.unverifiable(self, inp)
+            if name is None:
+                return None
+            self.shared[key] = name
+        return self.shared[key]
 
     # -- heads --------------------------------------------------------------------------------------
     def head(self, subject: Any, leg: int, actual: Any, expected: Any, witness: list[Any]) -> list[Any]:
@@ -188,6 +247,7 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
     program = Program()
     _builtins(program)
     needles: dict[str, set[str]] = {}
-    compiled = {rule.id: RuleCompiler(program, rule, needles).compile() for rule in ruleset.rules}
+    shared: dict[Hashable, str] = {}
+    compiled = {rule.id: RuleCompiler(program, rule, needles, shared).compile() for rule in ruleset.rules}
     freeze_compiled_state()
     return Compiled(program, compiled, needles)

@@ -125,7 +125,7 @@ class CompareCheck(CheckKind):
 
         blocked: dict[str, str] = {}
         for inp in inputs:
-            predicate = inp.input_kind.unverifiable(rc, inp)
+            predicate = rc.input_unverifiable(inp)
             if predicate is not None:
                 blocked[inp.name] = predicate
         text_compare = any(i.input_kind.is_text for i in rule.inputs)
@@ -162,10 +162,7 @@ class CompareCheck(CheckKind):
             in_period += inp.input_kind.defined(rc, inp)
         for inp in [i for i in inputs if i.input_kind.missing_is_cannot]:
             subject = p.var()
-            has = p.predicate("has")
-            s = p.var()
-            _, _, literals = rc.input_body(inp, s)
-            p.clause(has, [s], [p.lit("entity", s, rule.subject), *literals])
+            has = rc.input_present(inp)
             rc.cannot(subject, inp.name, rc.subject_body(subject) + in_period + [p.neg(p.lit(has, subject))])
             if inp.name in blocked:
                 subject = p.var()

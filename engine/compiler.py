@@ -107,7 +107,9 @@ class RuleCompiler:
                 p.clause(name, [s], self._subject_literals(s))
 
             rule = self.rule
-            self._applies = self._shared(("applies", rule.jurisdiction, rule.subject, tuple(rule.where)), define, "applies")
+            self._applies = self._shared(
+                ("applies", rule.jurisdiction, rule.subject, tuple(rule.where)), define, "applies"
+            )
         return [p.lit(self._applies, subject)]
 
     def _subject_literals(self, subject: Any) -> list[Any]:

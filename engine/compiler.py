@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hegui.engine.checks import WitnessSlot
-from hegui.engine.datalog import Program, freeze_compiled_state
+from hegui.engine.datalog import Program, compiling
 from hegui.engine.rules import Input, Rule, RuleSet
 from hegui.facts.vocabulary import FILING, TABLE_KINDS
 
@@ -246,10 +246,10 @@ def _builtins(program: Program) -> None:
 
 def compile_rules(ruleset: RuleSet) -> Compiled:
     """Compile every rule of ``ruleset`` into one :class:`Program`."""
-    program = Program()
-    _builtins(program)
-    needles: dict[str, set[str]] = {}
-    shared: dict[Hashable, str] = {}
-    compiled = {rule.id: RuleCompiler(program, rule, needles, shared).compile() for rule in ruleset.rules}
-    freeze_compiled_state()
+    with compiling():
+        program = Program()
+        _builtins(program)
+        needles: dict[str, set[str]] = {}
+        shared: dict[Hashable, str] = {}
+        compiled = {rule.id: RuleCompiler(program, rule, needles, shared).compile() for rule in ruleset.rules}
     return Compiled(program, compiled, needles)

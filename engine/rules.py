@@ -784,21 +784,34 @@ def load_pack_file(
     return name, rules, params
 
 
-def load_rules(paths: Iterable[Path], known_jurisdictions: Iterable[str] | None = None) -> RuleSet:
+def load_rules(
+    paths: Iterable[Path], known_jurisdictions: Iterable[str] | None = None, *, cache: bool = True
+) -> RuleSet:
     """Load every ``*.yaml`` pack under ``paths`` (files or folders), all or nothing.
 
     With ``known_jurisdictions``, a pack whose ``pack.jurisdiction`` is not among them is an
     error. Parameters of the same name in several packs must have the same dimension, since
     the nearest jurisdiction's value replaces the others.
+
+    With ``cache`` (the default) a rule set loaded before from files with the same bytes is
+    taken from the user's cache (:mod:`hegui.engine.rulecache`); errors are never cached.
     """
+    paths = [Path(p) for p in paths]
     known = list(known_jurisdictions) if known_jurisdictions is not None else None
     files: list[Path] = []
     for path in paths:
-        path = Path(path)
         if path.is_dir():
             files.extend(sorted(p for p in path.rglob("*.yaml") if not p.name.endswith(".cases.yaml")))
         else:
             files.append(path)
+    if cache:
+        from hegui.engine.rulecache import cached_load
+
+        return cached_load(files, known, lambda: _load_files(paths, files, known))
+    return _load_files(paths, files, known)
+
+
+def _load_files(paths: list[Path], files: list[Path], known: list[str] | None) -> RuleSet:
     problems: list[RuleProblem] = []
     ruleset = RuleSet()
     seen: dict[str, Rule] = {}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,11 @@ from hegui.engine.evaluate import Checker
 from hegui.engine.rules import load_rules
 from hegui.facts.read import read_filing
 from hegui.plugins import builtin_rule_paths
+
+# Tests never read or fill the user's rule-set cache: one private cache folder per run.
+_CACHE = tempfile.mkdtemp(prefix="hegui-test-cache-")
+os.environ["HEGUI_CACHE_DIR"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, True)
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "shifeng-zzb-2023.txt"

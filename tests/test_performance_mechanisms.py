@@ -1,0 +1,255 @@
+"""The mechanisms that make a check fast keep its results exactly as they were.
+
+No timings here: each test pins what a mechanism does (which facts are asserted, what the
+rule-set cache reads and writes) and that findings and explanations do not change with it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hegui.engine import datalog, rulecache
+from hegui.engine import rules as rules_module
+from hegui.engine.evaluate import Checker
+from hegui.engine.rules import load_rules
+from hegui.facts.read import read_filing
+from hegui.facts.vocabulary import filing_facts
+from hegui.plugins import builtin_rule_paths
+
+REPO = Path(__file__).resolve().parent.parent
+FILINGS = [REPO / "examples" / "shifeng-zzb-2023.txt", *sorted((REPO / "tests/fixtures/corpus").glob("*.txt"))]
+
+
+# --- facts: only what some rule can read is asserted ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unfiltered_results(checker):
+    """Findings (with explanations) of every filing when every fact is asserted."""
+    saved = datalog._wanted
+    datalog._wanted = lambda wanted, fact: True
+    try:
+        return {path.name: checker.check(read_filing(path), explain=True).findings for path in FILINGS}
+    finally:
+        datalog._wanted = saved
+
+
+@pytest.mark.parametrize("path", FILINGS, ids=lambda p: p.name)
+def test_filtered_facts_give_the_same_findings_and_explanations(checker, unfiltered_results, path):
+    filing = read_filing(path)
+    assert checker.check(filing, explain=True).findings == unfiltered_results[path.name]
+    plain = checker.check(filing).findings
+    assert [f.id for f in plain] == [f.id for f in unfiltered_results[path.name]]
+
+
+def test_facts_no_rule_reads_are_not_asserted(checker, example_path, monkeypatch):
+    asserted: list[tuple] = []
+    real = datalog._fact_clause
+
+    def spy(fact):
+        asserted.append(fact)
+        return real(fact)
+
+    monkeypatch.setattr(datalog, "_fact_clause", spy)
+    filing = read_filing(example_path)
+    checker.check(filing)
+    facts = filing_facts(filing).raw
+    # Every fact of the filing a rule reads is there; the rest (blank fields, claims of kinds
+    # no rule counts, the department's phone number …) is not.
+    assert 0 < len([f for f in asserted if f in set(facts)]) < len(facts)
+    assert not any(f[0] == "missing" for f in asserted)  # no built-in rule reads a blank as a fact
+    assert ("text", "附件1", "联系电话") not in {f[:3] for f in asserted}
+    wanted = checker.compiled.program.fact_filter(["hegui_outcome"])
+    assert all(datalog._wanted(wanted, f) for f in asserted)
+
+
+def test_call_constants_narrow_what_a_builtin_reads():
+    """``hegui_has_field(S, "金额")`` makes the generic builtin read only 金额 facts."""
+    p = datalog.Program()
+    e, f, v, s = p.var(), p.var(), p.var(), p.var()
+    p.clause("has_field", [e, f], [p.lit("amount", e, f, v)])
+    p.clause("goal", [s], [p.lit("entity", s, "明细"), p.lit("has_field", s, "金额")])
+    wanted = p.fact_filter(["goal"])
+    assert wanted["amount"] == (1, frozenset({"金额"}))
+    assert datalog._wanted(wanted, ("amount", "x", "金额", 1))
+    assert not datalog._wanted(wanted, ("amount", "x", "单价", 1))
+    assert not datalog._wanted(wanted, ("text", "x", "金额", "a"))  # nothing reads text
+
+
+def test_fact_set_sorts_only_when_asked(example_path):
+    facts = filing_facts(read_filing(example_path))
+    assert facts._sorted is None  # building the facts did not sort them
+    assert len(set(facts.raw)) == len(facts.raw)
+    assert facts.facts == sorted(facts.raw, key=lambda f: tuple((type(a).__name__, str(a)) for a in f))
+
+
+# --- start-up: the rule-set cache ----------------------------------------------------------------
+
+
+@pytest.fixture
+def packs(tmp_path):
+    """A private copy of the built-in packs (so a test may edit them) and a private cache."""
+    folder = tmp_path / "rules"
+    for source in builtin_rule_paths():
+        shutil.copytree(source, folder / source.name)
+    cache = tmp_path / "cache"
+    return folder, cache
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """How many rule files were parsed from YAML."""
+    count = {"files": 0}
+    real = rules_module.load_pack_file
+
+    def spy(*args, **kwargs):
+        count["files"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rules_module, "load_pack_file", spy)
+    return count
+
+
+def _cache_files(cache: Path) -> list[Path]:
+    return sorted(cache.glob("rules-*.pickle"))
+
+
+def test_second_load_comes_from_the_cache(packs, parses, monkeypatch):
+    folder, cache = packs
+    monkeypatch.setenv("HEGUI_CACHE_DIR", str(cache))
+    first = load_rules([folder])
+    parsed = parses["files"]
+    assert parsed > 0 and len(_cache_files(cache)) == 1
+    assert oct(cache.stat().st_mode & 0o777) == oct(0o700)
+    assert oct(_cache_files(cache)[0].stat().st_mode & 0o777) == oct(0o600)
+    hits = rulecache.stats["hits"]
+    second = load_rules([folder])
+    assert parses["files"] == parsed  # nothing parsed again
+    assert rulecache.stats["hits"] == hits + 1
+    assert second == first and second is not first
+
+
+def test_cached_rules_check_the_same(packs, monkeypatch, example_path):
+    folder, cache = packs
+    monkeypatch.setenv("HEGUI_CACHE_DIR", str(cache))
+    fresh = Checker(load_rules([folder], cache=False)).check(read_filing(example_path), explain=True)
+    load_rules([folder])
+    cached = Checker(load_rules([folder])).check(read_filing(example_path), explain=True)
+    assert cached.findings == fresh.findings
+
+
+def test_editing_a_rule_file_invalidates_the_cache(packs, parses, monkeypatch):
+    folder, cache = packs
+    monkeypatch.setenv("HEGUI_CACHE_DIR", str(cache))
+    before = load_rules([folder])
+    target = next(p for p in sorted(folder.rglob("*.yaml")) if not p.name.endswith(".cases.yaml"))
+    rule = before.rules[[r.file for r in before.rules].index(str(target))]
+    target.write_text(
+        target.read_text(encoding="utf-8").replace(f"title: {rule.title}", f"title: {rule.title}（改）", 1),
+        encoding="utf-8",
+    )
+    parsed = parses["files"]
+    after = load_rules([folder])
+    assert parses["files"] > parsed
+    assert after.by_id(rule.id).title == f"{rule.title}（改）"
+    assert len(_cache_files(cache)) == 2
+
+
+def test_another_hegui_version_does_not_use_the_cache(packs, parses, monkeypatch):
+    folder, cache = packs
+    monkeypatch.setenv("HEGUI_CACHE_DIR", str(cache))
+    load_rules([folder])
+    parsed = parses["files"]
+    monkeypatch.setattr(rulecache, "_version", lambda: "999.0.0")
+    load_rules([folder])
+    assert parses["files"] == 2 * parsed
+
+
+def test_a_corrupt_cache_file_is_ignored(packs, parses, monkeypatch):
+    folder, cache = packs
+    monkeypatch.setenv("HEGUI_CACHE_DIR", str(cache))
+    expected = load_rules([folder])
+    (entry,) = _cache_files(cache)
+    data = bytearray(entry.read_bytes())
+    data[-10] ^= 0xFF
+    entry.write_bytes(bytes(data))
+    rejected, parsed = rulecache.stats["rejected"], parses["files"]
+    assert load_rules([folder]) == expected
+    assert rulecache.stats["rejected"] == rejected + 1
+    assert parses["files"] == 2 * parsed  # loaded from the YAML instead
+    # and the entry was rewritten: the next load is a hit again
+    hits = rulecache.stats["hits"]
+    assert load_rules([folder]) == expected
+    assert rulecache.stats["hits"] == hits + 1
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "other_key", "group_writable"])
+def test_untrusted_cache_files_are_never_unpickled(packs, monkeypatch, damage):
+    folder, cache = packs
+    monkeypatch.setenv("HEGUI_CACHE_DIR", str(cache))
+    expected = load_rules([folder])
+    (entry,) = _cache_files(cache)
+    if damage == "truncate":
+        entry.write_bytes(entry.read_bytes()[:100])
+    elif damage == "garbage":
+        entry.write_bytes(b"\x80\x04not a hegui cache")
+    elif damage == "other_key":
+        # a valid entry for other rules, renamed to this entry's name
+        other = folder.parent / "other"
+        other.mkdir()
+        shutil.copy(next(folder.rglob("*.yaml")), other / "one.yaml")
+        load_rules([other])
+        foreign = next(p for p in _cache_files(cache) if p != entry)
+        os.replace(foreign, entry)
+    else:
+        entry.chmod(0o664)
+    loads = []
+    monkeypatch.setattr(rulecache.pickle, "loads", lambda *a, **k: loads.append(a) or None)
+    assert load_rules([folder]) == expected
+    assert loads == []
+
+
+def test_a_cache_folder_others_can_write_is_not_used(packs, parses, monkeypatch):
+    folder, cache = packs
+    monkeypatch.setenv("HEGUI_CACHE_DIR", str(cache))
+    load_rules([folder])
+    cache.chmod(0o777)
+    try:
+        parsed = parses["files"]
+        load_rules([folder])
+        assert parses["files"] == 2 * parsed
+    finally:
+        cache.chmod(0o700)
+
+
+def test_empty_cache_dir_setting_turns_the_cache_off(packs, parses, monkeypatch, tmp_path):
+    folder, _ = packs
+    monkeypatch.setenv("HEGUI_CACHE_DIR", "")
+    monkeypatch.chdir(tmp_path)
+    load_rules([folder])
+    load_rules([folder])
+    assert parses["files"] == 2 * len([p for p in folder.rglob("*.yaml") if not p.name.endswith(".cases.yaml")])
+    assert not list(tmp_path.rglob("rules-*.pickle"))
+
+
+def test_default_cache_folder_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv("HEGUI_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert rulecache.cache_dir() == tmp_path / "hegui"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert rulecache.cache_dir() == Path.home() / ".cache" / "hegui"
+
+
+def test_rule_errors_are_not_cached(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HEGUI_CACHE_DIR", str(cache))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("pack: {name: 坏}\nrules: 3\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(rules_module.RuleLoadError):
+            load_rules([bad])
+    assert not _cache_files(cache)

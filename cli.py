@@ -9,15 +9,33 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from hegui import __version__
-from hegui.engine.evaluate import Checker
-from hegui.engine.rules import RuleLoadError, load_rules
+from hegui.engine.problems import RuleLoadError
 from hegui.facts.errors import InputError
-from hegui.facts.read import read_filing
-from hegui.reports import FilingOutcome, ReportContext, Reporters, exit_code, reporters_for
+
+# The engine, the readers and the reports are imported where a command uses them: `hegui
+# --help` and commands that need none of them start without loading them.
+if TYPE_CHECKING:
+    from hegui.reports import Reporters
+
+
+def read_filing(path, registry=None):
+    """:func:`hegui.facts.read.read_filing`, imported on first use."""
+    from hegui.facts.read import read_filing as read
+
+    return read(path, registry)
+
+
+def reporters_for(registry):
+    """:func:`hegui.reports.reporters_for`, imported on first use."""
+    from hegui.reports import reporters_for as reporters
+
+    return reporters(registry)
+
 
 EXIT_USAGE = 2
 
@@ -33,6 +51,8 @@ _REGISTRY = None
 
 def render_report(fmt: str, outcomes, ruleset, registry) -> str | bytes:
     """The report in ``fmt``: any format of the report registry, built-in or a plugin's."""
+    from hegui.reports import ReportContext
+
     return reporters_for(registry).render(fmt, outcomes, ReportContext(ruleset, registry))
 
 
@@ -80,6 +100,8 @@ def _load(rule_paths: tuple[str, ...], extra: tuple[str, ...] = ()):
     registry = _registry()
     try:
         if rule_paths:
+            from hegui.engine.rules import load_rules
+
             return load_rules([Path(p) for p in rule_paths], known_jurisdictions=list(registry.jurisdictions))
         return load_registered_rules(registry, [Path(p) for p in extra])
     except (PluginError, RuleLoadError) as exc:
@@ -87,6 +109,8 @@ def _load(rule_paths: tuple[str, ...], extra: tuple[str, ...] = ()):
 
 
 def _checker(ruleset):
+    from hegui.engine.evaluate import Checker
+
     return Checker(ruleset, _registry())
 
 
@@ -184,6 +208,7 @@ def check(
     import datetime as dt
 
     from hegui.engine.waivers import apply_waivers, load_waivers
+    from hegui.reports import FilingOutcome, exit_code
 
     ruleset = _load(rule_paths)
     registry = _registry()

@@ -30,6 +30,8 @@ from hegui.engine.checks.inputs import BUDGET as BUDGET
 from hegui.engine.checks.inputs import INPUT_KINDS, InputSpec
 from hegui.engine.checks.inputs import SCOPES as SCOPES
 from hegui.engine.checks.inputs import Input as Input
+from hegui.engine.problems import RuleLoadError as RuleLoadError
+from hegui.engine.problems import RuleProblem as RuleProblem
 from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_file
 from hegui.facts.units import Unit, UnitError, parse_unit
 
@@ -57,42 +59,6 @@ SUBJECT_KINDS = (
 )
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 _NAME = re.compile(r"^[\w\u3400-\u9fff]+$")
-
-
-@dataclass(frozen=True)
-class RuleProblem:
-    """One breadcrumb: where a rule file is wrong and what would be right."""
-
-    file: str
-    line: int
-    column: int
-    rule_id: str
-    key_path: str
-    message: str
-    expected: str = ""
-    suggestion: str = ""
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
-        parts = [where]
-        if self.rule_id:
-            parts.append(f"规则 {self.rule_id}")
-        if self.key_path:
-            parts.append(f"键 {self.key_path}")
-        text = "：".join([" › ".join(parts), self.message])
-        if self.expected:
-            text += f"；应为：{self.expected}"
-        if self.suggestion:
-            text += f"；您是不是想写“{self.suggestion}”？"
-        return text
-
-
-class RuleLoadError(Exception):
-    """One or more rule files are invalid; ``problems`` lists every breadcrumb."""
-
-    def __init__(self, problems: list[RuleProblem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

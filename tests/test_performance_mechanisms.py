@@ -253,3 +253,23 @@ def test_rule_errors_are_not_cached(tmp_path, monkeypatch):
         with pytest.raises(rules_module.RuleLoadError):
             load_rules([bad])
     assert not _cache_files(cache)
+
+
+# --- start-up: what a command does not need is not imported ----------------------------------------
+
+
+def test_help_does_not_import_the_engine_or_the_readers():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from hegui.cli import main\n"
+        "result = CliRunner().invoke(main, ['--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "heavy = ['pyDatalog', 'hegui.engine.evaluate', 'hegui.engine.rules', 'hegui.facts.read', 'hegui.reports', 'yaml']\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

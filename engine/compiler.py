@@ -115,14 +115,20 @@ class RuleCompiler:
     def _subject_literals(self, subject: Any) -> list[Any]:
         p = self.p
         # A pack's rules apply only to filings of its jurisdiction (or below it).
-        body = [p.lit("in_jurisdiction", self.rule.jurisdiction), p.lit("entity", subject, self.rule.subject)]
+        # pyDatalog tables every call with its own constants: a condition tested after
+        # entity(S, kind) is one lookup per entity of the kind, the same condition asked first
+        # with S free is one lookup for all of them. So conditions that name a value (equals,
+        # contains) come first and bind S; entity and the conditions that need S bound follow.
+        selective: list[Any] = []
+        body = [p.lit("in_jurisdiction", self.rule.jurisdiction)]
+        rest = [p.lit("entity", subject, self.rule.subject)]
         for condition in self.rule.where:
             if condition.op == "equals":
-                body.append(p.lit("text", subject, condition.field, condition.values[0]))
+                selective.append(p.lit("text", subject, condition.field, condition.values[0]))
             elif condition.op == "contains_all":
                 for needle in condition.values:
                     self.look_for(condition.field, needle)
-                    body.append(p.lit("matches", subject, condition.field, needle))
+                    selective.append(p.lit("matches", subject, condition.field, needle))
             elif condition.op in ("contains_any", "excludes_any"):
                 helper = p.predicate("cond")
                 s = p.var()
@@ -130,17 +136,20 @@ class RuleCompiler:
                     self.look_for(condition.field, needle)
                     p.clause(helper, [s], [p.lit("matches", s, condition.field, needle)])
                 literal = p.lit(helper, subject)
-                body.append(literal if condition.op == "contains_any" else p.neg(literal))
+                if condition.op == "contains_any":
+                    selective.append(literal)
+                else:
+                    rest.append(p.neg(literal))
             elif condition.op == "present":
-                body.append(p.lit(self.has_field, subject, condition.field))
+                rest.append(p.lit(self.has_field, subject, condition.field))
             elif condition.op == "absent":
-                body.append(p.neg(p.lit(self.has_field, subject, condition.field)))
+                rest.append(p.neg(p.lit(self.has_field, subject, condition.field)))
             elif condition.op == "has_children":
-                body.append(p.lit("hegui_has_child", subject, condition.values[0]))
+                rest.append(p.lit("hegui_has_child", subject, condition.values[0]))
             elif condition.op == "in_table":
                 table = p.var()
-                body += [p.lit("rel", subject, "所属表", table), p.lit("entity", table, condition.values[0])]
-        return body
+                rest += [p.lit("rel", subject, "所属表", table), p.lit("entity", table, condition.values[0])]
+        return body + selective + rest
 
     def look_for(self, field_name: str, needle: str) -> None:
         """Ask for ``matches(entity, field_name, needle)`` facts: ``needle`` occurs in the field."""

@@ -30,6 +30,22 @@ CANNOT_ARITY = 3
 EVALUATED = "hegui_evaluated"  # every evaluation of a compare rule, pass or fail: for why-not
 OUTCOME = "hegui_outcome"
 OUTCOME_ARITY = 7  # status, then the violation columns; cannot rows put What in Actual
+FIELD = "hegui_field"  # (entity, field) for every amount, number and text fact
+RELATED = "hegui_related"  # (entity, relation) for every rel fact
+_VALUE_PREDICATES = ("amount", "number", "text")
+
+
+def presence_facts(facts: list[tuple]) -> list[tuple]:
+    """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
+    relation of ``facts``, once each."""
+    out: dict[tuple, None] = {}
+    for fact in facts:
+        if fact[0] in _VALUE_PREDICATES:
+            out[(FIELD, fact[1], fact[2])] = None
+        elif fact[0] == "rel":
+            out[(RELATED, fact[1], fact[2])] = None
+    return list(out)
+
 
 __all__ = [
     "CANNOT",
@@ -67,8 +83,10 @@ class RuleCompiler:
     :meth:`evaluated`, whose rows carry this rule's id.
     """
 
-    has_field = "hegui_has_field"  # (entity, field): the field has a value
-    has_rel = "hegui_has_rel"  # (entity, relation): the relation leads somewhere
+    # Facts the evaluator asserts beside the filing's (see presence_facts): one lookup where
+    # a rule over the three value predicates was four subgoals per entity and field.
+    has_field = FIELD  # (entity, field): the field has a value
+    has_rel = RELATED  # (entity, relation): the relation leads somewhere
 
     def __init__(
         self, program: Program, rule: Rule, needles: dict[str, set[str]], shared: dict[Hashable, str] | None = None
@@ -234,10 +252,10 @@ class RuleCompiler:
 
 def _builtins(program: Program) -> None:
     p = program
-    e, f, v, r, t, k = (p.var() for _ in range(6))
-    for predicate in ("amount", "number", "text"):
-        p.clause("hegui_has_field", [e, f], [p.lit(predicate, e, f, v)])
-    p.clause("hegui_has_rel", [e, r], [p.lit("rel", e, r, t)])
+    e, f, v, r, k = (p.var() for _ in range(5))
+    # The rule-level names of the presence facts, for rules written against them.
+    p.clause("hegui_has_field", [e, f], [p.lit(FIELD, e, f)])
+    p.clause("hegui_has_rel", [e, r], [p.lit(RELATED, e, r)])
     p.clause("hegui_param_defined", [k], [p.lit("param", k, v)])
     p.clause("hegui_reference_defined", [k], [p.lit("reference", k, v)])
     # One query answers both heads, so their shared subgoals are resolved once.

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from hegui.engine.checks.inputs import SumInput
-from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, compile_rules
+from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, compile_rules, presence_facts
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
 from hegui.engine.rules import BUDGET, Input, Parameter, Rule, RuleLoadError, RuleProblem, RuleSet, describe_input
 from hegui.facts.model import Filing
@@ -112,6 +112,7 @@ class Checker:
             + self.param_facts(filing.year, chain)
             + self.jurisdiction_facts(chain)
             + self.match_facts(factset.raw)
+            + presence_facts(factset.raw)
         )
         queries = {OUTCOME: OUTCOME_ARITY}
         if explain:

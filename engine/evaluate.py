@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from hegui.engine import expr as ex
 from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, CompiledRule, compile_rules
+from hegui.engine.explain import explain_finding
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
+from hegui.engine.registry import Registry
 from hegui.engine.rules import BUDGET, Input, Parameter, Rule, RuleLoadError, RuleProblem, RuleSet, describe_input
 from hegui.facts.model import Filing
 from hegui.facts.units import DIMENSIONLESS, Unit, format_decimal, format_money
 from hegui.facts.vocabulary import FILING, FactSet, filing_facts
-from hegui.plugins.manager import build_registry
 
 CANNOT_VERIFY_SEVERITY = "warning"
 _OP_WORDS = {"=": "应等于", "≠": "应不等于", "≤": "应不超过", "≥": "应不少于", "<": "应小于", ">": "应大于"}
@@ -31,13 +32,16 @@ class CheckResult:
     evaluations: list[tuple] | None = None
 
 
-class Checker:
-    """A rule set compiled once; :meth:`check` runs it on one filing at a time."""
+class Evaluator:
+    """A rule set compiled once; :meth:`check` runs it on one filing at a time.
 
-    def __init__(self, ruleset: RuleSet, registry=None) -> None:
+    ``registry`` gives the jurisdictions (chains, reference data) rules may apply to; the
+    engine receives it and never builds one (see :mod:`hegui.plugins.manager`).
+    """
+
+    def __init__(self, ruleset: RuleSet, registry: Registry) -> None:
         self.ruleset = ruleset
-        # Without a registry only the built-in jurisdictions are known (tests, library use).
-        self.registry = registry if registry is not None else build_registry(entry_points=False)
+        self.registry = registry
         unknown = [r for r in ruleset.rules if r.jurisdiction not in self.registry.jurisdictions]
         if unknown:
             # A rule of an unregistered jurisdiction would apply to no filing: refuse it.
@@ -127,10 +131,6 @@ class Checker:
         findings.sort(key=lambda f: (_table_order(f.table), prov.position(f.location), f.line, f.rule_id, f.id))
         result = CheckResult(filing, findings, factset, chain)
         if explain:
-            from dataclasses import replace
-
-            from hegui.engine.explain import explain_finding
-
             result.evaluations = answered[EVALUATED]
             result.findings = [replace(f, explanation=explain_finding(self, result, f)) for f in findings]
         return result
@@ -153,7 +153,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 class _FindingBuilder:
-    def __init__(self, checker: Checker, filing: Filing, factset: FactSet, chain: list[str]) -> None:
+    def __init__(self, checker: Evaluator, filing: Filing, factset: FactSet, chain: list[str]) -> None:
         self.checker = checker
         self.chain = chain
         self.filing = filing
@@ -424,8 +424,6 @@ class _FindingBuilder:
 
 
 def _replace_id(finding: Finding, new_id: str) -> Finding:
-    from dataclasses import replace
-
     return replace(finding, id=new_id)
 
 
@@ -447,4 +445,4 @@ def _period(chosen: Any) -> str:
     return f"有效期{start}{end}"
 
 
-__all__ = ["FILING", "CheckResult", "Checker"]
+__all__ = ["FILING", "CheckResult", "Evaluator"]

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hegui.engine import expr as ex
+from hegui.engine.packfiles import pack_files
 from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_file
 from hegui.facts.units import Unit, UnitError, parse_unit
 
@@ -1022,7 +1023,7 @@ def load_rules(paths: Iterable[Path], known_jurisdictions: Iterable[str] | None 
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*.yaml") if not p.name.endswith(".cases.yaml")))
+            files.extend(pack_files(path))
         else:
             files.append(path)
     problems: list[RuleProblem] = []

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hegui.facts.docx import read_docx
 from hegui.facts.errors import InputError
 from hegui.facts.model import Filing, Grid
 from hegui.facts.tables import build_filing
 from hegui.facts.textdump import read_text_dump
+from hegui.facts.xlsx import read_xlsx
 
 _LEGACY = {
     ".xls": "这是旧版 Excel 97-2003 工作簿（.xls），不支持。请用 Excel 或 WPS 打开后“另存为” .xlsx 格式（Excel 工作簿），再提交。",
@@ -36,12 +38,8 @@ def read_grid(path: str | os.PathLike, registry=None) -> Grid:
     if suffix in _LEGACY:
         raise InputError(str(path), _LEGACY[suffix])
     if suffix in (".xlsx", ".xlsm"):
-        from hegui.facts.xlsx import read_xlsx
-
         return read_xlsx(path)
     if suffix == ".docx":
-        from hegui.facts.docx import read_docx
-
         return read_docx(path)
     return read_text_dump(path)
 

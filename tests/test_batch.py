@@ -1,4 +1,4 @@
-"""Batch checking (engine/batch.py): supervised workers, streamed results, resume.
+"""Batch checking (app/batch.py): supervised workers, streamed results, resume.
 
 The corpus is generated into a temporary folder: a few hundred small variants of the example
 (amounts, counts and years changed; most cut to 附件1–2 so the file stays fast), a few Office
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from hegui.engine.batch import (
+from hegui.app.batch import (
     BatchOptions,
     entry_of,
     expand_inputs,
@@ -38,7 +38,7 @@ from hegui.engine.batch import (
     read_results,
     run_batch,
 )
-from hegui.engine.evaluate import Checker
+from hegui.engine.evaluate import Evaluator
 from hegui.engine.report import FilingOutcome, exit_code, to_json, to_text
 from hegui.engine.rules import RuleLoadError
 from hegui.engine.waivers import Waiver, apply_waivers
@@ -222,7 +222,7 @@ def reference(plugin_env, corpus):
     root, good, bad = corpus
     registry = build_registry()
     ruleset = load_registered_rules(registry)
-    checker = Checker(ruleset, registry)
+    checker = Evaluator(ruleset, registry)
     entries: dict[str, dict] = {}
     outcomes: dict[str, FilingOutcome] = {}
     for path in expand_inputs([root], registry):
@@ -496,7 +496,7 @@ def test_options_reach_the_workers_and_entries_render_back(plugin_env, corpus, r
     registry = build_registry()
     rules = (str(REPO / "rules" / "national"), str(REPO / "rules" / "zhuzhou"))
     ruleset = load_rules([Path(p) for p in rules], known_jurisdictions=list(registry.jurisdictions))
-    checker = Checker(ruleset, registry)
+    checker = Evaluator(ruleset, registry)
     found = checker.check(read_filing(EXAMPLE, registry), district="石峰区").findings
     zz = next(f for f in found if f.rule_id == "ZZ-ZCDY-001")
     other = next(f for f in found if f.rule_id.startswith("QG-") and f.status == "fail")

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from hegui.engine.evaluate import Checker
+from hegui.engine.evaluate import Evaluator
 from hegui.engine.rules import RuleLoadError, RuleSet, load_rules
 from hegui.facts.read import read_filing
+from hegui.plugins.manager import build_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "shifeng-zzb-2023.txt"
@@ -28,6 +29,8 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 if not PYTHON.exists():  # pragma: no cover - another layout; the running interpreter is the venv's
     PYTHON = Path(sys.executable)
 
+#: The built-in packs' jurisdictions, as a library user without installed plugins has them.
+BUILTIN_REGISTRY = build_registry(entry_points=False)
 MARKER_NAME = "PWNED"
 
 #: ``{marker}`` is replaced by a path in the test's tmp folder: if anything ever ran a payload,
@@ -141,7 +144,7 @@ def payload(name: str, tmp_path: Path) -> str:
 def test_control_pack_loads_and_fails_on_every_row(tmp_path: Path, filing) -> None:
     ruleset = load(tmp_path, pack_text())
     assert isinstance(ruleset, RuleSet)
-    findings = Checker(ruleset).check(filing).findings
+    findings = Evaluator(ruleset, BUILTIN_REGISTRY).check(filing).findings
     assert len(findings) > 5
     assert {f.rule_id for f in findings} == {"HX-TEST-001"}
 
@@ -184,7 +187,7 @@ def test_payload_as_unit_is_refused(name: str, tmp_path: Path, no_processes: lis
 
 
 def _check(ruleset: RuleSet, filing) -> list:
-    return Checker(ruleset).check(filing).findings
+    return Evaluator(ruleset, BUILTIN_REGISTRY).check(filing).findings
 
 
 @pytest.mark.parametrize("name", sorted(PAYLOADS))
@@ -343,10 +346,11 @@ AUDIT_SCRIPT = textwrap.dedent(
     #    read as utf-8-sig; the built-in packs are located through importlib.resources).
     import encodings.utf_8_sig
     import pyDatalog.Aggregate
-    from hegui.engine.evaluate import Checker
+    from hegui.engine.evaluate import Evaluator
     from hegui.engine.rules import RuleLoadError, load_rules
     from hegui.facts.read import read_filing
     from hegui.plugins import builtin_rule_paths
+    from hegui.plugins.manager import build_registry
 
     mode, example, packs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     builtin = builtin_rule_paths()  # locating packages is part of importing
@@ -375,7 +379,8 @@ AUDIT_SCRIPT = textwrap.dedent(
         except RuleLoadError as exc:
             outcomes.append({"loaded": False, "problems": len(exc.problems)})
             continue
-        result = Checker(ruleset).check(read_filing(example))
+        # The registry is built under the hook too, as `hegui check` builds it.
+        result = Evaluator(ruleset, build_registry(entry_points=False)).check(read_filing(example))
         outcomes.append({"loaded": True, "rules": len(ruleset.rules), "findings": len(result.findings)})
     print(json.dumps({"events": events, "outcomes": outcomes}, ensure_ascii=False))
     """

@@ -123,10 +123,10 @@ def _with_formula_cell(example_path, line: int):
     raise AssertionError(line)
 
 
-def test_unreadable_cell_rule(checker, example_path):
-    clean = checker.check(build_filing(read_text_dump(example_path))).findings
+def test_unreadable_cell_rule(evaluator, example_path):
+    clean = evaluator.check(build_filing(read_text_dump(example_path))).findings
     assert not [f for f in clean if f.rule_id == "QG-READ-001"]
-    findings = checker.check(build_filing(_with_formula_cell(example_path, 207))).findings
+    findings = evaluator.check(build_filing(_with_formula_cell(example_path, 207))).findings
     unreadable = [f for f in findings if f.rule_id == "QG-READ-001"]
     assert [(f.location.rsplit(":", 1)[1], f.table) for f in unreadable] == [("207", "附件3-1")]
     assert "SUM(D30:D33)" in unreadable[0].message

@@ -53,12 +53,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from hegui import __version__
+from hegui.app.checker import Checker, CheckOptions, UnexpectedError, read_input
+from hegui.engine.cases import inline_filing_from_text
 from hegui.engine.catalogue import _check_summary, _condition, _periods, describe_rule
-from hegui.engine.evaluate import Checker
-from hegui.engine.report import SCHEMA_ID, FilingOutcome, report_schema, to_json
-from hegui.engine.rules import SEVERITY_NAMES, Citation, Parameter, Rule, RuleSet, describe_input, load_rules
+from hegui.engine.registry import Registry
+from hegui.engine.report import SCHEMA_ID, report_schema, to_json
+from hegui.engine.rules import SEVERITY_NAMES, Citation, Parameter, Rule, describe_input
 from hegui.engine.strictyaml import MAX_RULE_FILE_BYTES
 from hegui.facts.errors import InputError
+from hegui.facts.model import Filing
+from hegui.facts.read import _LEGACY
 from hegui.facts.units import format_decimal
 
 log = logging.getLogger("hegui.service")
@@ -452,7 +456,7 @@ def _limited(request: Request, limit: int, too_large: ServiceError) -> Request:
 class _Job:
     """What one check needs; ``read`` runs in the worker, like the check itself."""
 
-    read: Callable[[], Any]
+    read: Callable[[], Filing]
     display: str
     temp_path: str | None = None
     temp_dir: str | None = None
@@ -465,9 +469,7 @@ class _Job:
 def _inline_reader(body: bytes) -> Callable[[], Any]:
     """Parse an inline filing (JSON) — in the worker, under the time limit."""
 
-    def read():
-        from hegui.engine.cases import inline_filing_from_text
-
+    def read() -> Filing:
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -489,43 +491,35 @@ def _inline_reader(body: bytes) -> Callable[[], Any]:
 class Service:
     """What the app serves: the registry, the rules compiled once, the worker, the limits."""
 
-    def __init__(self, registry, ruleset: RuleSet, *, max_upload_bytes: int, timeout_seconds: float) -> None:
-        self.registry = registry
-        self.ruleset = ruleset
-        self.checker = Checker(ruleset, registry)
+    def __init__(self, checker: Checker, *, max_upload_bytes: int, timeout_seconds: float) -> None:
+        self.checker = checker
+        self.registry: Registry = checker.registry
+        self.ruleset = checker.ruleset
         self.max_upload_bytes = max_upload_bytes
         self.timeout_seconds = timeout_seconds
-        self.suffixes = tuple(dict.fromkeys([*BUILTIN_SUFFIXES, *sorted(registry.readers)]))
+        self.suffixes = tuple(dict.fromkeys([*BUILTIN_SUFFIXES, *sorted(self.registry.readers)]))
         self.worker = CheckWorker()
 
     def check_job(self, job: _Job, explain: bool, district: str | None) -> Callable[[], Response]:
         """The worker's part: read, check, report; the temp file goes as soon as it was read."""
 
-        def run() -> Response:
+        def read() -> Filing:
             try:
-                filing = job.read()
+                return job.read()
             finally:
                 job.cleanup()
-            result = self.checker.check(filing, explain=explain, district=district)
-            outcome = FilingOutcome(job.display, filing, result.findings, jurisdiction=result.jurisdiction)
+
+        def run() -> Response:
+            options = CheckOptions(district=district, explain=explain)
+            outcome = self.checker.check(job.display, read=read, options=options)
+            if outcome.error is not None:  # answered 422 (input_error) or 500 (internal_error)
+                raise outcome.error
             document = json.loads(to_json([outcome], self.ruleset))
             if job.temp_path:
                 document = _replace_text(document, job.temp_path, job.display)
             return _render(document)
 
         return run
-
-
-def _load(rule_paths) -> tuple[Any, RuleSet]:
-    """Registry and rules as ``hegui check`` loads them; raises on any problem (fail closed)."""
-    from hegui.plugins.manager import build_registry, load_registered_rules
-
-    registry = build_registry()
-    if rule_paths:
-        ruleset = load_rules([Path(p) for p in rule_paths], known_jurisdictions=list(registry.jurisdictions))
-    else:
-        ruleset = load_registered_rules(registry)
-    return registry, ruleset
 
 
 _DESCRIPTION = """\
@@ -614,8 +608,9 @@ def create_app(
     """
     if max_upload_bytes <= 0 or timeout_seconds <= 0:
         raise ValueError("max_upload_bytes and timeout_seconds must be positive")
-    registry, ruleset = _load(rule_paths)
-    service = Service(registry, ruleset, max_upload_bytes=max_upload_bytes, timeout_seconds=timeout_seconds)
+    checker = Checker.load(rule_paths or ())
+    registry, ruleset = checker.registry, checker.ruleset
+    service = Service(checker, max_upload_bytes=max_upload_bytes, timeout_seconds=timeout_seconds)
 
     app = FastAPI(title="hegui 合规检查服务 / hegui compliance checks", version=__version__, description=_DESCRIPTION)
     app.state.hegui = service
@@ -717,6 +712,8 @@ def create_app(
             raise ServiceError(
                 504, TIMEOUT, f"检查超过{service.timeout_seconds:g}秒仍未完成，已放弃；请检查文件是否异常庞大"
             ) from None
+        except UnexpectedError as exc:  # a bug, not the filing's fault: logged, the app stays up
+            raise _internal_error(exc.cause, "check") from None
         except InputError as exc:
             message = exc.message.replace(job.temp_path, job.display) if job.temp_path else exc.message
             raise ServiceError(422, INPUT_ERROR, message, exc.location) from None
@@ -801,9 +798,7 @@ async def _receive_upload(request: Request, service: Service) -> _Job:
         suffix = Path(upload.filename or "").suffix.lower()
         display = _display_name(upload.filename, suffix)
         if suffix not in service.suffixes:
-            from hegui.facts.read import _LEGACY  # the readers' own advice for old formats
-
-            advice = _LEGACY.get(suffix, "")
+            advice = _LEGACY.get(suffix, "")  # the readers' own advice for old formats
             raise ServiceError(
                 415,
                 UNSUPPORTED_MEDIA_TYPE,
@@ -827,16 +822,10 @@ async def _receive_upload(request: Request, service: Service) -> _Job:
         except BaseException:
             job.cleanup()
             raise
-        job.read = lambda: _read_file(temp_path, service.registry)
+        job.read = lambda: read_input(temp_path, service.registry)
         return job
     finally:
         await form.close()
-
-
-def _read_file(path: str, registry):
-    from hegui.facts.read import read_filing
-
-    return read_filing(path, registry)
 
 
 async def _receive_inline(request: Request, service: Service) -> _Job:

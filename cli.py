@@ -21,8 +21,10 @@ from hegui.app.batch import BatchError, BatchOptions, format_summary, run_batch
 from hegui.app.checker import Checker, CheckOptions, read_input
 from hegui.engine.cases import case_files, load_case_file, run_case
 from hegui.engine.catalogue import describe_rule, render_rule_docs
+from hegui.engine.evaluate import Evaluator
 from hegui.engine.explain import Explainer, render_text
 from hegui.engine.lint import lint
+from hegui.engine.packfiles import files_under
 from hegui.engine.registry import Registry
 from hegui.engine.report import exit_code, to_json, to_jsonl, to_text
 from hegui.engine.rules import RuleLoadError, RuleSet
@@ -100,20 +102,63 @@ def _stop(exc: Exception, what: str = "规则") -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
+#: Rule sets loaded, and compiled, in this process, by what they were loaded from. A process
+#: that runs several commands (the test suite, a program that embeds the CLI) then loads and
+#: compiles each rule set once; a changed, added or removed rule file is a different key.
+_RULESETS: dict[tuple, tuple[Registry, RuleSet]] = {}
+_EVALUATORS: dict[tuple, Evaluator] = {}
+_CACHED_RULE_SETS = 8
+
+
+def _rules_key(registry: Registry, rule_paths: tuple[str, ...] | list[Path]) -> tuple | None:
+    """What a rule set is loaded from: the registry and every file (path, mtime, size); ``None``
+    when a file cannot be looked at (then nothing is cached)."""
+    paths = [Path(p) for p in rule_paths] or registry.pack_paths()
+    try:
+        files = [f for p in paths for f in (files_under(p, ".yaml") if p.is_dir() else [p])]
+        stats = tuple((str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    except OSError:
+        return None
+    return (id(registry), bool(rule_paths), stats)
+
+
+def _remember(cache: dict, key: tuple, value) -> None:
+    if len(cache) >= _CACHED_RULE_SETS:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+
+
 def _load(rule_paths: tuple[str, ...] | list[Path]) -> RuleSet:
     """Rules from ``rule_paths`` only, or from every registered plugin; a load error stops the run."""
+    registry = _registry()
+    key = _rules_key(registry, rule_paths)
+    cached = _RULESETS.get(key) if key is not None else None
+    if cached is not None and cached[0] is registry:
+        return cached[1]
     try:
-        return load_ruleset(_registry(), rule_paths)
+        ruleset = load_ruleset(registry, rule_paths)
     except (PluginError, RuleLoadError) as exc:
         _stop(exc)
+    if key is not None:
+        _remember(_RULESETS, key, (registry, ruleset))
+    return ruleset
 
 
 def _checker(rule_paths: tuple[str, ...] | list[Path], options: CheckOptions | None = None) -> Checker:
-    """The end-to-end checker for ``rule_paths`` (see :func:`_load`), compiled once for the run."""
+    """The end-to-end checker for ``rule_paths`` (see :func:`_load`); rules compiled once per process."""
+    registry = _registry()
+    ruleset = _load(rule_paths)
+    key = _rules_key(registry, rule_paths)
+    evaluator = _EVALUATORS.get(key) if key is not None else None
+    if evaluator is None or evaluator.ruleset is not ruleset:
+        evaluator = None
     try:
-        return Checker(_registry(), _load(rule_paths), options)
+        checker = Checker(registry, ruleset, options, evaluator=evaluator)
     except RuleLoadError as exc:  # rules of a jurisdiction no plugin registered
         _stop(exc)
+    if key is not None:
+        _remember(_EVALUATORS, key, checker.evaluator)
+    return checker
 
 
 @main.command()

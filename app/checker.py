@@ -86,13 +86,21 @@ class Checker:
     with a rule pack missing.
     """
 
-    def __init__(self, registry: Registry, ruleset: RuleSet, options: CheckOptions | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        ruleset: RuleSet,
+        options: CheckOptions | None = None,
+        *,
+        evaluator: Evaluator | None = None,
+    ) -> None:
         self.registry = registry
         self.ruleset = ruleset
         self.options = options or CheckOptions()
         # Fixed once, so that every input of a run is judged on the same day.
         self.today = self.options.today or dt.date.today()
-        self.evaluator = Evaluator(ruleset, registry)
+        #: ``ruleset`` compiled; pass one already compiled for it to save the compilation.
+        self.evaluator = evaluator if evaluator is not None else Evaluator(ruleset, registry)
 
     @classmethod
     def load(

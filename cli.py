@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -111,15 +112,16 @@ _CACHED_RULE_SETS = 8
 
 
 def _rules_key(registry: Registry, rule_paths: tuple[str, ...] | list[Path]) -> tuple | None:
-    """What a rule set is loaded from: the registry and every file (path, mtime, size); ``None``
-    when a file cannot be looked at (then nothing is cached)."""
+    """What a rule set is loaded from: the registry and every file's path and content digest
+    (not its mtime, which two quick edits can share); ``None`` when a file cannot be read (then
+    nothing is cached)."""
     paths = [Path(p) for p in rule_paths] or registry.pack_paths()
     try:
         files = [f for p in paths for f in (files_under(p, ".yaml") if p.is_dir() else [p])]
-        stats = tuple((str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+        digests = tuple((str(f.resolve()), hashlib.sha256(f.read_bytes()).hexdigest()) for f in files)
     except OSError:
         return None
-    return (id(registry), bool(rule_paths), stats)
+    return (id(registry), bool(rule_paths), digests)
 
 
 def _remember(cache: dict, key: tuple, value) -> None:

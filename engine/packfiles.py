@@ -28,7 +28,7 @@ def files_under(folder: str | os.PathLike, suffix: str) -> list[Path]:
     folders left out.
     """
     found: list[Path] = []
-    for root, dirs, names in os.walk(folder):
+    for root, dirs, names in os.walk(os.fspath(folder)):
         dirs[:] = [d for d in dirs if not skipped_folder(d)]
         found.extend(Path(root) / name for name in names if name.endswith(suffix))
     return sorted(found)

@@ -45,9 +45,24 @@ def _checker_for(folder: Path) -> Checker:
 
 
 def pytest_collect_file(parent, file_path: Path):
-    if file_path.name.endswith(".cases.yaml"):
+    if file_path.name.endswith(".cases.yaml") and not _in_build_output(file_path, parent.config.rootpath):
         return RuleCaseFile.from_parent(parent, path=file_path)
     return None
+
+
+def _in_build_output(file_path: Path, root: Path) -> bool:
+    """Whether ``file_path`` lies in build output, an environment or a hidden folder below ``root``.
+
+    pytest itself skips build/, dist/, venv and hidden folders, but not ``*.egg-info``; a copy
+    of a pack there would run its cases a second time, against stale rules.
+    """
+    from hegui.engine.packfiles import skipped_folder
+
+    try:
+        parts = file_path.relative_to(root).parts[:-1]
+    except ValueError:  # outside the rootdir: nothing of it to judge
+        return False
+    return any(skipped_folder(part) for part in parts)
 
 
 class RuleCaseFile(pytest.File):

@@ -76,3 +76,11 @@ def test_rules_test_on_a_checkout_with_a_build_copy(checkout_with_leftovers):
 )
 def test_skipped_folders(name, skipped):
     assert skipped_folder(name) is skipped
+
+
+def test_pytest_collects_no_case_from_build_output(pytester, checkout_with_leftovers):
+    target = pytester.path / "hegui-hetang-example"
+    shutil.copytree(checkout_with_leftovers, target)
+    result = pytester.runpytest_subprocess(str(target), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)  # the two cases of hetang.cases.yaml, once
+    result.stdout.no_fnmatch_line("*egg-info*")

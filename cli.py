@@ -31,7 +31,7 @@ from hegui.engine.rules import RuleLoadError, RuleSet
 from hegui.engine.select import SelectionError, select
 from hegui.engine.waivers import load_waivers
 from hegui.facts.errors import InputError
-from hegui.facts.read import READABLE_SUFFIXES
+from hegui.facts.read import FOLDER_SUFFIXES
 from hegui.facts.show import fact_rows, render_json, render_table
 from hegui.facts.vocabulary import filing_facts
 from hegui.plugins.manager import PluginError, build_registry, load_ruleset
@@ -605,7 +605,7 @@ def impact(targets: tuple[str, ...], assignments: tuple[str, ...], pack_paths: t
     except RuleLoadError as exc:
         _stop(exc)
     old, new = Evaluator(before, registry), Evaluator(after, registry)
-    paths = filing_paths(targets, (*READABLE_SUFFIXES, *registry.readers))
+    paths = filing_paths(targets, (*FOLDER_SUFFIXES, *registry.readers))
     impacts = run_impact(
         paths,
         lambda filing: old.check(filing, district=district).findings,

@@ -265,7 +265,7 @@ def test_store_keys_decisions_by_content_and_finding(tmp_path):
 
 
 def test_upload_refuses_unknown_types_in_chinese(client):
-    answer = client.post("/upload", files=[("files", ("a.pdf", b"%PDF", "application/pdf"))])
+    answer = client.post("/upload", files=[("files", ("a.doc", b"\xd0\xcf\x11\xe0", "application/msword"))])
     assert answer.status_code == 415 and "类型不支持" in answer.text
 
 

@@ -148,6 +148,16 @@ def hegui_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "hegui"]
 
 
+def hegui_env() -> dict[str, str]:
+    """The environment of hegui subprocesses: built-in rule packs only (``HEGUI_PLUGINS`` empty).
+
+    Installed district plugins differ from machine to machine (the example plugin is installed in
+    development, maybe not elsewhere); without them every subprocess checks the same 39 rules as
+    the in-process warm figures, wherever the bench runs.
+    """
+    return {**os.environ, "HEGUI_PLUGINS": ""}
+
+
 def _bench_module(name: str):
     """A sibling bench script imported by path (bench/ is not a package)."""
     if name in sys.modules:
@@ -464,7 +474,7 @@ def run_cold(cfg: dict[str, Any], work: Path, anchor: Path | None) -> dict[str, 
     for _ in range(cfg["cold_runs"]):
         for name, cmd in commands.items():
             t0 = time.perf_counter_ns()
-            done = subprocess.run(cmd, capture_output=True, timeout=300, check=False)
+            done = subprocess.run(cmd, capture_output=True, timeout=300, check=False, env=hegui_env())
             samples[name].append(time.perf_counter_ns() - t0)
             if done.returncode not in (0, 1):  # 1 = findings at error level: a normal check result
                 raise RuntimeError(f"{name}: exit {done.returncode}: {done.stderr.decode(errors='replace')[-500:]}")
@@ -555,7 +565,7 @@ class TreeMemory:
 def run_batch_once(folder: Path, jobs: int, report: Path) -> dict[str, Any]:
     cmd = [*hegui_command(), "check", str(folder), "--jobs", str(jobs), "--format", "json", "-o", str(report)]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=hegui_env())
     with TreeMemory(proc.pid) as memory:
         assert proc.stderr is not None
         stderr = proc.stderr.read()
@@ -631,7 +641,7 @@ def hegui_server(log: Path) -> Iterator[tuple[int, subprocess.Popen]]:
     port = free_port()
     cmd = [*hegui_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     with open(log, "wb") as sink:
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=hegui_env())
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -191,15 +191,52 @@ def find_anchor(explicit: str | None) -> tuple[Path | None, str]:
     return None, "anchor.py not found (looked at " + ", ".join(str(p) for p in candidates) + "); ratios skipped"
 
 
+def timed_process(cmd: list[str], env: dict[str, str] | None = None) -> tuple[int, str, str, int, int]:
+    """Run ``cmd``; its exit code, stdout, stderr, wall ns and CPU ns (user + system, reaped children included).
+
+    CPU time comes from ``os.wait4``: on a machine other work keeps busy it moves far less than
+    wall time, since it leaves out the time the process waited for a core.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter_ns()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter_ns() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    return proc.returncode, stdout, stderr, wall, round((usage.ru_utime + usage.ru_stime) * 1e9)
+
+
 def anchor_warm(anchor: Path, rules: int, filings: int, rounds: int) -> float:
     """Median ms per filing of the raw pyDatalog anchor, warm, run by path with this Python."""
-    cmd = [sys.executable, str(anchor), "warm", "--rules", str(rules), "--filings", str(filings)]
-    cmd += ["--rounds", str(rounds)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
-    found = _ANCHOR_LINE.search(done.stdout)
-    if done.returncode != 0 or not found:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}): {(done.stderr or done.stdout)[-500:]}")
-    return float(found.group(1))
+    return anchor_warm_cpu(anchor, rules, filings, rounds, cpu=False)[0]
+
+
+def anchor_warm_cpu(
+    anchor: Path, rules: int, filings: int, rounds: int, cpu: bool = True
+) -> tuple[float, float | None]:
+    """The anchor's warm wall ms per filing (its own figure) and, with ``cpu``, its CPU ms per filing.
+
+    The anchor prints wall time only. Its CPU time per filing is the difference between the
+    process's CPU time with ``rounds`` rounds and with one round over the same filings, divided
+    by the extra checks: start-up, rule compilation and filing generation cancel out.
+    """
+
+    def once(n: int) -> tuple[float, int]:
+        cmd = [sys.executable, str(anchor), "warm", "--rules", str(rules), "--filings", str(filings)]
+        code, stdout, stderr, _wall, cpu_ns = timed_process([*cmd, "--rounds", str(n)])
+        found = _ANCHOR_LINE.search(stdout)
+        if code != 0 or not found:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({code}): {(stderr or stdout)[-500:]}")
+        return float(found.group(1)), cpu_ns
+
+    wall_ms, cpu_many = once(rounds)
+    if not cpu or rounds < 2:
+        return wall_ms, None
+    _, cpu_one = once(1)
+    return wall_ms, round(ms((cpu_many - cpu_one) / ((rounds - 1) * filings)), 3)
 
 
 # --- hegui internals: the only two adapters --------------------------------------------------------
@@ -330,7 +367,7 @@ def warm_check(checker, path: Path, iterations: int, warmup: int) -> dict[str, A
     """Warm timings of one filing: read, the phases of a check, the real ``Checker.check``, total."""
     from hegui.facts.read import read_filing
 
-    samples: dict[str, list[int]] = {k: [] for k in ("read", *PHASES, "check", "total")}
+    samples: dict[str, list[int]] = {k: [] for k in ("read", *PHASES, "check", "check_cpu", "total")}
     phase_error = ""
     findings = 0
     clock = time.perf_counter_ns
@@ -345,9 +382,11 @@ def warm_check(checker, path: Path, iterations: int, warmup: int) -> dict[str, A
         ids: list[str] | None = None
         if index % 2 and not phase_error:
             phases, ids, phase_error = _try_phases(checker, filing)
+        c2 = time.process_time_ns()
         t2 = clock()
         result = checker.check(filing)
         t3 = clock()
+        c3 = time.process_time_ns()
         if not index % 2 and not phase_error:
             phases, ids, phase_error = _try_phases(checker, filing)
         if ids is not None and ids != [f.id for f in result.findings]:
@@ -357,6 +396,7 @@ def warm_check(checker, path: Path, iterations: int, warmup: int) -> dict[str, A
             continue
         samples["read"].append(t1 - t0)
         samples["check"].append(t3 - t2)
+        samples["check_cpu"].append(c3 - c2)
         samples["total"].append(t1 - t0 + t3 - t2)
         if not phase_error:
             for key, value in phases.items():
@@ -406,11 +446,14 @@ def run_anchor(cfg: dict[str, Any], anchor: Path | None, note: str, warm: dict[s
     if anchor is None:
         out["warm_ms"] = None
         return out
-    out["warm_ms"] = anchor_warm(anchor, cfg["rules"], cfg["anchor_filings"], cfg["anchor_rounds"])
+    out["warm_ms"], out["warm_cpu_ms"] = anchor_warm_cpu(
+        anchor, cfg["rules"], cfg["anchor_filings"], cfg["anchor_rounds"]
+    )
     out["filings"], out["rounds"] = cfg["anchor_filings"], cfg["anchor_rounds"]
     if warm:
         gen = warm["example_generated_rules"]
         out["ratio_check"] = ratio(gen["check"]["median_ms"], out["warm_ms"])
+        out["ratio_check_cpu"] = ratio(gen["check_cpu"]["median_ms"], out["warm_cpu_ms"])
         out["ratio_read_and_check"] = ratio(gen["total"]["median_ms"], out["warm_ms"])
     return out
 
@@ -424,19 +467,26 @@ def run_scaling(cfg: dict[str, Any], work: Path, anchor: Path | None) -> dict[st
         point: dict[str, Any] = {
             "rules": got,
             "hegui_check_ms": timing["check"]["median_ms"],
+            "hegui_check_cpu_ms": timing["check_cpu"]["median_ms"],
             "hegui_query_ms": timing["query"]["median_ms"] if timing["query"] else None,
         }
-        point["anchor_ms"] = anchor_warm(anchor, count, cfg["anchor_filings"], cfg["anchor_rounds"]) if anchor else None
+        point["anchor_ms"], point["anchor_cpu_ms"] = (
+            anchor_warm_cpu(anchor, count, cfg["anchor_filings"], cfg["anchor_rounds"]) if anchor else (None, None)
+        )
         point["ratio"] = ratio(point["hegui_check_ms"], point["anchor_ms"])
+        point["ratio_cpu"] = ratio(point["hegui_check_cpu_ms"], point["anchor_cpu_ms"])
         points.append(point)
-    hegui_slope = slope([(p["rules"], p["hegui_check_ms"]) for p in points])
-    anchor_slope = slope([(p["rules"], p["anchor_ms"]) for p in points if p["anchor_ms"] is not None])
-    return {
-        "points": points,
-        "hegui_ms_per_rule": round(hegui_slope, 4) if hegui_slope is not None else None,
-        "anchor_ms_per_rule": round(anchor_slope, 4) if anchor_slope is not None else None,
-        "slope_ratio": ratio(hegui_slope, anchor_slope),
-    }
+    out: dict[str, Any] = {"points": points}
+    for suffix, hegui_key, anchor_key in (
+        ("", "hegui_check_ms", "anchor_ms"),
+        ("_cpu", "hegui_check_cpu_ms", "anchor_cpu_ms"),
+    ):
+        hegui_slope = slope([(p["rules"], p[hegui_key]) for p in points])
+        anchor_slope = slope([(p["rules"], p[anchor_key]) for p in points if p[anchor_key] is not None])
+        out[f"hegui_ms_per_rule{suffix}"] = round(hegui_slope, 4) if hegui_slope is not None else None
+        out[f"anchor_ms_per_rule{suffix}"] = round(anchor_slope, 4) if anchor_slope is not None else None
+        out[f"slope_ratio{suffix}"] = ratio(hegui_slope, anchor_slope)
+    return out
 
 
 # --- 4. cold start ---------------------------------------------------------------------------------
@@ -471,20 +521,31 @@ def run_cold(cfg: dict[str, Any], work: Path, anchor: Path | None) -> dict[str, 
             str(cfg["rules"]),
         ]
     samples: dict[str, list[int]] = {name: [] for name in commands}
+    cpu: dict[str, list[int]] = {name: [] for name in commands}
     for _ in range(cfg["cold_runs"]):
         for name, cmd in commands.items():
-            t0 = time.perf_counter_ns()
-            done = subprocess.run(cmd, capture_output=True, timeout=300, check=False, env=hegui_env())
-            samples[name].append(time.perf_counter_ns() - t0)
-            if done.returncode not in (0, 1):  # 1 = findings at error level: a normal check result
-                raise RuntimeError(f"{name}: exit {done.returncode}: {done.stderr.decode(errors='replace')[-500:]}")
-    runs = {name: {"first_ms": round(ms(vals[0]), 1), **stat_ms(vals)} for name, vals in samples.items()}
-    anchor_ms = runs.get(f"anchor cold ({cfg['rules']} rules)", {}).get("median_ms")
+            code, _out, err, wall_ns, cpu_ns = timed_process(cmd, env=hegui_env())
+            samples[name].append(wall_ns)
+            cpu[name].append(cpu_ns)
+            if code not in (0, 1):  # 1 = findings at error level: a normal check result
+                raise RuntimeError(f"{name}: exit {code}: {err[-500:]}")
+    runs = {
+        name: {
+            "first_ms": round(ms(vals[0]), 1),
+            **stat_ms(vals),
+            "cpu_median_ms": round(ms(statistics.median(cpu[name])), 1),
+        }
+        for name, vals in samples.items()
+    }
+    anchor_run = runs.get(f"anchor cold ({cfg['rules']} rules)", {})
+    builtin, same = runs["hegui check (built-in rules)"], runs[f"hegui check ({cfg['rules']} rules)"]
     return {
         "command": hegui,
         "runs": runs,
-        "ratio_check_builtin": ratio(runs["hegui check (built-in rules)"]["median_ms"], anchor_ms),
-        "ratio_check_rules": ratio(runs[f"hegui check ({cfg['rules']} rules)"]["median_ms"], anchor_ms),
+        "ratio_check_builtin": ratio(builtin["median_ms"], anchor_run.get("median_ms")),
+        "ratio_check_rules": ratio(same["median_ms"], anchor_run.get("median_ms")),
+        "ratio_check_builtin_cpu": ratio(builtin["cpu_median_ms"], anchor_run.get("cpu_median_ms")),
+        "ratio_check_rules_cpu": ratio(same["cpu_median_ms"], anchor_run.get("cpu_median_ms")),
     }
 
 
@@ -590,6 +651,7 @@ def run_batch_once(folder: Path, jobs: int, report: Path) -> dict[str, Any]:
         "jobs": jobs,
         "seconds": round(seconds, 2),
         "filings_per_s": round(filings / seconds, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),  # parent + reaped workers
         "peak_rss_any_process_mb": round(maxrss_kib / 1024, 1),
         "peak_rss_parent_mb": round(parent_kib / 1024, 1),
         "peak_rss_worker_mb": round(max(workers) / 1024, 1) if workers else None,
@@ -841,7 +903,7 @@ def render(results: dict[str, Any]) -> str:
     if warm:
         out.append("")
         out.append("Warm check of the example, median ms (p90) per filing")
-        cols = ("read", *PHASES, "check", "total")
+        cols = ("read", *PHASES, "check", "check_cpu", "total")
         out.append(f"  {'rules':>5}  " + "  ".join(f"{c:>15}" for c in cols) + "  findings")
         for row in warm.values():
             cells = [
@@ -850,28 +912,37 @@ def render(results: dict[str, Any]) -> str:
             out.append(f"  {row['rules']:>5}  " + "  ".join(cells) + f"  {row['finding_count']:>8}")
             if row.get("phase_error"):
                 out.append(f"         phases left out: {row['phase_error']}")
-        out.append("  check = Checker.check as a whole; the phases are measured by bench's own step-by-step copy")
+        out.append(
+            "  check = Checker.check as a whole (check_cpu: its CPU time); the phases come from bench's step-by-step copy"
+        )
     if anchor and anchor.get("warm_ms") is not None:
         out.append("")
         out.append(
-            f"Anchor (raw pyDatalog, {anchor['rules']} rules): {anchor['warm_ms']:.2f} ms/filing; "
-            f"hegui/anchor = {_f(anchor.get('ratio_check'), '×', 2)} (check), "
+            f"Anchor (raw pyDatalog, {anchor['rules']} rules): {anchor['warm_ms']:.2f} ms/filing "
+            f"(CPU {_f(anchor.get('warm_cpu_ms'), ' ms', 2)}); hegui/anchor = {_f(anchor.get('ratio_check'), '×', 2)} "
+            f"(check), {_f(anchor.get('ratio_check_cpu'), '×', 2)} (check, CPU time), "
             f"{_f(anchor.get('ratio_read_and_check'), '×', 2)} (read + check)   [goal ≤ 2×]"
         )
     scaling = results.get("scaling")
     if scaling:
         out.append("")
         out.append("Rule-count scaling (warm check of the example vs anchor, median ms)")
-        out.append(f"  {'rules':>5}  {'hegui':>8}  {'query':>8}  {'anchor':>8}  {'ratio':>6}")
+        out.append(
+            f"  {'rules':>5}  {'hegui':>8}  {'query':>8}  {'anchor':>8}  {'ratio':>6}  "
+            f"{'hegui cpu':>9}  {'anchor cpu':>10}  {'ratio cpu':>9}"
+        )
         for p in scaling["points"]:
             out.append(
                 f"  {p['rules']:>5}  {_f(p['hegui_check_ms'], '', 2):>8}  {_f(p['hegui_query_ms'], '', 2):>8}  "
-                f"{_f(p['anchor_ms'], '', 2):>8}  {_f(p['ratio'], '×', 2):>6}"
+                f"{_f(p['anchor_ms'], '', 2):>8}  {_f(p['ratio'], '×', 2):>6}  {_f(p['hegui_check_cpu_ms'], '', 2):>9}  "
+                f"{_f(p['anchor_cpu_ms'], '', 2):>10}  {_f(p['ratio_cpu'], '×', 2):>9}"
             )
-        out.append(
-            f"  slope: hegui {_f(scaling['hegui_ms_per_rule'], ' ms/rule', 3)}, anchor "
-            f"{_f(scaling['anchor_ms_per_rule'], ' ms/rule', 3)}, ratio {_f(scaling['slope_ratio'], '×', 2)}"
-        )
+        for suffix, label in (("", "wall"), ("_cpu", "CPU")):
+            out.append(
+                f"  slope ({label}): hegui {_f(scaling['hegui_ms_per_rule' + suffix], ' ms/rule', 3)}, anchor "
+                f"{_f(scaling['anchor_ms_per_rule' + suffix], ' ms/rule', 3)}, "
+                f"ratio {_f(scaling['slope_ratio' + suffix], '×', 2)}"
+            )
     cold = results.get("cold")
     if cold:
         out.append("")
@@ -879,21 +950,26 @@ def render(results: dict[str, Any]) -> str:
             f"Cold start, whole process wall time in ms: median (p90) of {cold['runs']['hegui --help']['n']}, first run"
         )
         for name, row in cold["runs"].items():
-            out.append(f"  {name:<32} {row['median_ms']:8.1f} ({row['p90_ms']:8.1f})  first {row['first_ms']:8.1f}")
+            out.append(
+                f"  {name:<32} {row['median_ms']:8.1f} ({row['p90_ms']:8.1f})  first {row['first_ms']:8.1f}"
+                f"  CPU {row['cpu_median_ms']:8.1f}"
+            )
         out.append(
             f"  hegui check / anchor cold = {_f(cold['ratio_check_builtin'], '×', 2)} (built-in rules), "
-            f"{_f(cold['ratio_check_rules'], '×', 2)} (same rule count)   [goal ≤ 1.2×]"
+            f"{_f(cold['ratio_check_rules'], '×', 2)} (same rule count); CPU time: "
+            f"{_f(cold['ratio_check_builtin_cpu'], '×', 2)}, {_f(cold['ratio_check_rules_cpu'], '×', 2)}   [goal ≤ 1.2×]"
         )
     batch = results.get("batch")
     if batch:
         out.append("")
         out.append("Batch: hegui check DIR --jobs N --format json -o FILE (peak RSS in MB)")
         out.append(
-            f"  {'filings':>7} {'jobs':>4} {'seconds':>8} {'filings/s':>9} {'parent':>8} {'worker':>8} {'tree':>8} {'any(wait4)':>10}"
+            f"  {'filings':>7} {'jobs':>4} {'seconds':>8} {'CPU s':>8} {'filings/s':>9} {'parent':>8} {'worker':>8} "
+            f"{'tree':>8} {'any(wait4)':>10}"
         )
         for r in batch["runs"]:
             out.append(
-                f"  {r['filings']:>7} {r['jobs']:>4} {r['seconds']:>8.2f} {r['filings_per_s']:>9.1f} "
+                f"  {r['filings']:>7} {r['jobs']:>4} {r['seconds']:>8.2f} {r['cpu_s']:>8.2f} {r['filings_per_s']:>9.1f} "
                 f"{_f(r['peak_rss_parent_mb']):>8} {_f(r['peak_rss_worker_mb']):>8} {_f(r['peak_rss_tree_mb']):>8} "
                 f"{r['peak_rss_any_process_mb']:>10.1f}"
             )

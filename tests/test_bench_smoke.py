@@ -58,7 +58,7 @@ def test_warm_phases_match_the_real_check_and_json_keeps_its_shape(bench):
     # None means check_phases still mirrors Checker.check (same finding ids); if this fails,
     # update check_phases in bench/run_all.py to the new internals.
     assert generated["phase_error"] is None
-    for key in ("read", *bench.PHASES, "check", "total"):
+    for key in ("read", *bench.PHASES, "check", "check_cpu", "total"):
         assert generated[key]["n"] == 2 and generated[key]["median_ms"] > 0
     assert generated["finding_count"] > document["warm"]["example_builtin_rules"]["finding_count"] > 0
     anchor = document["anchor"]
@@ -67,6 +67,7 @@ def test_warm_phases_match_the_real_check_and_json_keeps_its_shape(bench):
     else:
         assert anchor["warm_ms"] > 0
         assert anchor["ratio_check"] == round(generated["check"]["median_ms"] / anchor["warm_ms"], 2)
+        assert anchor["warm_cpu_ms"] is None  # one round: no CPU difference to take
     assert "Warm check of the example" in bench.render(results)
 
 
@@ -82,7 +83,9 @@ def test_anchor_runs_by_path_when_present(bench):
     anchor, note = bench.find_anchor(None)
     if anchor is None:
         pytest.skip(note)
-    assert bench.anchor_warm(anchor, rules=5, filings=2, rounds=1) > 0
+    wall_ms, cpu_ms = bench.anchor_warm_cpu(anchor, rules=5, filings=2, rounds=3)
+    assert wall_ms > 0
+    assert cpu_ms is not None and cpu_ms > 0
 
 
 def test_batch_run_measures_a_subprocess(bench, tmp_path):

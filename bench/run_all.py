@@ -25,7 +25,7 @@ Sections (``--sections``, default all):
 
 hegui is driven through its console script and public entry points wherever that is possible, so
 the harness keeps working while the internals move. The two places that must import internals are
-:func:`load_checker` and :func:`check_phases` (phase split of ``Checker.check``); if the latter no
+:func:`load_checker` and :func:`check_phases` (phase split of ``Evaluator.check``); if the latter no
 longer matches hegui it reports why and the whole-check figures still come out.
 
 The anchor is looked up at ``--anchor``, ``$HEGUI_ANCHOR``, ``../shared/bench/anchor.py`` or
@@ -244,21 +244,22 @@ def anchor_warm_cpu(
 
 def load_checker(rule_dirs: list[Path] | None):
     """A compiled checker for the built-in packs (``None``) or the packs under ``rule_dirs``."""
-    from hegui.engine.evaluate import Checker
+    from hegui.engine.evaluate import Evaluator
     from hegui.engine.rules import load_rules
     from hegui.plugins import builtin_rule_paths
+    from hegui.plugins.manager import build_registry
 
     ruleset = load_rules(list(rule_dirs) if rule_dirs else builtin_rule_paths())
-    return Checker(ruleset), len(ruleset.rules)
+    return Evaluator(ruleset, build_registry(entry_points=False)), len(ruleset.rules)
 
 
 def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
-    """``Checker.check(filing)`` done step by step with a clock between the steps.
+    """``Evaluator.check(filing)`` done step by step with a clock between the steps.
 
     The one function here that knows how a check works inside (it mirrors
-    ``hegui.engine.evaluate.Checker.check`` and ``hegui.engine.datalog.Program.evaluate`` of the
+    ``hegui.engine.evaluate.Evaluator.check`` and ``hegui.engine.datalog.Program.evaluate`` of the
     code it was written against). Returns ns per phase and the finding ids, which the caller
-    compares with the real ``Checker.check`` so a drift from hegui is noticed, not measured.
+    compares with the real ``Evaluator.check`` so a drift from hegui is noticed, not measured.
     """
     from hegui.engine import datalog, evaluate
     from hegui.engine.compiler import OUTCOME, OUTCOME_ARITY
@@ -364,7 +365,7 @@ def generate_filings(folder: Path, count: int) -> Path:
 
 
 def warm_check(checker, path: Path, iterations: int, warmup: int) -> dict[str, Any]:
-    """Warm timings of one filing: read, the phases of a check, the real ``Checker.check``, total."""
+    """Warm timings of one filing: read, the phases of a check, the real ``Evaluator.check``, total."""
     from hegui.facts.read import read_filing
 
     samples: dict[str, list[int]] = {k: [] for k in ("read", *PHASES, "check", "check_cpu", "total")}
@@ -390,7 +391,7 @@ def warm_check(checker, path: Path, iterations: int, warmup: int) -> dict[str, A
         if not index % 2 and not phase_error:
             phases, ids, phase_error = _try_phases(checker, filing)
         if ids is not None and ids != [f.id for f in result.findings]:
-            phase_error = "check_phases no longer matches Checker.check (different findings): update it"
+            phase_error = "check_phases no longer matches Evaluator.check (different findings): update it"
         findings = len(result.findings)
         if index < warmup:
             continue
@@ -816,7 +817,7 @@ def run_service(cfg: dict[str, Any], work: Path) -> dict[str, Any]:
 
 
 def profile_warm_check(work: Path, rules: int, repeats: int = 5, top: int = 25) -> dict[str, Any]:
-    """cProfile of ``repeats`` warm ``Checker.check`` calls of the example at ``rules`` rules."""
+    """cProfile of ``repeats`` warm ``Evaluator.check`` calls of the example at ``rules`` rules."""
     from hegui.facts.read import read_filing
 
     checker, got = load_checker([rules_dir(work, rules)])
@@ -917,7 +918,7 @@ def render(results: dict[str, Any]) -> str:
             if row.get("phase_error"):
                 out.append(f"         phases left out: {row['phase_error']}")
         out.append(
-            "  check = Checker.check as a whole (check_cpu: its CPU time); the phases come from bench's step-by-step copy"
+            "  check = Evaluator.check as a whole (check_cpu: its CPU time); the phases come from bench's step-by-step copy"
         )
     if anchor and anchor.get("warm_ms") is not None:
         out.append("")

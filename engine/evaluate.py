@@ -9,12 +9,13 @@ from typing import Any
 
 from hegui.engine.checks.inputs import SumInput
 from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, compile_rules, presence_facts
+from hegui.engine.explain import explain_finding
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
+from hegui.engine.registry import Registry
 from hegui.engine.rules import BUDGET, Input, Parameter, Rule, RuleLoadError, RuleProblem, RuleSet, describe_input
 from hegui.facts.model import Filing
 from hegui.facts.units import DIMENSIONLESS, Unit, format_decimal, format_money
 from hegui.facts.vocabulary import FILING, FactSet, filing_facts
-from hegui.plugins.manager import build_registry
 
 CANNOT_VERIFY_SEVERITY = "warning"
 
@@ -30,13 +31,16 @@ class CheckResult:
     evaluations: list[tuple] | None = None
 
 
-class Checker:
-    """A rule set compiled once; :meth:`check` runs it on one filing at a time."""
+class Evaluator:
+    """A rule set compiled once; :meth:`check` runs it on one filing at a time.
 
-    def __init__(self, ruleset: RuleSet, registry=None) -> None:
+    ``registry`` gives the jurisdictions (chains, reference data) rules may apply to; the
+    engine receives it and never builds one (see :mod:`hegui.plugins.manager`).
+    """
+
+    def __init__(self, ruleset: RuleSet, registry: Registry) -> None:
         self.ruleset = ruleset
-        # Without a registry only the built-in jurisdictions are known (tests, library use).
-        self.registry = registry if registry is not None else build_registry(entry_points=False)
+        self.registry = registry
         unknown = [r for r in ruleset.rules if r.jurisdiction not in self.registry.jurisdictions]
         if unknown:
             # A rule of an unregistered jurisdiction would apply to no filing: refuse it.
@@ -127,10 +131,6 @@ class Checker:
         findings.sort(key=lambda f: (_table_order(f.table), prov.position(f.location), f.line, f.rule_id, f.id))
         result = CheckResult(filing, findings, factset, chain)
         if explain:
-            from dataclasses import replace
-
-            from hegui.engine.explain import explain_finding
-
             result.evaluations = answered[EVALUATED]
             result.findings = [replace(f, explanation=explain_finding(self, result, f)) for f in findings]
         return result
@@ -160,7 +160,7 @@ class FindingBuilder:
     are the same for every kind and built here.
     """
 
-    def __init__(self, checker: Checker, filing: Filing, factset: FactSet, chain: list[str]) -> None:
+    def __init__(self, checker: Evaluator, filing: Filing, factset: FactSet, chain: list[str]) -> None:
         self.checker = checker
         self.chain = chain
         self.filing = filing
@@ -283,8 +283,8 @@ class FindingBuilder:
         return re.sub(r"\{([^{}]*)\}", lambda m: values.get(m.group(1), m.group(0)), rule.message)
 
 
-# The name Checker.check builds it by.
+# The name Evaluator.check builds it by.
 _FindingBuilder = FindingBuilder
 
 
-__all__ = ["FILING", "CheckResult", "Checker"]
+__all__ = ["FILING", "CheckResult", "Evaluator"]

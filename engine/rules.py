@@ -30,6 +30,7 @@ from hegui.engine.checks.inputs import BUDGET as BUDGET
 from hegui.engine.checks.inputs import INPUT_KINDS, InputSpec
 from hegui.engine.checks.inputs import SCOPES as SCOPES
 from hegui.engine.checks.inputs import Input as Input
+from hegui.engine.packfiles import pack_files
 from hegui.engine.problems import RuleLoadError as RuleLoadError
 from hegui.engine.problems import RuleProblem as RuleProblem
 from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_file
@@ -767,7 +768,7 @@ def load_rules(
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*.yaml") if not p.name.endswith(".cases.yaml")))
+            files.extend(pack_files(path))
         else:
             files.append(path)
     if cache:

@@ -12,26 +12,25 @@ import os
 from pathlib import Path
 
 from hegui.facts.csv_reader import read_csv
+from hegui.facts.docx import read_docx
 from hegui.facts.errors import InputError
 from hegui.facts.html import read_html
 from hegui.facts.layouts import read_text
 from hegui.facts.model import Filing, Grid
 from hegui.facts.normalize import repair_grid
 from hegui.facts.tables import build_filing
+from hegui.facts.xlsx import read_xlsx
 
-# Advice for formats hegui does not read. engine/service.py and engine/batch.py read this
-# table too (the service's advice for suffixes it does not accept; the batch's folder
-# suffixes), which is why .xls is still listed although read_grid now reads it: see
-# LEGACY_REFUSED and READABLE_SUFFIXES.
-_LEGACY = {
-    ".xls": "这是旧版 Excel 97-2003 工作簿（.xls），不支持。请用 Excel 或 WPS 打开后“另存为” .xlsx 格式（Excel 工作簿），再提交。",
+#: Formats hegui does not read, with the advice it gives (a batch still picks such files up in
+#: a folder, so that each is reported with this advice rather than silently skipped).
+LEGACY_REFUSED = {
     ".doc": "这是旧版 Word 97-2003 文档（.doc），不支持。请用 Word 或 WPS 打开后“另存为” .docx 格式，再提交。",
     ".et": "这是 WPS 表格专用格式（.et），不支持。请“另存为” .xlsx 格式再提交。",
     ".wps": "这是 WPS 文字专用格式（.wps），不支持。请“另存为” .docx 格式再提交。",
 }
-#: Suffixes :func:`read_grid` refuses, with the advice it gives.
-LEGACY_REFUSED = {suffix: advice for suffix, advice in _LEGACY.items() if suffix != ".xls"}
 #: Suffixes :func:`read_grid` reads (besides plugin readers); any other suffix is read as text.
+#: A folder scan (a batch, ``hegui impact``) takes :data:`FOLDER_SUFFIXES`: the same without
+#: the prose suffixes (.md, .text), which in an intake folder are notes, not filings.
 READABLE_SUFFIXES = (
     ".txt",
     ".text",
@@ -46,6 +45,7 @@ READABLE_SUFFIXES = (
     ".docx",
     ".pdf",
 )
+FOLDER_SUFFIXES = tuple(s for s in READABLE_SUFFIXES if s not in (".md", ".text"))
 
 _PDF = b"%PDF"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -100,12 +100,8 @@ def _read(path: str | os.PathLike, suffix: str) -> Grid:
             "请把扩展名改为 .xlsx 或 .docx 后再提交。",
         )
     if suffix in (".xlsx", ".xlsm"):
-        from hegui.facts.xlsx import read_xlsx
-
         return read_xlsx(path)
     if suffix == ".docx":
-        from hegui.facts.docx import read_docx
-
         return read_docx(path)
     if suffix in _HTML_SUFFIXES or head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(
         (b"<!doctype html", b"<html")

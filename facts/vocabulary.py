@@ -40,7 +40,7 @@ from hegui.facts.model import (
     Summary,
     Table,
 )
-from hegui.facts.units import COUNTER_SYNONYMS
+from hegui.facts.units import COUNTER_SYNONYMS, MONEY_SCALES
 from hegui.facts.values import parse_number
 
 FILING = "申报"  # the entity that stands for the filing as a whole
@@ -451,8 +451,6 @@ class _Builder:
             if p.kind == "number" and p.number is not None:
                 self.number(iid, "指标数值", p.number, src)
                 if p.unit in ("万元", "元", "千元", "亿元"):
-                    from hegui.facts.units import MONEY_SCALES
-
                     self.out.add("amount", iid, "指标金额", p.number * MONEY_SCALES[p.unit])
                     self.prov.value_source[(iid, "指标金额")] = src
             if p.kind == "date":

@@ -16,6 +16,8 @@ from click.testing import CliRunner
 from hegui.cli import main
 from hegui.reports import report_schema
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 def _run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
@@ -202,3 +204,21 @@ def test_jsonl_lines_follow_the_report_schema(example_path, tmp_path):
         jsonschema.validate(line, {"$ref": "#/$defs/filing", "$defs": schema["$defs"]})
     assert [line["status"] for line in lines[:-1]] == ["checked", "error"]
     assert lines[-1]["summary"]["counts"]["files"] == 2
+
+
+def test_a_changed_rule_file_is_loaded_again_in_the_same_process(tmp_path, example_path):
+    """The CLI keeps the rule sets it compiled (tests and embedding programs run many commands
+    in one process); a rule file edited in between, even within the same clock tick and to the
+    same size, must never be served from that cache."""
+    pack = tmp_path / "village.yaml"
+    original = (REPO / "rules" / "zhuzhou" / "village.yaml").read_text(encoding="utf-8")
+    assert "ZZ-ZCDY-001" in original and "ZZ-ZCDY-009" not in original
+    pack.write_text(original, encoding="utf-8")
+    first = _run("check", "--rules", str(pack), "--format", "json", str(example_path))
+    assert "ZZ-ZCDY-001" in first.output
+    assert _run("check", "--rules", str(pack), "--format", "json", str(example_path)).output == first.output
+    pack.write_text(original.replace("ZZ-ZCDY-001", "ZZ-ZCDY-009"), encoding="utf-8")  # same size
+    second = _run("check", "--rules", str(pack), "--format", "json", str(example_path))
+    assert "ZZ-ZCDY-009" in second.output and "ZZ-ZCDY-001" not in second.output
+    listed = _run("rules", "list", "--rules", str(pack)).output
+    assert "ZZ-ZCDY-009" in listed and "ZZ-ZCDY-001" not in listed

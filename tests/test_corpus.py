@@ -106,13 +106,13 @@ def test_every_corpus_file_has_expectations():
 
 
 @pytest.fixture(scope="module")
-def checked(checker):
+def checked(evaluator):
     cache = {}
 
     def get(name):
         if name not in cache:
             filing = read_filing(CORPUS / name)
-            cache[name] = (filing, checker.check(filing, explain=True))
+            cache[name] = (filing, evaluator.check(filing, explain=True))
         return cache[name]
 
     return get

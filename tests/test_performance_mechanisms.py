@@ -14,7 +14,7 @@ import pytest
 
 from hegui.engine import datalog, rulecache
 from hegui.engine import rules as rules_module
-from hegui.engine.evaluate import Checker
+from hegui.engine.evaluate import Evaluator
 from hegui.engine.rules import load_rules
 from hegui.facts.read import read_filing
 from hegui.facts.vocabulary import filing_facts
@@ -28,25 +28,25 @@ FILINGS = [REPO / "examples" / "shifeng-zzb-2023.txt", *sorted((REPO / "tests/fi
 
 
 @pytest.fixture(scope="module")
-def unfiltered_results(checker):
+def unfiltered_results(evaluator):
     """Findings (with explanations) of every filing when every fact is asserted."""
     saved = datalog._wanted
     datalog._wanted = lambda wanted, fact: True
     try:
-        return {path.name: checker.check(read_filing(path), explain=True).findings for path in FILINGS}
+        return {path.name: evaluator.check(read_filing(path), explain=True).findings for path in FILINGS}
     finally:
         datalog._wanted = saved
 
 
 @pytest.mark.parametrize("path", FILINGS, ids=lambda p: p.name)
-def test_filtered_facts_give_the_same_findings_and_explanations(checker, unfiltered_results, path):
+def test_filtered_facts_give_the_same_findings_and_explanations(evaluator, unfiltered_results, path):
     filing = read_filing(path)
-    assert checker.check(filing, explain=True).findings == unfiltered_results[path.name]
-    plain = checker.check(filing).findings
+    assert evaluator.check(filing, explain=True).findings == unfiltered_results[path.name]
+    plain = evaluator.check(filing).findings
     assert [f.id for f in plain] == [f.id for f in unfiltered_results[path.name]]
 
 
-def test_facts_no_rule_reads_are_not_asserted(checker, example_path, monkeypatch):
+def test_facts_no_rule_reads_are_not_asserted(evaluator, example_path, monkeypatch):
     asserted: list[tuple] = []
     real = datalog._fact_clause
 
@@ -56,14 +56,14 @@ def test_facts_no_rule_reads_are_not_asserted(checker, example_path, monkeypatch
 
     monkeypatch.setattr(datalog, "_fact_clause", spy)
     filing = read_filing(example_path)
-    checker.check(filing)
+    evaluator.check(filing)
     facts = filing_facts(filing).raw
     # Every fact of the filing a rule reads is there; the rest (blank fields, claims of kinds
     # no rule counts, the department's phone number …) is not.
     assert 0 < len([f for f in asserted if f in set(facts)]) < len(facts)
     assert not any(f[0] == "missing" for f in asserted)  # no built-in rule reads a blank as a fact
     assert ("text", "附件1", "联系电话") not in {f[:3] for f in asserted}
-    wanted = checker.compiled.program.fact_filter(["hegui_outcome"])
+    wanted = evaluator.compiled.program.fact_filter(["hegui_outcome"])
     assert all(datalog._wanted(wanted, f) for f in asserted)
 
 
@@ -133,12 +133,12 @@ def test_second_load_comes_from_the_cache(packs, parses, monkeypatch):
     assert second == first and second is not first
 
 
-def test_cached_rules_check_the_same(packs, monkeypatch, example_path):
+def test_cached_rules_check_the_same(packs, monkeypatch, example_path, registry):
     folder, cache = packs
     monkeypatch.setenv("HEGUI_CACHE_DIR", str(cache))
-    fresh = Checker(load_rules([folder], cache=False)).check(read_filing(example_path), explain=True)
+    fresh = Evaluator(load_rules([folder], cache=False), registry).check(read_filing(example_path), explain=True)
     load_rules([folder])
-    cached = Checker(load_rules([folder])).check(read_filing(example_path), explain=True)
+    cached = Evaluator(load_rules([folder]), registry).check(read_filing(example_path), explain=True)
     assert cached.findings == fresh.findings
 
 

@@ -34,8 +34,8 @@ from hegui.facts.vocabulary import filing_facts
 CASES = Path(__file__).resolve().parent.parent / "rules" / "national" / "cases"
 
 
-def outcomes(checker, rows):
-    result = checker.check(build_filing(grid_of(rows)), explain=True)
+def outcomes(evaluator, rows):
+    result = evaluator.check(build_filing(grid_of(rows)), explain=True)
     found = sorted((f.rule_id, f.status, f.item) for f in result.findings)
     evaluated = {row[0] for row in result.evaluations}
     return found, evaluated, result.findings
@@ -57,11 +57,11 @@ def test_03_self_evaluation_read_by_structure():
     assert (table.indicator_points.text, table.budget_points.text, table.total_points.text) == ("90", "10", "100")
 
 
-def test_03_every_identity_holds(checker):
+def test_03_every_identity_holds(evaluator):
     # 年初 238.93 = 238.93 + 0.00 + 0.00 + 空白; 调整后 251.89 = 251.89 + 0 + 0; 执行 251.89 同;
     # 执行率 251.89 ÷ 251.89 = 100.00% (总额、财政资金); 0 ÷ 0 写 0.00%;
     # 权重 60 + 30 = 90 = 绩效指标(90分); 90 + 预算执行 10 = 100 = 合计 100. 得分都空白: 不检查.
-    found, evaluated, _ = outcomes(checker, QINGSHEN_03)
+    found, evaluated, _ = outcomes(evaluator, QINGSHEN_03)
     assert found == []
     assert {"QG-EXE-001", "QG-EXE-002", "QG-EXE-003", "QG-EXE-010", "QG-PTS-003", "QG-PTS-004"} <= evaluated
 
@@ -74,7 +74,7 @@ def test_03_facts_carry_rate_tolerance_and_sources():
     assert str(facts.provenance.source("表1/资金1", "年初预算数")) == "表.txt:第9行第2格"
 
 
-def test_08_starts_mid_table_and_is_cut_off(checker):
+def test_08_starts_mid_table_and_is_cut_off(evaluator):
     filing = build_filing(grid_of(DAYING_08))
     first, second = filing.others
     assert first.missing == ["项目名称", "预算执行情况"]
@@ -83,7 +83,7 @@ def test_08_starts_mid_table_and_is_cut_off(checker):
     #      the 预算执行 part is before the copy starts: cannot verify.
     # 表2: 年初 0.00 = 0 + 0 + 0; 调整后 3.36 = 3.36 + 0 + 0; 执行 3.36 同; 3.36 ÷ 3.36 = 100.00%;
     #      预算执行得分 10 ≤ 10; 指标 cut off after the first row: their sum cannot be verified.
-    found, evaluated, findings = outcomes(checker, DAYING_08)
+    found, evaluated, findings = outcomes(evaluator, DAYING_08)
     assert found == [
         ("QG-PTS-003", "cannot_verify", "51092324T000010263357-2023年全县安可替代补助资金项目"),
         ("QG-PTS-004", "cannot_verify", "表1"),
@@ -93,11 +93,11 @@ def test_08_starts_mid_table_and_is_cut_off(checker):
     assert "预算执行情况" in messages["QG-PTS-004"] and "截断" in messages["QG-PTS-003"]
 
 
-def test_12_lost_cells_are_cannot_verify_not_fail(checker):
+def test_12_lost_cells_are_cannot_verify_not_fail(evaluator):
     # 分值 20×… : 9 indicators × 10 = 90, + 预算执行 10 = 100 = 总分 100 holds.
     # The copy puts "10" under 执行率 (no %): not read as a rate → cannot verify; the 得分 of the
     # budget line is lost → the score total cannot be verified. 880 = 880 (+ "-" + "-") holds.
-    found, evaluated, _ = outcomes(checker, TIANCHANG_12)
+    found, evaluated, _ = outcomes(evaluator, TIANCHANG_12)
     assert found == [
         ("QG-EXE-010", "cannot_verify", "年度资金总额"),
         ("QG-PTS-006", "cannot_verify", "水旱灾害防御经费"),
@@ -105,18 +105,18 @@ def test_12_lost_cells_are_cannot_verify_not_fail(checker):
     assert {"QG-PTS-004", "QG-PTS-001", "QG-EXE-001"} <= evaluated
 
 
-def test_14_allocation_and_target_table(checker):
+def test_14_allocation_and_target_table(evaluator):
     filing = build_filing(grid_of(ZHAOQING_14))
     allocation, target = filing.others
     assert isinstance(allocation, AllocationTable)
     assert [line.amounts["金额"].money.yuan for line in allocation.lines] == [Decimal(150000), Decimal(350000)]
     assert target.period.text == "2024-2024" and target.annual_amount.money.yuan == Decimal(500000)
     # 15 + 35 = 50 = 合计 50; 当年度金额 50万元 ≤ 总金额 50万元.
-    found, evaluated, _ = outcomes(checker, ZHAOQING_14)
+    found, evaluated, _ = outcomes(evaluator, ZHAOQING_14)
     assert found == [] and {"QG-ALC-001", "QG-PRJ-003"} <= evaluated
 
 
-def test_15_project_list_in_yuan_cut_off(checker):
+def test_15_project_list_in_yuan_cut_off(evaluator):
     filing = build_filing(grid_of(JINGYAN_15))
     (listing,) = filing.others
     assert isinstance(listing, ProjectList) and listing.unit == "元"
@@ -127,12 +127,12 @@ def test_15_project_list_in_yuan_cut_off(checker):
     assert sum(Decimal(i.weight.text) for i in first.indicators) == 90
     assert second.name.text == "基层组织活动经费" and len(second.indicators) == 5
     # 3,309,840.00 + 660,000.00 = 3,969,840.00 of 8,827,620.53: the rest of the list was cut off.
-    found, _, findings = outcomes(checker, JINGYAN_15)
+    found, _, findings = outcomes(evaluator, JINGYAN_15)
     assert found == [("QG-LST-001", "cannot_verify", "部门预算项目绩效目标申报表(2023年度)")]
     assert "截断" in findings[0].message
 
 
-def test_07_target_table_after_a_notice(checker):
+def test_07_target_table_after_a_notice(evaluator):
     filing = build_filing(grid_of(QINGJIAN_07))
     (table,) = filing.others
     assert table.label == "附表1" and not table.evaluation
@@ -141,7 +141,7 @@ def test_07_target_table_after_a_notice(checker):
     levels = [(i.level1.stripped, i.level2.stripped, i.level3.stripped) for i in table.indicators]
     assert levels[1] == ("产出指标", "数量指标", "呼家河至鲍家沟新建水泥路1条")
     assert levels[-1][:2] == ("效益指标", "经济效益")
-    found, evaluated, _ = outcomes(checker, QINGJIAN_07)
+    found, evaluated, _ = outcomes(evaluator, QINGJIAN_07)
     assert found == [] and "QG-PRJ-001" in evaluated
 
 
@@ -178,7 +178,7 @@ def _keys(findings):
     return sorted((f.rule_id, f.status, f.table, f.item, f.expected, f.actual) for f in findings)
 
 
-def test_export_with_unit_labels_gives_the_word_form_findings(checker, example_path, make_xlsx, tmp_path):
+def test_export_with_unit_labels_gives_the_word_form_findings(evaluator, example_path, make_xlsx, tmp_path):
     from hegui.facts.read import read_filing
 
     path = make_xlsx.write_export_xlsx(tmp_path / "一体化.xlsx", unit_labels=True)
@@ -187,8 +187,8 @@ def test_export_with_unit_labels_gives_the_word_form_findings(checker, example_p
     labels = {c.value for ws in openpyxl.load_workbook(path).worksheets for row in ws.iter_rows() for c in row}
     assert {"资金总额（万元）", "项目金额（万元）", "金额（万元）", "指标性质", "度量单位"} <= labels
     assert not any(isinstance(v, str) and v.startswith("金额单位") for v in labels)
-    exported = checker.check(read_filing(path)).findings
-    word_form = checker.check(read_filing(example_path)).findings
+    exported = evaluator.check(read_filing(path)).findings
+    word_form = evaluator.check(read_filing(example_path)).findings
     assert _keys(exported) == _keys(word_form)
     # The labels with （万元） are read: no false 项目金额未填写, and the real findings are there.
     assert not [f for f in exported if f.rule_id == "QG-REQ-002"]
@@ -215,7 +215,7 @@ def test_amount_label_in_yuan_takes_its_unit(mutate, tmp_path):
     assert direction.amount.money.yuan == Decimal(700000) and direction.amount.money.written_unit == "元"
 
 
-def test_09_cost_as_level_one_and_second_table_cut_in_its_funds(checker):
+def test_09_cost_as_level_one_and_second_table_cut_in_its_funds(evaluator):
     filing = build_filing(grid_of(JIAYUGUAN_09))
     first, second = filing.others
     assert first.name.text == "博物馆纪念馆市级免费开放补助资金"
@@ -230,13 +230,13 @@ def test_09_cost_as_level_one_and_second_table_cut_in_its_funds(checker):
     ]
     # 表1: 项目总投资 20万元 = 中央 0 + 省级 0 + 其他 20万元 holds.
     # 表2: 项目总投资 174.78万元, then the copy stops at "中央补": its split cannot be verified.
-    found, evaluated, findings = outcomes(checker, JIAYUGUAN_09)
+    found, evaluated, findings = outcomes(evaluator, JIAYUGUAN_09)
     assert found == [("QG-PRJ-001", "cannot_verify", "资金总额")]
     assert findings[0].table == second.label and "资金来源分项" in findings[0].message
     assert "QG-PRJ-001" in evaluated
 
 
-def test_19_column_groups_add_up(checker):
+def test_19_column_groups_add_up(evaluator):
     # 7,548,150 = 7,074,550 + 473,600; 7,074,550 = 6,728,925 + 345,625; 473,600 = 414,400 + 59,200.
     filing = build_filing(grid_of(LECHANG_19))
     allocation, target = filing.others
@@ -247,11 +247,11 @@ def test_19_column_groups_add_up(checker):
         ("国家助学金", ["提前下达", "本次下达"]),
     ]
     assert not target.evaluation  # 实际完成值 without 得分 is still a target table
-    found, _, _ = outcomes(checker, LECHANG_19)
+    found, _, _ = outcomes(evaluator, LECHANG_19)
     assert found == []  # every sum holds; 年度金额 and its parts are all blank: nothing to check
     wrong = [list(row) for row in LECHANG_19]
     wrong[5][4] = "354,625"  # 本次下达 typed 354,625: 6,728,925 + 354,625 = 7,083,550 ≠ 7,074,550
-    found, _, findings = outcomes(checker, wrong)
+    found, _, findings = outcomes(evaluator, wrong)
     assert found == [("QG-PRJ-001", "fail", "免学费补助")]
     assert "7083550" in findings[0].message.replace(",", "").replace(".00", "")
 
@@ -327,7 +327,7 @@ def test_separate_long_term_and_annual_indicator_blocks():
     assert table.missing == []
 
 
-def test_project_table_filed_with_the_attachments(checker, example_path, example_text, tmp_path):
+def test_project_table_filed_with_the_attachments(evaluator, example_path, example_text, tmp_path):
     from make_case_dumps import FILINGS, dump
 
     from hegui.facts.read import read_filing
@@ -336,7 +336,7 @@ def test_project_table_filed_with_the_attachments(checker, example_path, example
     path.write_text(example_text + "\n\t附件4\n\n" + dump(FILINGS["目标表_勾稽错误.txt"]), encoding="utf-8")
     filing = read_filing(path)
     assert [t.label for t in filing.others] == ["附件4"]
-    findings = checker.check(filing).findings
+    findings = evaluator.check(filing).findings
     # 财政拨款 450 ≠ 300 + 100 + 40; 资金总额 500 ≠ 450 + 40; 权重 40 + 40 + 10 = 90 ≠ 100.
     assert sorted((f.rule_id, f.item) for f in findings if f.table == "附件4") == [
         ("QG-PRJ-001", "财政拨款"),
@@ -344,12 +344,12 @@ def test_project_table_filed_with_the_attachments(checker, example_path, example
         ("QG-PTS-005", "农村公路建设"),
     ]
     # 附件1-3 give exactly the example's findings.
-    example = checker.check(read_filing(example_path)).findings
+    example = evaluator.check(read_filing(example_path)).findings
     key = lambda f: (f.rule_id, f.status, f.table, f.item, f.message)  # noqa: E731
     assert [key(f) for f in findings if f.table != "附件4"] == [key(f) for f in example]
 
 
-def test_rows_that_lost_their_blank_cells_are_not_guessed(checker):
+def test_rows_that_lost_their_blank_cells_are_not_guessed(evaluator):
     # As a PDF copy gives them without column positions: "质量指标 指标1:工程质量合格 10 10" does
     # not say whether 10 and 10 are 指标值/完成值 or 分值/得分.
     rows = [list(row) for row in TIANCHANG_12]
@@ -358,7 +358,7 @@ def test_rows_that_lost_their_blank_cells_are_not_guessed(checker):
     filing = build_filing(grid_of(rows))
     indicator = next(i for i in filing.others[0].indicators if "工程质量合格" in i.level3.text)
     assert indicator.weight.cell.problem and indicator.score.cell.problem
-    found, _, findings = outcomes(checker, rows)
+    found, _, findings = outcomes(evaluator, rows)
     assert ("QG-PTS-004", "cannot_verify", "水旱灾害防御经费") in found
     message = next(f.message for f in findings if f.rule_id == "QG-PTS-004")
     assert f"第{quality + 1}行第1格复制时丢失了空白单元格" in message

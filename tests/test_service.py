@@ -21,11 +21,11 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from hegui.app.service import create_app, make_server
 from hegui.cli import main
-from hegui.reports import report_schema
 from hegui.engine.rules import RuleLoadError
-from hegui.engine.service import create_app, make_server
 from hegui.plugins.manager import PluginError, build_registry, load_registered_rules
+from hegui.reports import report_schema
 
 VILLAGE = {
     "年度": 2023,
@@ -236,8 +236,10 @@ UPLOADS = {
     "zip_bomb_xlsx": ("申报.xlsx", _declared_size_bomb, 422, "input_error", "压缩炸弹"),
     "entity_bomb_docx": ("申报.docx", _entity_bomb_docx, 422, "input_error", "实体"),
     "docx_named_xlsx": ("申报.xlsx", _entity_bomb_docx, 422, "input_error", "扩展名与内容不符"),
-    "pdf": ("申报.pdf", lambda: b"%PDF-1.7\n", 415, "unsupported_media_type", ".pdf"),
-    "legacy_xls": ("申报.xls", lambda: b"\xd0\xcf\x11\xe0", 415, "unsupported_media_type", "另存为"),
+    # .pdf and .xls are read since issue 11: a damaged one is the client's input error, with advice.
+    "pdf": ("申报.pdf", lambda: b"%PDF-1.7\n", 422, "input_error", "PDF"),
+    "legacy_xls": ("申报.xls", lambda: b"\xd0\xcf\x11\xe0", 422, "input_error", "另存为"),
+    "legacy_doc": ("申报.doc", lambda: b"\xd0\xcf\x11\xe0", 415, "unsupported_media_type", "另存为"),
     "no_suffix": ("申报", lambda: b"x", 415, "unsupported_media_type", "无扩展名"),
 }
 
@@ -334,14 +336,14 @@ def test_timeout_is_504_and_the_next_check_is_unaffected(private_tmp, example_pa
     service = app.state.hegui
     before = client.post("/v1/check", json=VILLAGE).text
     release = threading.Event()
-    original = service.checker.check
+    original = service.checker.evaluator.check
 
     def slow(filing, **options):
         if filing.department == "慢":
             release.wait(10)  # bounded: the test releases it right after its assertions
         return original(filing, **options)
 
-    service.checker.check = slow
+    service.checker.evaluator.check = slow
     try:
         started = time.monotonic()
         _error(client.post("/v1/check", json={**VILLAGE, "部门": "慢"}), 504, "timeout")
@@ -366,16 +368,16 @@ def test_unexpected_failure_is_500_and_the_service_stays_up(caplog):
     app = create_app()
     client = TestClient(app)
     service = app.state.hegui
-    original = service.checker.check
+    original = service.checker.evaluator.check
 
     def broken(filing, **options):
         raise RuntimeError("engine bug")
 
-    service.checker.check = broken
+    service.checker.evaluator.check = broken
     error = _error(client.post("/v1/check", json=VILLAGE), 500, "internal_error")
     assert "engine bug" not in error["message"] and "错误编号" in error["message"]
     assert "engine bug" in caplog.text
-    service.checker.check = original
+    service.checker.evaluator.check = original
     _still_up(client)
 
 

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from hegui.app.service import create_app
 from hegui.cli import main
 from hegui.engine.rules import RuleLoadError
-from hegui.engine.service import create_app
 from hegui.engine.waivers import load_waivers
 from hegui.web.store import ReviewStore, waiver_yaml
 
@@ -265,7 +265,7 @@ def test_store_keys_decisions_by_content_and_finding(tmp_path):
 
 
 def test_upload_refuses_unknown_types_in_chinese(client):
-    answer = client.post("/upload", files=[("files", ("a.pdf", b"%PDF", "application/pdf"))])
+    answer = client.post("/upload", files=[("files", ("a.doc", b"\xd0\xcf\x11\xe0", "application/msword"))])
     assert answer.status_code == 415 and "类型不支持" in answer.text
 
 

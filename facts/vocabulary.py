@@ -24,6 +24,7 @@ from hegui.facts.claims import (
     extract_claims,
 )
 from hegui.facts.model import Cell, Direction, Field, Filing, Indicator, Overview, Source, Summary
+from hegui.facts.review import review_facts
 from hegui.facts.units import COUNTER_SYNONYMS
 
 FILING = "申报"  # the entity that stands for the filing as a whole
@@ -482,9 +483,23 @@ def _fact_key(fact: tuple) -> tuple:
     return tuple((type(a).__name__, str(a)) for a in fact)
 
 
+# --- what a reviewer reads in the words (hegui.facts.review) --------------------------------------
+PREDICATES["observed"] = (
+    ("E", "Field", "Code", "Seen", "Want"),
+    "审核用语检查：E 的字段 Field 出现 Code 所指的问题（如 口号式取值、单位笔误、标题无文号）；Seen 引用申报原文，"
+    "Want 说明怎样才合格。词表见 facts/review-terms.yaml。",
+)
+ENTITY_KINDS["明细"]["text"] += ("补贴对象",)
+ENTITY_KINDS["明细"]["number"] += ("补贴岗位数",)
+
+
 def filing_facts(filing: Filing) -> FactSet:
     """All facts of ``filing`` with their provenance."""
-    return _Builder(filing).build()
+    out = _Builder(filing).build()
+    extra = review_facts(out.facts, out.provenance)
+    if extra:
+        out.facts = sorted(set(out.facts) | set(extra), key=_fact_key)
+    return out
 
 
 def render_facts_doc() -> str:

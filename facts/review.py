@@ -691,11 +691,41 @@ def _indicator_counts(ix: _Index) -> list[tuple]:
     return facts
 
 
-def review_facts(facts: list[tuple], prov: Any, terms: Terms | None = None) -> list[tuple]:
+def _plan_coverage(ix: _Index, out: _Out, terms: Terms, plans: list[str]) -> None:
+    """Each funded direction should appear in 附件1's 年度重点工作计划 (its name or its detail
+    lines share a 3-character phrase with a plan, after generic words such as 经费 are removed)."""
+    text = "".join(re.sub(r"\s+", "", p) for p in plans)
+    if not text:
+        return
+    generic = sorted(terms["direction_generic_words"], key=len, reverse=True)
+
+    def cores(phrase: str) -> list[str]:
+        core = _plain(phrase)
+        for word in generic:
+            core = core.replace(word, "")
+        if len(core) == 2:
+            return [core]
+        return [core[i : i + 3] for i in range(len(core) - 2)]
+
+    for table in ix.of_kind("附件3"):
+        name = ix.text.get((table, "名称"), "")
+        phrases = [name] + [
+            ix.text.get((d, "支出内容简介"), "") for d in ix.children.get(table, []) if ix.kind.get(d) == "明细"
+        ]
+        if not name or any(w in text for p in phrases if p for w in cores(p)):
+            continue
+        out.observe(table, "名称", "重点工作未覆盖", name, "在附件1“年度重点工作计划”中写明该支出方向的事项和工作目标")
+
+
+def review_facts(
+    facts: list[tuple], prov: Any, terms: Terms | None = None, work_plans: list[str] | None = None
+) -> list[tuple]:
     """The observations and derived facts for a filing's facts (see the module docstring).
 
     ``prov`` is the filing's :class:`~hegui.facts.vocabulary.Provenance`: its original texts
     are quoted, and an observation about a whole table is located at the row it is about.
+    ``work_plans`` are the texts of 附件1's 年度重点工作计划 (事项 and 工作目标), which are
+    read as claims only and so are not among the facts.
     """
     terms = terms or load_terms()
     ix = _Index(facts, prov.raw_text)
@@ -705,6 +735,7 @@ def review_facts(facts: list[tuple], prov: Any, terms: Terms | None = None) -> l
     _citations(ix, out, terms)
     _blanks(ix, out)
     _coherence(ix, out, terms)
+    _plan_coverage(ix, out, terms, work_plans or [])
     return out.facts + _pension_scope(ix, terms) + _indicator_counts(ix)
 
 

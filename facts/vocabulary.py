@@ -496,7 +496,8 @@ ENTITY_KINDS["明细"]["number"] += ("补贴岗位数",)
 def filing_facts(filing: Filing) -> FactSet:
     """All facts of ``filing`` with their provenance."""
     out = _Builder(filing).build()
-    extra = review_facts(out.facts, out.provenance)
+    plans = [c.text for w in filing.overview.work_plans for c in (w.item, w.goal)] if filing.overview else []
+    extra = review_facts(out.facts, out.provenance, work_plans=plans)
     if extra:
         out.facts = sorted(set(out.facts) | set(extra), key=_fact_key)
     return out

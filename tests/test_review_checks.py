@@ -83,6 +83,10 @@ REVIEWER_FINDINGS = {
         "可持续影响指标“为石峰高质量发展提供坚强的组织保障：高质量发展”在附件3-3、附件3-4完全相同",
     ),
     ("QG-COH-002", "附件3-3", "满意度指标“党员、干部等满意度：≥90%”在附件3-3、附件3-4完全相同"),
+    # Funded directions missing from 附件1's 年度重点工作计划 (its three plans: 老干部服务, 村级组织运转,
+    # 党建、干部、人才、公务员管理): 城市基层党建 (180万) and 驻村工作队 (20万) are in none of them.
+    ("QG-COH-005", "附件3-4", "城市基层党建工作经费"),
+    ("QG-COH-005", "附件3-5", "驻村工作队员待遇保障"),
     # Text defects a reviewer marks in seconds.
     ("QG-HYG-001", "附件3-2", "1000月/人/年"),  # 元 missing
     ("QG-HYG-002", "附件3-2", "9各村"),  # 个 written 各

@@ -347,7 +347,13 @@ def _monthly(ix: _Index, table: str, terms: Terms) -> bool:
 
 # --- text hygiene ------------------------------------------------------------------------------
 
-_GOAL_FIELDS = ("实施期绩效目标", "年度绩效目标")
+#: Where each table kind keeps its goals: (long-term goal, annual goal, implementation period).
+#: 项目表 is the 项目支出绩效目标表/自评表 kind (i-tablekinds); the checks apply to it as it lands.
+_GOAL_LAYOUTS = {
+    "附件3": ("实施期绩效目标", "年度绩效目标", "项目实施期"),
+    "项目表": ("总体目标", "年度目标", "实施期"),
+}
+_GOAL_FIELDS = ("实施期绩效目标", "年度绩效目标", "总体目标", "年度目标")
 
 
 def _texts(ix: _Index) -> Iterable[tuple[str, str, str]]:
@@ -571,60 +577,57 @@ def _coherence(ix: _Index, out: _Out, terms: Terms) -> None:
             "按各支出方向的实际效果分别设置",
         )
     # Counts named in a direction's goals that no indicator of the table takes up.
-    for table in ix.of_kind("附件3"):
-        indicator_text = "".join(
-            ix.text.get((i, f), "")
-            for i in ix.children.get(table, [])
-            if ix.kind.get(i) == "指标"
-            for f in _INDICATOR_TEXT
+    for kind, (long_goal, annual_goal, period_field) in _GOAL_LAYOUTS.items():
+        for table in ix.of_kind(kind):
+            _goals(ix, out, table, (long_goal, annual_goal), period_field)
+
+
+def _goals(ix: _Index, out: _Out, table: str, goals: tuple[str, str], period_field: str) -> None:
+    """The goal checks of one table: counts without an indicator, copied or number-free goals."""
+    indicator_text = "".join(
+        ix.text.get((i, f), "") for i in ix.children.get(table, []) if ix.kind.get(i) == "指标" for f in _INDICATOR_TEXT
+    )
+    indicator_counts = {
+        ix.number.get((c, "数量"))
+        for i in ix.children.get(table, [])
+        if ix.kind.get(i) == "指标"
+        for c in ix.children.get(i, [])
+        if ix.kind.get(c) == "计数"
+    }
+    for goal in goals:
+        for claim in ix.children.get(table, []):
+            if ix.kind.get(claim) != "计数" or not claim.startswith(f"{table}/{goal}#"):
+                continue
+            n = ix.number.get((claim, "数量"))
+            noun = ix.text.get((claim, "对象"), "")
+            raw = ix.text.get((claim, "原文"), "")
+            if n is None or not noun:
+                continue
+            if n in indicator_counts or (noun in indicator_text and re.search(rf"(?<!\d){n}(?!\d)", indicator_text)):
+                continue
+            seen = raw if noun in raw else raw + noun
+            out.observe(table, goal, "目标数量无指标", seen, f"为“{seen}”设置对应的产出指标（如“{noun}数量 {raw}”）")
+    period = ix.text.get((table, goals[0]), "")
+    annual = ix.text.get((table, goals[1]), "")
+    span = ix.text.get((table, period_field), "")
+    multi_year = len(set(re.findall(r"\d{4}", span))) > 1
+    if period and period == annual and multi_year:
+        out.observe(
+            table,
+            goals[1],
+            "实施期与年度目标相同",
+            _short(annual, 40),
+            "多年期项目的年度目标写本年度要完成的部分",
         )
-        indicator_counts = {
-            ix.number.get((c, "数量"))
-            for i in ix.children.get(table, [])
-            if ix.kind.get(i) == "指标"
-            for c in ix.children.get(i, [])
-            if ix.kind.get(c) == "计数"
-        }
-        for goal in _GOAL_FIELDS:
-            for claim in ix.children.get(table, []):
-                if ix.kind.get(claim) != "计数" or not claim.startswith(f"{table}/{goal}#"):
-                    continue
-                n = ix.number.get((claim, "数量"))
-                noun = ix.text.get((claim, "对象"), "")
-                raw = ix.text.get((claim, "原文"), "")
-                if n is None or not noun:
-                    continue
-                if n in indicator_counts or (
-                    noun in indicator_text and re.search(rf"(?<!\d){n}(?!\d)", indicator_text)
-                ):
-                    continue
-                seen = raw if noun in raw else raw + noun
-                out.observe(
-                    table, goal, "目标数量无指标", seen, f"为“{seen}”设置对应的产出指标（如“{noun}数量 {raw}”）"
-                )
-        period = ix.text.get((table, "实施期绩效目标"), "")
-        annual = ix.text.get((table, "年度绩效目标"), "")
-        span = ix.text.get((table, "项目实施期"), "")
-        multi_year = len(set(re.findall(r"\d{4}", span))) > 1
-        if period and period == annual and multi_year:
-            out.observe(
-                table,
-                "年度绩效目标",
-                "实施期与年度目标相同",
-                _short(annual, 40),
-                "多年期项目的年度目标写本年度要完成的部分",
-            )
-        no_numbers = [
-            g for g in _GOAL_FIELDS if ix.text.get((table, g)) and not _DIGIT.search(ix.text.get((table, g), ""))
-        ]
-        if len(no_numbers) == len(_GOAL_FIELDS):
-            out.observe(
-                table,
-                "年度绩效目标",
-                "目标无数字",
-                _short(annual or period, 40),
-                "在目标中写明要完成的数量、标准或时限",
-            )
+    no_numbers = [g for g in goals if ix.text.get((table, g)) and not _DIGIT.search(ix.text.get((table, g), ""))]
+    if len(no_numbers) == len(goals):
+        out.observe(
+            table,
+            goals[1],
+            "目标无数字",
+            _short(annual or period, 40),
+            "在目标中写明要完成的数量、标准或时限",
+        )
 
 
 # --- facts from the text -----------------------------------------------------------------------

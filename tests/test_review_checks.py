@@ -327,3 +327,31 @@ def test_unknown_observation_code_is_a_load_error(tmp_path):
     result = CliRunner().invoke(main, ["rules", "lint", str(pack)])
     assert result.exit_code != 0
     assert "未知的问题类别“口号式取值值”" in result.output and "口号式取值" in result.output
+
+
+def test_review_facts_apply_to_other_table_kinds():
+    """The checks read fields, not table titles: a 项目表 (项目支出绩效目标表, issue 11) whose
+    indicators reuse the indicator fields gets the same observations."""
+    from hegui.facts.vocabulary import Provenance
+
+    table, ind = "项目表1", "项目表1/指标1"
+    facts = [
+        ("entity", table, "项目表"),
+        ("text", table, "总体目标", "，完善农村供水设施，完善农村供水设施"),
+        ("text", table, "年度目标", "完善农村供水设施"),
+        ("entity", ind, "指标"),
+        ("rel", ind, "所属", table),
+        ("rel", ind, "所属表", table),
+        ("text", ind, "指标类别", "社会效益指标"),
+        ("text", ind, "三级指标", "群众饮水条件"),
+        ("text", ind, "指标值", "持续改善"),
+        ("text", ind, "值类型", "text"),
+    ]
+    observed = {(f[1], f[3]) for f in review_facts_for(facts, Provenance())}
+    assert {(ind, "口号式取值"), (table, "句首标点"), (table, "重复短语"), (table, "目标无数字")} <= observed
+
+
+def review_facts_for(facts, prov):
+    from hegui.facts.review import review_facts
+
+    return [f for f in review_facts(facts, prov) if f[0] == "observed"]

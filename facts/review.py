@@ -38,7 +38,7 @@ MAX_TERM_CHARS = 40
 MAX_TERMS = 500
 MAX_TEXT_CHARS = 4000  # longer cells are cut before the quadratic repeated-phrase search
 
-_PUNCT = "，,。.、；;：:！!？?（）()“”\"'‘’《》<>〈〉【】[]—-…·/ \t\r\n"
+_PUNCT = frozenset("，,。.、；;：:！!？?（）()“”\"'‘’《》<>〈〉【】[]—-…·/ \t\r\n")
 _DIGIT = re.compile(r"\d")
 _NUMBER_WITH_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|[^\d\s，,、；;。.≥≤<>＝=]{1,3})")
 _DOCNO = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d{1,4}\s*号")
@@ -429,13 +429,15 @@ def _repeated_phrase(text: str, min_chars: int, max_gap: int) -> str:
     characters apart (“建设基层党建组织，建设基层党建组织”); a phrase that recurs later in a
     different context is ordinary prose, not a slip."""
     best = ""
+    run_end = [0] * len(text)  # where the punctuation-free run holding each position ends
+    end = len(text)
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] in _PUNCT:
+            end = i
+        run_end[i] = end
     for start in range(len(text)):
-        if text[start] in _PUNCT:
-            continue
-        for length in range(max(min_chars, len(best) + 1), 41):
+        for length in range(max(min_chars, len(best) + 1), min(run_end[start] - start, 40) + 1):
             piece = text[start : start + length]
-            if len(piece) < length or any(ch in _PUNCT for ch in piece):
-                break
             after = start + length
             if text.find(piece, after, after + max_gap + length) >= 0:
                 best = piece

@@ -722,6 +722,34 @@ def _plan_coverage(ix: _Index, out: _Out, terms: Terms, plans: list[str]) -> Non
         out.observe(table, "名称", "重点工作未覆盖", name, "在附件1“年度重点工作计划”中写明该支出方向的事项和工作目标")
 
 
+def _line_coverage(ix: _Index, out: _Out, terms: Terms) -> None:
+    """Each spending line should be named by its table's goals or indicators: a line whose key
+    phrases (3 characters, generic words removed) appear in neither is money with no target."""
+    generic = sorted(terms["line_generic_words"], key=len, reverse=True)
+    for kind, goals in ((k, v[:2]) for k, v in _GOAL_LAYOUTS.items()):
+        for table in ix.of_kind(kind):
+            kids = ix.children.get(table, [])
+            targets = "".join(ix.text.get((table, g), "") for g in goals) + "".join(
+                ix.text.get((i, f), "") for i in kids if ix.kind.get(i) == "指标" for f in _INDICATOR_TEXT
+            )
+            if not targets:
+                continue
+            for line in kids:
+                if ix.kind.get(line) != "明细":
+                    continue
+                intro = ix.text.get((line, "支出内容简介"), "")
+                core = _plain(intro)
+                for word in generic:
+                    core = core.replace(word, "")
+                size = 2 if len(core) <= 4 else 3  # a short name (党建工作) is matched by its 2-character words
+                windows = [core[i : i + size] for i in range(len(core) - size + 1)]
+                if not windows or any(w in targets for w in windows):
+                    continue
+                out.observe(
+                    line, "支出内容简介", "支出无目标指标", intro, "在绩效目标或产出指标中写明这笔支出要完成什么"
+                )
+
+
 def review_facts(
     facts: list[tuple], prov: Any, terms: Terms | None = None, work_plans: list[str] | None = None
 ) -> list[tuple]:
@@ -741,6 +769,7 @@ def review_facts(
     _blanks(ix, out)
     _coherence(ix, out, terms)
     _plan_coverage(ix, out, terms, work_plans or [])
+    _line_coverage(ix, out, terms)
     return out.facts + _pension_scope(ix, terms) + _indicator_counts(ix)
 
 

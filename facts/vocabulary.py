@@ -10,6 +10,7 @@ index, so findings and explanations can point at the line or cell it came from.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -499,7 +500,10 @@ def filing_facts(filing: Filing) -> FactSet:
     plans = [c.text for w in filing.overview.work_plans for c in (w.item, w.goal)] if filing.overview else []
     extra = review_facts(out.facts, out.provenance, work_plans=plans)
     if extra:
-        out.facts = sorted(set(out.facts) | set(extra), key=_fact_key)
+        # Both lists sorted by the same key merge into the order a full sort gives, at less cost.
+        have = set(out.facts)
+        new = sorted({f for f in extra if f not in have}, key=_fact_key)
+        out.facts = list(heapq.merge(out.facts, new, key=_fact_key))
     return out
 
 

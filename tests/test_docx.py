@@ -461,7 +461,7 @@ def test_docx_gives_the_same_findings(checker, text_filing, docx_filing, example
     text_findings = checker.check(text_filing).findings
     docx_findings = checker.check(docx_filing).findings
     assert finding_keys(docx_findings) == finding_keys(text_findings)
-    assert len(docx_findings) == len(text_findings) == 77
+    assert len(docx_findings) == len(text_findings) == 79
     for finding in docx_findings:
         assert finding.location.startswith(f"{example_docx}:"), finding.location
         assert re.search(r"表\d+ 第\d+行 第\d+列$", finding.location), finding.location

@@ -227,7 +227,7 @@ def test_reporter_plugin_adds_a_format(monkeypatch, tmp_path, example_path):
     )
     _fake_plugins(monkeypatch, tmp_path, {"tsv_reporter": source})
     result = CliRunner().invoke(main, ["check", "--format", "tsv", str(example_path)])
-    assert result.output == f"{example_path}\t77\n"
+    assert result.output == f"{example_path}\t79\n"
 
 
 def test_unknown_jurisdiction_in_a_pack_is_refused(tmp_path, example_path):

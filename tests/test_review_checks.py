@@ -87,6 +87,11 @@ REVIEWER_FINDINGS = {
     # 党建、干部、人才、公务员管理): 城市基层党建 (180万) and 驻村工作队 (20万) are in none of them.
     ("QG-COH-005", "附件3-4", "城市基层党建工作经费"),
     ("QG-COH-005", "附件3-5", "驻村工作队员待遇保障"),
+    # Spending lines no goal or indicator of their table names: 3-2's goals speak of 工资、办公、党建、
+    # 离任补助 and its indicators of 两委成员 pay; neither the 27万 村级服务群众专项经费 nor the
+    # 养老保险补贴 appears. (3-5's line is covered by “下派工作队2支6人”, 3-3's 党建 by “党建、人才…”.)
+    ("QG-COH-006", "附件3-2", "村级服务群众专项经费"),
+    ("QG-COH-006", "附件3-2", "村主干（仅村书记）养老保险补贴"),
     # Text defects a reviewer marks in seconds.
     ("QG-HYG-001", "附件3-2", "1000月/人/年"),  # 元 missing
     ("QG-HYG-002", "附件3-2", "9各村"),  # 个 written 各

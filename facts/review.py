@@ -132,6 +132,7 @@ class _Index:
         self.parent: dict[str, str] = {}
         self.table: dict[str, str] = {}
         self.children: dict[str, list[str]] = {}
+        self.pair: dict[str, str] = {}  # 附件2 row ↔ its 附件3: one direction described twice
         self.raw = raw
         for fact in facts:
             name = fact[0]
@@ -150,6 +151,8 @@ class _Index:
                 self.children.setdefault(fact[3], []).append(fact[1])
             elif name == "rel" and fact[2] == "所属表":
                 self.table[fact[1]] = fact[3]
+            elif name == "rel" and fact[2] in ("对应附件3", "对应汇总行"):
+                self.pair[fact[1]] = fact[3]
         for kids in self.children.values():
             kids.sort(key=_natural)
 
@@ -468,6 +471,7 @@ def _citations(ix: _Index, out: _Out, terms: Terms) -> None:
     by_number: dict[str, list[tuple[str, str, str]]] = {}
     by_title: dict[str, list[tuple[str, str, str]]] = {}
     no_number: dict[str, list[tuple[str, str]]] = {}
+    truncated: list[tuple[str, str, str, str]] = []
     for entity, name, text in _texts(ix):
         compact = re.sub(r"\s+", "", text)
         titles = [(m.start(), m.end(), m.group(1)) for m in _TITLE.finditer(compact)]
@@ -478,13 +482,7 @@ def _citations(ix: _Index, out: _Out, terms: Terms) -> None:
                 core = core.replace(word, "")
             following = next((n for n in numbers if 0 <= n[0] - end <= 2), None)
             if not _plain(core):
-                out.observe(
-                    entity,
-                    name,
-                    "引用标题残缺",
-                    f"《{title}》" + (f"（{following[2]}）" if following else ""),
-                    "写出被引用文件的完整标题",
-                )
+                truncated.append((entity, name, title, following[2] if following else ""))
                 continue
             if following is not None:
                 by_number.setdefault(following[2], []).append((entity, name, title))
@@ -495,6 +493,25 @@ def _citations(ix: _Index, out: _Out, terms: Terms) -> None:
         for start, _end, number in numbers:
             if not any(0 <= start - t_end <= 2 for _s, t_end, _t in titles):
                 out.observe(entity, name, "文号无标题", number, "先引标题，后引文号：《文件标题》（文号）")
+    for entity, name, title, number in truncated:
+        # The same direction described in 附件2 and its 附件3 often cites one document two ways: cut
+        # short with its 文号 in one, in full without it in the other. Name the likely full title.
+        here = {ix.table.get(entity, entity), ix.pair.get(entity, ""), ix.pair.get(ix.table.get(entity, ""), "")}
+        here |= {ix.table.get(e, e) for e in list(here) if e}
+        likely = sorted(
+            {
+                t
+                for t, spots in no_number.items()
+                # cited beside the short one in the same cell, it is another document
+                if t.startswith(_plain(title))
+                and entity not in {e for e, _n in spots}
+                and any(ix.table.get(e, e) in here or e in here for e, _n in spots)
+            }
+        )
+        want = "写出被引用文件的完整标题"
+        if len(likely) == 1 and number:
+            want += f"；同一支出方向另一处引用《{likely[0]}》却没有文号，若是同一文件，应统一写成《{likely[0]}》（{number}）"
+        out.observe(entity, name, "引用标题残缺", f"《{title}》" + (f"（{number}）" if number else ""), want)
     for title, spots in no_number.items():
         entity, name = spots[0]
         more = f"（另有{len(spots) - 1}处同样引用）" if len(spots) > 1 else ""

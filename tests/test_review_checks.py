@@ -123,6 +123,15 @@ def test_reviewer_rules_report_nothing_else(findings):
     assert found == REVIEWER_FINDINGS
 
 
+def test_a_document_cited_two_ways_is_named_in_one_finding(findings):
+    """附件2 row 五 cites 《关于》（株组〔2018〕93号）; 附件3-5 (the same direction) cites
+    《关于明确新一轮驻村工作队员待遇保障的通知》 with no 文号. The truncated citation's finding says
+    both, so the two-ways defect is not a second finding."""
+    (short,) = [f for f in findings if f.rule_id == "QG-HYG-006"]
+    assert "《关于明确新一轮驻村工作队员待遇保障的通知》（株组〔2018〕93号）" in short.message
+    assert not [f for f in findings if f.rule_id == "QG-HYG-009"]
+
+
 def test_blank_signatures_once_per_table(findings):
     tables = Counter(f.table for f in findings if f.rule_id == "QG-HYG-011")
     assert tables == Counter(SIGNATURE_TABLES)

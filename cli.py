@@ -408,9 +408,14 @@ def _coverage(ruleset, cases) -> str:
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录")
 def rules_list(rule_paths: tuple[str, ...]) -> None:
     """列出已加载的规则：编号、严重程度、规则包、标题。"""
+    from hegui.engine.catalogue import rule_basis
+
     ruleset = _load(rule_paths)
     for rule in ruleset.rules:
-        click.echo(f"{rule.id:<14} {rule.severity:<8} {rule.pack:<6} {rule.title}")
+        basis = rule_basis(rule)
+        click.echo(
+            f"{rule.id:<14} {rule.severity:<8} {rule.pack:<6} {rule.title}" + (f"  〔{basis}〕" if basis else "")
+        )
     click.echo(f"共{len(ruleset.rules)}条规则，规则包：{'、'.join(ruleset.packs)}")
 
 

@@ -75,6 +75,7 @@ OVERVIEW_KEYS = {
     "部门职责概述": "",
     "重点工作": "",
     "绩效指标": "",
+    "单位负责人": "",
 }
 SUMMARY_KEYS = {"合计": "", "行": ""}
 ROW_KEYS = {"序号": "", "名称": "", "金额": "", "实施期绩效目标": "", "年度绩效目标": ""}
@@ -89,6 +90,7 @@ DIRECTION_KEYS = {
     "绩效指标": "",
     "支出明细": "",
     "明细合计": "",
+    "单位负责人": "",
 }
 DETAIL_KEYS = {"支出内容简介": "", "支出明细": "", "金额": "", "测算说明": ""}
 INCOME = ("一般公共预算拨款", "政府性基金拨款", "国有资本经营预算拨款", "财政专户管理资金", "单位资金", "其他资金")
@@ -243,6 +245,7 @@ class _Inline:
                     )
                 )
             table.indicators = self.indicators(o, opath)
+            table.footer = Footer(signatory=self.text_field(o, "单位负责人", opath))
             filing.overview = table
         if isinstance(node.get("附件2"), Located):
             s, spath = node["附件2"], f"{path}.附件2"
@@ -287,6 +290,7 @@ class _Inline:
                     )
                 )
             table.detail_total = self.money_field(d, "明细合计", dpath)
+            table.footer = Footer(signatory=self.text_field(d, "单位负责人", dpath))
             filing.directions.append(table)
         return filing
 

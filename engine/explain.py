@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from hegui.engine.checks.stated import show_rate
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, Finding
 from hegui.engine.rules import BUDGET, Input, Parameter, Rule
 from hegui.facts.units import DIMENSIONLESS, Unit, format_decimal, format_money
@@ -54,6 +55,9 @@ class _Show:
         self.unit = filing_unit
 
     def value(self, value: Decimal, unit: Unit | None) -> str:
+        rate = show_rate(value, unit, self.unit) if unit is not None else None
+        if rate is not None:
+            return rate
         if unit is not None and unit.money == 1:
             shown = format_money(value, self.unit)
             return shown if unit.dims in ((), BUDGET.dims) else f"{shown}（{unit}）"

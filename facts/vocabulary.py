@@ -40,6 +40,7 @@ from hegui.facts.model import (
     Summary,
     Table,
 )
+from hegui.facts.review import review_facts
 from hegui.facts.units import COUNTER_SYNONYMS, MONEY_SCALES
 from hegui.facts.values import parse_number
 
@@ -743,9 +744,28 @@ def _fact_key(fact: tuple) -> tuple:
     return tuple((type(a).__name__, str(a)) for a in fact)
 
 
+# --- what a reviewer reads in the words (hegui.facts.review) --------------------------------------
+PREDICATES["observed"] = (
+    ("E", "Field", "Code", "Seen", "Want"),
+    "审核用语检查：E 的字段 Field 出现 Code 所指的问题（如 口号式取值、单位笔误、标题无文号）；Seen 引用申报原文，"
+    "Want 说明怎样才合格。词表见 facts/review-terms.yaml。",
+)
+ENTITY_KINDS["明细"]["text"] += ("补贴对象",)
+ENTITY_KINDS["明细"]["number"] += ("补贴岗位数",)
+
+
 def filing_facts(filing: Filing) -> FactSet:
     """All facts of ``filing`` with their provenance."""
-    return _Builder(filing).build()
+    out = _Builder(filing).build()
+    plans = [c.text for w in filing.overview.work_plans for c in (w.item, w.goal)] if filing.overview else []
+    # The review reads the facts in the builder's order (deterministic); the sorted view
+    # stays lazy, for display only.
+    extra = review_facts(out.raw, out.provenance, work_plans=plans)
+    if extra:
+        have = set(out.raw)
+        out.raw = out.raw + [f for f in dict.fromkeys(extra) if f not in have]
+        out._sorted = None
+    return out
 
 
 def render_facts_doc() -> str:

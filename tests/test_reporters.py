@@ -189,7 +189,7 @@ def test_sarif_rules_results_and_locations(example, ruleset):
     zz = next(r for r in results if r["ruleId"] == "ZZ-ZCDY-001")
     assert zz["locations"][0]["physicalLocation"]["region"] == {"startLine": 741}
     assert "29.76万元" in zz["properties"]["explanationText"]
-    assert {loc["physicalLocation"]["region"]["startLine"] for loc in zz["relatedLocations"]} == {741, 761}
+    assert {loc["physicalLocation"]["region"]["startLine"] for loc in zz["relatedLocations"]} == {741, 761, 831}
     assert run["invocations"] == [{"executionSuccessful": True}]
 
 
@@ -436,7 +436,7 @@ def test_annotated_workbook_of_the_text_dump(example, ruleset):
     assert _fill(djpt) == FILL_COLOURS["review"]
     total = next(c for c in marked.values() if "QG-REQ-001" in c.comment.text)
     assert _fill(total) == FILL_COLOURS["error"] and total.comment.text.startswith("QG-REQ-001")
-    txt = next(c for c in marked.values() if "QG-TXT-001" in c.comment.text)
+    txt = next(c for c in marked.values() if "QG-HYG-006" in c.comment.text)
     assert _fill(txt) == FILL_COLOURS["warning"]
     # to_xlsx of one filing is its annotated workbook.
     assert _cells(_workbook(to_xlsx([example], ruleset))) == _cells(wb)

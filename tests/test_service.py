@@ -147,6 +147,8 @@ def test_rules_list_is_every_loaded_rule(client):
     village = next(r for r in listing["rules"] if r["id"] == "ZZ-ZCDY-001")
     assert village["severity"] == "error" and village["pack"] == "株洲市" and village["jurisdiction"] == "株洲市"
     assert "株组〔2018〕93号" in village["citation"]["document"]
+    # The rate is known only from a filing's quotation of the policy: the catalogue says so.
+    assert village["citation"]["basis"] == "申报引用"
 
 
 def test_one_rule_in_full(client):

@@ -703,7 +703,7 @@ def test_reference_is_what_the_example_says(reference):
     assert [d.label for d in filing.directions] == ["附件3-1", "附件3-2", "附件3-3", "附件3-4", "附件3-5"]
     assert model["附件3-5"]["amount"] == (Decimal("200000"), "万元")
     assert sum(len(model[d.label]["indicators"]) for d in filing.directions) == 45
-    assert len(findings) == 16
+    assert len(findings) == 79
 
 
 @pytest.mark.parametrize("variant", VARIANT_PARAMS)

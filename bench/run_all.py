@@ -262,23 +262,25 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
     compares with the real ``Evaluator.check`` so a drift from hegui is noticed, not measured.
     """
     from hegui.engine import datalog, evaluate
-    from hegui.engine.compiler import OUTCOME, OUTCOME_ARITY
+    from hegui.engine.compiler import OUTCOME, OUTCOME_ARITY, presence_facts
 
     clock = time.perf_counter_ns
     t0 = clock()
     chain = checker.registry.chain_for(filing.department, None)
     factset = evaluate.filing_facts(filing)
     facts = (
-        factset.facts
+        factset.raw
         + checker.param_facts(filing.year, chain)
         + checker.jurisdiction_facts(chain)
-        + checker.match_facts(factset.facts)
+        + checker.match_facts(factset.raw)
+        + presence_facts(factset.raw)
     )
     t1 = clock()
     program = checker.compiled.program
     with program._lock, datalog._collector_paused():
         program._ensure_active()
-        clauses = [datalog._fact_clause(fact) for fact in facts]
+        wanted = program.fact_filter({OUTCOME: OUTCOME_ARITY})
+        clauses = [datalog._fact_clause(fact) for fact in facts if datalog._wanted(wanted, fact)]
         for clause in clauses:
             datalog.pyEngine.assert_(clause)
         t2 = clock()

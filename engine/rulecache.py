@@ -34,6 +34,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from hegui import __version__
+from hegui.engine.checks import check_kinds
+from hegui.engine.checks.inputs import INPUT_KINDS
+
 _MAGIC = b"HEGUI-RULESET-CACHE 1\n"
 _DIGEST = 32  # bytes of a SHA-256
 
@@ -52,16 +56,11 @@ def cache_dir() -> Path | None:
 
 
 def _version() -> str:
-    from hegui import __version__
-
     return __version__
 
 
 def cache_key(files: Iterable[Path], known_jurisdictions: Iterable[str] | None) -> str:
     """The hex key of loading ``files`` with ``known_jurisdictions`` under this hegui."""
-    from hegui.engine.checks import check_kinds
-    from hegui.engine.checks.inputs import INPUT_KINDS
-
     h = hashlib.sha256()
 
     def part(value: str | bytes) -> None:

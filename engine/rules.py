@@ -33,6 +33,7 @@ from hegui.engine.checks.inputs import Input as Input
 from hegui.engine.packfiles import pack_files
 from hegui.engine.problems import RuleLoadError as RuleLoadError
 from hegui.engine.problems import RuleProblem as RuleProblem
+from hegui.engine.rulecache import cached_load
 from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_file
 from hegui.facts.units import Unit, UnitError, parse_unit
 
@@ -813,8 +814,6 @@ def load_rules(
         else:
             files.append(path)
     if cache:
-        from hegui.engine.rulecache import cached_load
-
         return cached_load(files, known, lambda: _load_files(paths, files, known))
     return _load_files(paths, files, known)
 

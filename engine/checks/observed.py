@@ -90,7 +90,13 @@ class ObservedCheck(CheckKind):
         # A rule on the whole filing (subject 申报) reports the pattern wherever it is, in any
         # table kind; otherwise only on the subject itself, so where-conditions apply.
         entity = p.var() if rc.rule.subject == FILING else subject
-        body = [*rc.subject_body(subject), p.lit("observed", entity, fname, self.code, seen, want)]
+        observed = p.lit("observed", entity, fname, self.code, seen, want)
+        # Observations are few: asked first with the subject free, the code is one lookup;
+        # asked after the subject, it was one lookup per entity of the subject kind.
+        if entity is subject:
+            body = [observed, *rc.subject_body(subject)]
+        else:
+            body = [*rc.subject_body(subject), observed]
         if self.fields:
             allowed = p.predicate("field")
             f = p.var()

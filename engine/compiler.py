@@ -206,16 +206,15 @@ class RuleCompiler:
         value, origin = p.var(), p.var()
         return value, origin, [p.lit(name, subject, value, origin)]
 
-    def input_present(self, inp: Input) -> str:
-        """A predicate true for the subjects of which ``inp`` has a value."""
-        p = self.p
+    def input_absent(self, inp: Input, subject: Any) -> Any:
+        """A literal that holds when ``inp`` has no value for ``subject``.
 
-        def define(name: str) -> None:
-            s = p.var()
-            _, _, literals = self.input_body(inp, s)
-            p.clause(name, [s], [p.lit("entity", s, self.rule.subject), *literals])
-
-        return self._shared(("has", self._input_key(inp)), define, "has")
+        The negation of the shared input predicate with its value and origin left free (no
+        value at all): the same subgoal the violation clauses resolve, where a separate
+        ``has`` predicate and its negation were two more subgoals per subject.
+        """
+        _, _, literals = self.input_body(inp, subject)
+        return self.p.neg(literals[0])
 
     def input_unverifiable(self, inp: Input) -> str | None:
         """The input kind's predicate for subjects where ``inp`` could not be read, if it has one."""

@@ -162,8 +162,7 @@ class CompareCheck(CheckKind):
             in_period += inp.input_kind.defined(rc, inp)
         for inp in [i for i in inputs if i.input_kind.missing_is_cannot]:
             subject = p.var()
-            has = rc.input_present(inp)
-            rc.cannot(subject, inp.name, rc.subject_body(subject) + in_period + [p.neg(p.lit(has, subject))])
+            rc.cannot(subject, inp.name, rc.subject_body(subject) + in_period + [rc.input_absent(inp, subject)])
             if inp.name in blocked:
                 subject = p.var()
                 rc.cannot(subject, inp.name, rc.subject_body(subject) + in_period + [p.lit(blocked[inp.name], subject)])

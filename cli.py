@@ -13,7 +13,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -449,6 +449,7 @@ def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...], distric
     except SelectionError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_USAGE)
+    document: dict[str, Any]
     if target.finding is not None:
         trees = [target.finding.explanation]
         document = {"file": file, "selector": selector, "finding": target.finding.id, "explanations": trees}

@@ -223,7 +223,7 @@ def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
             if name and not _empty_row_name(name) and not _cut_after(ix, ind, table):
                 out.observe(ind, "指标值", "指标值空白", _short(name), "填写“比较符＋数值＋单位”或分级分档的定性值")
             continue
-        if not value:
+        if not value or _empty_row_name(name):
             continue
         if _not_applicable(value, terms) or _not_applicable(name, terms):
             level2 = ix.written(ind, "二级指标").strip() or category

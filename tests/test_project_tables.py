@@ -114,8 +114,8 @@ def test_12_lost_cells_are_cannot_verify_not_fail(evaluator):
         # The template's row numbers are left in every filled 三级指标 (and in the "/" row).
         + [
             ("QG-HYG-005", "fail", n)
-            for n in names
-            + [
+            for n in [
+                *names,
                 "指标1:/",
                 "指标1:完成中型灌区节水改造项目数量",
                 "指标1:服务对象满意度",
@@ -307,7 +307,7 @@ def test_19_column_groups_add_up(evaluator):
     wrong = [list(row) for row in LECHANG_19]
     wrong[5][4] = "354,625"  # 本次下达 typed 354,625: 6,728,925 + 354,625 = 7,083,550 ≠ 7,074,550
     found, _, findings = outcomes(evaluator, wrong)
-    assert found == sorted([("QG-PRJ-001", "fail", "免学费补助")] + counts_as_percent)
+    assert found == sorted([("QG-PRJ-001", "fail", "免学费补助"), *counts_as_percent])
     assert "7083550" in next(f for f in findings if f.rule_id == "QG-PRJ-001").message.replace(",", "").replace(
         ".00", ""
     )

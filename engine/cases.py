@@ -28,6 +28,7 @@ from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Finding
 from hegui.engine.rules import RuleProblem, RuleSet, _check_keys, _Ctx, _describe, _mapping, _suggest, load_root
 from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_text
 from hegui.facts.errors import InputError
+from hegui.facts.limits import check_magnitudes
 from hegui.facts.model import (
     Cell,
     Direction,
@@ -413,4 +414,5 @@ def inline_filing_from_text(text: str, name: str = "filing.json") -> Filing:
             "；".join(p.message + (f"（{p.key_path}，第{p.line}行）" if p.key_path else "") for p in ctx.problems)
             or "不是申报",
         )
+    check_magnitudes(filing)
     return filing

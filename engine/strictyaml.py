@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from hegui.facts.limits import MAX_DIGIT_RUN
+
 MAX_RULE_FILE_BYTES = 1_000_000
 MAX_NESTING = 40
 
@@ -108,6 +110,11 @@ def _scalar(node: yaml.ScalarNode) -> Any:
             _mark(node),
         )
     if _INT.fullmatch(text) or _DECIMAL.fullmatch(text):
+        if sum(c.isdigit() for c in text) > MAX_DIGIT_RUN:
+            raise YamlProblem(
+                f"数字有 {sum(c.isdigit() for c in text)} 位，超过上限 {MAX_DIGIT_RUN} 位：不是有效的金额、数量或年度",
+                _mark(node),
+            )
         return Decimal(text)
     if _SURPRISING_NUMBER.fullmatch(text):
         raise YamlProblem(

@@ -230,6 +230,9 @@ class _Parser(HTMLParser):
 
     def close(self) -> None:
         super().close()
+        # An unclosed <script> or <style> would make handle_endtag ignore the closing of
+        # the tables below (and this loop never end).
+        self.skip = 0
         while self.tables:  # a page cut off inside a table: keep what was read
             self.handle_endtag("table")
         self._flush_text()

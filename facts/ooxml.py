@@ -144,9 +144,11 @@ def check_xml_part(path: str, archive: zipfile.ZipFile, name: str) -> None:
         zlib.error,
         NotImplementedError,
         RuntimeError,
+        LookupError,
     ) as exc:
         # zlib.error: a damaged member; NotImplementedError: an unknown compression method;
-        # RuntimeError: zipfile's answer to a member that needs a password.
+        # RuntimeError: zipfile's answer to a member that needs a password; LookupError: an
+        # XML declaration naming an encoding that does not exist.
         raise InputError(path, f"文件已损坏：无法读取部件“{name}”（{_zip_reason(exc)}）") from None
 
 

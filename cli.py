@@ -7,17 +7,35 @@ command was used wrongly.
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
+import hashlib
+import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from hegui import __version__
-from hegui.engine.evaluate import Checker
-from hegui.engine.rules import RuleLoadError, load_rules
+from hegui.app.batch import BatchError, BatchOptions, format_summary, run_batch
+from hegui.app.checker import Checker, CheckOptions, read_input
+from hegui.engine.cases import case_files, load_case_file, run_case
+from hegui.engine.catalogue import describe_rule, render_rule_docs
+from hegui.engine.evaluate import Evaluator
+from hegui.engine.explain import Explainer, render_text
+from hegui.engine.lint import lint
+from hegui.engine.packfiles import files_under
+from hegui.engine.registry import Registry
+from hegui.engine.rules import RuleLoadError, RuleSet
+from hegui.engine.select import SelectionError, select
+from hegui.engine.waivers import load_waivers
 from hegui.facts.errors import InputError
-from hegui.facts.read import read_filing
-from hegui.reports import FilingOutcome, ReportContext, Reporters, exit_code, reporters_for
+from hegui.facts.read import READABLE_SUFFIXES
+from hegui.facts.show import fact_rows, render_json, render_table
+from hegui.facts.vocabulary import filing_facts
+from hegui.plugins.manager import PluginError, build_registry, load_ruleset
+from hegui.reports import ReportContext, Reporters, exit_code, reporters_for
 
 EXIT_USAGE = 2
 
@@ -28,7 +46,7 @@ def main() -> None:
     """hegui（合规）：按政策规则检查预算绩效目标表。"""
 
 
-_REGISTRY = None
+_REGISTRY: Registry | None = None
 
 
 def render_report(fmt: str, outcomes, ruleset, registry) -> str | bytes:
@@ -45,11 +63,9 @@ def _emit(output: str | bytes, output_path: Path | None) -> None:
         click.echo(output, nl=False)
 
 
-def _registry():
+def _registry() -> Registry:
     """The plugin registry, built once; a broken plugin stops the run (exit 2) with its name."""
     global _REGISTRY
-    from hegui.plugins.manager import PluginError, build_registry
-
     if _REGISTRY is None:
         try:
             registry = build_registry()
@@ -61,7 +77,7 @@ def _registry():
     return _REGISTRY
 
 
-def _stop(exc: Exception, what: str = "规则") -> None:
+def _stop(exc: Exception, what: str = "规则") -> NoReturn:
     """Print why the run cannot go on (every breadcrumb of a load error) and exit with 2."""
     problems = getattr(exc, "problems", None)
     if problems is not None:
@@ -73,21 +89,64 @@ def _stop(exc: Exception, what: str = "规则") -> None:
     sys.exit(EXIT_USAGE)
 
 
-def _load(rule_paths: tuple[str, ...], extra: tuple[str, ...] = ()):
-    """Rules from ``rule_paths`` only, or from every registered plugin (plus ``extra`` folders)."""
-    from hegui.plugins.manager import PluginError, load_registered_rules
+#: Rule sets loaded, and compiled, in this process, by what they were loaded from. A process
+#: that runs several commands (the test suite, a program that embeds the CLI) then loads and
+#: compiles each rule set once; a changed, added or removed rule file is a different key.
+_RULESETS: dict[tuple, tuple[Registry, RuleSet]] = {}
+_EVALUATORS: dict[tuple, Evaluator] = {}
+_CACHED_RULE_SETS = 8
 
-    registry = _registry()
+
+def _rules_key(registry: Registry, rule_paths: tuple[str, ...] | list[Path]) -> tuple | None:
+    """What a rule set is loaded from: the registry and every file's path and content digest
+    (not its mtime, which two quick edits can share); ``None`` when a file cannot be read (then
+    nothing is cached)."""
+    paths = [Path(p) for p in rule_paths] or registry.pack_paths()
     try:
-        if rule_paths:
-            return load_rules([Path(p) for p in rule_paths], known_jurisdictions=list(registry.jurisdictions))
-        return load_registered_rules(registry, [Path(p) for p in extra])
+        files = [f for p in paths for f in (files_under(p, ".yaml") if p.is_dir() else [p])]
+        digests = tuple((str(f.resolve()), hashlib.sha256(f.read_bytes()).hexdigest()) for f in files)
+    except OSError:
+        return None
+    return (id(registry), bool(rule_paths), digests)
+
+
+def _remember(cache: dict, key: tuple, value) -> None:
+    if len(cache) >= _CACHED_RULE_SETS:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+
+
+def _load(rule_paths: tuple[str, ...] | list[Path]) -> RuleSet:
+    """Rules from ``rule_paths`` only, or from every registered plugin; a load error stops the run."""
+    registry = _registry()
+    key = _rules_key(registry, rule_paths)
+    cached = _RULESETS.get(key) if key is not None else None
+    if cached is not None and cached[0] is registry:
+        return cached[1]
+    try:
+        ruleset = load_ruleset(registry, rule_paths)
     except (PluginError, RuleLoadError) as exc:
         _stop(exc)
+    if key is not None:
+        _remember(_RULESETS, key, (registry, ruleset))
+    return ruleset
 
 
-def _checker(ruleset):
-    return Checker(ruleset, _registry())
+def _checker(rule_paths: tuple[str, ...] | list[Path], options: CheckOptions | None = None) -> Checker:
+    """The end-to-end checker for ``rule_paths`` (see :func:`_load`); rules compiled once per process."""
+    registry = _registry()
+    ruleset = _load(rule_paths)
+    key = _rules_key(registry, rule_paths)
+    evaluator = _EVALUATORS.get(key) if key is not None else None
+    if evaluator is None or evaluator.ruleset is not ruleset:
+        evaluator = None
+    try:
+        checker = Checker(registry, ruleset, options, evaluator=evaluator)
+    except RuleLoadError as exc:  # rules of a jurisdiction no plugin registered
+        _stop(exc)
+    if key is not None:
+        _remember(_EVALUATORS, key, checker.evaluator)
+    return checker
 
 
 def _reporters() -> Reporters:
@@ -181,11 +240,6 @@ def check(
     explain: bool,
 ) -> None:
     """检查一个或多个申报文件。"""
-    import datetime as dt
-
-    from hegui.engine.waivers import apply_waivers, load_waivers
-
-    ruleset = _load(rule_paths)
     registry = _registry()
     if _reporters().get(fmt).binary and output_path is None:
         raise click.BadParameter(f"{fmt} 报告是二进制文件，请用 --output 指定文件名", param_hint="--output")
@@ -201,9 +255,6 @@ def check(
     batch_mode = jobs > 1 or timeout is not None or results_path is not None or any(Path(f).is_dir() for f in files)
     summary = None
     if batch_mode:
-        from hegui.engine.batch import BatchError, BatchOptions, format_summary, run_batch
-        from hegui.plugins.manager import PluginError
-
         options = BatchOptions(
             rule_paths=tuple(rule_paths), district=district, explain=explain, waivers=tuple(waivers), today=on
         )
@@ -220,21 +271,14 @@ def check(
         except (PluginError, RuleLoadError, BatchError) as exc:
             _stop(exc)
         outcomes = batch.outcomes()
+        ruleset = batch.ruleset
         summary = format_summary(batch.summary)
     else:
-        checker = _checker(ruleset)
-        outcomes = []
-        for path in files:
-            try:
-                filing = read_filing(path, registry)
-            except InputError as exc:
-                outcomes.append(FilingOutcome(path, error=exc))
-                continue
-            result = checker.check(filing, explain=explain, district=district)
-            findings = (
-                apply_waivers(result.findings, path, filing.department, waivers, on) if waivers else result.findings
-            )
-            outcomes.append(FilingOutcome(path, filing, findings, jurisdiction=result.jurisdiction))
+        checker = _checker(
+            rule_paths, CheckOptions(district=district, explain=explain, waivers=tuple(waivers), today=on)
+        )
+        outcomes = checker.check_all(files)  # a file that cannot be checked is its own error record
+        ruleset = checker.ruleset
     _emit(render_report(fmt, outcomes, ruleset, registry), output_path)
     if summary is not None:
         click.echo(summary, err=True)
@@ -251,11 +295,8 @@ def check(
 )
 def facts(file: str, fmt: str) -> None:
     """列出从申报文件读到的每个值及其来源（行号或单元格），供核对读取是否正确。"""
-    from hegui.facts.show import fact_rows, render_json, render_table
-    from hegui.facts.vocabulary import filing_facts
-
     try:
-        filing = read_filing(file, _registry())
+        filing = read_input(file, _registry())
     except InputError as exc:
         click.echo(f"✗ {exc}", err=True)
         sys.exit(EXIT_USAGE)
@@ -274,19 +315,15 @@ def rules() -> None:
 @click.option("--coverage", is_flag=True, help="按政策文件和条款统计用例覆盖情况")
 def rules_test(paths: tuple[str, ...], coverage: bool) -> None:
     """运行规则测试用例（*.cases.yaml）。不给 PATH 时运行内置规则包的用例。"""
-    from hegui.engine.cases import case_files, load_case_file, run_case
-
     registry = _registry()
     if paths:
         # A folder under test replaces any installed copy of itself: built-in packs + PATHs.
-        rule_paths = [path for info in registry.plugins if info.builtin for path, _ in info.packs] + [
-            Path(p) for p in paths
-        ]
-        ruleset = _load(tuple(str(p) for p in rule_paths))
+        rule_paths = registry.builtin_pack_paths() + [Path(p) for p in paths]
+        checker = _checker(rule_paths)
     else:
         rule_paths = registry.pack_paths()
-        ruleset = _load(())
-    checker = _checker(ruleset)
+        checker = _checker(())
+    ruleset = checker.ruleset
     problems: list = []
     cases = [
         c for f in case_files([Path(p) for p in paths] or rule_paths) for c in load_case_file(f, ruleset, problems)
@@ -295,7 +332,7 @@ def rules_test(paths: tuple[str, ...], coverage: bool) -> None:
         _stop(RuleLoadError(problems), "用例文件")
     failed = 0
     for case in cases:
-        result = run_case(case, checker)
+        result = run_case(case, checker.evaluator)
         mark = "✓" if result.ok else "✗"
         click.echo(f"{mark} {case.rule_id} {case.name}  ({case.file}:{case.line})")
         for problem in result.problems:
@@ -341,13 +378,9 @@ def rules_list(rule_paths: tuple[str, ...]) -> None:
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录")
 def rule_show(rule_id: str, rule_paths: tuple[str, ...]) -> None:
     """显示一条规则：检查什么、为什么、依据、参数及有效期、不合规示例、如何改正。"""
-    from hegui.engine.catalogue import describe_rule
-
     ruleset = _load(rule_paths)
     rule = ruleset.by_id(rule_id)
     if rule is None:
-        import difflib
-
         close = difflib.get_close_matches(rule_id, [r.id for r in ruleset.rules], n=3)
         hint = f"；您是不是想找：{'、'.join(close)}" if close else ""
         click.echo(f"没有编号为“{rule_id}”的规则{hint}", err=True)
@@ -359,8 +392,6 @@ def rule_show(rule_id: str, rule_paths: tuple[str, ...]) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 def rules_lint(paths: tuple[str, ...]) -> None:
     """检查规则集的隐患：未用或无量纲的参数、有效期重叠或空档、缺少文档字段、条件重复的规则。"""
-    from hegui.engine.lint import lint
-
     ruleset = _load(paths)
     issues = lint(ruleset)
     for issue in issues:
@@ -376,8 +407,6 @@ def rules_lint(paths: tuple[str, ...]) -> None:
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录")
 def rules_doc(out_dir: Path, rule_paths: tuple[str, ...]) -> None:
     """由规则本身生成文档：每条规则一页，另有索引。"""
-    from hegui.engine.catalogue import render_rule_docs
-
     ruleset = _load(rule_paths)
     out_dir.mkdir(parents=True, exist_ok=True)
     pages = render_rule_docs(ruleset)
@@ -403,20 +432,13 @@ def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...], distric
     SELECTOR 可以是 hegui check 给出的发现编号（如 ZZ-ZCDY-001@1a2b3c4d）、项目名称、表（如 附件3-5）
     或位置（行号、文件:行号、单元格）。
     """
-    import json
-
-    from hegui.engine.explain import Explainer, render_text
-    from hegui.engine.select import SelectionError, select
-
-    ruleset = _load(rule_paths)
+    checker = _checker(rule_paths, CheckOptions(district=district, explain=True))
     try:
-        filing = read_filing(file, _registry())
+        result = checker.evaluate(checker.read(file))
     except InputError as exc:
         click.echo(f"✗ {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    checker = _checker(ruleset)
-    result = checker.check(filing, explain=True, district=district)
-    explainer = Explainer(checker, result)
+    explainer = Explainer(checker.evaluator, result)
     try:
         target = select(result, selector)
     except SelectionError as exc:
@@ -520,10 +542,10 @@ def serve(
     API 为 POST /v1/check、GET /v1/rules、/v1/why、GET /healthz；OpenAPI 在 /docs。
 
     FILINGS：启动时就放进工作台的申报文件（如 examples/shifeng-zzb-2023.txt）。"""
-    from hegui.plugins.manager import PluginError
-
     try:
-        from hegui.engine.service import serve as run
+        # Imported here, not at the top: the service needs the optional dependencies of
+        # hegui[service] (FastAPI, uvicorn), which every other command does without.
+        from hegui.app.service import serve as run
     except ImportError as exc:
         click.echo(f"✗ HTTP 服务需要额外的依赖：pip install 'hegui[service]'（{exc}）", err=True)
         sys.exit(EXIT_USAGE)
@@ -582,13 +604,13 @@ def impact(targets: tuple[str, ...], assignments: tuple[str, ...], pack_paths: t
         raise click.BadParameter(str(exc), param_hint="--param") from None
     except RuleLoadError as exc:
         _stop(exc)
-    old, new = _checker(before), _checker(after)
-    paths = filing_paths(targets, (".txt", ".xlsx", ".xlsm", ".docx", *registry.readers))
+    old, new = Evaluator(before, registry), Evaluator(after, registry)
+    paths = filing_paths(targets, (*READABLE_SUFFIXES, *registry.readers))
     impacts = run_impact(
         paths,
         lambda filing: old.check(filing, district=district).findings,
         lambda filing: new.check(filing, district=district).findings,
-        lambda path: read_filing(path, registry),
+        lambda path: read_input(path, registry),
     )
     click.echo(render_text(changes, impacts), nl=False)
     sys.exit(1 if any(i.affected for i in impacts) else 0)

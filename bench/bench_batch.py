@@ -5,7 +5,7 @@ Run by hand: ``.venv/bin/python bench/bench_batch.py [--filings N] [--repeats R]
 Builds ``--filings`` variants of the example in a temporary folder (amounts, a count and the
 year changed; full-size filings, all 附件), once as text dumps and once as .xlsx written by
 ``tests/make_xlsx.py``'s ``write_form_xlsx`` (imported by path, as bench_read.py does). Each
-folder is then checked with :func:`hegui.engine.batch.run_batch`:
+folder is then checked with :func:`hegui.app.batch.run_batch`:
 
 * ``in-process``: ``jobs=1`` without isolation, what ``hegui check`` does today;
 * ``1 worker`` / ``2 workers``: supervised worker processes (``--timeout`` per filing).
@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hegui.engine.batch import BatchOptions, run_batch
+from hegui.app.batch import BatchOptions, run_batch
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "shifeng-zzb-2023.txt"

@@ -10,7 +10,7 @@ Run by hand from the repository root::
 What it measures (see bench/README.md):
 
 1. the example filing (``examples/shifeng-zzb-2023.txt``) with the built-in rule packs:
-   read (text → Grid → Filing), check (``Checker.check``) and total, warm;
+   read (text → Grid → Filing), check (``Evaluator.check``) and total, warm;
 2. a generated rule set of about ``--rules`` rules (the built-in packs with rules duplicated
    under new ids, compare rules pointing at copies of their parameters with varied values)
    and generated filings (the example with amounts changed, a direction renamed, detail and
@@ -56,7 +56,7 @@ _T_STDLIB = time.perf_counter_ns()
 
 import yaml  # noqa: E402
 
-from hegui.engine.evaluate import Checker  # noqa: E402
+from hegui.engine.evaluate import Evaluator  # noqa: E402
 from hegui.engine.rules import RuleSet, load_rules  # noqa: E402
 from hegui.facts.errors import InputError  # noqa: E402
 from hegui.facts.model import Filing, Grid  # noqa: E402
@@ -64,10 +64,13 @@ from hegui.facts.read import read_filing  # noqa: E402
 from hegui.facts.tables import build_filing  # noqa: E402
 from hegui.facts.textdump import read_text_dump  # noqa: E402
 from hegui.plugins import builtin_rule_paths  # noqa: E402
+from hegui.plugins.manager import build_registry  # noqa: E402
 
 IMPORT_NS = time.perf_counter_ns() - _T_STDLIB  # hegui + pyDatalog + PyYAML, first import
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The built-in packs' jurisdictions (installed plugins play no part in these timings).
+REGISTRY = build_registry(entry_points=False)
 EXAMPLE = ROOT / "examples" / "shifeng-zzb-2023.txt"
 TARGET_MS = 10.0  # warm, per filing (read + check)
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")  # as in hegui.engine.rules
@@ -102,7 +105,7 @@ class FilingTiming:
     read_ns: list[int] = field(default_factory=list)  # read_filing: text → Grid → Filing
     grid_ns: list[int] = field(default_factory=list)  # its first step alone: text → Grid (read_text_dump)
     build_ns: list[int] = field(default_factory=list)  # its second step alone: Grid → Filing (build_filing)
-    check_ns: list[int] = field(default_factory=list)  # Checker.check
+    check_ns: list[int] = field(default_factory=list)  # Evaluator.check
     total_ns: list[int] = field(default_factory=list)  # read + check
     findings: int = 0
     facts: int = 0
@@ -130,7 +133,7 @@ NO_GC = False  # set by --no-gc
 
 
 def time_filing(
-    checker: Checker, path: Path, name: str, description: str, iterations: int, warmup: int
+    checker: Evaluator, path: Path, name: str, description: str, iterations: int, warmup: int
 ) -> FilingTiming:
     """Warm timings of reading ``path`` and checking it, measured call by call."""
     gc.collect()
@@ -143,7 +146,7 @@ def time_filing(
 
 
 def _time_filing(
-    checker: Checker, path: Path, name: str, description: str, iterations: int, warmup: int
+    checker: Evaluator, path: Path, name: str, description: str, iterations: int, warmup: int
 ) -> FilingTiming:
     timing = FilingTiming(name, description)
     clock = time.perf_counter_ns
@@ -554,7 +557,7 @@ def generate_filings(out_dir: Path, count: int, rng: random.Random) -> list[tupl
 # --- profiling -----------------------------------------------------------------------------------
 
 
-def profile_check(checker: Checker, filing: Filing, repeats: int, top: int) -> str:
+def profile_check(checker: Evaluator, filing: Filing, repeats: int, top: int) -> str:
     for _ in range(2):
         checker.check(filing)
     profiler = cProfile.Profile()
@@ -601,7 +604,7 @@ def render_text(results: dict[str, Any]) -> str:
         out.append("--no-gc: the cyclic garbage collector was DISABLED while timing filings")
     out.append(
         "read = read_filing (text → Grid → Filing); grid and build are its two steps timed on their own; "
-        "check = Checker.check; total = read + check"
+        "check = Evaluator.check; total = read + check"
     )
     out.append("")
 
@@ -716,7 +719,9 @@ def main(argv: list[str] | None = None) -> int:
     paths = builtin_rule_paths()
     cost, builtin = one_time("load built-in rule packs (load_rules)", lambda: load_rules(paths), args.setup_repeats)
     one_time_costs.append(cost)
-    cost, checker = one_time("compile built-in rules (Checker(ruleset))", lambda: Checker(builtin), args.setup_repeats)
+    cost, checker = one_time(
+        "compile built-in rules (Evaluator(ruleset))", lambda: Evaluator(builtin, REGISTRY), args.setup_repeats
+    )
     one_time_costs.append(cost)
     cold0 = time.perf_counter_ns()
     cold_result = checker.check(read_filing(EXAMPLE))
@@ -730,7 +735,7 @@ def main(argv: list[str] | None = None) -> int:
     example = time_filing(checker, EXAMPLE, "example", str(EXAMPLE.relative_to(ROOT)), args.iterations, args.warmup)
     profile_text = ""
     if args.profile:
-        profile_text = "cProfile of 5 warm Checker.check calls (example, built-in rules):\n" + profile_check(
+        profile_text = "cProfile of 5 warm Evaluator.check calls (example, built-in rules):\n" + profile_check(
             checker, read_filing(EXAMPLE), 5, 30
         )
     builtin_rule_count = len(builtin.rules)
@@ -757,7 +762,9 @@ def main(argv: list[str] | None = None) -> int:
         one_time_costs.append(cost)
         assert isinstance(generated, RuleSet)
         cost, gen_checker = one_time(
-            f"compile generated rules ({len(generated.rules)} rules)", lambda: Checker(generated), args.setup_repeats
+            f"compile generated rules ({len(generated.rules)} rules)",
+            lambda: Evaluator(generated, REGISTRY),
+            args.setup_repeats,
         )
         one_time_costs.append(cost)
         timings = [

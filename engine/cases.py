@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Finding
+from hegui.engine.packfiles import case_files_under
 from hegui.engine.rules import RuleProblem, RuleSet, _check_keys, _Ctx, _describe, _mapping, _suggest, load_root
 from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_text
 from hegui.facts.errors import InputError
@@ -43,6 +44,7 @@ from hegui.facts.model import (
     SummaryRow,
     WorkPlan,
 )
+from hegui.facts.read import read_filing
 from hegui.facts.values import parse_indicator_value, parse_money
 
 CASE_KEYS = {
@@ -363,25 +365,23 @@ def case_files(paths: list[Path]) -> list[Path]:
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            files.extend(sorted(path.rglob("*.cases.yaml")))
+            files.extend(case_files_under(path))
         elif path.name.endswith(".cases.yaml"):
             files.append(path)
     return files
 
 
-def run_case(case: Case, checker) -> CaseResult:
+def run_case(case: Case, evaluator) -> CaseResult:
     """Check the case's filing with the whole rule set and compare the rule's findings."""
-    from hegui.facts.read import read_filing
-
     try:
         filing = case.filing if case.filing is not None else read_filing(case.filing_file)
     except InputError as exc:
         return CaseResult(case, False, [f"无法读取申报：{exc}"])
     # A case filing that names no department belongs to the rule's own jurisdiction, so a
     # district's case exercises its rule together with the city, province and national ones.
-    rule = checker.ruleset.by_id(case.rule_id)
+    rule = evaluator.ruleset.by_id(case.rule_id)
     district = None if filing.department or rule is None else rule.jurisdiction
-    findings = [f for f in checker.check(filing, district=district).findings if f.rule_id == case.rule_id]
+    findings = [f for f in evaluator.check(filing, district=district).findings if f.rule_id == case.rule_id]
     failed = sorted({f.item for f in findings if f.status == STATUS_FAIL})
     cannot = sorted({f.item for f in findings if f.status == STATUS_CANNOT_VERIFY})
     problems = []

@@ -7,13 +7,15 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from hegui.engine.checks.inputs import SumInput
 from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, compile_rules
+from hegui.engine.explain import explain_finding
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
+from hegui.engine.registry import Registry
 from hegui.engine.rules import BUDGET, Input, Parameter, Rule, RuleLoadError, RuleProblem, RuleSet, describe_input
 from hegui.facts.model import Filing
 from hegui.facts.units import DIMENSIONLESS, Unit, format_decimal, format_money
 from hegui.facts.vocabulary import FILING, FactSet, filing_facts
-from hegui.plugins.manager import build_registry
 
 CANNOT_VERIFY_SEVERITY = "warning"
 
@@ -29,13 +31,16 @@ class CheckResult:
     evaluations: list[tuple] | None = None
 
 
-class Checker:
-    """A rule set compiled once; :meth:`check` runs it on one filing at a time."""
+class Evaluator:
+    """A rule set compiled once; :meth:`check` runs it on one filing at a time.
 
-    def __init__(self, ruleset: RuleSet, registry=None) -> None:
+    ``registry`` gives the jurisdictions (chains, reference data) rules may apply to; the
+    engine receives it and never builds one (see :mod:`hegui.plugins.manager`).
+    """
+
+    def __init__(self, ruleset: RuleSet, registry: Registry) -> None:
         self.ruleset = ruleset
-        # Without a registry only the built-in jurisdictions are known (tests, library use).
-        self.registry = registry if registry is not None else build_registry(entry_points=False)
+        self.registry = registry
         unknown = [r for r in ruleset.rules if r.jurisdiction not in self.registry.jurisdictions]
         if unknown:
             # A rule of an unregistered jurisdiction would apply to no filing: refuse it.
@@ -125,10 +130,6 @@ class Checker:
         findings.sort(key=lambda f: (_table_order(f.table), prov.position(f.location), f.line, f.rule_id, f.id))
         result = CheckResult(filing, findings, factset, chain)
         if explain:
-            from dataclasses import replace
-
-            from hegui.engine.explain import explain_finding
-
             result.evaluations = answered[EVALUATED]
             result.findings = [replace(f, explanation=explain_finding(self, result, f)) for f in findings]
         return result
@@ -160,12 +161,12 @@ class FindingBuilder:
     are the same for every kind and built here.
     """
 
-    def __init__(self, checker: Checker, filing: Filing, factset: FactSet, chain: list[str]) -> None:
+    def __init__(self, checker: Evaluator, filing: Filing, factset: FactSet, chain: list[str]) -> None:
         self.checker = checker
         self.chain = chain
         self.filing = filing
         self.prov = factset.provenance
-        self.unit = filing.overview.unit if filing.overview else "万元"
+        self.unit = filing.display_unit
 
     # -- formatting ---------------------------------------------------------------------------------
     def show(self, value: Any, unit: Unit | None) -> str:
@@ -245,12 +246,22 @@ class FindingBuilder:
         blank = inp.input_kind.blank_cell(self, inp, subject) if inp is not None else None
         if inp is not None and blank is not None:
             where = self.location(blank, inp.field)
+        kind_message = rule.check.cannot_message(self, rule, subject, what) if inp is None else None
         if inp is not None:
             if blank is not None:
-                looked = f"{self.prov.table_of.get(blank, blank)}的“{inp.field}”栏未填写"
+                raw = self.prov.raw_text.get((blank, inp.field), "").strip()
+                state = "未填写" if raw in ("", "/", "-", "—") else f"写的是“{raw}”，读不出所需的值"
+                looked = f"{self.prov.table_of.get(blank, blank)}的“{inp.field}”栏{state}"
             else:
                 looked = f"查找范围：{describe_input(inp)}"
             message = f"无法核实“{rule.title}”：缺少{what}（{looked}）"
+            # A table cut off in the copy: say which part was not in the file.
+            table = self.prov.table_of.get(str(subject), "")
+            note = self.prov.cut_off.get(str(subject)) or self.prov.cut_off.get(table)
+            if note and (isinstance(inp.input_kind, SumInput) or blank is None):
+                message += f"；{note}"
+        elif kind_message is not None:
+            message = kind_message
         else:
             message = f"无法核实“{rule.title}”：参数“{what}”在{self.filing.year or '未知'}年度没有有效取值"
         return self._base(
@@ -273,8 +284,8 @@ class FindingBuilder:
         return re.sub(r"\{([^{}]*)\}", lambda m: values.get(m.group(1), m.group(0)), rule.message)
 
 
-# The name Checker.check builds it by.
+# The name Evaluator.check builds it by.
 _FindingBuilder = FindingBuilder
 
 
-__all__ = ["FILING", "CheckResult", "Checker"]
+__all__ = ["FILING", "CheckResult", "Evaluator"]

@@ -30,6 +30,7 @@ from hegui.engine.checks.inputs import BUDGET as BUDGET
 from hegui.engine.checks.inputs import INPUT_KINDS, InputSpec
 from hegui.engine.checks.inputs import SCOPES as SCOPES
 from hegui.engine.checks.inputs import Input as Input
+from hegui.engine.packfiles import pack_files
 from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_file
 from hegui.facts.units import Unit, UnitError, parse_unit
 
@@ -48,6 +49,12 @@ SUBJECT_KINDS = (
     "计数",
     "费率",
     "比例",
+    # Tables of other templates and their lines (hegui.facts.recognise_projects).
+    "项目表",
+    "资金行",
+    "执行行",
+    "明细表",
+    "项目清单",
 )
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 _NAME = re.compile(r"^[\w\u3400-\u9fff]+$")
@@ -790,7 +797,7 @@ def load_rules(paths: Iterable[Path], known_jurisdictions: Iterable[str] | None 
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*.yaml") if not p.name.endswith(".cases.yaml")))
+            files.extend(pack_files(path))
         else:
             files.append(path)
     problems: list[RuleProblem] = []

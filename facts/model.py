@@ -186,6 +186,15 @@ class Indicator:
     parsed: IndicatorValue
     standard: Cell | None = None  # 绩效标准 (附件3 only)
     row_source: Source | None = None
+    # Columns of 项目支出 目标表 and 自评表 templates; None where the template has no such column.
+    nature: Cell | None = None  # 指标性质: ≥ ≤ = 定性
+    measure: Cell | None = None  # 度量单位
+    weight: Field | None = None  # 权重 / 分值
+    score: Field | None = None  # 得分
+    actual: Cell | None = None  # 实际完成值 / 完成值
+    direction: Cell | None = None  # 指标方向性
+    reason: Cell | None = None  # 偏差原因 / 未完成原因分析
+    block: str = ""  # 长期 or 年度 when the table has separate indicator blocks
 
 
 @dataclass
@@ -222,6 +231,11 @@ class Table:
     unit: str  # 万元 unless the table says otherwise
     source: Source
     footer: Footer = field(default_factory=Footer)
+    #: A table cut off in the copy (or starting mid-way): the parts not in the file, the last
+    #: cell read, and the kinds of rows (指标, 明细 …) that may not all have been read.
+    missing: list[str] = field(default_factory=list)
+    cut_after: Source | None = None
+    partial: list[str] = field(default_factory=list)
 
     @property
     def table_id(self) -> str:
@@ -278,6 +292,86 @@ class Direction(Table):
 
 
 @dataclass
+class FundLine:
+    """One line of a funds block: a total (总额, 年度资金总额 …) or one of its parts.
+
+    ``values`` maps a column (金额 for a target table; 年初预算数, 全年预算数, 全年执行数 for a
+    self-evaluation) to the cell read there; ``rate`` is the 执行率 as stated. ``parts`` are the
+    lines the template puts under this one (其中：财政资金 …; 财政拨款 → 中央/省级/市级/本级).
+    """
+
+    label: str  # normalised: 总额, 财政拨款, 中央, 其他资金 …
+    label_cell: Cell
+    values: dict[str, Field] = field(default_factory=dict)
+    rate: Field | None = None
+    weight: Field | None = None  # 分值/权重 of the budget-execution line (自评表)
+    score: Field | None = None
+    parts: list[FundLine] = field(default_factory=list)
+    cut_off: bool = False  # the table stops inside this line's parts
+
+
+@dataclass
+class ProjectTable(Table):
+    """项目支出绩效目标表 / 申报表, or 项目支出绩效自评表 (``evaluation``), any template.
+
+    Recognised by its labels and columns, not its title; ``missing`` (see :class:`Table`)
+    names the parts of the template that were not in the file, so checks that need them can
+    say so.
+    """
+
+    evaluation: bool = False
+    name: Field | None = None
+    department: Field | None = None  # 主管部门
+    implementer: Field | None = None  # 实施单位
+    attribute: Field | None = None  # 项目属性 / 项目类型
+    period: Field | None = None  # 实施期 / 起止日期
+    funds: FundLine | None = None  # the total line with its parts
+    annual_amount: Field | None = None  # 当年度金额, where the table also states a multi-year total
+    long_goal: Cell | None = None  # 总体目标 / 实施期目标
+    annual_goal: Cell | None = None
+    basis: Cell | None = None  # 立项依据 / 政策依据
+    indicators: list[Indicator] = field(default_factory=list)
+    budget_points: Field | None = None  # 预算执行情况(10分) / the 总额 line's 分值
+    budget_score: Field | None = None  # the 总额 line's 得分
+    indicator_points: Field | None = None  # 绩效指标(90分): what the indicator weights add up to
+    total_points: Field | None = None  # 合计/总分 of the weights
+    total_score: Field | None = None  # 合计/总分 of the scores
+    details: list[AllocationLine] = field(default_factory=list)  # 支出明细/成本测算
+    detail_total: Field | None = None
+
+
+@dataclass
+class AllocationLine:
+    """One row of a 分配明细表/资金安排表: who gets it and the amount per column."""
+
+    name: Cell
+    amounts: dict[str, Field]
+    index: int
+    count: Field | None = None  # 人数/数量, where the table has such a column
+    rate: Field | None = None  # 标准/单价, where the table has such a column
+
+
+@dataclass
+class AllocationTable(Table):
+    """A flat allocation table (序号, 单位/项目, 金额 …) ending in a 合计 row."""
+
+    columns: list[str] = field(default_factory=list)
+    lines: list[AllocationLine] = field(default_factory=list)
+    total: dict[str, Field] = field(default_factory=dict)
+    #: tables with column groups (全年 | 其中:X 小计/提前下达/本次下达 …): each row as a total
+    #: line whose parts are the groups' 小计, whose parts are the groups' columns
+    grouped: list[FundLine] = field(default_factory=list)
+
+
+@dataclass
+class ProjectList(Table):
+    """Several projects in one table: a department total and one row group per project."""
+
+    total: Field | None = None
+    projects: list[ProjectTable] = field(default_factory=list)
+
+
+@dataclass
 class Filing:
     path: str
     year: int | None
@@ -287,6 +381,16 @@ class Filing:
     summary: Summary | None = None
     directions: list[Direction] = field(default_factory=list)
     encoding: str = "utf-8"
+    #: tables of other templates (项目支出 目标表/自评表, allocation tables, project lists), in file order
+    others: list[Table] = field(default_factory=list)
+
+    @property
+    def display_unit(self) -> str:
+        """The unit amounts are shown in: 附件1's, else the first table's, else 万元."""
+        if self.overview is not None:
+            return self.overview.unit
+        first = next(iter(self.tables()), None)
+        return first.unit if first is not None else "万元"
 
     def tables(self) -> Iterator[Table]:
         if self.overview:
@@ -294,3 +398,4 @@ class Filing:
         if self.summary:
             yield self.summary
         yield from self.directions
+        yield from self.others

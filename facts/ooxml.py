@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from xml.parsers import expat
 
 from hegui.facts.errors import InputError
 from hegui.facts.limits import check_xml_budget
@@ -110,7 +111,6 @@ def check_xml_part(path: str, archive: zipfile.ZipFile, name: str) -> None:
     The prolog is parsed with expat up to the root element's start tag, however long the
     comments before it are; the rest of the part is never read here.
     """
-    from xml.parsers import expat
 
     def refuse(*_args) -> None:
         raise InputError(path, f"文件包含不允许的 XML 实体或文档类型声明（部件“{name}”），疑似实体炸弹，拒绝读取")

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from hegui.facts.csv_reader import read_csv
+from hegui.facts.docx import read_docx
 from hegui.facts.errors import InputError
 from hegui.facts.html import read_html
 from hegui.facts.layouts import read_text
@@ -19,19 +20,15 @@ from hegui.facts.limits import check_grid, check_magnitudes
 from hegui.facts.model import Filing, Grid
 from hegui.facts.normalize import repair_grid
 from hegui.facts.tables import build_filing
+from hegui.facts.xlsx import read_xlsx
 
-# Advice for formats hegui does not read. engine/service.py and engine/batch.py read this
-# table too (the service's advice for suffixes it does not accept; the batch's folder
-# suffixes), which is why .xls is still listed although read_grid now reads it: see
-# LEGACY_REFUSED and READABLE_SUFFIXES.
-_LEGACY = {
-    ".xls": "这是旧版 Excel 97-2003 工作簿（.xls），不支持。请用 Excel 或 WPS 打开后“另存为” .xlsx 格式（Excel 工作簿），再提交。",
+#: Formats hegui does not read, with the advice it gives (a batch still picks such files up in
+#: a folder, so that each is reported with this advice rather than silently skipped).
+LEGACY_REFUSED = {
     ".doc": "这是旧版 Word 97-2003 文档（.doc），不支持。请用 Word 或 WPS 打开后“另存为” .docx 格式，再提交。",
     ".et": "这是 WPS 表格专用格式（.et），不支持。请“另存为” .xlsx 格式再提交。",
     ".wps": "这是 WPS 文字专用格式（.wps），不支持。请“另存为” .docx 格式再提交。",
 }
-#: Suffixes :func:`read_grid` refuses, with the advice it gives.
-LEGACY_REFUSED = {suffix: advice for suffix, advice in _LEGACY.items() if suffix != ".xls"}
 #: Suffixes :func:`read_grid` reads (besides plugin readers); any other suffix is read as text.
 READABLE_SUFFIXES = (
     ".txt",
@@ -105,12 +102,8 @@ def _read(path: str | os.PathLike, suffix: str) -> Grid:
             "请把扩展名改为 .xlsx 或 .docx 后再提交。",
         )
     if suffix in (".xlsx", ".xlsm"):
-        from hegui.facts.xlsx import read_xlsx
-
         return read_xlsx(path)
     if suffix == ".docx":
-        from hegui.facts.docx import read_docx
-
         return read_docx(path)
     if suffix in _HTML_SUFFIXES or head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(
         (b"<!doctype html", b"<html")

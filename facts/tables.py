@@ -8,7 +8,8 @@ grid may come from any reader; only :class:`~hegui.facts.model.Grid` is assumed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from hegui.facts.errors import InputError
 from hegui.facts.model import (
@@ -28,6 +29,7 @@ from hegui.facts.model import (
     Table,
     WorkPlan,
 )
+from hegui.facts.recognise_projects import describe_tables, recognise
 from hegui.facts.values import parse_indicator_value, parse_money, parse_number
 
 _LABEL = re.compile(r"^附件\s*([0-9一二三四五六七八九]+)(?:\s*[-－—–]\s*([0-9]+))?\s*$")
@@ -51,11 +53,27 @@ EXPENSE_LABELS = ["基本支出", "项目支出"]
 SECTION_STARTS = ("支出明细及测算", "单位负责人签字", "填表人", "年度绩效指标", "年度重点工作计划", "部门职责概述")
 
 
+_LABEL_UNIT = re.compile(r"[（(](万元|元|千元|亿元)[)）]$")
+
+
 def norm(text: str) -> str:
-    """Label text without whitespace, 其中 prefixes and trailing colons, for comparison."""
+    """Label text without whitespace, 其中 prefixes, trailing colons and a unit suffix.
+
+    一体化 exports write money labels with their unit (``项目金额（万元）``); the label is
+    the same one, and :func:`label_unit` gives the unit.
+    """
     text = re.sub(r"\s+", "", text)
     text = re.sub(r"^其中[:：]", "", text)
-    return text.rstrip(":：")
+    text = text.rstrip(":：")
+    if len(text) > 4:  # a bare "（万元）" line is a unit note, not a label
+        text = _LABEL_UNIT.sub("", text).rstrip(":：")
+    return text
+
+
+def label_unit(text: str) -> str:
+    """The money unit a label carries (``资金总额（万元）`` → 万元), or ""."""
+    match = _LABEL_UNIT.search(re.sub(r"\s+", "", text).rstrip(":："))
+    return match.group(1) if match else ""
 
 
 def _cell_lines(cell: Cell) -> list[tuple[str, Source]]:
@@ -88,8 +106,8 @@ def _split_embedded_labels(rows: list[Row]) -> list[Row]:
             if not cut:
                 pending.append(cell)
                 continue
-            bounds = [0] + cut + [len(lines)]
-            for part_index, (start, end) in enumerate(zip(bounds, bounds[1:])):
+            bounds = [0, *cut, len(lines)]
+            for part_index, (start, end) in enumerate(pairwise(bounds)):
                 chunk = lines[start:end]
                 text = "\n".join(line for line, _ in chunk).strip("\n")
                 first = next((src for line, src in chunk if line.strip()), chunk[0][1])
@@ -139,10 +157,10 @@ def _segments(grid: Grid) -> list[_Segment]:
                     if title in norm(cell.text):
                         kind = title_kind
                         break
-        if not kind:
-            continue
         src = body[0].source.spanning(body[-1].source)
-        segments.append(_Segment(label, kind, body, src))
+        # A labelled part without one of the three titles may be a table of another template
+        # (a 项目支出绩效目标表 filed with the 附件): recognised by structure later.
+        segments.append(_Segment(label, kind or "other", body, src))
     return segments
 
 
@@ -166,8 +184,11 @@ def _value_after(rows: list[Row], label: str, unit: str, *, money: bool = False,
         return None
     r, c = found
     label_cell = rows[r].cells[c]
+    unit = label_unit(label_cell.text) or unit
     tail = re.sub(r"\s+", "", label_cell.text)
     tail = re.sub(r"^其中[:：]", "", tail)[len(norm(label)) :].lstrip(":：")
+    if _LABEL_UNIT.fullmatch(tail.rstrip(":：")):
+        tail = ""  # 项目金额（万元）: the suffix is the label's unit, not its value
     following = [cell for cell in rows[r].cells[c + 1 :] if not cell.continuation]
     if tail:
         value = Cell(tail, label_cell.source)
@@ -274,7 +295,7 @@ def _header(rows: list[Row], required: list[str]) -> tuple[int, dict[str, int]] 
         found = columns_of([[norm(c.text)] for c in row.cells])
         if len(found) == len(required):
             return r, found
-    for r, (row, below) in enumerate(zip(rows, rows[1:])):
+    for r, (row, below) in enumerate(pairwise(rows)):
         pair = [
             [norm(a.text)] + ([norm(below.cells[i].text)] if i < len(below.cells) else [])
             for i, a in enumerate(row.cells)
@@ -376,7 +397,9 @@ def _flat_value(row: Row, value: Cell, nature_col: int | None, unit_col: int | N
     prefix = _NATURE.get(nature, "")
     if unit and not text.endswith(unit):
         text += unit
-    return Cell(prefix + text, value.source, value.continuation, value.problem)
+    # As written, too, when a reader repaired the cell's script (the raw text keeps its own form).
+    raw = f"{prefix}{value.raw.strip()}{unit}" if value.raw else ""
+    return replace(value, text=prefix + text, raw=raw)
 
 
 def _is_total(text: str) -> bool:
@@ -388,6 +411,7 @@ def _details(rows: list[Row], unit: str) -> tuple[list[ExpenseDetail], Field | N
     if not header:
         return [], None
     start, cols = header
+    unit = label_unit(_cell(rows[start], cols["金额"], rows[start].source).text) or unit
     width = len(rows[start].cells)
     end = _section_end(rows, start + 1)
     body = _rejoin(rows[start + 1 : end], width)
@@ -435,8 +459,8 @@ def _overview(seg: _Segment) -> Overview:
     table = Overview(label=seg.label or "附件1", title=_title(rows), unit=unit, source=seg.source, footer=_footer(rows))
     table.department = _department(rows)
     table.total = _value_after(rows, "资金总额", unit, money=True, prefix=True)
-    table.income = [f for f in (_value_after(rows, l, unit, money=True) for l in INCOME_LABELS) if f]
-    table.expense = [f for f in (_value_after(rows, l, unit, money=True) for l in EXPENSE_LABELS) if f]
+    table.income = [f for f in (_value_after(rows, x, unit, money=True) for x in INCOME_LABELS) if f]
+    table.expense = [f for f in (_value_after(rows, x, unit, money=True) for x in EXPENSE_LABELS) if f]
     duties = _value_after(rows, "部门职责概述", unit)
     table.duties = duties.cell if duties else None
     header = _header(rows, ["事项", "责任单位", "工作目标"])
@@ -468,6 +492,7 @@ def _summary(seg: _Segment) -> Summary:
     if not header:
         return table
     start, cols = header
+    unit = label_unit(_cell(rows[start], cols["金额"], rows[start].source).text) or unit
     goal_cols = _header(rows[start : start + 1], ["实施期绩效目标"])
     annual_cols = _header(rows[start : start + 1], ["年度绩效目标"])
     end = _section_end(rows, start + 1)
@@ -524,50 +549,111 @@ def _direction(seg: _Segment, order: int) -> Direction:
     return table
 
 
-def _end_place(source: Source) -> str:
-    """The last line or cell of ``source``, for "truncated after …" messages."""
+def _end_source(source: Source) -> Source:
+    """The last line or cell of ``source``."""
     if source.locator:
-        return source.locator.split(" 至 ")[-1]
-    return f"第{source.end_line or source.line}行"
+        return Source(source.file, locator=source.locator.split(" 至 ")[-1])
+    return Source(source.file, source.end_line or source.line)
 
 
-def _check_complete(path: str, tables: list[Table]) -> None:
-    """A filing cut off mid-table is an input error, not a source of findings."""
+def _mark_cut_off(tables: list[Table]) -> None:
+    """A filing cut off mid-table: record what the last table lacks, instead of refusing it.
+
+    What was read is checked as usual; checks that need the missing part (a sum over the
+    detail lines, the indicator categories) report "cannot verify" and name it.
+    """
     last = tables[-1]
     has_footer = last.footer.preparer is not None or last.footer.signatory is not None
     if has_footer:
         return
-    missing = []
+    missing: list[str] = []
+    partial: list[str] = []
     if isinstance(last, Direction):
         if not last.indicators:
             missing.append("年度绩效指标")
         if not last.details and last.detail_total is None:
             missing.append("支出明细及测算说明")
+            partial += ["指标", "明细"]  # cut before the details: the indicators may be partial
     elif isinstance(last, Overview) and not last.indicators:
         missing.append("年度绩效指标")
+        partial.append("指标")
     elif isinstance(last, Summary) and last.total is None:
         missing.append("合计行")
+        partial.append("汇总行")
     if missing:
-        raise InputError(
-            path,
-            f"文件不完整（可能被截断）：{last.label}缺少{'、'.join(missing)}和表尾（单位负责人签字/填表人）",
-            f"{_end_place(last.source)}之后",
-        )
+        last.missing = [*missing, "表尾（单位负责人签字/填表人）"]
+        last.cut_after = _end_source(last.source)
+        last.partial = partial
+
+
+def _other_templates(grid: Grid) -> Filing:
+    """A filing of other templates (项目支出 目标表/自评表 …), recognised by structure.
+
+    A table cut off part-way is read as far as it goes; only a file in which no table at all
+    is recognised is refused, saying what was seen.
+    """
+    others = recognise(grid)
+    if not others:
+        seen = describe_tables(grid)
+        if seen:
+            shown = "；".join(seen[:5]) + ("……" if len(seen) > 5 else "")
+            why = f"找到{len(seen)}个表格，均不是绩效目标表或绩效自评表：{shown}"
+        else:
+            why = "文件中没有表格（没有绩效目标表标题，也没有项目名称、资金、绩效指标等栏目）"
+        raise InputError(grid.path, f"未识别到预算绩效目标表：{why}")
+    year, year_source = None, None
+    for row in grid.rows[:60]:
+        for cell in row.cells:
+            match = re.search(r"(\d{4})\s*年", cell.text)
+            if match and ("表" in cell.text or "年度" in cell.text):
+                year, year_source = int(match.group(1)), cell.source
+                break
+        if year is not None:
+            break
+    department = ""
+    for table in others:
+        for candidate in [table, *getattr(table, "projects", [])]:
+            dept = getattr(candidate, "department", None)
+            if isinstance(dept, Field) and dept.text and not department:
+                department = re.sub(r"\s+", "", dept.text)
+    return Filing(
+        path=grid.path,
+        year=year,
+        year_source=year_source,
+        department=department,
+        encoding=grid.encoding,
+        others=others,
+    )
+
+
+def _relabel(table: Table, label: str) -> None:
+    old = table.label
+    table.label = label
+    for member in getattr(table, "projects", []):
+        member.label = label + member.label[len(old) :]
 
 
 def build_filing(grid: Grid) -> Filing:
     """Recognise the tables in ``grid`` and return the typed filing.
 
-    Raises :class:`InputError` when the grid contains no recognisable table or is truncated.
+    Raises :class:`InputError` when the grid contains no recognisable table; a table cut off
+    part-way is read as far as it goes (see :func:`_mark_cut_off`).
     """
-    segments = _segments(grid)
+    found = _segments(grid)
+    segments = [seg for seg in found if seg.kind != "other"]
     if not segments:
-        raise InputError(
-            grid.path,
-            "未识别到预算绩效目标表：文件中没有“部门整体支出绩效目标表”“专项资金预算绩效目标汇总表”或“专项资金支出方向绩效目标表”标题",
-        )
+        return _other_templates(grid)
     tables: list[Table] = []
     directions = 0
+    others: list[Table] = []
+    for seg in found:
+        if seg.kind == "other":
+            found_here = recognise(Grid(grid.path, seg.rows, grid.encoding))
+            for n, table in enumerate(found_here, start=1):
+                if seg.label and not table.label.startswith("附"):
+                    # The 附件 label names it (附件4, or 附件4-2 for a second table under it).
+                    _relabel(table, seg.label if len(found_here) == 1 else f"{seg.label}-{n}")
+                others.append(table)
     for seg in segments:
         if seg.kind == "overview":
             tables.append(_overview(seg))
@@ -576,7 +662,7 @@ def build_filing(grid: Grid) -> Filing:
         else:
             directions += 1
             tables.append(_direction(seg, directions))
-    _check_complete(grid.path, tables)
+    _mark_cut_off(tables)
     year, year_source = None, None
     for table in tables:
         if table.title is not None:
@@ -599,4 +685,5 @@ def build_filing(grid: Grid) -> Filing:
         elif isinstance(table, Direction):
             filing.directions.append(table)
     filing.directions.sort(key=lambda d: d.seq)
+    filing.others = others
     return filing

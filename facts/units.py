@@ -27,8 +27,36 @@ COUNTER_SYNONYMS: dict[str, str] = {"名": "人", "位": "人", "户": "户"}
 #: Dimensions a unit string may use besides money. Anything else is a unit error, so that a
 #: typo such as ``元/人/越`` is reported when the rule is loaded rather than ignored.
 KNOWN_DIMENSIONS = frozenset(
-    ["人", "个", "村", "支", "家", "所", "项", "次", "户", "套", "台", "件", "场", "期", "批", "处", "座", "年", "月", "日", "天", "季度", "社区", "街道", "组织", "党支部", "%"]
-)  # fmt: skip
+    [
+        "人",
+        "个",
+        "村",
+        "支",
+        "家",
+        "所",
+        "项",
+        "次",
+        "户",
+        "套",
+        "台",
+        "件",
+        "场",
+        "期",
+        "批",
+        "处",
+        "座",
+        "年",
+        "月",
+        "日",
+        "天",
+        "季度",
+        "社区",
+        "街道",
+        "组织",
+        "党支部",
+        "%",
+    ]
+)
 
 
 class UnitError(ValueError):

@@ -23,8 +23,24 @@ from hegui.facts.claims import (
     component_amounts,
     extract_claims,
 )
-from hegui.facts.model import Cell, Direction, Field, Filing, Indicator, Overview, Source, Summary
-from hegui.facts.units import COUNTER_SYNONYMS
+from hegui.facts.model import (
+    AllocationLine,
+    AllocationTable,
+    Cell,
+    Direction,
+    Field,
+    Filing,
+    FundLine,
+    Indicator,
+    Overview,
+    ProjectList,
+    ProjectTable,
+    Source,
+    Summary,
+    Table,
+)
+from hegui.facts.units import COUNTER_SYNONYMS, MONEY_SCALES
+from hegui.facts.values import parse_number
 
 FILING = "申报"  # the entity that stands for the filing as a whole
 WHOLE = "全文"  # the scope that contains every claim
@@ -33,7 +49,7 @@ WHOLE = "全文"  # the scope that contains every claim
 PREDICATES: dict[str, tuple[tuple[str, ...], str]] = {
     "entity": (
         ("E", "Kind"),
-        "E 是一个 Kind 类的对象（附件1、附件2、附件3、汇总行、明细、指标、测算项、测算式、计数、费率、比例、申报）。",
+        "E 是一个 Kind 类的对象（附件1、附件2、附件3、项目表、资金行、执行行、明细表、项目清单、汇总行、明细、指标、测算项、测算式、计数、费率、比例、申报）。",
     ),
     "amount": (("E", "Field", "Yuan"), "E 的金额字段 Field，以元为单位的精确 Decimal。"),
     "number": (("E", "Field", "N"), "E 的数值字段 Field（人数、序号、年份、百分数等），Decimal。"),
@@ -53,7 +69,11 @@ PREDICATES: dict[str, tuple[tuple[str, ...], str]] = {
         ("Location", "Why"),
         "Location 处的单元格有内容但读不出值（如公式没有保存计算结果）；该值同时记为 missing，不当作零。",
     ),
-    "unreadable_field": (("E", "Field"), "E 的字段 Field 读不出值；含有它的求和无法核实，而不是把它当作零。"),
+    "unreadable_field": (
+        ("E", "Field"),
+        "E 的字段 Field 读不出值；含有它的求和无法核实，而不是把它当作零。Field 为对象类别（如 指标）时，"
+        "表示 E 的这类下级对象因表格截断而未读全，对它们的求和无法核实。",
+    ),
 }
 
 #: entity kind → fields by type. Rules may only name these fields; the compiler checks.
@@ -90,19 +110,54 @@ ENTITY_KINDS: dict[str, dict[str, tuple[str, ...]]] = {
             "联系电话",
         ),
     },
-    "明细": {"amount": ("金额",), "number": ("序号",), "text": ("支出内容简介", "支出明细", "测算说明")},
+    "明细": {
+        "amount": ("金额", "单价"),
+        "number": ("序号", "数量"),
+        "text": ("支出内容简介", "支出明细", "测算说明"),
+    },
     "指标": {
         "amount": ("指标金额",),
-        "number": ("指标数值", "年", "月"),
-        "text": ("一级指标", "二级指标", "指标类别", "三级指标", "指标值", "比较符", "单位", "值类型", "绩效标准"),
+        "number": ("指标数值", "年", "月", "分值", "得分"),
+        "text": (
+            "一级指标",
+            "二级指标",
+            "指标类别",
+            "三级指标",
+            "指标值",
+            "比较符",
+            "单位",
+            "值类型",
+            "绩效标准",
+            "指标性质",
+            "度量单位",
+            "完成值",
+            "指标方向性",
+            "指标块",
+        ),
     },
     "测算项": {"amount": ("金额",), "text": ("名称",)},
     "测算式": {"amount": ("乘积", "声明金额", "单价"), "number": ("数量",), "text": ("计量单位", "原文")},
     "计数": {"number": ("数量",), "text": ("对象", "量词", "原文")},
     "费率": {"amount": ("单价", "年度金额"), "number": ("人数",), "text": ("计量单位", "名称", "原文")},
     "比例": {"number": ("左项", "右项"), "text": ("名称", "比较符", "原文")},
+    "项目表": {
+        "amount": ("资金总额", "当年度金额", "明细合计"),
+        "number": ("指标总分值", "预算执行分值", "预算执行得分", "总分值", "总得分"),
+        "text": ("表类", "项目名称", "主管部门", "实施单位", "项目属性", "实施期", "总体目标", "年度目标", "立项依据"),
+    },
+    "资金行": {"amount": ("金额",), "text": ("名称", "层级", "有分项金额")},
+    "执行行": {
+        "amount": ("年初预算数", "全年预算数", "全年执行数"),
+        "number": ("执行率", "执行率容差"),
+        "text": ("名称", "层级", "执行率", "有分项金额"),
+    },
+    "明细表": {"amount": ("合计",), "text": ("名称",)},
+    "项目清单": {"amount": ("合计",), "text": ("名称",)},
 }
 TABLE_KINDS = ("附件1", "附件2", "附件3")
+#: Tables of other templates. Sums ``over`` them follow 所属 (the projects of one list), unlike
+#: TABLE_KINDS, whose sums take every such table of the filing.
+OTHER_TABLE_KINDS = ("项目表", "明细表", "项目清单")
 RELATIONS = ("所属", "所属表", "对应附件3", "对应汇总行")
 
 #: 二级指标 as written → the category of the national indicator framework.
@@ -145,6 +200,8 @@ class Provenance:
     kind_of: dict[str, str] = field(default_factory=dict)
     related: dict[tuple[str, str], str] = field(default_factory=dict)
     positions: dict[str, int] = field(default_factory=dict)  # source text → reading order
+    #: table → what of it could not be read (cut off, cells lost), for "cannot verify" messages
+    cut_off: dict[str, str] = field(default_factory=dict)
 
     def position(self, location: str) -> int:
         """Reading order of a location, so findings sort by position whatever the address form."""
@@ -182,6 +239,7 @@ class FactSet:
 
 class _Builder:
     def __init__(self, filing: Filing) -> None:
+        self.lost: dict[str, list[str]] = {}  # table → rows whose cells a copy lost
         self.filing = filing
         self.out = FactSet()
         self.prov = self.out.provenance
@@ -200,7 +258,9 @@ class _Builder:
         self.prov.item_of[eid] = item
         if parent is not None:
             self.out.add("rel", eid, "所属", parent)
-            parent_table = parent if self.prov.kind_of.get(parent) in TABLE_KINDS else self.containing_table.get(parent)
+            parent_kind = self.prov.kind_of.get(parent)
+            is_table = parent_kind in TABLE_KINDS or parent_kind in OTHER_TABLE_KINDS
+            parent_table = parent if is_table else self.containing_table.get(parent)
             if parent_table:
                 self.containing_table[eid] = parent_table
                 self.out.add("rel", eid, "所属表", parent_table)
@@ -374,13 +434,53 @@ class _Builder:
             if p.kind == "number" and p.number is not None:
                 self.number(iid, "指标数值", p.number, src)
                 if p.unit in ("万元", "元", "千元", "亿元"):
-                    from hegui.facts.units import MONEY_SCALES
-
                     self.out.add("amount", iid, "指标金额", p.number * MONEY_SCALES[p.unit])
                     self.prov.value_source[(iid, "指标金额")] = src
             if p.kind == "date":
                 self.number(iid, "年", p.year, src)
                 self.number(iid, "月", p.month, src)
+            self.scored(iid, ind)
+
+    def scored(self, iid: str, ind: Indicator) -> None:
+        """Columns of the 项目支出 templates: 指标性质, 度量单位, 分值, 得分, 完成值 …"""
+        for name, cell in (
+            ("指标性质", ind.nature),
+            ("度量单位", ind.measure),
+            ("完成值", ind.actual),
+            ("指标方向性", ind.direction),
+        ):
+            if cell is not None:
+                self.text(iid, name, cell)
+        for name, fld in (("分值", ind.weight), ("得分", ind.score)):
+            self.points(iid, name, fld)
+        if ind.block:
+            self.out.add("text", iid, "指标块", ind.block)
+
+    def points(self, eid: str, name: str, fld: Field | None) -> None:
+        """A weight or score: a number; "/" or blank is missing, other text stays text."""
+        if fld is None or fld.cell is None:
+            return
+        cell = fld.cell
+        self.prov.value_source[(eid, name)] = cell.source
+        self.prov.raw_text[(eid, name)] = cell.text
+        self.prov.remember(cell.source)
+        if cell.problem:
+            # Not known (cells lost in a copy): missing, and any sum over it cannot be verified.
+            self.out.add("missing", eid, name)
+            self.out.add("unreadable_field", eid, name)
+            table = self.prov.table_of.get(eid, eid)
+            place = cell.source.place or str(cell.source)
+            self.lost.setdefault(table, [])
+            if place not in self.lost[table]:
+                self.lost[table].append(place)
+            return
+        value = parse_number(cell.stripped) if cell.stripped else None
+        if value is not None:
+            self.out.add("number", eid, name, value)
+        elif cell.stripped in ("", "/", "-", "—", "／"):
+            self.out.add("missing", eid, name)
+        else:
+            self.out.add("text", eid, name, squash(cell.text))
 
     def overview(self, t: Overview) -> None:
         tid = t.label
@@ -395,6 +495,7 @@ class _Builder:
             self.claims(tid, f"工作计划{n}", plan.goal, tid)
         self.indicators(tid, t.indicators)
         self.footer(tid, t)
+        self.cut(tid, t)
 
     def summary(self, t: Summary) -> None:
         tid = t.label
@@ -410,6 +511,7 @@ class _Builder:
             self.text(rid, "实施期绩效目标", row.period_goal, claims_table=tid)
             self.text(rid, "年度绩效目标", row.annual_goal, claims_table=tid)
         self.footer(tid, t)
+        self.cut(tid, t)
 
     def direction(self, t: Direction) -> None:
         tid = t.label
@@ -449,6 +551,128 @@ class _Builder:
         if t.detail_total is not None:
             self.field(tid, "明细合计", t.detail_total, money=True)
         self.footer(tid, t)
+        self.cut(tid, t)
+
+    # -- tables of other templates ------------------------------------------------------------
+    def cut(self, eid: str, table: Table) -> None:
+        """Record what a cut-off table lacks; sums over its partly read rows are then unverifiable."""
+        if not table.missing:
+            return
+        after = table.cut_after
+        where = f"表格在{after.place or after}之后截断" if after is not None else "文件从表格中间开始"
+        self.prov.cut_off[eid] = f"{where}，未读到：{'、'.join(table.missing)}"
+        for kind in table.partial:
+            self.out.add("unreadable_field", eid, kind)
+
+    def funds(self, table_id: str, line: FundLine, parent: str, n: list[int], evaluation: bool) -> str:
+        n[0] += 1
+        lid = f"{table_id}/资金{n[0]}"
+        kind = "执行行" if evaluation else "资金行"
+        self.entity(lid, kind, line.label_cell.source, table_id, line.label, parent)
+        self.out.add("text", lid, "名称", line.label)
+        # A line is a total when parts were read under it, or when the copy stops where they begin.
+        self.out.add("text", lid, "层级", "合计" if line.parts or line.cut_off else "分项")
+        for column, fld in line.values.items():
+            self.field(lid, column, fld, money=True)
+            # Which columns have an amount in some part: a blank total is only wrong then.
+            if any(p.values.get(column) is not None and p.values[column].money is not None for p in line.parts):
+                self.out.add("text", lid, "有分项金额", column)
+        if line.rate is not None and line.rate.cell is not None:
+            self.rate(lid, line.rate.cell)
+        for part in line.parts:
+            self.funds(table_id, part, lid, n, evaluation)
+        if line.cut_off:
+            self.out.add("unreadable_field", lid, kind)
+        return lid
+
+    def rate(self, eid: str, cell: Cell) -> None:
+        """执行率 as stated, and the rounding it allows: half a unit of its last digit."""
+        text = squash(cell.text).replace("％", "%")
+        self.prov.value_source[(eid, "执行率")] = cell.source
+        self.prov.raw_text[(eid, "执行率")] = cell.text
+        if text in ("", "/", "-", "—"):
+            self.out.add("missing", eid, "执行率")
+            return
+        digits = re.fullmatch(r"(\d+)(?:\.(\d+))?%?", text)
+        if digits:
+            # The rounding the written digits allow, whether or not the value is usable.
+            decimals = len(digits.group(2) or "")
+            self.out.add("number", eid, "执行率容差", Decimal(5) / (Decimal(10) ** (decimals + 1)))
+            self.prov.value_source[(eid, "执行率容差")] = cell.source
+        if digits and text.endswith("%"):
+            self.out.add("number", eid, "执行率", Decimal(text[:-1]))
+        else:
+            # A bare number under 执行率 (a copy that lost a cell) is not read as a percentage.
+            self.out.add("text", eid, "执行率", text)
+
+    def project(self, t: ProjectTable, parent: str | None = None) -> None:
+        tid = t.label
+        name = squash(t.name.text) if t.name is not None and t.name.text else tid
+        self.entity(tid, "项目表", t.source, tid, name, parent)
+        self.out.add("text", tid, "表类", "自评表" if t.evaluation else "目标表")
+        for label, fld in (
+            ("项目名称", t.name),
+            ("主管部门", t.department),
+            ("实施单位", t.implementer),
+            ("项目属性", t.attribute),
+            ("实施期", t.period),
+        ):
+            self.field(tid, label, fld, money=False)
+        self.text(tid, "总体目标", t.long_goal, claims_table=tid)
+        self.text(tid, "年度目标", t.annual_goal, claims_table=tid)
+        self.text(tid, "立项依据", t.basis)
+        if t.funds is not None:
+            self.funds(tid, t.funds, tid, [0], t.evaluation)
+            if not t.evaluation and "金额" in t.funds.values:
+                self.field(tid, "资金总额", t.funds.values["金额"], money=True)
+        if t.annual_amount is not None:
+            self.field(tid, "当年度金额", t.annual_amount, money=True)
+        for label, fld in (
+            ("指标总分值", t.indicator_points),
+            ("预算执行分值", t.budget_points),
+            ("预算执行得分", t.budget_score),
+            ("总分值", t.total_points),
+            ("总得分", t.total_score),
+        ):
+            self.points(tid, label, fld)
+        self.indicators(tid, t.indicators)
+        self.detail_lines(tid, t.details)
+        if t.detail_total is not None:
+            self.field(tid, "明细合计", t.detail_total, money=True)
+        self.cut(tid, t)
+
+    def allocation(self, t: AllocationTable) -> None:
+        tid = t.label
+        self.entity(tid, "明细表", t.source, tid, squash(t.title.text) if t.title else tid)
+        if t.title is not None:
+            self.text(tid, "名称", t.title)
+        self.detail_lines(tid, t.lines)
+        if "金额" in t.total:
+            self.field(tid, "合计", t.total["金额"], money=True)
+        counter = [0]
+        for line in t.grouped:
+            self.funds(tid, line, tid, counter, False)
+        self.cut(tid, t)
+
+    def detail_lines(self, tid: str, lines: list[AllocationLine]) -> None:
+        for line in lines:
+            did = f"{tid}/明细{line.index}"
+            amount = line.amounts.get("金额")
+            self.entity(did, "明细", amount.source if amount else line.name.source, tid, squash(line.name.text), tid)
+            self.number(did, "序号", line.index, line.name.source)
+            self.text(did, "支出内容简介", line.name)
+            self.field(did, "金额", amount, money=True)
+            self.points(did, "数量", line.count)
+            if line.rate is not None:
+                self.field(did, "单价", line.rate, money=True)
+
+    def project_list(self, t: ProjectList) -> None:
+        tid = t.label
+        self.entity(tid, "项目清单", t.source, tid, squash(t.title.text) if t.title else tid)
+        self.field(tid, "合计", t.total, money=True)
+        for project in t.projects:
+            self.project(project, tid)
+        self.cut(tid, t)
 
     def build(self) -> FactSet:
         f = self.filing
@@ -463,6 +687,13 @@ class _Builder:
             self.summary(f.summary)
         for d in f.directions:
             self.direction(d)
+        for other in f.others:
+            if isinstance(other, ProjectTable):
+                self.project(other)
+            elif isinstance(other, AllocationTable):
+                self.allocation(other)
+            elif isinstance(other, ProjectList):
+                self.project_list(other)
         # 附件2 row n is described by 附件3-n: the numbering, not the name, pairs them, so a
         # renamed direction is reported as a name mismatch rather than as a missing table.
         if f.summary:
@@ -473,6 +704,10 @@ class _Builder:
                     rid = f"{f.summary.label}/{row.seq}"
                     self.out.add("rel", rid, "对应附件3", target)
                     self.out.add("rel", target, "对应汇总行", rid)
+        for table, places in self.lost.items():
+            note = f"{'、'.join(places)}复制时丢失了空白单元格，分值、得分所在的栏无法确定"
+            earlier = self.prov.cut_off.get(table)
+            self.prov.cut_off[table] = f"{earlier}；{note}" if earlier else note
         # Deterministic order and no duplicates, whatever the traversal did.
         self.out.facts = sorted(set(self.out.facts), key=_fact_key)
         return self.out
@@ -522,6 +757,21 @@ def render_facts_doc() -> str:
         "- `所属`：明细、指标、汇总行属于其表；测算项、测算式、计数等陈述属于写出它的对象。",
         "- `所属表`：任何对象所在的表（附件1、附件2、附件3-x）。",
         "- `对应附件3` / `对应汇总行`：附件2第n行与附件3-n互相对应（按编号，不按名称）。",
+        "",
+        "## 其他模板的表 Tables of other templates",
+        "",
+        "项目支出绩效目标表（申报表）和绩效自评表不论模板，按栏目识别为 `项目表`（`表类` 为 目标表 或 自评表）；"
+        "其资金来源是 `资金行`（目标表，字段 金额）或 `执行行`（自评表，字段 年初预算数、全年预算数〔调整后预算数〕、"
+        "全年执行数、执行率），总额行的分项以 `所属` 指向总额行，财政拨款的 中央/省级/市级/本级 再指向财政拨款。"
+        "`执行率` 是表上写的百分数，`执行率容差` 是其末位的半个单位（100.00% → 0.005）。指标的 `分值`/`得分` 是数，"
+        "`指标总分值` 来自“绩效指标(90分)”，`预算执行分值` 来自“预算执行情况(10分)”或总额行的分值。"
+        "资金分配明细表/资金安排表是 `明细表`，其行是 `明细`（有人数、标准栏时另有 `数量`、`单价`）；按“其中：X 小计/提前下达/"
+        "本次下达”分栏的安排表，每行是一棵 `资金行`（总额 → 各组小计 → 各栏）。一张表列出多个项目时是 `项目清单`，"
+        "各项目是其下的 `项目表`。`层级` 为 合计（有分项，或表格在分项处截断）或 分项；`有分项金额` 列出分项中有金额的栏，"
+        "合计空白只在这些栏才是错。",
+        "",
+        "表格被截断时（复制的网页、PDF 只到一半），已读到的部分照常成为事实；`unreadable_field(E, 指标)` 之类表示 E "
+        "的这类下级对象没有读全，对它们的求和报告“无法核实”，消息写明表格在哪里截断、缺少哪一部分。",
         "",
         "## 指标类别 Indicator categories (`指标类别`)",
         "",

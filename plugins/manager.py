@@ -11,8 +11,7 @@ a missing rule pack must never look like a compliant filing.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from importlib import metadata
 from pathlib import Path
@@ -20,11 +19,13 @@ from typing import Any
 
 import pluggy
 
+from hegui import __version__
+from hegui.engine.registry import NATION, Jurisdiction, PluginInfo, Registry
+from hegui.engine.rules import RuleLoadError, RuleSet, load_rules
 from hegui.plugins import hookspecs
 from hegui.plugins.builtin import BUILTIN_PLUGINS
 
 ENTRY_POINT_GROUP = "hegui"
-NATION = "全国"
 HOOKS = (
     "hegui_register_rule_packs",
     "hegui_register_jurisdictions",
@@ -42,71 +43,6 @@ class PluginError(Exception):
 
     def __str__(self) -> str:
         return f"插件“{self.plugin}”（版本 {self.version or '未知'}）在 {self.hook} 出错，已停止运行：{self.error}"
-
-
-@dataclass
-class Jurisdiction:
-    name: str
-    parent: str
-    aliases: tuple[str, ...] = ()
-    facts: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
-    source: str = ""
-    plugin: str = ""
-
-
-@dataclass
-class PluginInfo:
-    name: str
-    distribution: str
-    version: str
-    builtin: bool
-    packs: list[tuple[Path, str]] = field(default_factory=list)
-    jurisdictions: list[str] = field(default_factory=list)
-    readers: list[str] = field(default_factory=list)
-    reporters: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Registry:
-    """Everything the plugins registered."""
-
-    plugins: list[PluginInfo] = field(default_factory=list)
-    jurisdictions: dict[str, Jurisdiction] = field(default_factory=lambda: {NATION: Jurisdiction(NATION, "")})
-    readers: dict[str, tuple[Callable, str]] = field(default_factory=dict)
-    reporters: dict[str, tuple[Callable, str]] = field(default_factory=dict)
-
-    def pack_paths(self) -> list[Path]:
-        return [path for info in self.plugins for path, _ in info.packs]
-
-    def plugin_of_file(self, file: str) -> PluginInfo | None:
-        target = Path(file).resolve()
-        for info in self.plugins:
-            for path, _ in info.packs:
-                root = path.resolve()
-                if target == root or root in target.parents:
-                    return info
-        return None
-
-    def chain(self, name: str) -> list[str]:
-        """``name`` and its ancestors, nearest first, ending with 全国."""
-        out: list[str] = []
-        while name and name not in out and name in self.jurisdictions:
-            out.append(name)
-            name = self.jurisdictions[name].parent
-        if NATION not in out:
-            out.append(NATION)
-        return out
-
-    def chain_for(self, department: str, district: str | None = None) -> list[str]:
-        """The jurisdiction chain of a filing: ``district`` if given, else from its department name."""
-        if district:
-            return self.chain(district)
-        best, length = "", 0
-        for jurisdiction in self.jurisdictions.values():
-            for spelling in (jurisdiction.name, *jurisdiction.aliases):
-                if spelling and spelling in department and len(spelling) > length and jurisdiction.name != NATION:
-                    best, length = jurisdiction.name, len(spelling)
-        return self.chain(best) if best else [NATION]
 
 
 def _version(distribution: metadata.Distribution | None) -> tuple[str, str]:
@@ -133,8 +69,6 @@ def _selected(names: list[str]) -> set[str] | None:
 
 def build_registry(*, entry_points: bool = True) -> Registry:
     """Register the built-in packs and the selected installed plugins, and collect what they register."""
-    from hegui import __version__
-
     pm = pluggy.PluginManager("hegui")
     pm.add_hookspecs(hookspecs)
     registry = Registry()
@@ -241,14 +175,12 @@ def _registrar(registry: Registry, info: PluginInfo, hook: str) -> Callable[...,
     }[hook]
 
 
-def load_registered_rules(registry: Registry, extra: list[Path] | None = None):
+def load_registered_rules(registry: Registry, extra: list[Path] | None = None) -> RuleSet:
     """Load the registered packs (and ``extra`` ones) into one rule set, fail closed.
 
     An invalid rule in a plugin's pack is reported with the plugin's name and version; a
     pack whose file states another jurisdiction than its plugin registered is an error.
     """
-    from hegui.engine.rules import RuleLoadError, load_rules
-
     paths = registry.pack_paths() + list(extra or [])
     try:
         ruleset = load_rules(paths, known_jurisdictions=list(registry.jurisdictions))
@@ -271,3 +203,19 @@ def load_registered_rules(registry: Registry, extra: list[Path] | None = None):
                         f"{file} 写明适用地区“{stated}”，但插件注册为“{jurisdiction}”",
                     )
     return ruleset
+
+
+def load_ruleset(
+    registry: Registry, rule_paths: Iterable[str | os.PathLike] = (), extra: Iterable[str | os.PathLike] = ()
+) -> RuleSet:
+    """The rule set a run checks with: the one place every command, worker and service loads rules.
+
+    ``rule_paths`` given: exactly those pack files or folders (``hegui check --rules``), with the
+    registry's jurisdictions known. Empty: every registered pack plus the ``extra`` folders,
+    with a broken plugin pack blamed on its plugin. Raises :class:`RuleLoadError` or
+    :class:`PluginError`; nothing is half-loaded.
+    """
+    paths = [Path(p) for p in rule_paths]
+    if paths:
+        return load_rules(paths, known_jurisdictions=list(registry.jurisdictions))
+    return load_registered_rules(registry, [Path(p) for p in extra])

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from hegui.engine.evaluate import Checker
+from hegui.engine.evaluate import Evaluator
+from hegui.engine.registry import Registry
 from hegui.engine.rules import load_rules
 from hegui.facts.read import read_filing
 from hegui.plugins import builtin_rule_paths
+from hegui.plugins.manager import build_registry
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "shifeng-zzb-2023.txt"
@@ -31,8 +33,15 @@ def ruleset():
 
 
 @pytest.fixture(scope="session")
-def checker(ruleset) -> Checker:
-    return Checker(ruleset)
+def registry() -> Registry:
+    """The built-in packs' registry (no installed plugin): what a library user starts from."""
+    return build_registry(entry_points=False)
+
+
+@pytest.fixture(scope="session")
+def evaluator(ruleset, registry) -> Evaluator:
+    """The built-in rules compiled once for the whole session."""
+    return Evaluator(ruleset, registry)
 
 
 @pytest.fixture(scope="session")
@@ -50,12 +59,12 @@ def mutate(example_text):
 
 
 @pytest.fixture
-def run(checker, tmp_path):
+def run(evaluator, tmp_path):
     """Check a filing given as text; returns its findings."""
 
     def _run(text: str, name: str = "filing.txt"):
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
-        return checker.check(read_filing(path)).findings
+        return evaluator.check(read_filing(path)).findings
 
     return _run

@@ -415,10 +415,17 @@ def split_indicator(text: str, unit: str = "万元") -> tuple[str, str | Decimal
 
 
 class _Export:
+    #: 一体化 exports of some provinces put the unit on every money label (资金总额（万元）)
+    #: and print no separate 金额单位 line.
+    unit_labels = False
+
     def __init__(self, ws, width: int) -> None:
         self.ws = ws
         self.width = width
         self.row = 1
+
+    def money(self, label: str) -> str:
+        return f"{label}（万元）" if self.unit_labels else label
 
     def full(self, text: str, *, bold: bool = False, size: int | None = None, align: str = "left") -> int:
         cell = self.ws.cell(self.row, 1, text)
@@ -449,6 +456,8 @@ class _Export:
         self.row += 1
 
     def unit_line(self, left: str = "") -> None:
+        if self.unit_labels:
+            return
         if left:
             self.put(1, left, span=self.width - 2, border=False)
         cell = self.put(self.width - 1, "金额单位：万元", span=2, border=False)
@@ -539,10 +548,16 @@ def _export_overview(wb: Workbook, t: Overview) -> None:
     x.field("部门名称", t.department.text.strip() if t.department else "")
     total = t.total.text if t.total else ""
     x.field(
-        "资金总额", _money(total) if _money(total) is not None else total.strip(), number_format=_money_format(total)
+        x.money("资金总额"),
+        _money(total) if _money(total) is not None else total.strip(),
+        number_format=_money_format(total),
     )
     for f in t.income + t.expense:
-        x.field(f.label, _money(f.text) if _money(f.text) is not None else f.text, number_format=_money_format(f.text))
+        x.field(
+            x.money(f.label),
+            _money(f.text) if _money(f.text) is not None else f.text,
+            number_format=_money_format(f.text),
+        )
     x.field("部门职责概述", t.duties.text.strip() if t.duties else "")
     x.full("年度重点工作计划", bold=True)
     x.put(1, "事项")
@@ -563,7 +578,7 @@ def _export_summary(wb: Workbook, t: Summary) -> None:
     x.full(t.title.text.strip() if t.title else "专项资金预算绩效目标汇总表", bold=True, size=16, align="center")
     x.field("项目主管部门", t.department.text.strip() if t.department else "")
     x.unit_line()
-    for i, head in enumerate(["序号", "支出方向（子项）", "金额", "实施期绩效目标", "年度绩效目标"]):
+    for i, head in enumerate(["序号", "支出方向（子项）", x.money("金额"), "实施期绩效目标", "年度绩效目标"]):
         x.put(1 + i, head)
     x.row += 1
     total = t.total.text if t.total else ""
@@ -591,7 +606,7 @@ def _export_direction(wb: Workbook, t: Direction) -> None:
     x.field("支出方向（子项）", t.name.text.strip() if t.name else "")
     x.field("所属专项", t.parent_fund.text.strip() if t.parent_fund else "")
     amount = t.amount.text if t.amount else ""
-    x.field("项目金额", _money(amount), number_format=_money_format(amount))
+    x.field(x.money("项目金额"), _money(amount), number_format=_money_format(amount))
     period = t.period.text.strip() if t.period else ""
     x.field("项目实施期", int(period) if period.isdigit() else period)
     x.field("实施期绩效目标", t.period_goal.text.strip() if t.period_goal else "")
@@ -600,7 +615,7 @@ def _export_direction(wb: Workbook, t: Direction) -> None:
     x.full("支出明细及测算说明", bold=True)
     x.put(1, "支出内容简介", span=2)
     x.put(3, "支出明细", span=2)
-    x.put(5, "金额")
+    x.put(5, x.money("金额"))
     x.put(6, "支出测算依据及过程说明", span=3)
     x.row += 1
     dumped = _dumped_details(t.label)
@@ -633,12 +648,21 @@ def _dumped_details(label: str) -> list[str]:
     return out
 
 
-def write_export_xlsx(out_path: str | Path) -> Path:
+def write_export_xlsx(out_path: str | Path, *, unit_labels: bool = False) -> Path:
     """Write the example as a 预算管理一体化系统 export (one sheet per 附件); returns ``out_path``.
 
     Sheets are named after their 附件; like the system's exports, the sheets themselves carry
-    the table title but no 附件 label.
+    the table title but no 附件 label. With ``unit_labels``, every money label carries its
+    unit (资金总额（万元）, 项目金额（万元）, 金额（万元）) and there is no 金额单位 line.
     """
+    _Export.unit_labels = unit_labels
+    try:
+        return _write_export(out_path)
+    finally:
+        _Export.unit_labels = False
+
+
+def _write_export(out_path: str | Path) -> Path:
     filing = example_filing()
     wb = Workbook()
     wb.remove(wb.active)

@@ -31,7 +31,7 @@ from hegui.engine.checks import (
     unregister_check_kind,
 )
 from hegui.engine.checks.inputs import BUDGET, INPUT_KINDS
-from hegui.engine.evaluate import Checker
+from hegui.engine.evaluate import Evaluator
 from hegui.engine.explain import Explainer, render_text
 from hegui.engine.lint import lint
 from hegui.engine.rules import RuleLoadError, load_rules
@@ -227,12 +227,12 @@ def _pack(tmp_path: Path, field: str = "项目金额", copies: int = 1) -> Path:
     return path
 
 
-def test_a_custom_kind_runs_end_to_end(positive_kind, tmp_path):
+def test_a_custom_kind_runs_end_to_end(positive_kind, tmp_path, registry):
     ruleset = load_rules([_pack(tmp_path)])
     (rule,) = ruleset.rules
     assert rule.check == PositiveCheck("项目金额")
 
-    checker = Checker(ruleset)
+    checker = Evaluator(ruleset, registry)
     result = checker.check(inline_filing_from_text(_FILING), explain=True)
     # 30 > 0 holds; 0 > 0 does not: exactly the zero project is reported.
     (finding,) = result.findings
@@ -321,10 +321,10 @@ def test_input_kinds_describe_where_they_read(ruleset):
     assert [k for k, kind in INPUT_KINDS.items() if not kind.missing_is_cannot] == ["reference"]
 
 
-def test_an_amount_input_keeps_exact_decimal_money(positive_kind, tmp_path):
+def test_an_amount_input_keeps_exact_decimal_money(positive_kind, tmp_path, registry):
     ruleset = load_rules([_pack(tmp_path)])
     filing = inline_filing_from_text(_FILING.replace("项目金额: 0", "项目金额: -0.01"))
-    (finding,) = Checker(ruleset).check(filing).findings
+    (finding,) = Evaluator(ruleset, registry).check(filing).findings
     assert finding.raw_actual == Decimal("-100")  # -0.01万元 read as exact 元
     assert finding.actual == "-0.01万元"
 

@@ -16,6 +16,8 @@ from click.testing import CliRunner
 from hegui.cli import main
 from hegui.reports import report_schema
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 def _run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
@@ -107,12 +109,19 @@ def test_bad_input_exit_2_with_chinese_message(tmp_path, content, words):
     assert str(path) in result.output and words in result.output
 
 
-def test_truncated_filing_is_an_input_error(tmp_path, example_text):
+def test_truncated_filing_is_read_as_far_as_it_goes(tmp_path, example_text):
+    # Cut inside 附件3-5's indicators (issue 11): what was read is checked, and the checks that
+    # need the missing part are "cannot verify", naming it; the file is not refused.
     path = tmp_path / "cut.txt"
     path.write_text("\n".join(example_text.split("\n")[:770]), encoding="utf-8")
-    result = _run("check", str(path))
-    assert result.exit_code == 2
-    assert "截断" in result.output and "附件3-5" in result.output
+    result = _run("check", "--format", "json", str(path))
+    assert result.exit_code == 1
+    findings = json.loads(result.output)["filings"][0]["findings"]
+    cut = [f for f in findings if f["table"] == "附件3-5" and f["status"] == "cannot_verify"]
+    assert {f["rule_id"] for f in cut} == {"QG-IND-001", "QG-SUM-005", "QG-SUM-006"}
+    assert all("第770行之后截断" in f["message"] and "支出明细及测算说明" in f["message"] for f in cut)
+    # Everything before the cut is checked as in the whole filing.
+    assert {"QG-SUM-007", "QG-CALC-001", "ZZ-ZCDY-001"} <= {f["rule_id"] for f in findings}
 
 
 def test_gbk_filing_gives_the_same_findings(example_path, example_text, tmp_path):
@@ -195,3 +204,21 @@ def test_jsonl_lines_follow_the_report_schema(example_path, tmp_path):
         jsonschema.validate(line, {"$ref": "#/$defs/filing", "$defs": schema["$defs"]})
     assert [line["status"] for line in lines[:-1]] == ["checked", "error"]
     assert lines[-1]["summary"]["counts"]["files"] == 2
+
+
+def test_a_changed_rule_file_is_loaded_again_in_the_same_process(tmp_path, example_path):
+    """The CLI keeps the rule sets it compiled (tests and embedding programs run many commands
+    in one process); a rule file edited in between, even within the same clock tick and to the
+    same size, must never be served from that cache."""
+    pack = tmp_path / "village.yaml"
+    original = (REPO / "rules" / "zhuzhou" / "village.yaml").read_text(encoding="utf-8")
+    assert "ZZ-ZCDY-001" in original and "ZZ-ZCDY-009" not in original
+    pack.write_text(original, encoding="utf-8")
+    first = _run("check", "--rules", str(pack), "--format", "json", str(example_path))
+    assert "ZZ-ZCDY-001" in first.output
+    assert _run("check", "--rules", str(pack), "--format", "json", str(example_path)).output == first.output
+    pack.write_text(original.replace("ZZ-ZCDY-001", "ZZ-ZCDY-009"), encoding="utf-8")  # same size
+    second = _run("check", "--rules", str(pack), "--format", "json", str(example_path))
+    assert "ZZ-ZCDY-009" in second.output and "ZZ-ZCDY-001" not in second.output
+    listed = _run("rules", "list", "--rules", str(pack)).output
+    assert "ZZ-ZCDY-009" in listed and "ZZ-ZCDY-001" not in listed

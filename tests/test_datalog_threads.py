@@ -7,15 +7,15 @@ import threading
 from hegui.facts.read import read_filing
 
 
-def test_checker_works_from_successive_threads(checker, example_path):
+def test_checker_works_from_successive_threads(evaluator, example_path):
     filing = read_filing(example_path)
-    expected = [f.id for f in checker.check(filing).findings]
+    expected = [f.id for f in evaluator.check(filing).findings]
     results: list[list[str]] = []
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            results.append([f.id for f in checker.check(filing).findings])
+            results.append([f.id for f in evaluator.check(filing).findings])
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 

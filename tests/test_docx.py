@@ -457,9 +457,9 @@ def test_docx_reads_to_the_same_model_values(text_filing, docx_filing):
     ]
 
 
-def test_docx_gives_the_same_findings(checker, text_filing, docx_filing, example_docx):
-    text_findings = checker.check(text_filing).findings
-    docx_findings = checker.check(docx_filing).findings
+def test_docx_gives_the_same_findings(evaluator, text_filing, docx_filing, example_docx):
+    text_findings = evaluator.check(text_filing).findings
+    docx_findings = evaluator.check(docx_filing).findings
     assert finding_keys(docx_findings) == finding_keys(text_findings)
     assert len(docx_findings) == len(text_findings) == 16
     for finding in docx_findings:
@@ -477,8 +477,8 @@ def _cell_at(filing_path: Path, locator: str):
     raise AssertionError(locator)
 
 
-def test_findings_point_at_the_cells(checker, docx_filing, example_docx):
-    findings = {f.rule_id: f for f in checker.check(docx_filing).findings if f.status == STATUS_FAIL}
+def test_findings_point_at_the_cells(evaluator, docx_filing, example_docx):
+    findings = {f.rule_id: f for f in evaluator.check(docx_filing).findings if f.status == STATUS_FAIL}
     village = findings["ZZ-ZCDY-001"]
     assert village.location == f"{example_docx}:附件3-5 表7 第5行 第2列"
     row, index, cell = _cell_at(example_docx, "附件3-5 表7 第5行 第2列")
@@ -501,12 +501,12 @@ def test_findings_point_at_the_cells(checker, docx_filing, example_docx):
     ],
     ids=["reversed", "shuffled", "extra_titles", "both"],
 )
-def test_variants_give_the_same_findings(variant, checker, text_filing, tmp_path):
+def test_variants_give_the_same_findings(variant, evaluator, text_filing, tmp_path):
     path = write_docx(tmp_path / "variant.docx", **variant)
     filing = read_filing(path)
     assert model_values(filing) == model_values(text_filing)
-    findings = checker.check(filing).findings
-    assert finding_keys(findings) == finding_keys(checker.check(text_filing).findings)
+    findings = evaluator.check(filing).findings
+    assert finding_keys(findings) == finding_keys(evaluator.check(text_filing).findings)
     village = next(f for f in findings if f.rule_id == "ZZ-ZCDY-001")
     table = (variant.get("order") or ["附件1", "附件2", "附件3-1", "附件3-2", "附件3-3", "附件3-4", "附件3-5"]).index(
         "附件3-5"
@@ -529,21 +529,25 @@ def _edited(source: Path, target: Path, table_index: int, drop_rows) -> Path:
     return target
 
 
-def test_agreement_message_names_the_cells_not_line_zero(checker, docx_filing):
-    finding = next(f for f in checker.check(docx_filing).findings if f.rule_id == "QG-X-007")
+def test_agreement_message_names_the_cells_not_line_zero(evaluator, docx_filing):
+    finding = next(f for f in evaluator.check(docx_filing).findings if f.rule_id == "QG-X-007")
     assert "第0行" not in finding.message
 
 
-def test_finding_about_a_whole_table_points_into_the_table(checker, example_docx, tmp_path):
+def test_finding_about_a_whole_table_points_into_the_table(evaluator, example_docx, tmp_path):
     path = _edited(example_docx, tmp_path / "无生态效益.docx", 2, lambda i, text: "生态效益" in text and i > 7)
-    findings = [f for f in checker.check(read_filing(path)).findings if f.rule_id == "QG-IND-001"]
+    findings = [f for f in evaluator.check(read_filing(path)).findings if f.rule_id == "QG-IND-001"]
     assert [f.table for f in findings] == ["附件3-1"]
     assert "表3" in findings[0].location, findings[0].location
 
 
-def test_cut_off_table_is_located_by_its_last_row(example_docx, tmp_path):
+def test_cut_off_table_is_located_by_its_last_row(checker, example_docx, tmp_path):
     short = write_docx(tmp_path / "only.docx", order=["附件3-5"])
     path = _edited(short, tmp_path / "截断.docx", 0, lambda i, text: i >= 7)
-    with pytest.raises(InputError, match="不完整") as caught:
-        read_filing(path)
-    assert "第0行" not in str(caught.value), str(caught.value)
+    # Read as far as it goes (issue 11): the checks that need the cut part cannot be verified,
+    # and say where the table stops — a cell, never 第0行.
+    (direction,) = read_filing(path).directions
+    assert direction.missing and direction.cut_after is not None
+    cut = [f for f in checker.check(read_filing(path)).findings if "截断" in f.message]
+    assert cut and all(f.status == "cannot_verify" for f in cut)
+    assert all("第0行" not in f.message and "表1" in f.message for f in cut), [f.message for f in cut]

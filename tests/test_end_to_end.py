@@ -30,8 +30,8 @@ EXPECTED_CANNOT_VERIFY = {
 
 
 @pytest.fixture(scope="module")
-def findings(checker, example_path):
-    return checker.check(read_filing(example_path)).findings
+def findings(evaluator, example_path):
+    return evaluator.check(read_filing(example_path)).findings
 
 
 def test_exactly_the_expected_failures(findings):

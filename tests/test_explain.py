@@ -10,14 +10,14 @@ from click.testing import CliRunner
 
 from hegui.cli import main
 from hegui.engine.explain import Explainer, render_text
-from hegui.reports import report_schema
 from hegui.engine.select import SelectionError, select
 from hegui.facts.read import read_filing
+from hegui.reports import report_schema
 
 
 @pytest.fixture(scope="module")
-def explained(checker, example_path):
-    return checker.check(read_filing(example_path), explain=True)
+def explained(evaluator, example_path):
+    return evaluator.check(read_filing(example_path), explain=True)
 
 
 def _tree(result, rule_id):
@@ -59,10 +59,10 @@ def test_village_team_derivation(explained):
     assert params["后盾单位帮扶资金下限"]["pack"] == "株洲市"
 
 
-def test_sum_derivation_lists_each_part_with_its_line(checker, mutate, tmp_path):
+def test_sum_derivation_lists_each_part_with_its_line(evaluator, mutate, tmp_path):
     path = tmp_path / "sum.txt"
     path.write_text(mutate({146: "\t580.00"}), encoding="utf-8")
-    result = checker.check(read_filing(path), explain=True)
+    result = evaluator.check(read_filing(path), explain=True)
     tree = _tree(result, "QG-SUM-004")
     parts = next(i for i in tree["inputs"] if i["name"] == "各行之和")["parts"]
     assert [(p["value"], _tail(p["location"])) for p in parts] == [
@@ -83,13 +83,13 @@ def test_cross_table_derivation_shows_both_sides(explained):
     assert sides == [("驻村工作队队员待遇保障", "175"), ("驻村工作队员待遇保障", "736")]
 
 
-def _about(checker, result, item):
-    explainer = Explainer(checker, result)
+def _about(evaluator, result, item):
+    explainer = Explainer(evaluator, result)
     return {t["rule"]["id"]: t for t in explainer.subject(select(result, item).entity)["rules"]}
 
 
-def test_why_not_for_a_passing_line(checker, explained):
-    trees = _about(checker, explained, "村级服务群众专项经费")
+def test_why_not_for_a_passing_line(evaluator, explained):
+    trees = _about(evaluator, explained, "村级服务群众专项经费")
     tree = trees["ZZ-CJFW-001"]
     assert tree["verdict"] == "pass"
     assert tree["steps"] == ["3万元/村/年 × 9村 = 270000元 = 27.00万元"]
@@ -98,23 +98,23 @@ def test_why_not_for_a_passing_line(checker, explained):
     assert "离任村干部" in trees["SF-LRCG-001"]["reason"]
 
 
-def test_why_not_for_a_cannot_verify_line(checker, explained):
-    tree = _about(checker, explained, "离任村干部补贴")["SF-LRCG-002"]
+def test_why_not_for_a_cannot_verify_line(evaluator, explained):
+    tree = _about(evaluator, explained, "离任村干部补贴")["SF-LRCG-002"]
     assert tree["verdict"] == "cannot_verify"
     assert tree["missing"][0]["name"] == "各档补助合计"
     assert "费率" in tree["missing"][0]["looked"]
-    passing = _about(checker, explained, "离任村干部补贴")["SF-LRCG-001"]
+    passing = _about(evaluator, explained, "离任村干部补贴")["SF-LRCG-001"]
     assert passing["verdict"] == "pass"
     assert passing["comparison"]["statement"].endswith("成立")
 
 
-def test_why_not_for_a_rule_outside_its_period(checker, mutate, tmp_path):
+def test_why_not_for_a_rule_outside_its_period(evaluator, mutate, tmp_path):
     path = tmp_path / "2020.txt"
     path.write_text(mutate({8: "\t2020年部门整体支出绩效目标表"}), encoding="utf-8")
-    result = checker.check(read_filing(path), explain=True)
+    result = evaluator.check(read_filing(path), explain=True)
     assert result.filing.year == 2020
     assert not [f for f in result.findings if f.rule_id == "ZZ-ZCDY-001"]
-    tree = _about(checker, result, "附件3-5")["ZZ-ZCDY-001"]
+    tree = _about(evaluator, result, "附件3-5")["ZZ-ZCDY-001"]
     assert tree["verdict"] == "not_applicable"
     assert tree["reason"] == "参数“驻村交通费标准”在预算年度2020年没有有效取值（规则有效期外）"
 

@@ -332,7 +332,7 @@ def test_no_table_at_all_is_refused_by_the_recogniser_not_the_reader(tmp_path):
     assert "不是表格文本导出格式" not in info.value.message
 
 
-def test_the_example_as_csv_gives_the_same_findings(tmp_path, example_path, checker):
+def test_the_example_as_csv_gives_the_same_findings(tmp_path, example_path, evaluator):
     """Same cells, another format: the same findings, each pointing at its CSV line."""
     import csv
 
@@ -342,8 +342,8 @@ def test_the_example_as_csv_gives_the_same_findings(tmp_path, example_path, chec
     path = tmp_path / "filing.csv"
     with path.open("w", encoding="gb18030", newline="") as handle:
         csv.writer(handle).writerows(rows)
-    by_dump = checker.check(read_filing(example_path)).findings
-    by_csv = checker.check(read_filing(path)).findings
+    by_dump = evaluator.check(read_filing(example_path)).findings
+    by_csv = evaluator.check(read_filing(path)).findings
     assert by_dump  # the example has findings: the comparison means something
 
     def key(findings):  # lines differ between the two files; everything else must not

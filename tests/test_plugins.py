@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import hegui.cli as cli
 from hegui.cli import main
-from hegui.engine.evaluate import Checker
+from hegui.engine.evaluate import Evaluator
 from hegui.facts.errors import InputError
 from hegui.facts.read import read_filing
 from hegui.plugins import hookspecs
@@ -64,7 +64,7 @@ def _hetang_filing(mutate, tmp_path):
 @pytest.fixture(scope="module")
 def full_checker():
     registry = build_registry()
-    return Checker(load_registered_rules(registry), registry)
+    return Evaluator(load_registered_rules(registry), registry)
 
 
 def test_district_rule_fires_only_for_its_district(full_checker, mutate, tmp_path):
@@ -202,6 +202,31 @@ def test_plugin_raising_while_reading_affects_only_that_filing(monkeypatch, tmp_
     assert "插件“csv_reader”读取文件时出错：ZeroDivisionError: plugin bug" in document["filings"][0]["error"]["message"]
     assert document["filings"][1]["counts"]["error"] > 0
     assert result.exit_code == 2
+
+
+def test_any_failure_in_one_file_is_its_error_record_in_plain_cli_mode(monkeypatch, tmp_path, example_path):
+    """A reader that returns garbage makes the table builder raise (not an InputError): the
+    plain ``hegui check`` must still report the good file beside it and exit 2."""
+    source = (
+        "from hegui.plugins.hookspecs import hookimpl\n"
+        "def read(path):\n    return 'not a grid'\n"
+        "@hookimpl\ndef hegui_register_readers(register):\n    register(('.odd',), read)\n"
+    )
+    _fake_plugins(monkeypatch, tmp_path, {"odd_reader": source})
+    bad = tmp_path / "filing.odd"
+    bad.write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--format", "json", str(example_path), str(bad)])
+    assert result.exit_code == 2, result.output
+    document = json.loads(result.stdout)
+    assert [f["status"] for f in document["filings"]] == ["checked", "error"]
+    assert document["filings"][0]["counts"]["error"] > 0
+    assert document["filings"][1]["error"]["message"].startswith("检查时程序出错：AttributeError")
+    assert document["counts"]["input_errors"] == 1
+    # The text report, too, lists the good file's findings and the bad file's error.
+    monkeypatch.setattr(cli, "_REGISTRY", None)
+    text = CliRunner().invoke(main, ["check", str(example_path), str(bad)])
+    assert text.exit_code == 2
+    assert "ZZ-ZCDY-001" in text.stdout and f"{bad}" in text.stdout and "检查时程序出错" in text.stdout
 
 
 def test_hegui_plugins_selects_installed_plugins(monkeypatch):

@@ -59,9 +59,9 @@ make_docx = _load_helper("make_docx")
 # --- fixtures -------------------------------------------------------------------------------------
 
 
-def _outcome(checker, path) -> FilingOutcome:
+def _outcome(evaluator, path) -> FilingOutcome:
     filing = read_filing(path)
-    result = checker.check(filing, explain=True)
+    result = evaluator.check(filing, explain=True)
     return FilingOutcome(str(path), filing, result.findings, jurisdiction=result.jurisdiction)
 
 
@@ -73,8 +73,8 @@ def in_repo(monkeypatch):
 
 
 @pytest.fixture
-def example(checker, in_repo) -> FilingOutcome:
-    return _outcome(checker, in_repo)
+def example(evaluator, in_repo) -> FilingOutcome:
+    return _outcome(evaluator, in_repo)
 
 
 @pytest.fixture(scope="session")
@@ -145,9 +145,9 @@ def test_sarif_of_the_example_validates_against_the_official_schema(example, rul
 
 
 def test_sarif_batch_with_workbook_waiver_and_unreadable_file_validates(
-    checker, ruleset, example, form_xlsx, unreadable
+    evaluator, ruleset, example, form_xlsx, unreadable
 ):
-    outcomes = [_waive(example, "QG-IND-003"), _outcome(checker, form_xlsx), unreadable]
+    outcomes = [_waive(example, "QG-IND-003"), _outcome(evaluator, form_xlsx), unreadable]
     log = json.loads(to_sarif(outcomes, ruleset))
     errors = list(_sarif_validator().iter_errors(log))
     assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
@@ -194,9 +194,9 @@ def test_sarif_rules_results_and_locations(example, ruleset):
 
 
 def test_sarif_cells_are_logical_locations_waivers_suppress_and_input_errors_notify(
-    checker, ruleset, form_xlsx, unreadable
+    evaluator, ruleset, form_xlsx, unreadable
 ):
-    workbook = _waive(_outcome(checker, form_xlsx), "QG-IND-003")
+    workbook = _waive(_outcome(evaluator, form_xlsx), "QG-IND-003")
     run = json.loads(to_sarif([workbook, unreadable], ruleset))["runs"][0]
     zz = next(r for r in run["results"] if r["ruleId"] == "ZZ-ZCDY-001")
     location = zz["locations"][0]
@@ -362,10 +362,10 @@ def test_html_lists_every_finding_with_its_explanation(example, ruleset, unreada
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page
 
 
-def test_html_escapes_cell_text(checker, ruleset, mutate, tmp_path):
+def test_html_escapes_cell_text(evaluator, ruleset, mutate, tmp_path):
     path = tmp_path / "hostile.txt"
     path.write_text(mutate({157: "\t<script>alert(1)</script>"}), encoding="utf-8")
-    outcome = _outcome(checker, path)
+    outcome = _outcome(evaluator, path)
     assert any("<script>" in f.message for f in outcome.findings)
     page = to_html([outcome], ruleset)
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -442,9 +442,9 @@ def test_annotated_workbook_of_the_text_dump(example, ruleset):
     assert _cells(_workbook(to_xlsx([example], ruleset))) == _cells(wb)
 
 
-def test_annotated_workbook_of_the_xlsx_marks_the_very_cell_and_leaves_the_file_alone(checker, form_xlsx):
+def test_annotated_workbook_of_the_xlsx_marks_the_very_cell_and_leaves_the_file_alone(evaluator, form_xlsx):
     before = form_xlsx.read_bytes()
-    outcome = _outcome(checker, form_xlsx)
+    outcome = _outcome(evaluator, form_xlsx)
     data = annotated_workbook(outcome, form_xlsx)
     assert form_xlsx.read_bytes() == before  # the submitted workbook is never written
     original = openpyxl.load_workbook(form_xlsx)
@@ -477,8 +477,8 @@ def test_annotated_workbook_of_the_xlsx_marks_the_very_cell_and_leaves_the_file_
     assert wb[RESULTS_SHEET].cell(row, 5).hyperlink.location == "'附件3-5'!B5"
 
 
-def test_annotated_workbook_of_the_docx(checker, form_docx):
-    outcome = _outcome(checker, form_docx)
+def test_annotated_workbook_of_the_docx(evaluator, form_docx):
+    outcome = _outcome(evaluator, form_docx)
     wb = _workbook(annotated_workbook(outcome, form_docx))
     _check_results_sheet(wb, outcome)
     cell = next(c for (sheet, _), c in _marked(wb).items() if sheet == "附件3-5" and "ZZ-ZCDY-001" in c.comment.text)
@@ -486,12 +486,12 @@ def test_annotated_workbook_of_the_docx(checker, form_docx):
     assert "表7 第5行" in str(wb["附件3-5"].cell(cell.row, 1).value)
 
 
-def test_workbook_keeps_hostile_text_as_text(checker, ruleset, mutate, tmp_path):
+def test_workbook_keeps_hostile_text_as_text(evaluator, ruleset, mutate, tmp_path):
     path = tmp_path / "hostile.txt"
     path.write_text(
         mutate({157: '\t=HYPERLINK("http://example.invalid","x")', 163: "\t业务\x0b性专项经费"}), encoding="utf-8"
     )
-    outcome = _outcome(checker, path)
+    outcome = _outcome(evaluator, path)
     hostile = replace(outcome.findings[0], message="控制字符\x0b\x00<script>")
     outcome = replace(outcome, findings=[hostile, *outcome.findings[1:]])
     wb = _workbook(annotated_workbook(outcome, path))
@@ -521,8 +521,8 @@ def test_workbook_of_a_file_gone_since_the_check_still_lists_the_findings(exampl
     assert {r["标注单元格"] for r in _results(wb)} == {"（未在表格中定位）"}
 
 
-def test_to_xlsx_of_several_filings(checker, ruleset, example, form_xlsx, unreadable):
-    workbook = _outcome(checker, form_xlsx)
+def test_to_xlsx_of_several_filings(evaluator, ruleset, example, form_xlsx, unreadable):
+    workbook = _outcome(evaluator, form_xlsx)
     wb = _workbook(to_xlsx([example, workbook, unreadable], ruleset))
     assert wb.sheetnames[0] == RESULTS_SHEET
     assert "1-附件3-5" in wb.sheetnames and "2-附件3-5" in wb.sheetnames
@@ -552,9 +552,9 @@ def _cells(wb: openpyxl.Workbook) -> list:
     ]
 
 
-def test_same_input_same_reports(checker, ruleset, in_repo, form_xlsx, unreadable):
+def test_same_input_same_reports(evaluator, ruleset, in_repo, form_xlsx, unreadable):
     def batch():
-        return [_waive(_outcome(checker, in_repo), "QG-IND-003"), _outcome(checker, form_xlsx), unreadable]
+        return [_waive(_outcome(evaluator, in_repo), "QG-IND-003"), _outcome(evaluator, form_xlsx), unreadable]
 
     first, second = batch(), batch()
     for render in (to_sarif, to_junit, to_html):
@@ -565,10 +565,10 @@ def test_same_input_same_reports(checker, ruleset, in_repo, form_xlsx, unreadabl
     assert _cells(_workbook(annotated_workbook(one, one.path))) == _cells(_workbook(annotated_workbook(two, two.path)))
 
 
-def test_reports_without_explanations(checker, ruleset, in_repo):
+def test_reports_without_explanations(evaluator, ruleset, in_repo):
     """``hegui check`` without --explain: findings have no derivation, and every report still works."""
     filing = read_filing(in_repo)
-    result = checker.check(filing)
+    result = evaluator.check(filing)
     outcome = FilingOutcome(in_repo, filing, result.findings, jurisdiction=result.jurisdiction)
     assert all(f.explanation is None for f in outcome.findings)
     assert not list(_sarif_validator().iter_errors(json.loads(to_sarif([outcome], ruleset))))

@@ -157,7 +157,8 @@ def test_unknown_subject_kind(tmp_path: Path) -> None:
     f, found = crumbs(text, tmp_path)
     assert found[0] == (
         f"{f}:15:14 › 规则 CS-JT-001 › 键 subject：未知的检查对象“附件4”；"
-        "应为：申报、附件1、附件2、附件3、汇总行、明细、指标、测算项、测算式、计数、费率、比例；您是不是想写“附件3”？"
+        "应为：申报、附件1、附件2、附件3、汇总行、明细、指标、测算项、测算式、计数、费率、比例、"
+        "项目表、资金行、执行行、明细表、项目清单；您是不是想写“附件3”？"
     )
 
 
@@ -411,7 +412,7 @@ def test_every_builtin_pack_loads_without_problems() -> None:
     assert [p.name for p in paths] == list(BUILTIN_PACK_DIRS)
     ruleset = load_rules(paths)
     assert isinstance(ruleset, RuleSet)
-    assert ruleset.packs == ["全国", "湖南省", "株洲市", "石峰区"]
+    assert ruleset.packs == ["全国", "全国·项目表", "湖南省", "株洲市", "石峰区"]
     ids = [r.id for r in ruleset.rules]
     assert len(ids) == len(set(ids)) >= 30
     assert ids == sorted(ids)

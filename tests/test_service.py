@@ -21,11 +21,11 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from hegui.app.service import create_app, make_server
 from hegui.cli import main
-from hegui.reports import report_schema
 from hegui.engine.rules import RuleLoadError
-from hegui.engine.service import create_app, make_server
 from hegui.plugins.manager import PluginError, build_registry, load_registered_rules
+from hegui.reports import report_schema
 
 VILLAGE = {
     "年度": 2023,
@@ -334,14 +334,14 @@ def test_timeout_is_504_and_the_next_check_is_unaffected(private_tmp, example_pa
     service = app.state.hegui
     before = client.post("/v1/check", json=VILLAGE).text
     release = threading.Event()
-    original = service.checker.check
+    original = service.checker.evaluator.check
 
     def slow(filing, **options):
         if filing.department == "慢":
             release.wait(10)  # bounded: the test releases it right after its assertions
         return original(filing, **options)
 
-    service.checker.check = slow
+    service.checker.evaluator.check = slow
     try:
         started = time.monotonic()
         _error(client.post("/v1/check", json={**VILLAGE, "部门": "慢"}), 504, "timeout")
@@ -366,16 +366,16 @@ def test_unexpected_failure_is_500_and_the_service_stays_up(caplog):
     app = create_app()
     client = TestClient(app)
     service = app.state.hegui
-    original = service.checker.check
+    original = service.checker.evaluator.check
 
     def broken(filing, **options):
         raise RuntimeError("engine bug")
 
-    service.checker.check = broken
+    service.checker.evaluator.check = broken
     error = _error(client.post("/v1/check", json=VILLAGE), 500, "internal_error")
     assert "engine bug" not in error["message"] and "错误编号" in error["message"]
     assert "engine bug" in caplog.text
-    service.checker.check = original
+    service.checker.evaluator.check = original
     _still_up(client)
 
 

@@ -13,8 +13,8 @@ def _cases(ruleset):
     return cases
 
 
-def test_shipped_cases_pass(ruleset, checker):
-    failures = {f"{c.rule_id} {c.name}": run_case(c, checker).problems for c in _cases(ruleset)}
+def test_shipped_cases_pass(ruleset, evaluator):
+    failures = {f"{c.rule_id} {c.name}": run_case(c, evaluator).problems for c in _cases(ruleset)}
     assert {k: v for k, v in failures.items() if v} == {}
 
 

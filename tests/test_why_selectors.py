@@ -27,8 +27,8 @@ def _make_xlsx():
 
 
 @pytest.fixture(scope="module")
-def explained(checker, example_path):
-    return checker.check(read_filing(example_path), explain=True)
+def explained(evaluator, example_path):
+    return evaluator.check(read_filing(example_path), explain=True)
 
 
 def test_text_output_shows_each_finding_id(example_path, explained):
@@ -75,9 +75,9 @@ def test_a_line_still_means_the_item_there(explained):
     assert select(explained, "741-745").entity == target.entity
 
 
-def test_workbook_locations_as_printed(tmp_path, checker):
+def test_workbook_locations_as_printed(tmp_path, evaluator):
     path = _make_xlsx().write_form_xlsx(tmp_path / "form.xlsx")
-    result = checker.check(read_filing(path), explain=True)
+    result = evaluator.check(read_filing(path), explain=True)
     finding = next(f for f in result.findings if f.rule_id == "ZZ-ZCDY-001")
     assert finding.location == f"{path}:附件3-5!B5:C5"
     for selector in (finding.location, "附件3-5!B5:C5", finding.id):

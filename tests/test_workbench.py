@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from hegui.app.service import create_app
 from hegui.cli import main
 from hegui.engine.rules import RuleLoadError
-from hegui.engine.service import create_app
 from hegui.engine.waivers import load_waivers
 from hegui.web.store import ReviewStore, waiver_yaml
 

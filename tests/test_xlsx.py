@@ -593,20 +593,20 @@ def workbooks(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def reference(checker, example_path):
+def reference(evaluator, example_path):
     filing = read_filing(example_path)
-    return filing, checker.check(filing).findings
+    return filing, evaluator.check(filing).findings
 
 
 @pytest.fixture(scope="module")
-def results(checker, workbooks):
+def results(evaluator, workbooks):
     """(filing, findings) per workbook, read and checked once."""
     cache: dict[str, tuple] = {}
 
     def get(name: str):
         if name not in cache:
             filing = read_filing(workbooks[name])
-            cache[name] = (filing, checker.check(filing).findings)
+            cache[name] = (filing, evaluator.check(filing).findings)
         return cache[name]
 
     return get
@@ -919,7 +919,7 @@ def test_messages_name_cells_not_line_zero(results, workbooks):
     assert "附件3-1!B7:F7" in count.message and count.location == f"{workbooks['one_sheet_per_table']}:附件3-1!B7:F7"
 
 
-def test_formula_without_result_is_reported_not_read_as_zero(tmp_path, checker, reference):
+def test_formula_without_result_is_reported_not_read_as_zero(tmp_path, evaluator, reference):
     path = make_xlsx.write_form_xlsx(tmp_path / "formula.xlsx")
     wb = openpyxl.load_workbook(path)
     ws = wb["附件3-5"]
@@ -933,7 +933,7 @@ def test_formula_without_result_is_reported_not_read_as_zero(tmp_path, checker, 
     filing = read_filing(path)
     direction = next(d for d in filing.directions if d.label == "附件3-5")
     assert direction.amount.money is None and direction.amount.cell.problem
-    findings = checker.check(filing).findings
+    findings = evaluator.check(filing).findings
     unreadable = [f for f in findings if f.rule_id == "QG-READ-001"]
     assert len(unreadable) == 1
     assert (
@@ -950,7 +950,7 @@ def test_formula_without_result_is_reported_not_read_as_zero(tmp_path, checker, 
 
 
 @pytest.fixture(scope="module")
-def unreadable_amount(tmp_path_factory, checker):
+def unreadable_amount(tmp_path_factory, evaluator):
     """The form with 附件3-5's 项目金额 a formula saved without its result."""
     path = make_xlsx.write_form_xlsx(tmp_path_factory.mktemp("unreadable") / "formula.xlsx")
     wb = openpyxl.load_workbook(path)
@@ -959,7 +959,7 @@ def unreadable_amount(tmp_path_factory, checker):
     ws.cell(label.row, label.column + 1).value = "=SUM(D19:D19)"
     wb.save(path)
     filing = read_filing(path)
-    return path, filing, checker.check(filing).findings
+    return path, filing, evaluator.check(filing).findings
 
 
 def test_sums_do_not_skip_an_unreadable_amount(unreadable_amount):

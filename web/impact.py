@@ -19,10 +19,11 @@ from pathlib import Path
 from hegui.engine.findings import Finding
 from hegui.engine.rules import Parameter, ParameterValue, RuleSet, load_rules
 from hegui.facts.errors import InputError
+from hegui.facts.read import READABLE_SUFFIXES
 from hegui.facts.units import format_decimal, parse_unit
 
 #: Suffixes the built-in readers take; a folder is searched for these (and plugin readers' ones).
-BUILTIN_SUFFIXES = (".txt", ".xlsx", ".xlsm", ".docx")
+BUILTIN_SUFFIXES = READABLE_SUFFIXES
 
 
 class ImpactError(ValueError):

@@ -32,7 +32,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import UploadFile
 
 from hegui import __version__
-from hegui.engine.evaluate import Checker
+from hegui.engine.evaluate import Evaluator
 from hegui.engine.explain import Explainer, render_text
 from hegui.engine.findings import Finding
 from hegui.engine.rules import RuleLoadError
@@ -143,7 +143,7 @@ class Workbench:
             except InputError as exc:
                 checked.error = exc.message.replace(path, stored.name)
                 return checked
-            checked.result = service.checker.check(checked.filing, explain=True)
+            checked.result = service.checker.evaluator.check(checked.filing, explain=True)
             checked.findings = relabel(checked.result.findings, path, stored.name)
             return checked
 
@@ -471,10 +471,10 @@ def mount(app: FastAPI, service, *, db_url: str | None = None, preload=()) -> Wo
             if key and value:
                 after, changed = impact_mod.with_parameters(after, [impact_mod.parse_assignment(f"{key}={value}")])
                 changes += [str(c) for c in changed]
-            new = Checker(after, service.registry)
+            new = Evaluator(after, service.registry)
             impacts = impact_mod.run_impact(
                 list(paths),
-                lambda filing: service.checker.check(filing).findings,
+                lambda filing: service.checker.evaluator.check(filing).findings,
                 lambda filing: new.check(filing).findings,
                 lambda path: build_filing(read_grid(path, service.registry)),
                 names=paths,
@@ -558,7 +558,7 @@ async def _why(bench: Workbench, checked: Checked, selector: str) -> JSONRespons
                 "findings": ids,
                 "explanations": [f.explanation for f in shown],
             }
-        about = Explainer(service.checker, result).subject(target.entity)
+        about = Explainer(service.checker.evaluator, result).subject(target.entity)
         document = {
             "file": checked.name,
             "selector": selector,

@@ -157,6 +157,14 @@ class CheckKind(ABC):
     ) -> Finding:
         """The finding for one violation row of this rule (``fb.fail`` builds the record)."""
 
+    def cannot_message(self, fb: FindingBuilder, rule: Rule, subject: str, what: str) -> str | None:
+        """The message of a "cannot verify" row whose ``what`` is neither an input nor a parameter.
+
+        Kinds whose ``compile`` adds such ``rc.cannot`` rows say here what could not be seen;
+        ``None`` (the default) means the kind adds none.
+        """
+        return None
+
     # -- explanations -------------------------------------------------------------------------------
     def explain_finding(self, ex: Explainer, rule: Rule, finding: Finding) -> dict[str, Any]:
         """The parts of a failing finding's derivation tree after rule, verdict and subject.

@@ -254,6 +254,14 @@ class SumInput(InputKind):
         for fname in inp.fields:
             s, e = p.var(), p.var()
             p.clause(name, [s], [*self._part_owner(rc, inp, s, e), p.lit("unreadable_field", e, fname)])
+        if inp.over and inp.over not in TABLE_KINDS:
+            # A table cut off part-way: the subject's list of such children was not read in full.
+            s = p.var()
+            p.clause(
+                name,
+                [s],
+                [p.lit("entity", s, rc.rule.subject), p.lit("unreadable_field", s, p.const(inp.over))],
+            )
         return name
 
     def body(self, rc: RuleCompiler, inp: Input, subject: Any) -> tuple[Any, Any, list[Any]]:

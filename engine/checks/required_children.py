@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from hegui.engine.compiler import CompiledRule, RuleCompiler
     from hegui.engine.evaluate import FindingBuilder
     from hegui.engine.findings import Finding
+    from hegui.engine.rules import Rule
 
 _SPEC_KEYS = {"kind": "下级对象类别", "field": "下级对象字段", "values": "必须出现的取值"}
 
@@ -51,11 +52,14 @@ class RequiredChildrenCheck(CheckKind):
         p = rc.p
         for index, value in enumerate(self.values):
             subject = p.var()
-            body = [
+            absent = [
                 *rc.subject_body(subject),
                 p.neg(p.lit("hegui_child_text", subject, self.kind, self.field, value)),
             ]
-            rc.violation(rc.head(subject, index, p.const(value), p.const(""), []), body)
+            # A table cut off part-way may hold the child in the part that is not in the file.
+            partial = p.lit("unreadable_field", subject, p.const(self.kind))
+            rc.violation(rc.head(subject, index, p.const(value), p.const(""), []), [*absent, p.neg(partial)])
+            rc.cannot(subject, value, [*absent, partial])
         return []
 
     def finding(
@@ -83,6 +87,11 @@ class RequiredChildrenCheck(CheckKind):
             actual="缺少",
             evidence=(fb.evidence(self.field, f"无“{actual}”", fb.location(subject)[0], ""),),
         )
+
+    def cannot_message(self, fb: FindingBuilder, rule: Rule, subject: str, what: str) -> str | None:
+        table = fb.prov.table_of.get(str(subject), "")
+        note = fb.prov.cut_off.get(str(subject)) or fb.prov.cut_off.get(table) or "表格没有读全"
+        return f"无法核实“{rule.title}”：未见“{what}”，但{note}"
 
     def describe(self) -> str:
         return f"必须具备{self.field}为以下各项的{self.kind}：" + "、".join(self.values)

@@ -5,8 +5,9 @@ pipeline checks hundreds of files, some of them hostile or broken in ways no rea
 a plugin reader that crashes the interpreter, calls ``os._exit`` or never returns would stop
 the whole run. This module runs the same check in worker processes under a supervisor:
 
-* each worker builds the plugin registry, loads the rules and compiles them **once**, then
-  checks one filing at a time as the supervisor hands them out;
+* each worker makes one :class:`~hegui.app.checker.Checker` (plugin registry, rules compiled
+  **once**), then checks one filing at a time as the supervisor hands them out, with the
+  error policy ``hegui check`` has: a filing that cannot be read or checked is an error entry;
 * a worker that dies (crash, SIGKILL, ``os._exit``) or exceeds the per-filing timeout loses
   only the filing it was checking: that filing is recorded as an error, the worker is
   replaced and the batch goes on; never more than ``jobs`` workers are alive;
@@ -38,19 +39,22 @@ from multiprocessing.connection import wait as wait_for_ready
 from pathlib import Path
 from typing import Any, TextIO
 
+from hegui.app.checker import Checker, CheckOptions
 from hegui.engine.findings import Evidence, Finding
-from hegui.engine.rules import Citation
+from hegui.engine.registry import Registry
+from hegui.engine.rules import Citation, RuleLoadError
 from hegui.engine.waivers import WaiverNote
 from hegui.facts.errors import InputError
 from hegui.facts.model import Filing
-from hegui.facts.read import _LEGACY
+from hegui.facts.read import LEGACY_REFUSED, READABLE_SUFFIXES
+from hegui.plugins.manager import build_registry
 from hegui.reports import FilingOutcome, to_json, to_text
 
 #: Suffixes a directory is searched for, besides those plugin readers register. The legacy
 #: formats (.xls, .doc, .et, .wps) are included on purpose: such a file in an intake folder is
 #: a filing someone handed in, and it must come out as an error telling them to re-save it,
 #: not be skipped silently.
-FILING_SUFFIXES = (".txt", ".xlsx", ".xlsm", ".docx", *sorted(_LEGACY))
+FILING_SUFFIXES = (*READABLE_SUFFIXES, *sorted(LEGACY_REFUSED))
 
 #: How long a fresh worker may take to import hegui, build the registry and compile the rules.
 STARTUP_TIMEOUT = 120.0
@@ -61,7 +65,6 @@ MAX_STARTUP_FAILURES = 3
 TIMEOUT_MESSAGE = "检查超时（超过{seconds}秒）"
 CRASH_MESSAGE = "检查进程异常退出（退出码{code}）"
 SIGNAL_MESSAGE = "检查进程异常退出（退出码{code}，被信号{name}终止）"
-INTERNAL_MESSAGE = "检查时程序出错：{kind}: {error}"
 
 
 class BatchError(Exception):
@@ -84,6 +87,10 @@ class BatchOptions:
     explain: bool = False
     waivers: tuple = ()
     today: dt.date | None = None
+
+    def check_options(self) -> CheckOptions:
+        """How each filing is checked (everything but the rules)."""
+        return CheckOptions(district=self.district, explain=self.explain, waivers=tuple(self.waivers), today=self.today)
 
 
 @dataclass
@@ -111,7 +118,7 @@ class BatchResult:
 # --- inputs ------------------------------------------------------------------------------------
 
 
-def expand_inputs(paths: Iterable[str | os.PathLike], registry=None) -> list[str]:
+def expand_inputs(paths: Iterable[str | os.PathLike], registry: Registry | None = None) -> list[str]:
     """The filings named by ``paths``: files as given, directories searched recursively.
 
     A directory contributes its files (at any depth) whose suffix is one of
@@ -126,8 +133,6 @@ def expand_inputs(paths: Iterable[str | os.PathLike], registry=None) -> list[str
     (which raises :class:`~hegui.plugins.manager.PluginError` for a broken plugin).
     """
     if registry is None:
-        from hegui.plugins.manager import build_registry
-
         registry = build_registry()
     suffixes = {s.lower() for s in FILING_SUFFIXES} | {s.lower() for s in registry.readers}
     out: list[str] = []
@@ -157,54 +162,18 @@ def _walk(top: str, suffixes: set[str]) -> list[str]:
 # --- checking one filing (in a worker or in-process) ---------------------------------------------
 
 
-def load_ruleset(options: BatchOptions, registry):
-    """The rule set ``options`` asks for, loaded as ``hegui check`` loads it.
+def _session(options: BatchOptions, registry: Registry | None = None) -> Checker:
+    """The checker of one process (the supervisor's or a worker's): rules compiled once.
 
     Raises :class:`~hegui.engine.rules.RuleLoadError` or
     :class:`~hegui.plugins.manager.PluginError`, as ``hegui check`` would report them.
     """
-    from hegui.engine.rules import load_rules
-    from hegui.plugins.manager import load_registered_rules
-
-    if options.rule_paths:
-        return load_rules([Path(p) for p in options.rule_paths], known_jurisdictions=list(registry.jurisdictions))
-    return load_registered_rules(registry)
+    return Checker.load(options.rule_paths, registry=registry, options=options.check_options())
 
 
-class _Session:
-    """Registry, rules and compiled checker, built once per process and used for every filing."""
-
-    def __init__(self, options: BatchOptions, registry=None) -> None:
-        from hegui.engine.evaluate import Checker
-        from hegui.plugins.manager import build_registry
-
-        self.options = options
-        self.today = options.today or dt.date.today()
-        self.registry = registry if registry is not None else build_registry()
-        self.ruleset = load_ruleset(options, self.registry)
-        # Compiling also refuses rules of unregistered jurisdictions (a RuleLoadError).
-        self.checker = Checker(self.ruleset, self.registry)
-
-    def check(self, path: str) -> dict[str, Any]:
-        """The report entry for ``path``: read, check, apply waivers, as ``hegui check`` does."""
-        from hegui.engine.waivers import apply_waivers
-        from hegui.facts.read import read_filing
-
-        options = self.options
-        try:
-            filing = read_filing(path, self.registry)
-            result = self.checker.check(filing, explain=options.explain, district=options.district)
-            findings = result.findings
-            if options.waivers:
-                findings = apply_waivers(findings, path, filing.department, list(options.waivers), self.today)
-            outcome = FilingOutcome(path, filing, findings, jurisdiction=result.jurisdiction)
-        except InputError as exc:
-            outcome = FilingOutcome(path, error=exc)
-        except Exception as exc:  # a bug met on one filing must not stop the other filings
-            outcome = FilingOutcome(
-                path, error=InputError(path, INTERNAL_MESSAGE.format(kind=type(exc).__name__, error=exc))
-            )
-        return entry_of(outcome, self.ruleset)
+def _check(checker: Checker, path: str) -> dict[str, Any]:
+    """The report entry for ``path``: read, check, apply waivers, as ``hegui check`` does."""
+    return entry_of(checker.check(path), checker.ruleset)
 
 
 def entry_of(outcome: FilingOutcome, ruleset) -> dict[str, Any]:
@@ -405,7 +374,7 @@ def run_batch(
     resume: bool = False,
     on_result: Callable[[dict[str, Any]], None] | None = None,
     progress: bool | None = None,
-    registry=None,
+    registry: Registry | None = None,
     isolate: bool | None = None,
     stream: TextIO | None = None,
 ) -> BatchResult:
@@ -443,8 +412,8 @@ def run_batch(
         isolate = jobs >= 2 or timeout is not None
     # One date for the whole batch, whatever the clock says when a worker starts.
     options = replace(options, today=options.today or dt.date.today(), waivers=tuple(options.waivers))
-    session = _Session(options, registry)  # fails early on bad rules or plugins
-    filings = expand_inputs(paths, session.registry)
+    checker = _session(options, registry)  # fails early on bad rules or plugins
+    filings = expand_inputs(paths, checker.registry)
     index_of = {path: i for i, path in enumerate(filings)}
 
     entries: list[dict[str, Any] | None] = [None] * len(filings)
@@ -474,7 +443,7 @@ def run_batch(
     try:
         if not isolate:
             for index, path in todo:
-                record(index, session.check(path))
+                record(index, _check(checker, path))
         elif todo:
             _Supervisor(options, jobs, timeout).run(todo, record)
     finally:
@@ -483,7 +452,7 @@ def run_batch(
             results.close()
     complete = [e for e in entries if e is not None]
     assert len(complete) == len(filings)
-    return BatchResult(filings, complete, session.ruleset, summarize(complete, resumed))
+    return BatchResult(filings, complete, checker.ruleset, summarize(complete, resumed))
 
 
 # --- the supervisor and its workers --------------------------------------------------------------
@@ -675,8 +644,6 @@ class _Supervisor:
 
 
 def _describe_load_error(exc: BaseException) -> str:
-    from hegui.engine.rules import RuleLoadError
-
     if isinstance(exc, RuleLoadError):
         shown = "；".join(str(p) for p in exc.problems[:3])
         return f"规则有误（共{len(exc.problems)}处）：{shown}"
@@ -706,7 +673,7 @@ def _worker_main(conn, options: BatchOptions) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_parent()
     try:
-        session = _Session(options)
+        checker = _session(options)
     except Exception as exc:
         conn.send(("load_error", _describe_load_error(exc)))
         conn.close()
@@ -720,7 +687,7 @@ def _worker_main(conn, options: BatchOptions) -> None:
         if task is None:
             return
         index, path = task
-        conn.send(("result", index, session.check(path)))
+        conn.send(("result", index, _check(checker, path)))
 
 
 __all__ = [
@@ -732,7 +699,6 @@ __all__ = [
     "error_entry",
     "expand_inputs",
     "format_summary",
-    "load_ruleset",
     "outcomes_from_entries",
     "read_results",
     "run_batch",

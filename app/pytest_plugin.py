@@ -9,16 +9,26 @@ national, provincial and city rules a real check would.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-_CHECKERS: dict[tuple[str, ...], object] = {}
+if TYPE_CHECKING:
+    from hegui.app.checker import Checker
+
+# hegui itself is imported only when a *.cases.yaml is collected: pytest loads this plugin in
+# every run of every project installed beside hegui, and importing the checker costs ~150 ms
+# there (measured with ``python -X importtime -c "import hegui.app.checker"``).
+
+#: One registry and one checker per folder under test, for the whole pytest session: loading
+#: and compiling the rules is the expensive part, and every case of a folder shares them.
+_CHECKERS: dict[tuple[str, ...], Checker] = {}
+_REGISTRY: list[Any] = []
 
 
-def _checker_for(folder: Path):
+def _checker_for(folder: Path) -> Checker:
     """Built-in packs plus the folder under test, with every installed plugin's jurisdictions."""
-    from hegui.engine.evaluate import Checker
-    from hegui.engine.rules import load_rules
+    from hegui.app.checker import Checker
     from hegui.plugins import builtin_rule_paths
     from hegui.plugins.manager import build_registry
 
@@ -28,15 +38,31 @@ def _checker_for(folder: Path):
         paths.append(folder)
     key = tuple(str(p) for p in paths)
     if key not in _CHECKERS:
-        registry = build_registry()
-        _CHECKERS[key] = Checker(load_rules(paths, known_jurisdictions=list(registry.jurisdictions)), registry)
+        if not _REGISTRY:
+            _REGISTRY.append(build_registry())
+        _CHECKERS[key] = Checker.load(paths, registry=_REGISTRY[0])
     return _CHECKERS[key]
 
 
 def pytest_collect_file(parent, file_path: Path):
-    if file_path.name.endswith(".cases.yaml"):
+    if file_path.name.endswith(".cases.yaml") and not _in_build_output(file_path, parent.config.rootpath):
         return RuleCaseFile.from_parent(parent, path=file_path)
     return None
+
+
+def _in_build_output(file_path: Path, root: Path) -> bool:
+    """Whether ``file_path`` lies in build output, an environment or a hidden folder below ``root``.
+
+    pytest itself skips build/, dist/, venv and hidden folders, but not ``*.egg-info``; a copy
+    of a pack there would run its cases a second time, against stale rules.
+    """
+    from hegui.engine.packfiles import skipped_folder
+
+    try:
+        parts = file_path.relative_to(root).parts[:-1]
+    except ValueError:  # outside the rootdir: nothing of it to judge
+        return False
+    return any(skipped_folder(part) for part in parts)
 
 
 class RuleCaseFile(pytest.File):
@@ -65,7 +91,7 @@ class RuleCaseItem(pytest.Item):
     def runtest(self) -> None:
         from hegui.engine.cases import run_case
 
-        result = run_case(self.case, self.checker)
+        result = run_case(self.case, self.checker.evaluator)
         if not result.ok:
             raise RuleCaseFailure(result)
 

@@ -53,13 +53,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from hegui import __version__
+from hegui.app.checker import Checker, CheckOptions, UnexpectedError, read_input
+from hegui.engine.cases import inline_filing_from_text
 from hegui.engine.catalogue import _check_summary, _condition, _periods, describe_rule
-from hegui.engine.evaluate import Checker
-from hegui.engine.rules import SEVERITY_NAMES, Citation, Parameter, Rule, RuleSet, describe_input, load_rules
+from hegui.engine.registry import Registry
+from hegui.engine.rules import SEVERITY_NAMES, Citation, Parameter, Rule, describe_input
 from hegui.engine.strictyaml import MAX_RULE_FILE_BYTES
 from hegui.facts.errors import InputError
+from hegui.facts.model import Filing
+from hegui.facts.read import LEGACY_REFUSED, READABLE_SUFFIXES
 from hegui.facts.units import format_decimal
-from hegui.reports import SCHEMA_ID, FilingOutcome, ReportContext, report_schema, reporters_for
+from hegui.reports import SCHEMA_ID, ReportContext, report_schema, reporters_for
 from hegui.web import mount as mount_workbench
 
 log = logging.getLogger("hegui.service")
@@ -73,7 +77,7 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 #: Name of an inline (JSON) filing in the report and in its locations.
 INLINE_NAME = "filing.json"
 #: Suffixes the built-in readers handle (facts/read.py); plugins may register more.
-BUILTIN_SUFFIXES = (".txt", ".xlsx", ".xlsm", ".docx")
+BUILTIN_SUFFIXES = READABLE_SUFFIXES
 _CHUNK = 64 * 1024
 
 # Error codes of the error body; stable, clients branch on them.
@@ -453,7 +457,7 @@ def _limited(request: Request, limit: int, too_large: ServiceError) -> Request:
 class _Job:
     """What one check needs; ``read`` runs in the worker, like the check itself."""
 
-    read: Callable[[], Any]
+    read: Callable[[], Filing]
     display: str
     temp_path: str | None = None
     temp_dir: str | None = None
@@ -466,9 +470,7 @@ class _Job:
 def _inline_reader(body: bytes) -> Callable[[], Any]:
     """Parse an inline filing (JSON) — in the worker, under the time limit."""
 
-    def read():
-        from hegui.engine.cases import inline_filing_from_text
-
+    def read() -> Filing:
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -490,26 +492,30 @@ def _inline_reader(body: bytes) -> Callable[[], Any]:
 class Service:
     """What the app serves: the registry, the rules compiled once, the worker, the limits."""
 
-    def __init__(self, registry, ruleset: RuleSet, *, max_upload_bytes: int, timeout_seconds: float) -> None:
-        self.registry = registry
-        self.ruleset = ruleset
-        self.checker = Checker(ruleset, registry)
-        self.reporters = reporters_for(registry)  # the formats `hegui check --format` offers
+    def __init__(self, checker: Checker, *, max_upload_bytes: int, timeout_seconds: float) -> None:
+        self.checker = checker
+        self.registry: Registry = checker.registry
+        self.ruleset = checker.ruleset
+        self.reporters = reporters_for(self.registry)  # the formats `hegui check --format` offers
         self.max_upload_bytes = max_upload_bytes
         self.timeout_seconds = timeout_seconds
-        self.suffixes = tuple(dict.fromkeys([*BUILTIN_SUFFIXES, *sorted(registry.readers)]))
+        self.suffixes = tuple(dict.fromkeys([*BUILTIN_SUFFIXES, *sorted(self.registry.readers)]))
         self.worker = CheckWorker()
 
     def check_job(self, job: _Job, explain: bool, district: str | None) -> Callable[[], Response]:
         """The worker's part: read, check, report; the temp file goes as soon as it was read."""
 
-        def run() -> Response:
+        def read() -> Filing:
             try:
-                filing = job.read()
+                return job.read()
             finally:
                 job.cleanup()
-            result = self.checker.check(filing, explain=explain, district=district)
-            outcome = FilingOutcome(job.display, filing, result.findings, jurisdiction=result.jurisdiction)
+
+        def run() -> Response:
+            options = CheckOptions(district=district, explain=explain)
+            outcome = self.checker.check(job.display, read=read, options=options)
+            if outcome.error is not None:  # answered 422 (input_error) or 500 (internal_error)
+                raise outcome.error
             report = self.reporters.render("json", [outcome], ReportContext(self.ruleset, self.registry))
             document = json.loads(report)
             if job.temp_path:
@@ -517,19 +523,6 @@ class Service:
             return _render(document)
 
         return run
-
-
-def _load(rule_paths) -> tuple[Any, RuleSet]:
-    """Registry and rules as ``hegui check`` loads them; raises on any problem (fail closed)."""
-    from hegui.plugins.manager import build_registry, load_registered_rules
-
-    registry = build_registry()
-    reporters_for(registry)  # a plugin format whose name is taken stops the service, as it stops `hegui check`
-    if rule_paths:
-        ruleset = load_rules([Path(p) for p in rule_paths], known_jurisdictions=list(registry.jurisdictions))
-    else:
-        ruleset = load_registered_rules(registry)
-    return registry, ruleset
 
 
 _DESCRIPTION = """\
@@ -624,8 +617,9 @@ def create_app(
     """
     if max_upload_bytes <= 0 or timeout_seconds <= 0:
         raise ValueError("max_upload_bytes and timeout_seconds must be positive")
-    registry, ruleset = _load(rule_paths)
-    service = Service(registry, ruleset, max_upload_bytes=max_upload_bytes, timeout_seconds=timeout_seconds)
+    checker = Checker.load(rule_paths or ())
+    registry, ruleset = checker.registry, checker.ruleset
+    service = Service(checker, max_upload_bytes=max_upload_bytes, timeout_seconds=timeout_seconds)
 
     # docs_url/redoc_url None: FastAPI's own pages load Swagger UI from a CDN; the workbench
     # serves /docs with local copies (hegui.web), so it works offline.
@@ -736,6 +730,8 @@ def create_app(
             raise ServiceError(
                 504, TIMEOUT, f"检查超过{service.timeout_seconds:g}秒仍未完成，已放弃；请检查文件是否异常庞大"
             ) from None
+        except UnexpectedError as exc:  # a bug, not the filing's fault: logged, the app stays up
+            raise _internal_error(exc.cause, "check") from None
         except InputError as exc:
             message = exc.message.replace(job.temp_path, job.display) if job.temp_path else exc.message
             raise ServiceError(422, INPUT_ERROR, message, exc.location) from None
@@ -820,9 +816,7 @@ async def _receive_upload(request: Request, service: Service) -> _Job:
         suffix = Path(upload.filename or "").suffix.lower()
         display = _display_name(upload.filename, suffix)
         if suffix not in service.suffixes:
-            from hegui.facts.read import _LEGACY  # the readers' own advice for old formats
-
-            advice = _LEGACY.get(suffix, "")
+            advice = LEGACY_REFUSED.get(suffix, "")  # the readers' own advice for old formats
             raise ServiceError(
                 415,
                 UNSUPPORTED_MEDIA_TYPE,
@@ -846,16 +840,10 @@ async def _receive_upload(request: Request, service: Service) -> _Job:
         except BaseException:
             job.cleanup()
             raise
-        job.read = lambda: _read_file(temp_path, service.registry)
+        job.read = lambda: read_input(temp_path, service.registry)
         return job
     finally:
         await form.close()
-
-
-def _read_file(path: str, registry):
-    from hegui.facts.read import read_filing
-
-    return read_filing(path, registry)
 
 
 async def _receive_inline(request: Request, service: Service) -> _Job:
@@ -884,6 +872,8 @@ def make_server(
     **app_options: Any,
 ):
     """A ``uvicorn.Server`` for ``app`` (created from ``app_options`` when not given); call ``.run()``."""
+    # Imported only to serve: uvicorn adds ~65 ms (measured after FastAPI is loaded) to every
+    # program that merely builds the app, such as the tests.
     import uvicorn
 
     if app is None:

@@ -48,6 +48,7 @@ def _init(seeds: dict[str, bytes], hang: int, memory_mb: int) -> None:
 def _one(case: tuple[str, int]) -> tuple[str, int, str, float, float, str]:
     kind, seed = case
     data = mutate(kind, _state["seeds"][kind], seed)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.monotonic()
     signal.alarm(_state["hang"])
     try:
@@ -60,7 +61,9 @@ def _one(case: tuple[str, int]) -> tuple[str, int, str, float, float, str]:
     if status == "crash" and "_Hang" in detail:
         status = "hang"
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return kind, seed, status, time.monotonic() - start, rss, detail[-2000:]
+    # The peak is per process: a case that raised it is the case that cost that much.
+    grew = rss if rss > before else 0.0
+    return kind, seed, status, time.monotonic() - start, grew, detail[-2000:]
 
 
 def main() -> None:
@@ -79,14 +82,14 @@ def main() -> None:
     statuses: Counter = Counter()
     by_kind: Counter = Counter()
     slowest = (0.0, "", 0)
-    peak_rss = 0.0
+    peak_rss = (0.0, "", 0)
     bad = []
     with multiprocessing.Pool(args.workers, _init, (seeds, args.hang, args.memory_mb), maxtasksperchild=500) as pool:
         for done, (kind, seed, status, seconds, rss, detail) in enumerate(pool.imap_unordered(_one, cases, 8), 1):
             statuses[status] += 1
             by_kind[(kind, status)] += 1
             slowest = max(slowest, (seconds, kind, seed))
-            peak_rss = max(peak_rss, rss)
+            peak_rss = max(peak_rss, (rss, kind, seed))
             if status in ("crash", "hang"):
                 bad.append({"kind": kind, "seed": seed, "status": status, "detail": detail})
                 print(f"{status.upper()} {kind} seed={seed}\n{detail}", file=sys.stderr, flush=True)
@@ -100,7 +103,8 @@ def main() -> None:
         "ok": statuses["ok"],
         "max_seconds": round(slowest[0], 3),
         "slowest_case": f"{slowest[1]} seed={slowest[2]}",
-        "max_worker_rss_mb": round(peak_rss, 1),
+        "max_worker_rss_mb": round(peak_rss[0], 1),
+        "max_rss_case": f"{peak_rss[1]} seed={peak_rss[2]}",
         "wall_seconds": round(time.monotonic() - started, 1),
         "by_kind": {f"{k}:{s}": n for (k, s), n in sorted(by_kind.items())},
         "bad": bad,

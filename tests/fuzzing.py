@@ -252,13 +252,16 @@ class Runner:
     """Runs cases against one loaded rule set (loading it once per process)."""
 
     def __init__(self, folder: Path) -> None:
-        from hegui.engine.evaluate import Checker
+        from hegui.engine.evaluate import Evaluator
         from hegui.engine.rules import load_rules
         from hegui.plugins import builtin_rule_paths
+        from hegui.plugins.manager import build_registry
 
         self.folder = folder
         self.ruleset = load_rules(builtin_rule_paths())
-        self.checker = Checker(self.ruleset)
+        # The Evaluator, not app.checker.Checker: the Checker turns any exception into the
+        # input's error record, which would hide exactly the crashes a fuzzer looks for.
+        self.checker = Evaluator(self.ruleset, build_registry(entry_points=False))
 
     def run(self, kind: str, data: bytes, *, check: bool = True) -> Outcome:
         import traceback

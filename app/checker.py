@@ -22,6 +22,7 @@ from hegui.engine.registry import Registry
 from hegui.engine.rules import RuleSet
 from hegui.engine.waivers import Waiver, apply_waivers
 from hegui.facts.errors import InputError
+from hegui.facts.limits import time_limit
 from hegui.facts.model import Filing
 from hegui.facts.read import read_filing
 from hegui.plugins.manager import build_registry, load_ruleset
@@ -50,6 +51,8 @@ def contained(path: str) -> Iterator[None]:
         yield
     except InputError:
         raise
+    except MemoryError:
+        raise InputError(path, "检查所需内存超过上限，已放弃；请检查文件是否异常庞大") from None
     except Exception as exc:  # one input's failure must never stop the other inputs
         raise UnexpectedError(path, exc) from exc
 
@@ -75,6 +78,9 @@ class CheckOptions:
     explain: bool = False
     waivers: tuple[Waiver, ...] = ()
     today: dt.date | None = None
+    #: Seconds one input may take (a watchdog in the main thread, see
+    #: :func:`hegui.facts.limits.time_limit`); ``None``: no limit of its own.
+    seconds: float | None = None
 
 
 class Checker:
@@ -145,7 +151,7 @@ class Checker:
         options = options or self.options
         today = options.today or self.today
         try:
-            with contained(name):
+            with time_limit(options.seconds, name), contained(name):
                 filing = read() if read is not None else read_filing(name, self.registry)
                 result = self.evaluate(filing, options)
                 findings = result.findings

@@ -17,8 +17,11 @@ national budget about 3×10^13 元, so 10^16 元 leaves three orders of magnitud
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
+import signal
+import threading
 import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -166,3 +169,62 @@ def check_xml_budget(path: str, archive: zipfile.ZipFile, name: str) -> None:
                     path,
                     f"部件“{name}”中有超过 {MAX_XML_TOKEN // 1024 // 1024} MB 的单个 XML 属性或文本，拒绝读取。",
                 )
+
+
+#: Seconds one input may take to be read and checked when nothing else limits it (plain
+#: ``hegui check``; batch workers and the service have their own limits). The example takes
+#: 0.2 s; an input inside every budget above takes a few seconds at most.
+DEFAULT_SECONDS = 120.0
+#: Address space of a ``hegui`` process (plain ``hegui check``, the batch workers): a filing
+#: inside the budgets needs about 150 MB; past the limit an allocation fails with MemoryError,
+#: which becomes that input's error instead of the machine swapping.
+MEMORY_BYTES = 1536 * 1024 * 1024
+
+
+class _Overrun(BaseException):
+    """Raised by the alarm inside the check; a BaseException so no ``except Exception`` in
+    reader or rule code swallows it on the way out."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None, name: str) -> Iterator[None]:
+    """Stop the block after ``seconds`` with an :class:`InputError` about ``name``.
+
+    A watchdog on SIGALRM: it only works in the main thread of a process (plain ``hegui
+    check``, a batch worker), and is a no-op elsewhere (the service's threads) or when
+    ``seconds`` is None. C code (a regex, an XML parse) is interrupted when it returns to
+    Python, which the budgets above keep short.
+    """
+    if (
+        not seconds
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+        or signal.getitimer(signal.ITIMER_REAL)[0]
+    ):
+        yield
+        return
+
+    def overrun(*_args) -> None:
+        raise _Overrun
+
+    previous = signal.signal(signal.SIGALRM, overrun)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Overrun:
+        raise InputError(name, f"检查超时（超过{seconds:g}秒），已放弃；请检查文件是否异常庞大") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def limit_memory(limit: int = MEMORY_BYTES) -> None:
+    """Cap this process's address space at ``limit`` (lower it only; never raise a cap)."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY or soft > limit:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError):  # not on this platform, or not allowed
+        pass

@@ -74,7 +74,9 @@ def read_grid(path: str | os.PathLike, registry=None) -> Grid:
             grid = read(path)
         except InputError:
             raise
-        except Exception as exc:  # third-party code: contain it to this filing
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:
+            # Third-party code: contained to this filing, an exit included (sys.exit(0) in a
+            # reader would otherwise end the run with 0 and no report).
             raise InputError(str(path), f"插件“{plugin}”读取文件时出错：{type(exc).__name__}: {exc}") from exc
         check_grid(grid)
         return grid

@@ -175,3 +175,56 @@ def test_number_of_thousands_of_digits_in_yaml_is_located():
         inline_filing_from_text('{"年度": ' + "4" * 4400 + "}", "filing.json")
     assert caught.value.location == "第1行第8列"
     assert "4400 位" in caught.value.message
+
+
+# --- limits in every mode ----------------------------------------------------------------------
+
+
+def test_plain_check_stops_a_slow_file_and_reports_the_others(monkeypatch, tmp_path):
+    """Plain ``hegui check`` (no --timeout, no --jobs) has a per-file time limit too."""
+    import time
+
+    from click.testing import CliRunner
+
+    import hegui.cli as cli
+    from hegui.plugins import manager
+
+    (tmp_path / "slow_reader.py").write_text(
+        "import time\nfrom hegui.plugins.hookspecs import hookimpl\n"
+        "@hookimpl\ndef hegui_register_readers(register):\n    register(('.slow',), lambda path: time.sleep(60))\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from importlib import metadata
+
+    points = [metadata.EntryPoint(name="slow_reader", value="slow_reader", group="hegui")]
+    monkeypatch.setattr(manager.metadata, "entry_points", lambda group: points if group == "hegui" else [])
+    monkeypatch.setattr(cli, "_REGISTRY", None)
+    monkeypatch.setattr(cli, "DEFAULT_SECONDS", 1.0)
+    slow = tmp_path / "a.slow"
+    slow.write_text("x", encoding="utf-8")
+    started = time.monotonic()
+    result = CliRunner().invoke(cli.main, ["check", "--format", "json", str(slow), str(hostile.EXAMPLE)])
+    assert time.monotonic() - started < 20
+    assert result.exit_code == 2, result.output
+    entries = {f["file"]: f for f in json.loads(result.stdout)["filings"]}
+    assert "检查超时（超过1秒）" in entries[str(slow)]["error"]["message"]
+    assert entries[str(hostile.EXAMPLE)]["findings"]
+    monkeypatch.setattr(cli, "_REGISTRY", None)
+
+
+def test_the_hegui_command_caps_its_memory():
+    """``hegui`` (the console script and ``python -m hegui``) runs with its address space capped:
+    an allocation past the cap is a MemoryError, never the machine swapping."""
+    import subprocess
+
+    probe = (
+        "import resource\nfrom hegui.cli import console\nimport hegui.cli as cli\n"
+        "cli.main = lambda: None\nconsole()\n"
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0])\n"
+        "try:\n    bytearray(3 * 1024 ** 3)\nexcept MemoryError:\n    print('MemoryError')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60).stdout.split()
+    from hegui.facts.limits import MEMORY_BYTES
+
+    assert out == [str(MEMORY_BYTES), "MemoryError"]

@@ -83,6 +83,9 @@ PLUGIN_SOURCE = textwrap.dedent(
             time.sleep(3600)
         if suffix == ".boom":
             raise RuntimeError("boom")
+        if suffix == ".once" and not Path(str(path) + ".died").exists():
+            Path(str(path) + ".died").write_text("x")  # killed the first time only: as by OOM
+            os.kill(os.getpid(), signal.SIGKILL)
         _log("read", str(path))
         from hegui.facts.textdump import read_text_dump
 
@@ -92,7 +95,7 @@ PLUGIN_SOURCE = textwrap.dedent(
     @hookimpl
     def hegui_register_readers(register):
         _log("registry")  # once per plugin registry built: once per worker, never per filing
-        register((".kill", ".sigkill", ".hang", ".boom", ".counted"), read)
+        register((".kill", ".sigkill", ".hang", ".boom", ".counted", ".once"), read)
     '''
 )
 
@@ -465,6 +468,26 @@ def test_resume_after_an_interruption_redoes_nothing(counted, tmp_path):
     expected = dict(zip(full.paths, full.entries))
     expected[kill] = {"file": kill, "status": "error", "error": {"message": KILLERS["worker.kill"], "location": ""}}
     assert resumed.entries == [expected[p] for p in resumed.paths]
+
+
+def test_a_filing_whose_worker_died_is_retried_once_alone(plugin_env, tmp_path):
+    """Its worker killed (as the OOM killer would) the first time, the filing is checked again
+    alone and gets its real result; a filing that kills every worker is an error after one retry."""
+    lines = EXAMPLE.read_text(encoding="utf-8").split("\n")
+    once = tmp_path / "a.once"
+    once.write_text(variant(lines, 1), encoding="utf-8")
+    good = [tmp_path / f"f{i}.counted" for i in range(3)]
+    for i, path in enumerate(good):
+        path.write_text(variant(lines, i + 2), encoding="utf-8")
+    killer = tmp_path / "z.sigkill"
+    killer.write_text("x", encoding="utf-8")
+    batch = run_batch([once, *good, killer], jobs=2, timeout=TIMEOUT)
+    entries = dict(zip(batch.paths, batch.entries, strict=True))
+    assert (tmp_path / "a.once.died").exists()  # it did die once
+    assert entries[str(once)]["status"] != "error", entries[str(once)]
+    assert entries[str(killer)]["error"]["message"] == KILLERS["worker.sigkill"]
+    assert batch.summary["crashes"] == 1 and batch.summary["errors"] == 1
+    assert multiprocessing.active_children() == []
 
 
 def test_resume_of_a_finished_batch_starts_no_worker(counted, tmp_path):

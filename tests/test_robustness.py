@@ -228,3 +228,55 @@ def test_the_hegui_command_caps_its_memory():
     from hegui.facts.limits import MEMORY_BYTES
 
     assert out == [str(MEMORY_BYTES), "MemoryError"]
+
+
+def test_service_closes_slow_header_and_idle_connections(monkeypatch):
+    """A client that opens a connection and sends its headers a byte at a time, or nothing at
+    all, is cut off; /healthz answers throughout."""
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    from hegui.app import service
+
+    monkeypatch.setattr(service, "HEADER_SECONDS", 1.0)
+    server = service.make_server(service.create_app(), log_level="warning")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+        idle = socket.create_connection(("127.0.0.1", port), timeout=10)
+        started = time.monotonic()
+        closed = False
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\n":
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                assert answer.status == 200
+            try:
+                slow.sendall(bytes([byte]))
+            except OSError:
+                closed = True
+                break
+            slow.settimeout(0.3)
+            try:
+                if slow.recv(1) == b"":
+                    closed = True
+                    break
+            except TimeoutError:
+                pass
+        assert closed and time.monotonic() - started < 8
+        idle.settimeout(5)
+        assert idle.recv(1) == b""  # closed by the server, nothing answered
+        slow.close()
+        idle.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        listener.close()

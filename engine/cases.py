@@ -222,6 +222,9 @@ class _Inline:
         if not isinstance(year, Decimal):
             self.ctx.problem(node.value_marks.get("年度", node.mark), f"{path}.年度", "缺少预算年度", "如 2023")
             year = None
+        elif not (year == year.to_integral_value() and 1900 <= year <= 2200):
+            self.ctx.problem(node.value_marks.get("年度", node.mark), f"{path}.年度", "预算年度不合理", "如 2023")
+            year = None
         department = str(node.get("部门") or "")
         filing = Filing(
             self.file, int(year) if year is not None else None, self.src(node.value_marks.get("年度")), department

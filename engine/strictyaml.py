@@ -16,7 +16,10 @@ from typing import Any
 
 import yaml
 
-from hegui.facts.limits import MAX_DIGIT_RUN
+#: Digits a YAML number may have. Well above what a rule file's own checks refuse with a
+#: breadcrumb ("数值过大"), well below Python's 4,300-digit limit for turning an int into text,
+#: which a report printing such a number would hit.
+MAX_YAML_DIGITS = 1000
 
 MAX_RULE_FILE_BYTES = 1_000_000
 MAX_NESTING = 40
@@ -110,11 +113,9 @@ def _scalar(node: yaml.ScalarNode) -> Any:
             _mark(node),
         )
     if _INT.fullmatch(text) or _DECIMAL.fullmatch(text):
-        if sum(c.isdigit() for c in text) > MAX_DIGIT_RUN:
-            raise YamlProblem(
-                f"数字有 {sum(c.isdigit() for c in text)} 位，超过上限 {MAX_DIGIT_RUN} 位：不是有效的金额、数量或年度",
-                _mark(node),
-            )
+        digits = sum(c.isdigit() for c in text)
+        if digits > MAX_YAML_DIGITS:
+            raise YamlProblem(f"数字有 {digits} 位，超过上限 {MAX_YAML_DIGITS} 位：不是有效的数值", _mark(node))
         return Decimal(text)
     if _SURPRISING_NUMBER.fullmatch(text):
         raise YamlProblem(

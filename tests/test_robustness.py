@@ -175,6 +175,9 @@ def test_number_of_thousands_of_digits_in_yaml_is_located():
         inline_filing_from_text('{"年度": ' + "4" * 4400 + "}", "filing.json")
     assert caught.value.location == "第1行第8列"
     assert "4400 位" in caught.value.message
+    with pytest.raises(InputError) as caught:  # shorter, but still no year
+        inline_filing_from_text('{"年度": ' + "4" * 400 + "}", "filing.json")
+    assert "预算年度不合理" in caught.value.message
 
 
 # --- limits in every mode ----------------------------------------------------------------------

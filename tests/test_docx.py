@@ -541,13 +541,13 @@ def test_finding_about_a_whole_table_points_into_the_table(evaluator, example_do
     assert "表3" in findings[0].location, findings[0].location
 
 
-def test_cut_off_table_is_located_by_its_last_row(checker, example_docx, tmp_path):
+def test_cut_off_table_is_located_by_its_last_row(evaluator, example_docx, tmp_path):
     short = write_docx(tmp_path / "only.docx", order=["附件3-5"])
     path = _edited(short, tmp_path / "截断.docx", 0, lambda i, text: i >= 7)
     # Read as far as it goes (issue 11): the checks that need the cut part cannot be verified,
     # and say where the table stops — a cell, never 第0行.
     (direction,) = read_filing(path).directions
     assert direction.missing and direction.cut_after is not None
-    cut = [f for f in checker.check(read_filing(path)).findings if "截断" in f.message]
+    cut = [f for f in evaluator.check(read_filing(path)).findings if "截断" in f.message]
     assert cut and all(f.status == "cannot_verify" for f in cut)
     assert all("第0行" not in f.message and "表1" in f.message for f in cut), [f.message for f in cut]

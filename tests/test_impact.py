@@ -39,7 +39,7 @@ def test_a_folder_shows_which_filings_lose_or_gain_the_finding(tmp_path, mutate,
     folder.mkdir()
     (folder / "a-27wan.txt").write_text(mutate({741: "\t27"}), encoding="utf-8")
     (folder / "b-33wan.txt").write_text(mutate({741: "\t33"}), encoding="utf-8")
-    (folder / "notes.md").write_text("not a filing", encoding="utf-8")  # not a suffix hegui reads: skipped
+    (folder / "notes.rtf").write_text("not a filing", encoding="utf-8")  # not a suffix hegui reads: skipped
     (folder / "build").mkdir()
     (folder / "build" / "copy.txt").write_text("build output is never a filing", encoding="utf-8")
     lower = _impact("--param", f"{RATE}=1500", str(folder)).output

@@ -126,9 +126,9 @@ def test_registering_a_taken_name_is_refused():
     assert reporters.get("html").builtin and reporters.get("csv").origin == "a"
 
 
-def test_each_format_renders_what_it_declares(checker, ruleset, example_path):
+def test_each_format_renders_what_it_declares(evaluator, ruleset, example_path):
     filing = read_filing(example_path)
-    result = checker.check(filing)
+    result = evaluator.check(filing)
     outcome = FilingOutcome(str(example_path), filing, result.findings, jurisdiction=result.jurisdiction)
     context = ReportContext(ruleset)
     for reporter in reporters_for():

@@ -236,8 +236,9 @@ UPLOADS = {
     "zip_bomb_xlsx": ("申报.xlsx", _declared_size_bomb, 422, "input_error", "压缩炸弹"),
     "entity_bomb_docx": ("申报.docx", _entity_bomb_docx, 422, "input_error", "实体"),
     "docx_named_xlsx": ("申报.xlsx", _entity_bomb_docx, 422, "input_error", "扩展名与内容不符"),
-    "pdf": ("申报.pdf", lambda: b"%PDF-1.7\n", 415, "unsupported_media_type", ".pdf"),
-    "legacy_xls": ("申报.xls", lambda: b"\xd0\xcf\x11\xe0", 415, "unsupported_media_type", "另存为"),
+    # .pdf and .xls are read now (the readers merge): a broken one is that filing's input error.
+    "pdf": ("申报.pdf", lambda: b"%PDF-1.7\n", 422, "input_error", "PDF"),
+    "legacy_xls": ("申报.xls", lambda: b"\xd0\xcf\x11\xe0", 422, "input_error", "另存为"),
     "no_suffix": ("申报", lambda: b"x", 415, "unsupported_media_type", "无扩展名"),
 }
 

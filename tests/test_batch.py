@@ -299,7 +299,7 @@ def two_workers(plugin_env, corpus, tmp_path_factory):
 def test_expand_inputs_is_sorted_recursive_and_skips_non_filings(plugin_env, corpus, tmp_path):
     root, good, bad = corpus
     found = expand_inputs([root])
-    assert sorted(found) == sorted(good + list(bad))  # lock file, hidden file and notes.rtf skipped (.md is a text layout now)
+    assert sorted(found) == sorted(good + list(bad))  # lock, hidden and notes.rtf skipped
     assert found[: len(bad)] == sorted(bad)  # bad/ sorts before dept0/ … office/
     # Sorted by path components, whatever order the file system lists them in.
     assert found == sorted(found, key=lambda p: Path(p).relative_to(root).parts)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -32,7 +32,7 @@ from hegui.engine.select import SelectionError, select
 from hegui.engine.waivers import load_waivers
 from hegui.facts.errors import InputError
 from hegui.facts.limits import DEFAULT_SECONDS, limit_memory
-from hegui.facts.read import READABLE_SUFFIXES
+from hegui.facts.read import FOLDER_SUFFIXES
 from hegui.facts.show import fact_rows, render_json, render_table
 from hegui.facts.vocabulary import filing_facts
 from hegui.plugins.manager import PluginError, build_registry, load_ruleset
@@ -384,9 +384,14 @@ def _coverage(ruleset, cases) -> str:
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True), help="规则包文件或目录")
 def rules_list(rule_paths: tuple[str, ...]) -> None:
     """列出已加载的规则：编号、严重程度、规则包、标题。"""
+    from hegui.engine.catalogue import rule_basis
+
     ruleset = _load(rule_paths)
     for rule in ruleset.rules:
-        click.echo(f"{rule.id:<14} {rule.severity:<8} {rule.pack:<6} {rule.title}")
+        basis = rule_basis(rule)
+        click.echo(
+            f"{rule.id:<14} {rule.severity:<8} {rule.pack:<6} {rule.title}" + (f"  〔{basis}〕" if basis else "")
+        )
     click.echo(f"共{len(ruleset.rules)}条规则，规则包：{'、'.join(ruleset.packs)}")
 
 
@@ -461,6 +466,7 @@ def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...], distric
     except SelectionError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_USAGE)
+    document: dict[str, Any]
     if target.finding is not None:
         trees = [target.finding.explanation]
         document = {"file": file, "selector": selector, "finding": target.finding.id, "explanations": trees}
@@ -622,7 +628,7 @@ def impact(targets: tuple[str, ...], assignments: tuple[str, ...], pack_paths: t
     except RuleLoadError as exc:
         _stop(exc)
     old, new = Evaluator(before, registry), Evaluator(after, registry)
-    paths = filing_paths(targets, (*READABLE_SUFFIXES, *registry.readers))
+    paths = filing_paths(targets, (*FOLDER_SUFFIXES, *registry.readers))
     impacts = run_impact(
         paths,
         lambda filing: old.check(filing, district=district).findings,

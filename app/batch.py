@@ -49,7 +49,7 @@ from hegui.engine.waivers import WaiverNote
 from hegui.facts.errors import InputError
 from hegui.facts.limits import MEMORY_BYTES, limit_memory
 from hegui.facts.model import Filing
-from hegui.facts.read import LEGACY_REFUSED, READABLE_SUFFIXES
+from hegui.facts.read import FOLDER_SUFFIXES, LEGACY_REFUSED
 from hegui.plugins.manager import build_registry
 from hegui.reports import FilingOutcome, to_json, to_text
 
@@ -57,7 +57,7 @@ from hegui.reports import FilingOutcome, to_json, to_text
 #: formats (.xls, .doc, .et, .wps) are included on purpose: such a file in an intake folder is
 #: a filing someone handed in, and it must come out as an error telling them to re-save it,
 #: not be skipped silently.
-FILING_SUFFIXES = (*READABLE_SUFFIXES, *sorted(LEGACY_REFUSED))
+FILING_SUFFIXES = (*FOLDER_SUFFIXES, *sorted(LEGACY_REFUSED))
 
 #: How long a fresh worker may take to import hegui, build the registry and compile the rules.
 STARTUP_TIMEOUT = 120.0

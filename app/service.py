@@ -127,6 +127,9 @@ class CitationInfo(BaseModel):
     title: str | None = Field(None, description="文件标题 / title")
     quote: str | None = Field(None, description="原文 / quoted text")
     url: str | None = None
+    basis: str | None = Field(
+        None, description="依据性质 / how the basis is known: 政策原文、申报引用、申报自述、表式、审核实务"
+    )
 
 
 class RuleSummary(BaseModel):
@@ -341,6 +344,7 @@ def _citation(source: Citation) -> dict[str, str]:
             ("title", source.title),
             ("quote", source.quote),
             ("url", source.url),
+            ("basis", source.basis),
         )
         if v
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hegui.engine.rules import SEVERITY_NAMES, Parameter, Rule, describe_input
+from hegui.engine.rules import BASIS_KINDS, SEVERITY_NAMES, Parameter, Rule, describe_input
 from hegui.facts.units import format_decimal
 
 
@@ -13,6 +13,22 @@ def _periods(param: Parameter) -> str:
         end = f"至{value.end_year}年" if value.end_year else ""
         parts.append(f"{format_decimal(value.written)}{param.unit_text}（{start}{end}）")
     return "；".join(parts)
+
+
+def rule_basis(rule: Rule) -> str:
+    """How the rule's basis is known (a key of BASIS_KINDS, or ""): a rate known only from a
+    filing's quotation marks the whole rule, whatever its own source says."""
+    kinds = [p.source.basis for p in rule.parameters if p.source is not None and p.source.basis]
+    for weakest in ("申报自述", "申报引用"):
+        if weakest in kinds:
+            return weakest
+    return rule.source.basis or (kinds[0] if kinds else "")
+
+
+def basis_words(rule: Rule) -> str:
+    """The catalogue's 依据性质 line: the kind and what it means."""
+    kind = rule_basis(rule)
+    return f"{kind}（{BASIS_KINDS[kind]}）" if kind else "未标注"
 
 
 def describe_rule(rule: Rule) -> str:
@@ -28,6 +44,7 @@ def describe_rule(rule: Rule) -> str:
         + (f"《{rule.source.title}》" if rule.source.title else "")
         + (f" {rule.source.clause}" if rule.source.clause else ""),
     ]
+    lines.append("依据性质：" + basis_words(rule))
     if rule.source.quote:
         lines.append(f"    原文：“{rule.source.quote}”")
     if rule.source.url:
@@ -35,7 +52,12 @@ def describe_rule(rule: Rule) -> str:
     if rule.parameters:
         lines.append("参数：")
         for param in rule.parameters:
-            lines.append(f"    {param.name} = {_periods(param)}")
+            basis = param.source.basis if param.source is not None else ""
+            lines.append(
+                f"    {param.name} = {_periods(param)}"
+                + (f"（依据：{param.source}）" if param.source is not None else "")
+                + (f"〔{basis}：{BASIS_KINDS[basis]}〕" if basis in ("申报引用", "申报自述") else "")
+            )
     if rule.inputs:
         lines.append("输入：")
         for inp in rule.inputs:
@@ -77,12 +99,12 @@ def render_rule_docs(ruleset) -> dict[str, str]:
         "",
         "由 `HEGUI_PLUGINS= hegui rules doc` 从内置规则包生成，请勿手改；装有区县插件时去掉 HEGUI_PLUGINS= 即包含插件的规则。",
         "",
-        "| 编号 | 严重程度 | 规则包 | 标题 | 依据 |",
-        "|---|---|---|---|---|",
+        "| 编号 | 严重程度 | 规则包 | 标题 | 依据 | 依据性质 |",
+        "|---|---|---|---|---|---|",
     ]
     for rule in ruleset.rules:
         index.append(
-            f"| [{rule.id}]({rule.id}.md) | {SEVERITY_NAMES[rule.severity]} | {rule.pack} | {rule.title} | {rule.source} |"
+            f"| [{rule.id}]({rule.id}.md) | {SEVERITY_NAMES[rule.severity]} | {rule.pack} | {rule.title} | {rule.source} | {rule_basis(rule) or '未标注'} |"
         )
         body = describe_rule(rule).split("\n")
         title, rest = body[0], body[1:]

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from hegui.engine.checks.inputs import SumInput
+from hegui.engine.checks.stated import show_rate
 from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, compile_rules
 from hegui.engine.explain import explain_finding
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
@@ -171,6 +172,9 @@ class FindingBuilder:
     # -- formatting ---------------------------------------------------------------------------------
     def show(self, value: Any, unit: Unit | None) -> str:
         if isinstance(value, Decimal):
+            rate = show_rate(value, unit, self.unit) if unit is not None else None
+            if rate is not None:
+                return rate
             if unit is not None and unit.money == 1:
                 return format_money(value, self.unit) + ("" if unit in (BUDGET,) or unit.dims == () else f"（{unit}）")
             if unit is None or unit == DIMENSIONLESS:

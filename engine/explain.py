@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from hegui.engine.checks.stated import show_rate
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, Finding
 from hegui.engine.rules import BUDGET, Input, Parameter, Rule
 from hegui.facts.units import DIMENSIONLESS, Unit, format_decimal, format_money
@@ -54,6 +55,9 @@ class _Show:
         self.unit = filing_unit
 
     def value(self, value: Decimal, unit: Unit | None) -> str:
+        rate = show_rate(value, unit, self.unit) if unit is not None else None
+        if rate is not None:
+            return rate
         if unit is not None and unit.money == 1:
             shown = format_money(value, self.unit)
             return shown if unit.dims in ((), BUDGET.dims) else f"{shown}（{unit}）"
@@ -178,15 +182,15 @@ class Explainer:
     def subject(self, entity: str) -> dict[str, Any]:
         """Every rule about ``entity``: failed, unverifiable, held (with the identity), or why not applied."""
         kind = self.facts.kind.get(entity, "")
-        evaluations = {}
+        evaluations: dict[str, list[tuple]] = {}
         for row in self.result.evaluations or []:
             if row[1] == entity:
                 evaluations.setdefault(row[0], []).append(row)
-        findings = {}
+        findings: dict[str, list[Finding]] = {}
         for f in self.result.findings:
             if f.subject == entity:
                 findings.setdefault(f.rule_id, []).append(f)
-        rules = []
+        rules: list[dict[str, Any]] = []
         other_kinds = 0
         for rule in self.checker.ruleset.rules:
             if rule.subject != kind:

@@ -103,9 +103,21 @@ class Citation:
     quote: str = ""
     url: str = ""
     title: str = ""
+    basis: str = ""  # one of BASIS_KINDS: how far the rule's rate or wording is known
 
     def __str__(self) -> str:
         return self.document + (f" {self.clause}" if self.clause else "")
+
+
+#: How a rule's basis is known (``source.basis``). The catalogue shows it, so a reviewer sees
+#: which rates come from a verified policy text and which are known only from a filing.
+BASIS_KINDS = {
+    "政策原文": "依据政策文件原文",
+    "申报引用": "标准仅见于申报文本对政策的引用，政策原文未核实",
+    "申报自述": "标准由申报自己写明，只核对申报内部是否自洽",
+    "表式": "表格结构与勾稽关系",
+    "审核实务": "财政审核实务（判断）",
+}
 
 
 @dataclass(frozen=True)
@@ -198,7 +210,14 @@ PACK_KEYS = {"pack": "规则包信息", "parameters": "参数", "rules": "规则
 PACK_INFO_KEYS = {"name": "规则包名称", "jurisdiction": "适用地区", "description": "说明"}
 PARAM_KEYS = {"unit": "单位", "values": "取值与有效期", "description": "说明", "source": "依据"}
 PARAM_VALUE_KEYS = {"value": "数值", "from": "起始年度", "until": "截止年度"}
-SOURCE_KEYS = {"document": "文件名称或文号", "clause": "条款", "quote": "原文", "url": "网址", "title": "文件标题"}
+SOURCE_KEYS = {
+    "document": "文件名称或文号",
+    "clause": "条款",
+    "quote": "原文",
+    "url": "网址",
+    "title": "文件标题",
+    "basis": "依据性质",
+}
 RULE_KEYS = {
     "id": "规则编号",
     "title": "标题",
@@ -239,6 +258,8 @@ INPUT_KEYS = {
     "unit": "单位",
     "reference": "地区参考数据",
     "name_contains": "求和对象名称含有",
+    "stated": "申报写明的标准（费率名称含有）",
+    "default": "申报未写明时采用的参数",
 }
 
 
@@ -365,12 +386,17 @@ def _citation(ctx: _Ctx, value: Any, mark: Mark | None, path: str) -> Citation |
         return None
     _check_keys(ctx, node, SOURCE_KEYS, path)
     document = _text(ctx, node, "document", path)
+    basis = _text(ctx, node, "basis", path, required=False)
+    if basis and basis not in BASIS_KINDS:
+        ctx.problem(node.value_marks.get("basis"), f"{path}.basis", f"未知的依据性质“{basis}”", "、".join(BASIS_KINDS))
+        basis = ""
     return Citation(
         document=document,
         clause=_text(ctx, node, "clause", path, required=False),
         quote=_text(ctx, node, "quote", path, required=False),
         url=_text(ctx, node, "url", path, required=False),
         title=_text(ctx, node, "title", path, required=False),
+        basis=basis,
     )
 
 
@@ -626,7 +652,8 @@ def _check(
 
 
 def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], declared_params: set[str]) -> Rule | None:
-    ctx.rule_id = node.get("id") if isinstance(node.get("id"), str) else ""
+    given_id = node.get("id")
+    ctx.rule_id = given_id if isinstance(given_id, str) else ""
     _check_keys(ctx, node, RULE_KEYS, "")
     rule_id = _text(ctx, node, "id", "", limit=60)
     if rule_id and not _RULE_ID.match(rule_id):
@@ -680,6 +707,21 @@ def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], dec
     declared |= declared_params
     check = _check(ctx, node, subject, tuple(inputs), params, frozenset(declared))
     used_params = check.parameters() if check is not None else ()
+    for inp in inputs:
+        # A stated rate falls back to a pack parameter when the filing states none: it is used.
+        fallback = inp.input_kind.fallback_parameter(inp)
+        if not fallback:
+            continue
+        if fallback not in params:
+            ctx.problem(
+                node.value_marks.get("inputs"),
+                f"inputs.{inp.name}.default",
+                f"参数“{fallback}”没有在本规则包中定义",
+                "、".join(params),
+                _suggest(fallback, params),
+            )
+        elif params[fallback] not in used_params:
+            used_params = (*used_params, params[fallback])
     message = _text(ctx, node, "message", "", required=False, limit=500)
     if message:
         allowed = {i.name for i in inputs} | {p.name for p in used_params} | {"实际", "期望", "对象", "表"}
@@ -824,14 +866,14 @@ def load_rules(paths: Iterable[Path], known_jurisdictions: Iterable[str] | None 
                             f"参数“{param.name}”的单位“{param.unit_text}”与规则包“{other.key.split(':')[0]}”中同名参数的“{other.unit_text}”量纲不同，无法按就近原则替换",
                         )
                     )
-        for param in params.values():
-            ruleset.parameters[param.key] = param
+        for parameter in params.values():
+            ruleset.parameters[parameter.key] = parameter
         for rule in rules:
             if rule.id in seen:
-                other = seen[rule.id]
+                earlier = seen[rule.id]
                 problems.append(
                     RuleProblem(
-                        str(file), rule.line, 1, rule.id, "id", f"规则编号重复：已在 {other.file}:{other.line} 定义"
+                        str(file), rule.line, 1, rule.id, "id", f"规则编号重复：已在 {earlier.file}:{earlier.line} 定义"
                     )
                 )
                 continue

@@ -78,7 +78,7 @@ class _NoAliasComposer(yaml.SafeLoader):
 
     _depth = 0
 
-    def compose_node(self, parent, index):  # type: ignore[override]
+    def compose_node(self, parent, index):
         event = self.peek_event()
         where = Mark(event.start_mark.line + 1, event.start_mark.column + 1)
         if isinstance(event, yaml.AliasEvent):
@@ -131,12 +131,12 @@ def _convert(node: yaml.Node, depth: int = 0) -> Any:
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
     if isinstance(node, yaml.SequenceNode):
-        out = LocatedList()
-        out.mark = _mark(node)
+        items = LocatedList()
+        items.mark = _mark(node)
         for item in node.value:
-            out.append(_convert(item, depth + 1))
-            out.item_marks.append(_mark(item))
-        return out
+            items.append(_convert(item, depth + 1))
+            items.item_marks.append(_mark(item))
+        return items
     if isinstance(node, yaml.MappingNode):
         out = Located()
         out.mark = _mark(node)

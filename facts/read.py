@@ -30,6 +30,8 @@ LEGACY_REFUSED = {
     ".wps": "这是 WPS 文字专用格式（.wps），不支持。请“另存为” .docx 格式再提交。",
 }
 #: Suffixes :func:`read_grid` reads (besides plugin readers); any other suffix is read as text.
+#: A folder scan (a batch, ``hegui impact``) takes :data:`FOLDER_SUFFIXES`: the same without
+#: the prose suffixes (.md, .text), which in an intake folder are notes, not filings.
 READABLE_SUFFIXES = (
     ".txt",
     ".text",
@@ -44,6 +46,7 @@ READABLE_SUFFIXES = (
     ".docx",
     ".pdf",
 )
+FOLDER_SUFFIXES = tuple(s for s in READABLE_SUFFIXES if s not in (".md", ".text"))
 
 _PDF = b"%PDF"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -10,6 +10,7 @@ index, so findings and explanations can point at the line or cell it came from.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from hegui.facts.model import (
     Summary,
     Table,
 )
+from hegui.facts.review import review_facts
 from hegui.facts.units import COUNTER_SYNONYMS, MONEY_SCALES
 from hegui.facts.values import parse_number
 
@@ -717,9 +719,27 @@ def _fact_key(fact: tuple) -> tuple:
     return tuple((type(a).__name__, str(a)) for a in fact)
 
 
+# --- what a reviewer reads in the words (hegui.facts.review) --------------------------------------
+PREDICATES["observed"] = (
+    ("E", "Field", "Code", "Seen", "Want"),
+    "审核用语检查：E 的字段 Field 出现 Code 所指的问题（如 口号式取值、单位笔误、标题无文号）；Seen 引用申报原文，"
+    "Want 说明怎样才合格。词表见 facts/review-terms.yaml。",
+)
+ENTITY_KINDS["明细"]["text"] += ("补贴对象",)
+ENTITY_KINDS["明细"]["number"] += ("补贴岗位数",)
+
+
 def filing_facts(filing: Filing) -> FactSet:
     """All facts of ``filing`` with their provenance."""
-    return _Builder(filing).build()
+    out = _Builder(filing).build()
+    plans = [c.text for w in filing.overview.work_plans for c in (w.item, w.goal)] if filing.overview else []
+    extra = review_facts(out.facts, out.provenance, work_plans=plans)
+    if extra:
+        # Both lists sorted by the same key merge into the order a full sort gives, at less cost.
+        have = set(out.facts)
+        new = sorted({f for f in extra if f not in have}, key=_fact_key)
+        out.facts = list(heapq.merge(out.facts, new, key=_fact_key))
+    return out
 
 
 def render_facts_doc() -> str:

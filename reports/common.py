@@ -51,6 +51,7 @@ def citation_dict(citation: Citation) -> dict[str, str]:
             ("clause", citation.clause),
             ("quote", citation.quote),
             ("url", citation.url),
+            ("basis", citation.basis),
         )
         if v
     }

@@ -228,7 +228,7 @@ def reference(plugin_env, corpus):
     The worker-killing files cannot be checked here (they would kill the test): their entries
     are the errors the supervisor must record.
     """
-    root, good, bad = corpus
+    root, _good, _bad = corpus
     registry = build_registry()
     ruleset = load_registered_rules(registry)
     checker = Evaluator(ruleset, registry)
@@ -315,11 +315,11 @@ def test_expand_inputs_is_sorted_recursive_and_skips_non_filings(plugin_env, cor
 
 
 def test_every_filing_gets_the_result_of_checking_it_alone(two_workers, reference, corpus):
-    root, good, bad = corpus
+    _root, good, bad = corpus
     batch = two_workers["batch"]
     assert batch.paths == list(reference["entries"])  # input order
     assert len(batch.paths) == len(good) + len(bad) > 60
-    by_path = dict(zip(batch.paths, batch.entries))
+    by_path = dict(zip(batch.paths, batch.entries, strict=True))
     mismatched = [p for p in batch.paths if by_path[p] != reference["entries"][p]]
     assert not mismatched, mismatched[:5]
     for path in good:
@@ -336,7 +336,7 @@ def test_every_filing_gets_the_result_of_checking_it_alone(two_workers, referenc
 def test_the_variants_really_differ(two_workers, corpus):
     """A few hundred filings that all gave the same answer would prove little."""
     _, good, _ = corpus
-    by_path = dict(zip(two_workers["batch"].paths, two_workers["batch"].entries))
+    by_path = dict(zip(two_workers["batch"].paths, two_workers["batch"].entries, strict=True))
     answers = {
         json.dumps([(f["rule_id"], f["message"]) for f in by_path[p]["findings"]], ensure_ascii=False) for p in good
     }
@@ -373,7 +373,7 @@ def test_results_stream_as_json_lines_in_completion_order(two_workers):
     streamed = [json.loads(line) for line in lines]  # one object per line, each parseable
     assert streamed == two_workers["seen"]
     assert sorted(e["file"] for e in streamed) == sorted(batch.paths)
-    assert read_results(results) == dict(zip(batch.paths, batch.entries))
+    assert read_results(results) == dict(zip(batch.paths, batch.entries, strict=True))
     # The hang holds its worker for the whole timeout while the other one goes on: completion
     # order is not input order, but the report is.
     order = [e["file"] for e in streamed]
@@ -382,7 +382,7 @@ def test_results_stream_as_json_lines_in_completion_order(two_workers):
 
 
 def test_workers_are_supervised_and_load_the_rules_once(two_workers, corpus):
-    _, good, bad = corpus
+    _, _good, _bad = corpus
     assert max(two_workers["alive"]) <= 2  # never more than jobs alive
     events = [(pid, event) for pid, event, _ in two_workers["events"] if pid != os.getpid()]
     registries = [pid for pid, event in events if event == "registry"]
@@ -402,7 +402,7 @@ def test_one_worker_gives_the_same_report_byte_for_byte(two_workers, reference, 
     paths = sorted(bad) + good[::5]
     one = run_batch(paths, jobs=1, timeout=TIMEOUT, options=BatchOptions())
     assert one.paths == paths
-    by_path = dict(zip(two_workers["batch"].paths, two_workers["batch"].entries))
+    by_path = dict(zip(two_workers["batch"].paths, two_workers["batch"].entries, strict=True))
     assert one.entries == [by_path[p] for p in paths]
     outcomes = [reference["outcomes"][p] for p in paths]
     assert one.to_json() == to_json(outcomes, reference["ruleset"])
@@ -456,7 +456,7 @@ def test_resume_after_an_interruption_redoes_nothing(counted, tmp_path):
     assert not set(again) & set(got)  # finished filings were not redone…
     assert len(again) == len(set(again)) == sum(1 for p in resumed.paths if p.endswith(".counted") and p not in got)
     assert resumed.summary["resumed"] == 10
-    assert set(first) >= set(p for p in got if p.endswith(".counted"))
+    assert set(first) >= {p for p in got if p.endswith(".counted")}
     lines = results.read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(resumed.paths)  # the half line was cut, nothing is listed twice
     assert sorted(json.loads(line)["file"] for line in lines) == sorted(resumed.paths)
@@ -465,7 +465,7 @@ def test_resume_after_an_interruption_redoes_nothing(counted, tmp_path):
     # worker needed), and the killer's error entry.
     kill = str(folder / "m.kill")
     full = run_batch([p for p in resumed.paths if p != kill], isolate=False)
-    expected = dict(zip(full.paths, full.entries))
+    expected = dict(zip(full.paths, full.entries, strict=True))
     expected[kill] = {"file": kill, "status": "error", "error": {"message": KILLERS["worker.kill"], "location": ""}}
     assert resumed.entries == [expected[p] for p in resumed.paths]
 
@@ -591,6 +591,6 @@ def test_in_process_run_needs_no_worker(corpus):
     """jobs=1 without a timeout checks in this process, as ``hegui check`` always did."""
     _, good, _ = corpus
     before = multiprocessing.active_children()
-    batch = run_batch(good[:2] + [good[0]], registry=build_registry(entry_points=False))
+    batch = run_batch([*good[:2], good[0]], registry=build_registry(entry_points=False))
     assert batch.paths == good[:2] and multiprocessing.active_children() == before
     assert [e["status"] for e in batch.entries] == ["checked", "checked"]

@@ -22,6 +22,7 @@ from hegui.engine.checks import (
     CheckSection,
     CompareCheck,
     ForbidTextCheck,
+    ObservedCheck,
     ReadableCheck,
     RequiredCheck,
     RequiredChildrenCheck,
@@ -50,6 +51,7 @@ def test_the_built_in_kinds_are_registered_in_the_order_their_keys_are_tried():
         ForbidTextCheck,
         ReadableCheck,
         RequiredChildrenCheck,
+        ObservedCheck,
     )
 
 
@@ -318,7 +320,8 @@ def test_input_kinds_describe_where_they_read(ruleset):
     assert described["sum"].endswith(("之和", "）"))
     # Only text inputs compare as text; only reference data makes a rule not apply when absent.
     assert [k for k, kind in INPUT_KINDS.items() if kind.is_text] == ["text"]
-    assert [k for k, kind in INPUT_KINDS.items() if not kind.missing_is_cannot] == ["reference"]
+    # A stated rate (or its fallback parameter) that the filing lacks also makes the rule not apply.
+    assert [k for k, kind in INPUT_KINDS.items() if not kind.missing_is_cannot] == ["reference", "stated"]
 
 
 def test_an_amount_input_keeps_exact_decimal_money(positive_kind, tmp_path, registry):

@@ -148,7 +148,7 @@ def test_plugin_format_is_offered_by_the_cli_and_listed_in_its_help(monkeypatch,
     help_text = CliRunner().invoke(main, ["check", "--help"]).output
     assert "[text|json|jsonl|sarif|junit|html|xlsx|tsv]" in help_text
     result = CliRunner().invoke(main, ["check", "--format", "tsv", str(example_path)])
-    assert result.exit_code == 1 and result.output == f"{example_path}\t16\n"
+    assert result.exit_code == 1 and result.output == f"{example_path}\t79\n"
 
 
 def test_unknown_format_lists_every_registered_one(monkeypatch, tmp_path, example_path):

@@ -174,7 +174,7 @@ def test_sarif_rules_results_and_locations(example, ruleset):
 
     results = run["results"]
     assert len(results) == len(example.findings)
-    for result, finding in zip(results, example.findings):
+    for result, finding in zip(results, example.findings, strict=True):
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == finding.rule_id
         assert result["message"]["text"] == finding.message
         location = result["locations"][0]["physicalLocation"]
@@ -189,7 +189,7 @@ def test_sarif_rules_results_and_locations(example, ruleset):
     zz = next(r for r in results if r["ruleId"] == "ZZ-ZCDY-001")
     assert zz["locations"][0]["physicalLocation"]["region"] == {"startLine": 741}
     assert "29.76万元" in zz["properties"]["explanationText"]
-    assert {loc["physicalLocation"]["region"]["startLine"] for loc in zz["relatedLocations"]} == {741, 761}
+    assert {loc["physicalLocation"]["region"]["startLine"] for loc in zz["relatedLocations"]} == {741, 761, 831}
     assert run["invocations"] == [{"executionSuccessful": True}]
 
 
@@ -399,7 +399,7 @@ def _fill(cell) -> str | None:
 
 def _results(wb: openpyxl.Workbook) -> list[dict[str, object]]:
     rows = list(wb[RESULTS_SHEET].iter_rows(values_only=True))
-    return [dict(zip(rows[0], row)) for row in rows[1:]]
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
 def _check_results_sheet(wb: openpyxl.Workbook, outcome: FilingOutcome) -> None:
@@ -436,7 +436,7 @@ def test_annotated_workbook_of_the_text_dump(example, ruleset):
     assert _fill(djpt) == FILL_COLOURS["review"]
     total = next(c for c in marked.values() if "QG-REQ-001" in c.comment.text)
     assert _fill(total) == FILL_COLOURS["error"] and total.comment.text.startswith("QG-REQ-001")
-    txt = next(c for c in marked.values() if "QG-TXT-001" in c.comment.text)
+    txt = next(c for c in marked.values() if "QG-HYG-006" in c.comment.text)
     assert _fill(txt) == FILL_COLOURS["warning"]
     # to_xlsx of one filing is its annotated workbook.
     assert _cells(_workbook(to_xlsx([example], ruleset))) == _cells(wb)

@@ -64,19 +64,38 @@ CASES: dict[str, tuple[dict[int, str], dict[int, str], set[str]]] = {
     "QG-REQ-001": (FILLED_TOTAL, {}, {"石峰区委组织部"}),
     "QG-REQ-002": ({}, {209: "\t"}, {"老干部专项经费"}),
     "QG-REQ-003": ({}, {146: "\t"}, {"专项资金预算绩效目标汇总表"}),
-    "QG-TXT-001": (
-        {177: "\t根据《关于加强驻村帮扶工作的通知》（株组〔2018〕93号）落实后盾单位帮扶资金"},
-        {},
-        {"驻村工作队队员待遇保障"},
+    # The posts covered are read from the line's own words (支出内容简介 and 支出明细).
+    "HN-YLBX-001": (
+        {452: "\t村主干养老保险补贴", 453: "\t村主干养老保险补贴"},
+        {452: "\t村主干养老保险补贴", 453: "\t村主干养老保险补贴", 454: "\t2.0"},
+        {"村主干养老保险补贴"},
     ),
-    "QG-TXT-002": (
+    "HN-YLBX-003": (
         {},
-        {433: "\t按照《关于》（株组〔2018〕32号）文件要求，9个村每个村3万元村级服务群众专项经费"},
+        {455: "\t财政补贴标准为3600元/人/年，其余由区财政负责按1000元/人/年的标准予以补助。"},
+        {"村主干（仅村书记）养老保险补贴"},
+    ),
+    "HN-YLBX-004": (
+        {455: "\t其余由区财政负责按1000元/人/年的标准予以补助。"},
+        {455: "\t其余由区财政负责按1500元/人/年的标准予以补助。"},
+        {"村主干（仅村书记）养老保险补贴"},
+    ),
+    "ZZ-CJFW-002": (
+        {},
+        {433: "\t按照（株组〔2018〕32号）文件要求，9个村每个村2万元村级服务群众专项经费"},
         {"村级服务群众专项经费"},
     ),
-    "QG-TXT-003": ({}, {212: "\t根据《关于》要求，确保老干部“两项待遇”的落实"}, {"老干部专项经费"}),
-    "HN-YLBX-001": ({452: "\t村主干养老保险补贴"}, {452: "\t村主干养老保险补贴", 454: "\t2.0"}, {"村主干养老保险补贴"}),
-    "HN-YLBX-002": ({454: "\t0.9"}, {}, {"村主干（仅村书记）养老保险补贴"}),
+    "ZZ-ZCDY-002": (
+        {},
+        {831: "\t预计下派工作队2支6人。按200元/人/月落实交通费，按600元/人/年落实人身意外伤害保险。"},
+        {"驻村工作队员待遇保障"},
+    ),
+    "ZZ-ZCDY-003": (
+        {},
+        {831: "\t预计下派工作队2支6人。按2000元/人/月落实交通费，按300元/人/年落实人身意外伤害保险。"},
+        {"驻村工作队员待遇保障"},
+    ),
+    "SF-LDYZ-001": ({}, {311: "\t8"}, {"离退休干部党工委工作经费"}),
     "ZZ-CJFW-001": ({}, {432: "\t30"}, {"村级服务群众专项经费"}),
     "ZZ-ZCDY-001": ({741: "\t30"}, {}, {"驻村工作队员待遇保障"}),
     "ZZ-DJPT-001": (
@@ -91,9 +110,6 @@ CASES: dict[str, tuple[dict[int, str], dict[int, str], set[str]]] = {
         {449: "\t离任村主干176名，补助300元/月，共100人；补助150元/月，共76人。"},
         {"离任村干部补贴"},
     ),
-    "SF-SLZZ-001": ({}, {299: "\t20"}, {"五个涉老组织经费（含老年大学工作经费）"}),
-    "SF-CJBG-001": ({}, {441: "2、办公经费：9个村每个村5万元办公经费共40万元。"}, {"办公经费"}),
-    "SF-CJDJ-001": ({}, {443: "3、党建经费：9各村每个村4万元党建经费共30万元。"}, {"党建经费"}),
 }
 
 
@@ -156,8 +172,14 @@ def test_unreadable_cell_rule(evaluator, example_path):
     assert ("QG-REQ-002", "老干部专项经费") in {(f.rule_id, f.item) for f in findings}
 
 
+#: The reviewer-level packs (rules/national/quality.yaml, hygiene.yaml, coherence.yaml): their
+#: pass and fail cases are data in the packs' *.cases.yaml, and what each reports on the example,
+#: with the reasoning, is tested in tests/test_review_checks.py.
+REVIEW_PACKS = ("QG-QLT-", "QG-HYG-", "QG-COH-")
+
+
 def test_every_shipped_rule_has_cases(ruleset):
     # The 项目表 pack does not apply to the example (it has no such tables); its rules are tested
     # by their cases (rules/national/projects.cases.yaml) and tests/test_project_tables.py.
-    shipped = [r.id for r in ruleset.rules if r.pack != "全国·项目表"]
+    shipped = [r.id for r in ruleset.rules if r.pack != "全国·项目表" and not r.id.startswith(REVIEW_PACKS)]
     assert sorted(shipped) == sorted([*CASES, "QG-READ-001"])

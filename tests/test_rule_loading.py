@@ -412,7 +412,16 @@ def test_every_builtin_pack_loads_without_problems() -> None:
     assert [p.name for p in paths] == list(BUILTIN_PACK_DIRS)
     ruleset = load_rules(paths)
     assert isinstance(ruleset, RuleSet)
-    assert ruleset.packs == ["全国", "全国·项目表", "湖南省", "株洲市", "石峰区"]
+    assert ruleset.packs == [
+        "全国",
+        "全国·项目表",
+        "全国·目标指标匹配",
+        "全国·文字规范",
+        "全国·指标质量",
+        "湖南省",
+        "株洲市",
+        "石峰区",
+    ]
     ids = [r.id for r in ruleset.rules]
     assert len(ids) == len(set(ids)) >= 30
     assert ids == sorted(ids)
@@ -431,13 +440,11 @@ def test_each_builtin_pack_loads_on_its_own(pack_dir: str) -> None:
 def test_builtin_rule_without_months_per_year_fails(tmp_path: Path) -> None:
     source = next(p for p in builtin_rule_paths() if p.name == "zhuzhou") / "village.yaml"
     text = source.read_text(encoding="utf-8")
-    broken = write(
-        tmp_path, text.replace("驻村交通费标准 × 队员人数 × 12月/年", "驻村交通费标准 × 队员人数"), "village.yaml"
-    )
-    line = next(n for n, t in enumerate(text.splitlines(), 1) if "驻村交通费标准 × 队员人数 × 12月/年" in t)
+    broken = write(tmp_path, text.replace("交通费标准 × 队员人数 × 12月/年", "交通费标准 × 队员人数"), "village.yaml")
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "交通费标准 × 队员人数 × 12月/年" in t)
     found = [str(p) for p in problems_of(broken)]
     assert found == [
-        f"{broken}:{line}:12 › 规则 ZZ-ZCDY-001 › 键 check：单位不一致：驻村交通费标准 × 队员人数（元/月）与 驻村意外伤害保险标准 × 队员人数（元/年）不能相加"
+        f"{broken}:{line}:12 › 规则 ZZ-ZCDY-001 › 键 check：单位不一致：交通费标准 × 队员人数（元/月）与 意外伤害保险标准 × 队员人数（元/年）不能相加"
     ]
 
 

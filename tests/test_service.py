@@ -147,6 +147,8 @@ def test_rules_list_is_every_loaded_rule(client):
     village = next(r for r in listing["rules"] if r["id"] == "ZZ-ZCDY-001")
     assert village["severity"] == "error" and village["pack"] == "株洲市" and village["jurisdiction"] == "株洲市"
     assert "株组〔2018〕93号" in village["citation"]["document"]
+    # The rate is known only from a filing's quotation of the policy: the catalogue says so.
+    assert village["citation"]["basis"] == "申报引用"
 
 
 def test_one_rule_in_full(client):
@@ -217,7 +219,9 @@ def _entity_bomb_docx() -> bytes:
     document.add_paragraph("附件1")
     source = io.BytesIO()
     document.save(source)
-    entities = ['<!ENTITY a "haha">'] + [f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcd", "bcde")]
+    entities = ['<!ENTITY a "haha">'] + [
+        f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcd", "bcde", strict=True)
+    ]
     body = (
         '<?xml version="1.0"?>\n<!DOCTYPE w:document [' + "".join(entities) + "]>\n"
         '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
@@ -236,9 +240,10 @@ UPLOADS = {
     "zip_bomb_xlsx": ("申报.xlsx", _declared_size_bomb, 422, "input_error", "压缩炸弹"),
     "entity_bomb_docx": ("申报.docx", _entity_bomb_docx, 422, "input_error", "实体"),
     "docx_named_xlsx": ("申报.xlsx", _entity_bomb_docx, 422, "input_error", "扩展名与内容不符"),
-    # .pdf and .xls are read now (the readers merge): a broken one is that filing's input error.
+    # .pdf and .xls are read since issue 11: a damaged one is the client's input error, with advice.
     "pdf": ("申报.pdf", lambda: b"%PDF-1.7\n", 422, "input_error", "PDF"),
     "legacy_xls": ("申报.xls", lambda: b"\xd0\xcf\x11\xe0", 422, "input_error", "另存为"),
+    "legacy_doc": ("申报.doc", lambda: b"\xd0\xcf\x11\xe0", 415, "unsupported_media_type", "另存为"),
     "no_suffix": ("申报", lambda: b"x", 415, "unsupported_media_type", "无扩展名"),
 }
 

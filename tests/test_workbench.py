@@ -265,8 +265,7 @@ def test_store_keys_decisions_by_content_and_finding(tmp_path):
 
 
 def test_upload_refuses_unknown_types_in_chinese(client):
-    # .pdf is read now (the readers merge): an executable is a type no reader takes.
-    answer = client.post("/upload", files=[("files", ("a.exe", b"MZ", "application/octet-stream"))])
+    answer = client.post("/upload", files=[("files", ("a.doc", b"\xd0\xcf\x11\xe0", "application/msword"))])
     assert answer.status_code == 415 and "类型不支持" in answer.text
 
 

@@ -20,12 +20,22 @@ from hegui.engine.checks.base import (
 from hegui.engine.checks.compare import CompareCheck
 from hegui.engine.checks.forbid_text import ForbidTextCheck
 from hegui.engine.checks.inputs import INPUT_KINDS, Input, InputKind
+from hegui.engine.checks.observed import ObservedCheck
 from hegui.engine.checks.readable import ReadableCheck
 from hegui.engine.checks.required import RequiredCheck
 from hegui.engine.checks.required_children import RequiredChildrenCheck
+from hegui.engine.checks.stated import StatedInput
 
 # The order a ``check:`` mapping's keys are tried in, and kinds are listed in errors.
-for _kind in (CompareCheck, RequiredCheck, AgreeCheck, ForbidTextCheck, ReadableCheck, RequiredChildrenCheck):
+for _kind in (
+    CompareCheck,
+    RequiredCheck,
+    AgreeCheck,
+    ForbidTextCheck,
+    ReadableCheck,
+    RequiredChildrenCheck,
+    ObservedCheck,
+):
     register_check_kind(_kind)
 
 __all__ = [
@@ -37,10 +47,12 @@ __all__ = [
     "ForbidTextCheck",
     "Input",
     "InputKind",
+    "ObservedCheck",
     "ReadableCheck",
     "Reader",
     "RequiredCheck",
     "RequiredChildrenCheck",
+    "StatedInput",
     "WitnessSlot",
     "check_kind_for",
     "check_kinds",

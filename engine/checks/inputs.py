@@ -138,6 +138,10 @@ class InputKind:
             node["text"] = text
         return node
 
+    def fallback_parameter(self, inp: Input) -> str:
+        """The pack parameter the input falls back to when the filing states no value ("" = none)."""
+        return ""
+
     def not_applied(self, ex_: Explainer, inp: Input) -> str:
         """Why a rule using this input does not apply to the filing, or ""."""
         return ""

@@ -31,6 +31,7 @@ from hegui.engine.rules import RuleLoadError, RuleSet
 from hegui.engine.select import SelectionError, select
 from hegui.engine.waivers import load_waivers
 from hegui.facts.errors import InputError
+from hegui.facts.limits import DEFAULT_SECONDS, limit_memory
 from hegui.facts.read import FOLDER_SUFFIXES
 from hegui.facts.show import fact_rows, render_json, render_table
 from hegui.facts.vocabulary import filing_facts
@@ -38,6 +39,15 @@ from hegui.plugins.manager import PluginError, build_registry, load_ruleset
 from hegui.reports import ReportContext, Reporters, exit_code, reporters_for
 
 EXIT_USAGE = 2
+
+
+def console() -> None:
+    """The ``hegui`` command: :func:`main` in a process whose memory is capped
+    (:data:`hegui.facts.limits.MEMORY_BYTES`), so that one hostile input fails with its own
+    error instead of taking the machine. Not applied when :func:`main` is called in-process
+    (tests, programs that embed the CLI): the cap is the process's, not the command's."""
+    limit_memory()
+    main()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -274,12 +284,19 @@ def check(
         ruleset = batch.ruleset
         summary = format_summary(batch.summary)
     else:
+        # In this process, one file after another: each under the watchdog's time limit (the
+        # process's memory is capped by ``console``), as the batch workers are.
         checker = _checker(
-            rule_paths, CheckOptions(district=district, explain=explain, waivers=tuple(waivers), today=on)
+            rule_paths,
+            CheckOptions(district=district, explain=explain, waivers=tuple(waivers), today=on, seconds=DEFAULT_SECONDS),
         )
         outcomes = checker.check_all(files)  # a file that cannot be checked is its own error record
         ruleset = checker.ruleset
-    _emit(render_report(fmt, outcomes, ruleset, registry), output_path)
+    try:
+        report = render_report(fmt, outcomes, ruleset, registry)
+    except PluginError as exc:  # a plugin format that raised (or exited): no half report, exit 2
+        _stop(exc)
+    _emit(report, output_path)
     if summary is not None:
         click.echo(summary, err=True)
     for outcome in outcomes:

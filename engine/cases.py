@@ -29,6 +29,7 @@ from hegui.engine.packfiles import case_files_under
 from hegui.engine.rules import RuleProblem, RuleSet, _check_keys, _Ctx, _describe, _mapping, _suggest, load_root
 from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_text
 from hegui.facts.errors import InputError
+from hegui.facts.limits import check_magnitudes
 from hegui.facts.model import (
     Cell,
     Direction,
@@ -222,6 +223,9 @@ class _Inline:
         year = node.get("年度")
         if not isinstance(year, Decimal):
             self.ctx.problem(node.value_marks.get("年度", node.mark), f"{path}.年度", "缺少预算年度", "如 2023")
+            year = None
+        elif not (year == year.to_integral_value() and 1900 <= year <= 2200):
+            self.ctx.problem(node.value_marks.get("年度", node.mark), f"{path}.年度", "预算年度不合理", "如 2023")
             year = None
         department = str(node.get("部门") or "")
         filing = Filing(
@@ -423,4 +427,5 @@ def inline_filing_from_text(text: str, name: str = "filing.json") -> Filing:
             "；".join(p.message + (f"（{p.key_path}，第{p.line}行）" if p.key_path else "") for p in ctx.problems)
             or "不是申报",
         )
+    check_magnitudes(filing)
     return filing

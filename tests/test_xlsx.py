@@ -457,15 +457,6 @@ HOSTILE = {
     ),
     "missing_content_types": (lambda: _without(_small_xlsx(), "[Content_Types].xml"), "损坏"),
     "damaged_sheet_data": (lambda: _damaged_member(), "损坏"),
-    # One stray value in column XFD makes 200 rows × 16384 columns of blank cells.
-    "stray_cell_far_away": (
-        lambda: _one_sheet(
-            '<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="XFD1"><v>1</v></c></row>'
-            + "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(2, 201))
-            + "</sheetData>"
-        ),
-        "范围过大",
-    ),
 }
 
 
@@ -508,6 +499,27 @@ def test_hostile_and_broken_files_raise_input_error_only(tmp_path, case):
     # The same bytes handed over in memory fail the same way.
     with pytest.raises(InputError):
         read_xlsx(path, path.read_bytes())
+
+
+def test_stray_cell_far_away_does_not_widen_the_grid(tmp_path):
+    # One stray value in column XFD used to make 200 rows × 16,384 columns of blank cells (and
+    # one at XFD1048576 a million empty rows): the grid's extent now comes from the cells that
+    # exist, the gap between them cut to one empty column, and every cell keeps its own address.
+    path = tmp_path / "stray.xlsx"
+    path.write_bytes(
+        _one_sheet(
+            '<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="XFD1"><v>2</v></c></row>'
+            + "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(2, 201))
+            + '<row r="1048576"><c r="XFD1048576"><v>3</v></c></row></sheetData>'
+        )
+    )
+    grid = read_xlsx(path)
+    assert len(grid.rows) == 201
+    assert {len(row.cells) for row in grid.rows} == {3}
+    first, last = grid.rows[0].cells, grid.rows[-1].cells
+    assert [c.text for c in first] == ["1", "", "2"]
+    assert [c.source.locator for c in first] == ["表!A1", "表!B1", "表!XFD1"]
+    assert last[2].text == "3" and last[2].source.locator == "表!XFD1048576"
 
 
 def test_entity_declared_late_in_shared_strings_is_refused(tmp_path):

@@ -1,3 +1,4 @@
-from hegui.cli import main
+from hegui.cli import console
 
-main()
+if __name__ == "__main__":
+    console()

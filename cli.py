@@ -13,13 +13,14 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from hegui import __version__
 from hegui.engine.problems import RuleLoadError
 from hegui.facts.errors import InputError
+from hegui.facts.limits import DEFAULT_SECONDS, limit_memory
 
 if TYPE_CHECKING:
     from hegui.app.batch import BatchError, BatchOptions, format_summary, run_batch
@@ -76,6 +77,15 @@ def _import_commands() -> None:
 
 
 EXIT_USAGE = 2
+
+
+def console() -> None:
+    """The ``hegui`` command: :func:`main` in a process whose memory is capped
+    (:data:`hegui.facts.limits.MEMORY_BYTES`), so that one hostile input fails with its own
+    error instead of taking the machine. Not applied when :func:`main` is called in-process
+    (tests, programs that embed the CLI): the cap is the process's, not the command's."""
+    limit_memory()
+    main()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -315,12 +325,19 @@ def check(
         ruleset = batch.ruleset
         summary = format_summary(batch.summary)
     else:
+        # In this process, one file after another: each under the watchdog's time limit (the
+        # process's memory is capped by ``console``), as the batch workers are.
         checker = _checker(
-            rule_paths, CheckOptions(district=district, explain=explain, waivers=tuple(waivers), today=on)
+            rule_paths,
+            CheckOptions(district=district, explain=explain, waivers=tuple(waivers), today=on, seconds=DEFAULT_SECONDS),
         )
         outcomes = checker.check_all(files)  # a file that cannot be checked is its own error record
         ruleset = checker.ruleset
-    _emit(render_report(fmt, outcomes, ruleset, registry), output_path)
+    try:
+        report = render_report(fmt, outcomes, ruleset, registry)
+    except PluginError as exc:  # a plugin format that raised (or exited): no half report, exit 2
+        _stop(exc)
+    _emit(report, output_path)
     if summary is not None:
         click.echo(summary, err=True)
     for outcome in outcomes:
@@ -490,6 +507,7 @@ def why(file: str, selector: str, fmt: str, rule_paths: tuple[str, ...], distric
     except SelectionError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_USAGE)
+    document: dict[str, Any]
     if target.finding is not None:
         trees = [target.finding.explanation]
         document = {"file": file, "selector": selector, "finding": target.finding.id, "explanations": trees}

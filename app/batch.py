@@ -8,7 +8,9 @@ the whole run. This module runs the same check in worker processes under a super
 * each worker makes one :class:`~hegui.app.checker.Checker` (plugin registry, rules compiled
   **once**), then checks one filing at a time as the supervisor hands them out, with the
   error policy ``hegui check`` has: a filing that cannot be read or checked is an error entry;
-* a worker that dies (crash, SIGKILL, ``os._exit``) or exceeds the per-filing timeout loses
+* a worker that dies (crash, SIGKILL, ``os._exit``, out of memory: each worker's address space is
+  capped) has its filing retried once, alone; a filing that kills it again, or exceeds the
+  per-filing timeout, loses
   only the filing it was checking: that filing is recorded as an error, the worker is
   replaced and the batch goes on; never more than ``jobs`` workers are alive;
 * each filing's result is the per-filing entry of the JSON report (exactly what
@@ -45,6 +47,7 @@ from hegui.engine.registry import Registry
 from hegui.engine.rules import Citation, RuleLoadError
 from hegui.engine.waivers import WaiverNote
 from hegui.facts.errors import InputError
+from hegui.facts.limits import MEMORY_BYTES, limit_memory
 from hegui.facts.model import Filing
 from hegui.facts.read import FOLDER_SUFFIXES, LEGACY_REFUSED
 from hegui.plugins.manager import build_registry
@@ -62,7 +65,13 @@ STARTUP_TIMEOUT = 120.0
 #: in the environment is broken, and replacing it again would loop for ever.
 MAX_STARTUP_FAILURES = 3
 
+#: Address space one worker may use (see :data:`hegui.facts.limits.MEMORY_BYTES`): one
+#: hostile filing cannot take the machine, nor make the OOM killer choose another process.
+WORKER_MEMORY_BYTES = MEMORY_BYTES
+
 TIMEOUT_MESSAGE = "检查超时（超过{seconds}秒）"
+#: Added to a crash message when the filing's worker died again on its retry alone.
+RETRIED_NOTE = "；已单独重试一次，仍然失败"
 CRASH_MESSAGE = "检查进程异常退出（退出码{code}）"
 SIGNAL_MESSAGE = "检查进程异常退出（退出码{code}，被信号{name}终止）"
 
@@ -499,6 +508,11 @@ class _Supervisor:
     timeout: float | None
     workers: list[_Worker] = field(default_factory=list)
     startup_failures: int = 0
+    #: Filings whose worker died (SIGKILL, out of memory, a crash): each is retried once,
+    #: alone — no other filing in progress — since the death may have been caused by the
+    #: machine's load rather than by the filing.
+    alone: deque = field(default_factory=deque)
+    retried: set = field(default_factory=set)
 
     def __post_init__(self) -> None:
         # "spawn": a fresh interpreter that inherits no locks, threads or open files of the
@@ -519,9 +533,9 @@ class _Supervisor:
     def run(self, todo: list[tuple[int, str]], record: Callable[[int, dict[str, Any]], None]) -> None:
         pending = deque(todo)
         try:
-            while pending or any(w.task is not None for w in self.workers):
+            while pending or self.alone or any(w.task is not None for w in self.workers):
                 busy = sum(1 for w in self.workers if w.task is not None)
-                while len(self.workers) < min(self.jobs, busy + len(pending)):
+                while len(self.workers) < min(self.jobs, busy + len(pending) + len(self.alone)):
                     self.workers.append(self._start())
                 self._dispatch(pending)
                 self._wait()
@@ -533,6 +547,11 @@ class _Supervisor:
         self._stop_all()
 
     def _dispatch(self, pending: deque) -> None:
+        if self.alone:
+            # A retry waits until no other filing is in progress, and nothing starts beside it.
+            if any(w.task is not None for w in self.workers):
+                return
+            pending = self.alone
         for worker in self.workers:
             if worker.ready and worker.task is None and not worker.dead and pending:
                 task = pending.popleft()
@@ -544,6 +563,8 @@ class _Supervisor:
                     continue
                 worker.task = task
                 worker.deadline = time.monotonic() + self.timeout if self.timeout else None
+                if pending is self.alone:
+                    return
 
     def _wait(self) -> None:
         deadlines = [w.deadline for w in self.workers if w.deadline is not None]
@@ -602,8 +623,11 @@ class _Supervisor:
         task, ready = worker.task, worker.ready
         worker.task = None
         self._remove(worker)
-        if task is not None:
-            record(task[0], error_entry(task[1], _exit_message(code)))
+        if task is not None and task[0] not in self.retried:
+            self.retried.add(task[0])
+            self.alone.append(task)
+        elif task is not None:
+            record(task[0], error_entry(task[1], _exit_message(code) + RETRIED_NOTE))
         elif not ready:
             self.startup_failures += 1
             if self.startup_failures >= MAX_STARTUP_FAILURES:
@@ -671,6 +695,7 @@ def _worker_main(conn, options: BatchOptions) -> None:
     """A worker process: load the rules once, then check filings until told to stop."""
     # Ctrl-C reaches the whole process group; the supervisor decides what happens to workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_memory(WORKER_MEMORY_BYTES)
     _watch_parent()
     try:
         checker = _session(options)

@@ -22,6 +22,7 @@ from hegui.engine.registry import Registry
 from hegui.engine.rules import RuleSet
 from hegui.engine.waivers import Waiver, apply_waivers
 from hegui.facts.errors import InputError
+from hegui.facts.limits import time_limit
 from hegui.facts.model import Filing
 from hegui.facts.read import read_filing
 from hegui.plugins.manager import build_registry, load_ruleset
@@ -75,6 +76,9 @@ class CheckOptions:
     explain: bool = False
     waivers: tuple[Waiver, ...] = ()
     today: dt.date | None = None
+    #: Seconds one input may take (a watchdog in the main thread, see
+    #: :func:`hegui.facts.limits.time_limit`); ``None``: no limit of its own.
+    seconds: float | None = None
 
 
 class Checker:
@@ -145,7 +149,7 @@ class Checker:
         options = options or self.options
         today = options.today or self.today
         try:
-            with contained(name):
+            with time_limit(options.seconds, name), contained(name):
                 filing = read() if read is not None else read_filing(name, self.registry)
                 result = self.evaluate(filing, options)
                 findings = result.findings

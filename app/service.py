@@ -892,8 +892,54 @@ def make_server(
         server_header=False,
         proxy_headers=False,
         access_log=log_level in ("debug", "trace", "info"),
+        # Connections cost memory whatever they carry: idle ones are closed after a few
+        # seconds, a request whose headers do not arrive in time is cut (slow-header clients),
+        # headers are bounded, and past LIMIT_CONNECTIONS new ones are answered 503.
+        http=_header_deadline_protocol(),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        limit_concurrency=LIMIT_CONNECTIONS,
     )
     return uvicorn.Server(config)
+
+
+#: Seconds an idle connection is kept open after a response.
+KEEP_ALIVE_SECONDS = 5
+#: Seconds a client has to send a request's headers (from connecting, or from the last response).
+HEADER_SECONDS = 10.0
+#: Bytes of a request's headers.
+MAX_HEADER_BYTES = 64 * 1024
+#: Open connections (and requests) at once.
+LIMIT_CONNECTIONS = 64
+
+
+def _header_deadline_protocol():
+    """uvicorn's h11 protocol, closing a connection whose request headers are not complete
+    :data:`HEADER_SECONDS` after it opened or after its last response: uvicorn itself starts
+    its keep-alive timer only after a response and restarts nothing for a client that sends a
+    byte now and then, so a slow-header client would hold its connection for ever."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderDeadline(H11Protocol):
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def _arm(self) -> None:
+            waiting_for = self.cycle
+            self.loop.call_later(HEADER_SECONDS, self._due, waiting_for)
+
+        def _due(self, waiting_for) -> None:
+            # Still the cycle the deadline was armed in: no new request's headers arrived.
+            busy = self.cycle is not None and not self.cycle.response_complete
+            if self.cycle is waiting_for and not busy and not self.transport.is_closing():
+                self.transport.close()
+
+    return HeaderDeadline
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "info", **app_options: Any) -> None:

@@ -29,6 +29,7 @@ from hegui.engine.packfiles import case_files_under
 from hegui.engine.rules import RuleProblem, RuleSet, _check_keys, _Ctx, _describe, _mapping, _suggest, load_root
 from hegui.engine.strictyaml import Located, LocatedList, Mark, YamlProblem, load_text
 from hegui.facts.errors import InputError
+from hegui.facts.limits import check_magnitudes
 from hegui.facts.model import (
     Cell,
     Direction,
@@ -223,6 +224,9 @@ class _Inline:
         if not isinstance(year, Decimal):
             self.ctx.problem(node.value_marks.get("年度", node.mark), f"{path}.年度", "缺少预算年度", "如 2023")
             year = None
+        elif not (year == year.to_integral_value() and 1900 <= year <= 2200):
+            self.ctx.problem(node.value_marks.get("年度", node.mark), f"{path}.年度", "预算年度不合理", "如 2023")
+            year = None
         department = str(node.get("部门") or "")
         filing = Filing(
             self.file, int(year) if year is not None else None, self.src(node.value_marks.get("年度")), department
@@ -250,12 +254,12 @@ class _Inline:
         if isinstance(node.get("附件2"), Located):
             s, spath = node["附件2"], f"{path}.附件2"
             _check_keys(self.ctx, s, SUMMARY_KEYS, spath)
-            table = Summary("附件2", None, self.unit, self.src(node.value_marks["附件2"]), Footer(), department=dept)
-            table.total = self.money_field(s, "合计", spath)
+            summary = Summary("附件2", None, self.unit, self.src(node.value_marks["附件2"]), Footer(), department=dept)
+            summary.total = self.money_field(s, "合计", spath)
             for n, (row, rpath) in enumerate(self.listing(s, "行", spath), start=1):
                 _check_keys(self.ctx, row, ROW_KEYS, rpath)
                 seq = row.get("序号")
-                table.rows.append(
+                summary.rows.append(
                     SummaryRow(
                         int(seq) if isinstance(seq, Decimal) else n,
                         self.cell(row, "序号", rpath),
@@ -265,22 +269,22 @@ class _Inline:
                         self.text_cell(row, "年度绩效目标", rpath),
                     )
                 )
-            filing.summary = table
+            filing.summary = summary
         for n, (d, dpath) in enumerate(self.listing(node, "附件3", path), start=1):
             _check_keys(self.ctx, d, DIRECTION_KEYS, dpath)
             seq = d.get("序号")
             seq = int(seq) if isinstance(seq, Decimal) else n
-            table = Direction(f"附件3-{seq}", None, self.unit, self.src(d.mark), Footer(), seq=seq, department=dept)
-            table.name = self.text_field(d, "名称", dpath)
-            table.parent_fund = self.text_field(d, "所属专项", dpath)
-            table.amount = self.money_field(d, "项目金额", dpath)
-            table.period = self.text_field(d, "项目实施期", dpath)
-            table.period_goal = self.text_cell(d, "实施期绩效目标", dpath)
-            table.annual_goal = self.text_cell(d, "年度绩效目标", dpath)
-            table.indicators = self.indicators(d, dpath)
+            direction = Direction(f"附件3-{seq}", None, self.unit, self.src(d.mark), Footer(), seq=seq, department=dept)
+            direction.name = self.text_field(d, "名称", dpath)
+            direction.parent_fund = self.text_field(d, "所属专项", dpath)
+            direction.amount = self.money_field(d, "项目金额", dpath)
+            direction.period = self.text_field(d, "项目实施期", dpath)
+            direction.period_goal = self.text_cell(d, "实施期绩效目标", dpath)
+            direction.annual_goal = self.text_cell(d, "年度绩效目标", dpath)
+            direction.indicators = self.indicators(d, dpath)
             for index, (line, lpath) in enumerate(self.listing(d, "支出明细", dpath), start=1):
                 _check_keys(self.ctx, line, DETAIL_KEYS, lpath)
-                table.details.append(
+                direction.details.append(
                     ExpenseDetail(
                         self.cell(line, "支出内容简介", lpath),
                         self.cell(line, "支出明细", lpath),
@@ -289,9 +293,9 @@ class _Inline:
                         index,
                     )
                 )
-            table.detail_total = self.money_field(d, "明细合计", dpath)
-            table.footer = Footer(signatory=self.text_field(d, "单位负责人", dpath))
-            filing.directions.append(table)
+            direction.detail_total = self.money_field(d, "明细合计", dpath)
+            direction.footer = Footer(signatory=self.text_field(d, "单位负责人", dpath))
+            filing.directions.append(direction)
         return filing
 
 
@@ -312,9 +316,10 @@ def load_case_file(path: Path, ruleset: RuleSet, problems: list[RuleProblem]) ->
     cases: list[Case] = []
     if root is not None:
         _check_keys(ctx, root, {"cases": "规则测试用例"}, "")
-        by_rule = _mapping(ctx, root.get("cases"), root.value_marks.get("cases", root.mark), "cases")
+        # An empty mapping where the file's was unusable (its problem is recorded): nothing to loop over.
+        by_rule = _mapping(ctx, root.get("cases"), root.value_marks.get("cases", root.mark), "cases") or Located()
         known = [r.id for r in ruleset.rules]
-        for rule_id, named in (by_rule or {}).items():
+        for rule_id, named in by_rule.items():
             ctx.rule_id = rule_id
             if rule_id not in known:
                 ctx.problem(
@@ -325,8 +330,8 @@ def load_case_file(path: Path, ruleset: RuleSet, problems: list[RuleProblem]) ->
                     _suggest(rule_id, known),
                 )
                 continue
-            named = _mapping(ctx, named, by_rule.value_marks[rule_id], f"cases.{rule_id}")
-            for name, spec in (named or {}).items():
+            named = _mapping(ctx, named, by_rule.value_marks[rule_id], f"cases.{rule_id}") or Located()
+            for name, spec in named.items():
                 cpath = f"cases.{rule_id}.{name}"
                 if not name.startswith(("pass_", "fail_")):
                     ctx.problem(named.key_marks[name], cpath, f"用例名“{name}”须以 pass_ 或 fail_ 开头")
@@ -377,7 +382,12 @@ def case_files(paths: list[Path]) -> list[Path]:
 def run_case(case: Case, evaluator) -> CaseResult:
     """Check the case's filing with the whole rule set and compare the rule's findings."""
     try:
-        filing = case.filing if case.filing is not None else read_filing(case.filing_file)
+        if case.filing is not None:
+            filing = case.filing
+        elif case.filing_file is not None:
+            filing = read_filing(case.filing_file)
+        else:  # the loader gives every case one or the other
+            return CaseResult(case, False, ["用例没有申报（filing 或 filing_file）"])
     except InputError as exc:
         return CaseResult(case, False, [f"无法读取申报：{exc}"])
     # A case filing that names no department belongs to the rule's own jurisdiction, so a
@@ -417,4 +427,5 @@ def inline_filing_from_text(text: str, name: str = "filing.json") -> Filing:
             "；".join(p.message + (f"（{p.key_path}，第{p.line}行）" if p.key_path else "") for p in ctx.problems)
             or "不是申报",
         )
+    check_magnitudes(filing)
     return filing

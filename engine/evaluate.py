@@ -138,7 +138,9 @@ class Evaluator:
 
 
 def _table_order(label: str) -> tuple:
-    numbers = [int(n) for n in re.findall(r"\d+", label)]
+    # Numbers compared as (length, digits) without leading zeros: the order of int() without
+    # its cost or its 4,300-digit limit on a label a filing wrote.
+    numbers = [(len(n.lstrip("0")), n.lstrip("0")) for n in re.findall(r"\d+", label)]
     return (0 if label else 1, numbers, label)
 
 

@@ -182,15 +182,15 @@ class Explainer:
     def subject(self, entity: str) -> dict[str, Any]:
         """Every rule about ``entity``: failed, unverifiable, held (with the identity), or why not applied."""
         kind = self.facts.kind.get(entity, "")
-        evaluations = {}
+        evaluations: dict[str, list[tuple]] = {}
         for row in self.result.evaluations or []:
             if row[1] == entity:
                 evaluations.setdefault(row[0], []).append(row)
-        findings = {}
+        findings: dict[str, list[Finding]] = {}
         for f in self.result.findings:
             if f.subject == entity:
                 findings.setdefault(f.rule_id, []).append(f)
-        rules = []
+        rules: list[dict[str, Any]] = []
         other_kinds = 0
         for rule in self.checker.ruleset.rules:
             if rule.subject != kind:

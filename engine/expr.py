@@ -322,8 +322,7 @@ def render(node: Node, leaf: Callable[[Node], str] | None = None) -> str:
     left, right = render(node.left, leaf), render(node.right, leaf)
     if node.op in "*/" and isinstance(node.left, BinOp) and node.left.op in "+-":
         left = f"({left})"
-    right_is_op = isinstance(node.right, BinOp)
-    if right_is_op and (node.op == "/" or (node.op in "*-" and node.right.op in "+-")):
+    if isinstance(node.right, BinOp) and (node.op == "/" or (node.op in "*-" and node.right.op in "+-")):
         right = f"({right})"
     return left + symbol + right
 

@@ -60,10 +60,13 @@ def lint(ruleset: RuleSet) -> list[LintIssue]:
     rules missing documentation fields, and rules whose conditions are identical."""
     issues: list[LintIssue] = []
     used = {p.key for rule in ruleset.rules for p in rule.parameters}
+    # A rule reads a parameter by name from the nearest jurisdiction that defines it, so a
+    # district pack's parameter named like one a city rule uses overrides it: that is a use.
+    used_names = {p.name for rule in ruleset.rules for p in rule.parameters}
     for file, pack, line, name in _declared_parameters(ruleset.files):
         key = f"{pack}:{name}"
         param = ruleset.parameters.get(key)
-        if key not in used:
+        if key not in used and name not in used_names:
             issues.append(LintIssue(file, line, name, "参数没有被任何规则使用"))
         if param is None:
             continue

@@ -619,7 +619,8 @@ def _check(
 
 
 def _rule(ctx: _Ctx, node: Located, pack: str, params: dict[str, Parameter], declared_params: set[str]) -> Rule | None:
-    ctx.rule_id = node.get("id") if isinstance(node.get("id"), str) else ""
+    given_id = node.get("id")
+    ctx.rule_id = given_id if isinstance(given_id, str) else ""
     _check_keys(ctx, node, RULE_KEYS, "")
     rule_id = _text(ctx, node, "id", "", limit=60)
     if rule_id and not _RULE_ID.match(rule_id):
@@ -843,14 +844,14 @@ def _load_files(paths: list[Path], files: list[Path], known: list[str] | None) -
                             f"参数“{param.name}”的单位“{param.unit_text}”与规则包“{other.key.split(':')[0]}”中同名参数的“{other.unit_text}”量纲不同，无法按就近原则替换",
                         )
                     )
-        for param in params.values():
-            ruleset.parameters[param.key] = param
+        for parameter in params.values():
+            ruleset.parameters[parameter.key] = parameter
         for rule in rules:
             if rule.id in seen:
-                other = seen[rule.id]
+                earlier = seen[rule.id]
                 problems.append(
                     RuleProblem(
-                        str(file), rule.line, 1, rule.id, "id", f"规则编号重复：已在 {other.file}:{other.line} 定义"
+                        str(file), rule.line, 1, rule.id, "id", f"规则编号重复：已在 {earlier.file}:{earlier.line} 定义"
                     )
                 )
                 continue

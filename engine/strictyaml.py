@@ -16,6 +16,11 @@ from typing import Any
 
 import yaml
 
+#: Digits a YAML number may have. Well above what a rule file's own checks refuse with a
+#: breadcrumb ("数值过大"), well below Python's 4,300-digit limit for turning an int into text,
+#: which a report printing such a number would hit.
+MAX_YAML_DIGITS = 1000
+
 MAX_RULE_FILE_BYTES = 1_000_000
 MAX_NESTING = 40
 
@@ -73,7 +78,7 @@ class _NoAliasComposer(yaml.SafeLoader):
 
     _depth = 0
 
-    def compose_node(self, parent, index):  # type: ignore[override]
+    def compose_node(self, parent, index):
         event = self.peek_event()
         where = Mark(event.start_mark.line + 1, event.start_mark.column + 1)
         if isinstance(event, yaml.AliasEvent):
@@ -108,6 +113,9 @@ def _scalar(node: yaml.ScalarNode) -> Any:
             _mark(node),
         )
     if _INT.fullmatch(text) or _DECIMAL.fullmatch(text):
+        digits = sum(c.isdigit() for c in text)
+        if digits > MAX_YAML_DIGITS:
+            raise YamlProblem(f"数字有 {digits} 位，超过上限 {MAX_YAML_DIGITS} 位：不是有效的数值", _mark(node))
         return Decimal(text)
     if _SURPRISING_NUMBER.fullmatch(text):
         raise YamlProblem(
@@ -123,12 +131,12 @@ def _convert(node: yaml.Node, depth: int = 0) -> Any:
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
     if isinstance(node, yaml.SequenceNode):
-        out = LocatedList()
-        out.mark = _mark(node)
+        items = LocatedList()
+        items.mark = _mark(node)
         for item in node.value:
-            out.append(_convert(item, depth + 1))
-            out.item_marks.append(_mark(item))
-        return out
+            items.append(_convert(item, depth + 1))
+            items.item_marks.append(_mark(item))
+        return items
     if isinstance(node, yaml.MappingNode):
         out = Located()
         out.mark = _mark(node)
@@ -194,8 +202,22 @@ def load_file(path: Path) -> Any:
     size = path.stat().st_size
     if size > MAX_RULE_FILE_BYTES:
         raise YamlProblem(f"文件过大（{size} 字节，上限 {MAX_RULE_FILE_BYTES} 字节）", None)
+    data = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise YamlProblem(f"规则文件必须是 UTF-8 编码（第{exc.start}字节处无法解码）", None) from None
+        raise _undecodable(data, exc) from None
     return load_text(text)
+
+
+def _undecodable(data: bytes, exc: UnicodeDecodeError) -> YamlProblem:
+    """Where the first byte that is not UTF-8 sits, as a line and column like any other problem."""
+    data = data.removeprefix(b"\xef\xbb\xbf")  # the utf-8-sig codec counts after the BOM
+    start = exc.start
+    before = data[:start]
+    line = before.count(b"\n") + 1
+    column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+    return YamlProblem(
+        f"文件必须是 UTF-8 编码：字节 0x{data[start]:02X} 无法按 UTF-8 解码（可能是 GBK 等其他编码，请另存为 UTF-8）",
+        Mark(line, column),
+    )

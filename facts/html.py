@@ -28,6 +28,7 @@ from html.parser import HTMLParser
 from hegui.facts.errors import InputError
 from hegui.facts.files import file_size, read_bytes
 from hegui.facts.layouts import decode_any, parse_text
+from hegui.facts.limits import check_text
 from hegui.facts.model import Cell, Grid, Row, Source
 from hegui.facts.textdump import DEFAULT_MAX_BYTES, _reject_binary, _too_large
 from hegui.facts.xlsx import MAX_GRID_CELLS
@@ -49,6 +50,7 @@ def read_html(path: str | os.PathLike, data: bytes | None = None, *, max_bytes: 
     if len(data) > max_bytes:
         raise _too_large(name, max(file_size(name, len(data)) if from_disk else 0, len(data)), max_bytes)
     text, encoding = _decode(name, data)
+    check_text(name, text)
     parser = _Parser()
     parser.feed(text)
     parser.close()
@@ -228,6 +230,9 @@ class _Parser(HTMLParser):
 
     def close(self) -> None:
         super().close()
+        # An unclosed <script> or <style> would make handle_endtag ignore the closing of
+        # the tables below (and this loop never end).
+        self.skip = 0
         while self.tables:  # a page cut off inside a table: keep what was read
             self.handle_endtag("table")
         self._flush_text()

@@ -67,6 +67,7 @@ from dataclasses import dataclass
 
 from hegui.facts.errors import InputError
 from hegui.facts.files import file_size, read_bytes
+from hegui.facts.limits import check_text
 from hegui.facts.model import Cell, Grid, Row, Source
 from hegui.facts.normalize import Vocabulary, label_key, vocabulary
 from hegui.facts.textdump import DEFAULT_MAX_BYTES, _parse, _too_large, decode_text
@@ -112,6 +113,7 @@ def decode_any(name: str, data: bytes) -> tuple[str, str]:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         if not text.strip():
             raise InputError(name, "文件为空，只有空格、制表符或空行，没有任何内容。")
+        check_text(name, text)
         return text, "utf-16"
     return decode_text(name, data)
 

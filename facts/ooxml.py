@@ -14,6 +14,7 @@ import zlib
 from xml.parsers import expat
 
 from hegui.facts.errors import InputError
+from hegui.facts.limits import check_xml_budget
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_MEMBERS = 2000
@@ -143,14 +144,30 @@ def check_xml_part(path: str, archive: zipfile.ZipFile, name: str) -> None:
         zlib.error,
         NotImplementedError,
         RuntimeError,
+        LookupError,
     ) as exc:
         # zlib.error: a damaged member; NotImplementedError: an unknown compression method;
-        # RuntimeError: zipfile's answer to a member that needs a password.
+        # RuntimeError: zipfile's answer to a member that needs a password; LookupError: an
+        # XML declaration naming an encoding that does not exist.
         raise InputError(path, f"文件已损坏：无法读取部件“{name}”（{_zip_reason(exc)}）") from None
 
 
 def check_all_xml_parts(path: str, archive: zipfile.ZipFile) -> None:
-    """:func:`check_xml_part` for every XML part of the package."""
+    """:func:`check_xml_part` for every XML part of the package, after its token and tag
+    budgets (:func:`hegui.facts.limits.check_xml_budget`): expat before 2.6 spends quadratic
+    time on one huge token, so it must never see one."""
     for member in archive.infolist():
         if member.filename.endswith((".xml", ".rels")):
+            try:
+                check_xml_budget(path, archive, member.filename)
+            except (
+                zipfile.BadZipFile,
+                EOFError,
+                OSError,
+                ValueError,
+                zlib.error,
+                NotImplementedError,
+                RuntimeError,
+            ) as exc:
+                raise InputError(path, f"文件已损坏：无法读取部件“{member.filename}”（{_zip_reason(exc)}）") from None
             check_xml_part(path, archive, member.filename)

@@ -16,6 +16,7 @@ from hegui.facts.docx import read_docx
 from hegui.facts.errors import InputError
 from hegui.facts.html import read_html
 from hegui.facts.layouts import read_text
+from hegui.facts.limits import check_grid, check_magnitudes
 from hegui.facts.model import Filing, Grid
 from hegui.facts.normalize import repair_grid
 from hegui.facts.tables import build_filing
@@ -73,14 +74,20 @@ def read_grid(path: str | os.PathLike, registry=None) -> Grid:
     if registry is not None and suffix in registry.readers:
         read, plugin = registry.readers[suffix]
         try:
-            return read(path)
+            grid = read(path)
         except InputError:
             raise
-        except Exception as exc:  # third-party code: contain it to this filing
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:
+            # Third-party code: contained to this filing, an exit included (sys.exit(0) in a
+            # reader would otherwise end the run with 0 and no report).
             raise InputError(str(path), f"插件“{plugin}”读取文件时出错：{type(exc).__name__}: {exc}") from exc
+        check_grid(grid)
+        return grid
     if suffix in LEGACY_REFUSED:
         raise InputError(str(path), LEGACY_REFUSED[suffix])
-    return repair_grid(_read(path, suffix))
+    grid = _read(path, suffix)
+    check_grid(grid)
+    return repair_grid(grid)
 
 
 def _read(path: str | os.PathLike, suffix: str) -> Grid:
@@ -113,5 +120,8 @@ def _read(path: str | os.PathLike, suffix: str) -> Grid:
 
 
 def read_filing(path: str | os.PathLike, registry=None) -> Filing:
-    """Read ``path`` into a :class:`Filing`; raises :class:`~hegui.facts.errors.InputError`."""
-    return build_filing(read_grid(path, registry))
+    """Read ``path`` into a :class:`Filing`; raises :class:`~hegui.facts.errors.InputError`,
+    also for a file over a budget of :mod:`hegui.facts.limits` or stating an absurd amount."""
+    filing = build_filing(read_grid(path, registry))
+    check_magnitudes(filing)
+    return filing

@@ -919,8 +919,8 @@ def _grouped_header(rows: list[Row]) -> tuple[int, int | None, list[_Group]] | N
             (c, top.cells[c]) for c, k in enumerate(top_keys) if k and squash(top.cells[c].text).startswith("其中")
         ]
         if len(heads) != len(subtotals):
-            if len(top.cells) != width:
-                continue
+            if len(top.cells) != width or any(c >= width for c in subtotals):
+                continue  # a 小计 row wider than the data below it: not a grouped header
             heads = [(c, top.cells[c]) for c in subtotals]
         groups: list[_Group] = []
         for n, (column, (_, head)) in enumerate(zip(subtotals, heads, strict=True)):

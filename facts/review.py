@@ -129,6 +129,8 @@ class _Index:
         self.number: dict[tuple[str, str], Decimal] = {}
         self.amount: dict[tuple[str, str], Decimal] = {}
         self.missing: set[tuple[str, str]] = set()
+        # (table, kind of row) whose rows the copy cut off: the last row read may have lost its tail.
+        self.partial: set[tuple[str, str]] = set()
         self.parent: dict[str, str] = {}
         self.table: dict[str, str] = {}
         self.children: dict[str, list[str]] = {}
@@ -146,6 +148,8 @@ class _Index:
                 self.amount[(fact[1], fact[2])] = fact[3]
             elif name == "missing":
                 self.missing.add((fact[1], fact[2]))
+            elif name == "unreadable_field":
+                self.partial.add((fact[1], fact[2]))
             elif name == "rel" and fact[2] == "所属":
                 self.parent[fact[1]] = fact[3]
                 self.children.setdefault(fact[3], []).append(fact[1])
@@ -214,10 +218,12 @@ def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
         standard = ix.text.get((ind, "绩效标准"), "")
         table = ix.table.get(ind, ix.parent.get(ind, ""))
         if (ind, "指标值") in ix.missing:
-            if name:
+            # A row that is only a template number ("指标1:/") is marked not applicable, and the
+            # last row read before a cut may have lost its value to the cut, not to the filer.
+            if name and not _empty_row_name(name) and not _cut_after(ix, ind, table):
                 out.observe(ind, "指标值", "指标值空白", _short(name), "填写“比较符＋数值＋单位”或分级分档的定性值")
             continue
-        if not value:
+        if not value or _empty_row_name(name):
             continue
         if _not_applicable(value, terms) or _not_applicable(name, terms):
             level2 = ix.written(ind, "二级指标").strip() or category
@@ -249,7 +255,11 @@ def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
             sentence = len(plain_name) > terms.numbers.get("ratio_name_max_chars", 30) or bool(
                 re.search(r"[。；;]", name)
             )
-            if category == "数量指标":
+            ratio_name = not sentence and any(w in plain_name for w in terms["ratio_words"])
+            # A …率 under 数量指标 (“发放覆盖率 100%”) is a ratio, not a count written as %.
+            if ratio_name:
+                pass
+            elif category == "数量指标":
                 out.observe(
                     ind,
                     "指标值",
@@ -257,7 +267,7 @@ def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
                     f"{_short(name, 30)}：{value}",
                     "数量指标写成“数值＋计数单位”（如“76人”“9个村”）",
                 )
-            elif sentence or not any(w in plain_name for w in terms["ratio_words"]):
+            else:
                 out.observe(
                     ind,
                     "三级指标",
@@ -333,6 +343,23 @@ def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
         out.observe(
             table, "绩效指标", "不适用作指标", "；".join(rows), "写明“不适用”并说明理由，或设置可衡量的效益指标"
         )
+
+
+_ROW_NUMBER = re.compile(r"^指标\d{1,3}[:：]")
+
+
+def _empty_row_name(name: str) -> bool:
+    """A 三级指标 that is only the template's row number, or that plus "/" or "-" (not applicable)."""
+    rest = _ROW_NUMBER.sub("", re.sub(r"\s+", "", name))
+    return rest.strip("/／-－—") == ""
+
+
+def _cut_after(ix: _Index, ind: str, table: str) -> bool:
+    """Whether ``ind`` is the last indicator read of a table whose indicators the copy cut off."""
+    if (table, "指标") not in ix.partial:
+        return False
+    rows = [i for i in ix.of_kind("指标") if ix.table.get(i, ix.parent.get(i, "")) == table]
+    return bool(rows) and rows[-1] == ind
 
 
 def _monthly(ix: _Index, table: str, terms: Terms) -> bool:

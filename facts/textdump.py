@@ -20,6 +20,7 @@ import os
 
 from hegui.facts.errors import InputError
 from hegui.facts.files import file_size, read_bytes
+from hegui.facts.limits import check_text
 from hegui.facts.model import Cell, Grid, Row, Source
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -104,6 +105,7 @@ def decode_text(path: str, data: bytes) -> tuple[str, str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise InputError(path, "文件为空，只有空格、制表符或空行，没有任何内容。")
+    check_text(path, text)
     return text, encoding
 
 

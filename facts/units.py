@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 #: Money units and their value in 元.
 MONEY_SCALES: dict[str, Decimal] = {
@@ -156,12 +156,22 @@ def to_unit(value: Decimal, unit_text: str) -> Decimal:
     return value / scale
 
 
+def _room(value: Decimal) -> int:
+    """A precision that holds every digit of ``value`` and two more decimals: quantize under
+    the default 28 digits raises InvalidOperation for a large amount, and a report must be
+    able to show whatever a rule computed."""
+    return max(28, value.adjusted() + 4, len(value.as_tuple().digits) + 4)
+
+
 def format_decimal(value: Decimal) -> str:
     """Plain notation without exponent and without trailing zeros (``Decimal('1E+1')`` → ``10``)."""
-    if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    text = format(value.normalize(), "f")
-    return text
+    if not value.is_finite():
+        return str(value)
+    with localcontext() as ctx:
+        ctx.prec = _room(value)
+        if value == value.to_integral_value():
+            return str(value.quantize(Decimal(1)))
+        return format(value.normalize(), "f")
 
 
 def format_money(value_yuan: Decimal, unit_text: str = "万元") -> str:
@@ -170,7 +180,11 @@ def format_money(value_yuan: Decimal, unit_text: str = "万元") -> str:
     Never rounds silently: 0.355 万元 is shown as ``0.355万元``, not ``0.36万元``.
     """
     amount = to_unit(value_yuan, unit_text)
-    cents = amount.quantize(Decimal("0.01"))
+    if not amount.is_finite():
+        return f"{amount}{unit_text}"
+    with localcontext() as ctx:
+        ctx.prec = _room(amount)
+        cents = amount.quantize(Decimal("0.01"))
     shown = f"{cents:.2f}" if cents == amount else format_decimal(amount)
     return f"{shown}{unit_text}"
 

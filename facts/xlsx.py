@@ -27,12 +27,14 @@ import warnings
 import zipfile
 import zlib
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from xml.parsers import expat
 
 from hegui.facts.errors import InputError
 from hegui.facts.files import read_bytes
+from hegui.facts.limits import MAX_CELLS, MAX_EMPTY_COLUMNS
 from hegui.facts.model import Cell, Grid, Row, Source
 from hegui.facts.ooxml import MAX_FILE_BYTES, check_all_xml_parts, open_checked_zip
 
@@ -181,21 +183,19 @@ def _read_sheet(name: str, archive: zipfile.ZipFile, sheet) -> list[Row]:
         raise InputError(name, f"无法定位工作表“{title}”的内容部件", title)
     scan = _scan_sheet(name, archive, part.lstrip("/"), title)
 
-    # Declared dimensions (<dimension ref="A1:A1"/>) may lie; read-only mode would then drop
-    # every cell outside them.
-    sheet.reset_dimensions()
     values: dict[int, dict[int, tuple[str, str]]] = {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for row in sheet.iter_rows():
-                for cell in row:
-                    value = cell.value
-                    if value is None:
-                        continue
-                    text, problem = _cell_text(cell)
-                    if text.strip() or problem:
-                        values.setdefault(cell.row, {})[cell.column] = (text, problem)
+            for count, cell in enumerate(_existing_cells(sheet)):
+                if count >= MAX_CELLS:
+                    raise InputError(name, f"工作表“{title}”的单元格超过上限 {MAX_CELLS} 个，拒绝读取。", title)
+                value = cell.value
+                if value is None:
+                    continue
+                text, problem = _cell_text(cell)
+                if text.strip() or problem:
+                    values.setdefault(cell.row, {})[cell.column] = (text, problem)
     except InputError:
         raise
     except Exception as exc:
@@ -212,6 +212,47 @@ def _read_sheet(name: str, archive: zipfile.ZipFile, sheet) -> list[Row]:
     return _materialise(name, title, values, scan.merges)
 
 
+def _existing_cells(sheet) -> Iterator:
+    """The cells the sheet XML holds, streamed, and nothing else.
+
+    ``iter_rows`` pads every row to the widest one and yields an empty row for every row
+    number skipped, so one cell at XFD1048576 costs a million rows of 16,384 cells. The sheet
+    parser behind it gives only what is there; the declared ``<dimension>`` is never used
+    (it may lie, and read-only mode would then drop every cell outside it).
+    """
+    from openpyxl.cell.read_only import ReadOnlyCell
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    with sheet._get_source() as source:
+        parser = WorkSheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=sheet.parent.data_only,
+            epoch=sheet.parent.epoch,
+            date_formats=sheet.parent._date_formats,
+            timedelta_formats=sheet.parent._timedelta_formats,
+        )
+        for _index, row in parser.parse():
+            for cell in row:
+                yield ReadOnlyCell(sheet, **cell)
+
+
+def _kept_columns(values: dict[int, dict[int, tuple[str, str]]], width: int) -> list[int]:
+    """Columns 1..width without the inside of any gap of more than MAX_EMPTY_COLUMNS unused
+    columns: the grid's extent comes from the cells that exist, not from how far apart they are."""
+    used = sorted({c for cols in values.values() for c in cols} | {width})
+    kept: list[int] = []
+    previous = 0
+    for column in used:
+        if column - previous - 1 > MAX_EMPTY_COLUMNS:
+            kept.append(previous + 1)  # one empty column marks the gap
+        else:
+            kept.extend(range(previous + 1, column))
+        kept.append(column)
+        previous = column
+    return kept
+
+
 def _materialise(
     name: str, title: str, values: dict[int, dict[int, tuple[str, str]]], merges: list[_Merge]
 ) -> list[Row]:
@@ -222,10 +263,11 @@ def _materialise(
         if anchor is not None:
             # A title merged across the table is part of it even where no column has data.
             width = max(width, m.max_col)
-    if width * len(data_rows) > MAX_GRID_CELLS:
+    columns = _kept_columns(values, width)
+    if len(columns) * len(data_rows) > MAX_GRID_CELLS:
         raise InputError(
             name,
-            f"工作表“{title}”的数据范围过大（{len(data_rows)}行×{width}列），不像是绩效目标表；"
+            f"工作表“{title}”的数据范围过大（{len(data_rows)}行×{len(columns)}列），不像是绩效目标表；"
             "请删除表格以外的内容（如远处的单元格或整列合并）后再提交",
             title,
         )
@@ -235,11 +277,11 @@ def _materialise(
     budget = MAX_GRID_CELLS
     for m in merges:
         lo, hi = bisect_left(data_rows, m.min_row), bisect_right(data_rows, m.max_row)
-        last_col = min(m.max_col, width)
+        first, last = bisect_left(columns, m.min_col), bisect_right(columns, m.max_col)
         for r in data_rows[lo:hi]:
-            for c in range(m.min_col, last_col + 1):
+            for c in columns[first:last]:
                 covered.setdefault((r, c), m)
-            budget -= max(0, last_col - m.min_col + 1)
+            budget -= max(0, last - first)
         if budget < 0:
             raise InputError(name, f"工作表“{title}”的合并单元格范围过大，拒绝读取", title)
 
@@ -247,7 +289,7 @@ def _materialise(
     for r in data_rows:
         row_values = values[r]
         cells: list[Cell] = []
-        for c in range(1, width + 1):
+        for c in columns:
             coord = f"{_column_letter(c)}{r}"
             merge = covered.get((r, c))
             if merge is not None and (r, c) != (merge.min_row, merge.min_col):

@@ -67,6 +67,12 @@ def _selected(names: list[str]) -> set[str] | None:
     return chosen
 
 
+#: What plugin code may raise that must stop the run naming the plugin: every exception, and
+#: the exits (``sys.exit(0)`` in a plugin would otherwise end hegui with 0 and no output, which
+#: a pipeline reads as "compliant").
+PLUGIN_FAILURES: tuple[type[BaseException], ...] = (Exception, SystemExit, KeyboardInterrupt)
+
+
 def build_registry(*, entry_points: bool = True) -> Registry:
     """Register the built-in packs and the selected installed plugins, and collect what they register."""
     pm = pluggy.PluginManager("hegui")
@@ -85,7 +91,7 @@ def build_registry(*, entry_points: bool = True) -> Registry:
             distribution, version = _version(getattr(ep, "dist", None))
             try:
                 plugin = ep.load()
-            except Exception as exc:  # any import failure of third-party code stops the run
+            except PLUGIN_FAILURES as exc:  # any import failure of third-party code stops the run
                 raise PluginError(ep.name, version, "导入", f"{type(exc).__name__}: {exc}") from exc
             try:
                 pm.register(plugin, name=ep.name)
@@ -107,7 +113,7 @@ def build_registry(*, entry_points: bool = True) -> Registry:
                 impl.function(register=_registrar(registry, info, hook))
             except PluginError:
                 raise
-            except Exception as exc:
+            except PLUGIN_FAILURES as exc:
                 raise PluginError(info.name, info.version, hook, f"{type(exc).__name__}: {exc}") from exc
     registry.plugins = list(infos.values())
     for jurisdiction in registry.jurisdictions.values():
@@ -130,6 +136,10 @@ def _registrar(registry: Registry, info: PluginInfo, hook: str) -> Callable[...,
         path = Path(path)
         if not path.exists():
             fail(f"规则包路径不存在：{path}")
+        if path.is_dir() and not any(
+            p.suffix == ".yaml" and not p.name.endswith(".cases.yaml") for p in path.rglob("*")
+        ):
+            fail(f"规则包文件夹中没有任何规则文件（*.yaml）：{path}")
         info.packs.append((path, str(jurisdiction)))
 
     def jurisdictions(
@@ -193,6 +203,12 @@ def load_registered_rules(registry: Registry, extra: list[Path] | None = None) -
         raise
     for info in registry.plugins:
         for path, jurisdiction in info.packs:
+            root = path.resolve()
+            if not info.builtin and not any(
+                Path(rule.file).resolve() == root or root in Path(rule.file).resolve().parents for rule in ruleset.rules
+            ):
+                # An empty pack would check nothing and report every filing as compliant.
+                raise PluginError(info.name, info.version, "hegui_register_rule_packs", f"规则包中没有任何规则：{path}")
             for file, stated in ruleset.file_jurisdiction.items():
                 target = Path(file).resolve()
                 if (target == path.resolve() or path.resolve() in target.parents) and stated != jurisdiction:

@@ -128,7 +128,13 @@ def plugin_reporter(name: str, render: Callable[..., str | bytes], plugin: str) 
     """
 
     def render_plugin(outcomes: Sequence[FilingOutcome], context: ReportContext) -> str | bytes:
-        return render(outcomes, context.ruleset)
+        try:
+            output = render(outcomes, context.ruleset)
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # fail closed, naming the plugin
+            raise PluginError(plugin, "", PLUGIN_HOOK, f"生成报告时出错：{type(exc).__name__}: {exc}") from exc
+        if not isinstance(output, (str, bytes)):
+            raise PluginError(plugin, "", PLUGIN_HOOK, f"生成报告时返回了{type(output).__name__}，应为文本")
+        return output
 
     render_plugin.__doc__ = inspect.getdoc(render) or ""
     render_plugin.__name__ = getattr(render, "__name__", "render")

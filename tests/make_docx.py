@@ -46,7 +46,7 @@ _MERGED_FIRST_COLUMN = ("年度预算申请", "年度重点工作计划", "年�
 # Blocks whose rows all have the header's cell count, so a short row was cut by the dump.
 _FIXED_WIDTH = ("年度绩效指标", "支出明细及测算说明")
 # First cells that start something new: never the second half of a row the dump cut in two.
-_STARTS = _MERGED_FIRST_COLUMN + ("部门名称", "部门职责概述", "单位负责人签字", "填表人", "实施期绩效目标")
+_STARTS = (*_MERGED_FIRST_COLUMN, "部门名称", "部门职责概述", "单位负责人签字", "填表人", "实施期绩效目标")
 _PAIR_LABELS = ("支出方向", "所属专项", "项目金额", "项目实施期")
 
 # Paragraphs a department might put above its tables; none looks like a 附件 label or a title.
@@ -187,7 +187,7 @@ def _layout(rows: list[list[_DumpCell]]) -> tuple[int, list[list[_LaidCell]]]:
             section = next((s for s in _MERGED_FIRST_COLUMN if first.startswith(s)), "")
         cells: list[_LaidCell] = []
         column = 0
-        for position, (text, span) in enumerate(zip(texts, _spans(texts, width, section))):
+        for position, (text, span) in enumerate(zip(texts, _spans(texts, width, section), strict=True)):
             cell = _LaidCell(text, column, span)
             if section and index and not text.strip():
                 above = _cell_at(laid[-1], column)

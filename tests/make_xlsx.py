@@ -71,10 +71,12 @@ def _split_cell(text: str) -> list[str]:
     lines = text.split("\n")
     pieces: list[list[str]] = [[]]
     for i, line in enumerate(lines):
-        if i > 0 and (_is_boundary(line) or (line.strip().startswith("填表人") and any(l.strip() for l in pieces[-1]))):
+        if i > 0 and (
+            _is_boundary(line) or (line.strip().startswith("填表人") and any(text.strip() for text in pieces[-1]))
+        ):
             pieces.append([])
         pieces[-1].append(line)
-    return ["\n".join(p).strip("\n") for p in pieces if any(l.strip() for l in p)]
+    return ["\n".join(p).strip("\n") for p in pieces if any(text.strip() for text in p)]
 
 
 def dump_blocks(path: Path = EXAMPLE) -> dict[str, list[list[str]]]:
@@ -185,7 +187,7 @@ def _form_lines(label: str, rows: list[list[str]], *, spacer_rows: bool) -> tupl
         spans = _spans(cells, width)
         col = 1
         puts = []
-        for text, span in zip(cells, spans):
+        for text, span in zip(cells, spans, strict=True):
             puts.append(_Put(col, span, text.rstrip("\n")))
             col += span
         lines.append(_Line(puts, "full" if len(cells) == 1 else "row"))

@@ -83,6 +83,9 @@ PLUGIN_SOURCE = textwrap.dedent(
             time.sleep(3600)
         if suffix == ".boom":
             raise RuntimeError("boom")
+        if suffix == ".once" and not Path(str(path) + ".died").exists():
+            Path(str(path) + ".died").write_text("x")  # killed the first time only: as by OOM
+            os.kill(os.getpid(), signal.SIGKILL)
         _log("read", str(path))
         from hegui.facts.textdump import read_text_dump
 
@@ -92,13 +95,14 @@ PLUGIN_SOURCE = textwrap.dedent(
     @hookimpl
     def hegui_register_readers(register):
         _log("registry")  # once per plugin registry built: once per worker, never per filing
-        register((".kill", ".sigkill", ".hang", ".boom", ".counted"), read)
+        register((".kill", ".sigkill", ".hang", ".boom", ".counted", ".once"), read)
     '''
 )
 
 KILLERS = {  # file name -> the error its worker leaves behind
-    "worker.kill": "检查进程异常退出（退出码137）",
-    "worker.sigkill": "检查进程异常退出（退出码-9，被信号SIGKILL终止）",
+    # Killed again on the retry alone that every filing whose worker died gets.
+    "worker.kill": "检查进程异常退出（退出码137）；已单独重试一次，仍然失败",
+    "worker.sigkill": "检查进程异常退出（退出码-9，被信号SIGKILL终止）；已单独重试一次，仍然失败",
     # Named to sort first in bad/: while it holds one worker, the other goes on with quick
     # errors rather than with the killers, whose replacement workers take a while to start.
     "0-worker.hang": f"检查超时（超过{TIMEOUT:g}秒）",
@@ -203,7 +207,7 @@ def corpus(tmp_path_factory):
     # Not filings: never picked up from a folder.
     (root / "dept0" / "~$filing-000.txt").write_text("lock", encoding="utf-8")
     (root / "dept0" / ".hidden.txt").write_text("hidden", encoding="utf-8")
-    (root / "dept0" / "notes.md").write_text("notes", encoding="utf-8")
+    (root / "dept0" / "notes.rtf").write_text("notes", encoding="utf-8")
     expected_bad = {
         "binary.txt": "不是文本文件",  # the reader's wording for binary data
         "empty.txt": "文件为空",
@@ -224,7 +228,7 @@ def reference(plugin_env, corpus):
     The worker-killing files cannot be checked here (they would kill the test): their entries
     are the errors the supervisor must record.
     """
-    root, good, bad = corpus
+    root, _good, _bad = corpus
     registry = build_registry()
     ruleset = load_registered_rules(registry)
     checker = Evaluator(ruleset, registry)
@@ -295,12 +299,12 @@ def two_workers(plugin_env, corpus, tmp_path_factory):
 def test_expand_inputs_is_sorted_recursive_and_skips_non_filings(plugin_env, corpus, tmp_path):
     root, good, bad = corpus
     found = expand_inputs([root])
-    assert sorted(found) == sorted(good + list(bad))  # lock file, hidden file and notes.md skipped
+    assert sorted(found) == sorted(good + list(bad))  # lock, hidden and notes.rtf skipped
     assert found[: len(bad)] == sorted(bad)  # bad/ sorts before dept0/ … office/
     # Sorted by path components, whatever order the file system lists them in.
     assert found == sorted(found, key=lambda p: Path(p).relative_to(root).parts)
     # Files named explicitly are kept as given (any suffix, even missing ones), once each.
-    explicit = [str(root / "dept0" / "notes.md"), good[0], str(tmp_path / "missing.txt"), good[0]]
+    explicit = [str(root / "dept0" / "notes.rtf"), good[0], str(tmp_path / "missing.txt"), good[0]]
     assert expand_inputs(explicit) == explicit[:3]
     # A reader plugin's suffix is searched for only when the plugin is registered.
     assert any(p.endswith(".kill") for p in found)
@@ -311,11 +315,11 @@ def test_expand_inputs_is_sorted_recursive_and_skips_non_filings(plugin_env, cor
 
 
 def test_every_filing_gets_the_result_of_checking_it_alone(two_workers, reference, corpus):
-    root, good, bad = corpus
+    _root, good, bad = corpus
     batch = two_workers["batch"]
     assert batch.paths == list(reference["entries"])  # input order
     assert len(batch.paths) == len(good) + len(bad) > 60
-    by_path = dict(zip(batch.paths, batch.entries))
+    by_path = dict(zip(batch.paths, batch.entries, strict=True))
     mismatched = [p for p in batch.paths if by_path[p] != reference["entries"][p]]
     assert not mismatched, mismatched[:5]
     for path in good:
@@ -332,7 +336,7 @@ def test_every_filing_gets_the_result_of_checking_it_alone(two_workers, referenc
 def test_the_variants_really_differ(two_workers, corpus):
     """A few hundred filings that all gave the same answer would prove little."""
     _, good, _ = corpus
-    by_path = dict(zip(two_workers["batch"].paths, two_workers["batch"].entries))
+    by_path = dict(zip(two_workers["batch"].paths, two_workers["batch"].entries, strict=True))
     answers = {
         json.dumps([(f["rule_id"], f["message"]) for f in by_path[p]["findings"]], ensure_ascii=False) for p in good
     }
@@ -369,7 +373,7 @@ def test_results_stream_as_json_lines_in_completion_order(two_workers):
     streamed = [json.loads(line) for line in lines]  # one object per line, each parseable
     assert streamed == two_workers["seen"]
     assert sorted(e["file"] for e in streamed) == sorted(batch.paths)
-    assert read_results(results) == dict(zip(batch.paths, batch.entries))
+    assert read_results(results) == dict(zip(batch.paths, batch.entries, strict=True))
     # The hang holds its worker for the whole timeout while the other one goes on: completion
     # order is not input order, but the report is.
     order = [e["file"] for e in streamed]
@@ -378,12 +382,12 @@ def test_results_stream_as_json_lines_in_completion_order(two_workers):
 
 
 def test_workers_are_supervised_and_load_the_rules_once(two_workers, corpus):
-    _, good, bad = corpus
+    _, _good, _bad = corpus
     assert max(two_workers["alive"]) <= 2  # never more than jobs alive
     events = [(pid, event) for pid, event, _ in two_workers["events"] if pid != os.getpid()]
     registries = [pid for pid, event in events if event == "registry"]
     assert len(registries) == len(set(registries))  # once per worker process…
-    assert 2 <= len(registries) <= 2 + len(KILLERS)  # …and a replacement per worker lost
+    assert 2 <= len(registries) <= 2 + 2 * len(KILLERS)  # …and a replacement per worker lost (retries too)
     assert multiprocessing.active_children() == []  # nothing left behind
     assert two_workers["elapsed"] < 60
 
@@ -398,7 +402,7 @@ def test_one_worker_gives_the_same_report_byte_for_byte(two_workers, reference, 
     paths = sorted(bad) + good[::5]
     one = run_batch(paths, jobs=1, timeout=TIMEOUT, options=BatchOptions())
     assert one.paths == paths
-    by_path = dict(zip(two_workers["batch"].paths, two_workers["batch"].entries))
+    by_path = dict(zip(two_workers["batch"].paths, two_workers["batch"].entries, strict=True))
     assert one.entries == [by_path[p] for p in paths]
     outcomes = [reference["outcomes"][p] for p in paths]
     assert one.to_json() == to_json(outcomes, reference["ruleset"])
@@ -452,7 +456,7 @@ def test_resume_after_an_interruption_redoes_nothing(counted, tmp_path):
     assert not set(again) & set(got)  # finished filings were not redone…
     assert len(again) == len(set(again)) == sum(1 for p in resumed.paths if p.endswith(".counted") and p not in got)
     assert resumed.summary["resumed"] == 10
-    assert set(first) >= set(p for p in got if p.endswith(".counted"))
+    assert set(first) >= {p for p in got if p.endswith(".counted")}
     lines = results.read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(resumed.paths)  # the half line was cut, nothing is listed twice
     assert sorted(json.loads(line)["file"] for line in lines) == sorted(resumed.paths)
@@ -461,9 +465,29 @@ def test_resume_after_an_interruption_redoes_nothing(counted, tmp_path):
     # worker needed), and the killer's error entry.
     kill = str(folder / "m.kill")
     full = run_batch([p for p in resumed.paths if p != kill], isolate=False)
-    expected = dict(zip(full.paths, full.entries))
+    expected = dict(zip(full.paths, full.entries, strict=True))
     expected[kill] = {"file": kill, "status": "error", "error": {"message": KILLERS["worker.kill"], "location": ""}}
     assert resumed.entries == [expected[p] for p in resumed.paths]
+
+
+def test_a_filing_whose_worker_died_is_retried_once_alone(plugin_env, tmp_path):
+    """Its worker killed (as the OOM killer would) the first time, the filing is checked again
+    alone and gets its real result; a filing that kills every worker is an error after one retry."""
+    lines = EXAMPLE.read_text(encoding="utf-8").split("\n")
+    once = tmp_path / "a.once"
+    once.write_text(variant(lines, 1), encoding="utf-8")
+    good = [tmp_path / f"f{i}.counted" for i in range(3)]
+    for i, path in enumerate(good):
+        path.write_text(variant(lines, i + 2), encoding="utf-8")
+    killer = tmp_path / "z.sigkill"
+    killer.write_text("x", encoding="utf-8")
+    batch = run_batch([once, *good, killer], jobs=2, timeout=TIMEOUT)
+    entries = dict(zip(batch.paths, batch.entries, strict=True))
+    assert (tmp_path / "a.once.died").exists()  # it did die once
+    assert entries[str(once)]["status"] != "error", entries[str(once)]
+    assert entries[str(killer)]["error"]["message"] == KILLERS["worker.sigkill"]
+    assert batch.summary["crashes"] == 1 and batch.summary["errors"] == 1
+    assert multiprocessing.active_children() == []
 
 
 def test_resume_of_a_finished_batch_starts_no_worker(counted, tmp_path):
@@ -567,6 +591,6 @@ def test_in_process_run_needs_no_worker(corpus):
     """jobs=1 without a timeout checks in this process, as ``hegui check`` always did."""
     _, good, _ = corpus
     before = multiprocessing.active_children()
-    batch = run_batch(good[:2] + [good[0]], registry=build_registry(entry_points=False))
+    batch = run_batch([*good[:2], good[0]], registry=build_registry(entry_points=False))
     assert batch.paths == good[:2] and multiprocessing.active_children() == before
     assert [e["status"] for e in batch.entries] == ["checked", "checked"]

@@ -170,7 +170,7 @@ def test_upload_see_explain_decide_reload_and_restart(browser, served, example_p
     # Filters: warnings only hides the error.
     page.select_option("#filter-severity", "warning")
     expect(finding).to_be_hidden()
-    expect(page.locator('li.finding[data-rule="QG-TXT-001"]')).to_be_visible()
+    expect(page.locator('li.finding[data-rule="QG-HYG-006"]')).to_be_visible()
     page.select_option("#filter-severity", "")
     page.select_option("#filter-rule", "ZZ-ZCDY-001")
     expect(page.locator("li.finding:visible")).to_have_count(1)

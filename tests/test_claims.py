@@ -143,7 +143,7 @@ def test_counts(text: str, expected) -> None:
     counts = of(claims_of(text), CountClaim)
     got = [(c.number, c.counter, c.entity) for c in counts]
     assert got == [(D(n), counter, entity) for n, counter, entity, _ in expected]
-    for claim, (_, _, _, fragment) in zip(counts, expected):
+    for claim, (_, _, _, fragment) in zip(counts, expected, strict=True):
         assert fragment in claim.noun
         if not fragment:
             assert claim.noun == ""

@@ -130,7 +130,10 @@ def test_gbk_filing_gives_the_same_findings(example_path, example_text, tmp_path
     path.write_bytes(example_text.encode("gbk"))
     utf8 = json.loads(_run("check", "--format", "json", str(example_path)).output)
     gbk = json.loads(_run("check", "--format", "json", str(path)).output)
-    strip = lambda doc: [(f["rule_id"], f["line"], f["message"]) for f in doc["filings"][0]["findings"]]
+
+    def strip(doc):
+        return [(f["rule_id"], f["line"], f["message"]) for f in doc["filings"][0]["findings"]]
+
     assert strip(utf8) == strip(gbk)
     assert gbk["filings"][0]["encoding"] == "gb18030"
 

@@ -24,6 +24,7 @@ EXPECTED: dict[str, tuple[list[str], list[tuple[str, str, str]], set[tuple[str, 
     # 执行 251.89 = 251.89 + 0 + 0; 执行率 251.89 ÷ 251.89 = 100.00% (总额, 财政资金), 0 ÷ 0 写 0.00%
     # (财政专户, 单位资金: 0 × … ≤ 0 ≤ 0 × …); 其他资金 blank: not checked.
     # 权重 60 + 30 = 90 = 绩效指标(90分); 90 + 预算执行 10 = 100 = 合计 100. 得分 all blank.
+    # 数量指标 "发放(缴纳)覆盖率 = 100%" is a ratio by its name: no QG-QLT-007.
     "03_qingshen_fagai_gongzi_ziping_pipe.txt": (
         ["表1"],
         [],
@@ -62,9 +63,19 @@ EXPECTED: dict[str, tuple[list[str], list[tuple[str, str, str]], set[tuple[str, 
     ),
     # Two 目标表 in flattened PDF text. 表1: 项目总投资 20万元 = 中央 0 + 省级 0 + 其他资金 20万元.
     # 表2 stops at "项目总投资174.78万元中央补": its split cannot be verified.
+    # Reviewer checks on 表1: 政策依据 is the bare 文号 "甘财科[2022]78号" with no title; four
+    # indicators carry no quantified value, only slogan text run into the name ("…绿化水平提升",
+    # "…影响长远", "…增加岗位").
     "09_jiayuguan_bowuguan_shengji.txt": (
         ["表1", "表2"],
-        [("QG-PRJ-001", "cannot_verify", "表2")],
+        [
+            ("QG-PRJ-001", "cannot_verify", "表2"),
+            ("QG-HYG-007", "fail", "表1"),  # 文号 with no title
+            ("QG-QLT-014", "fail", "表1"),  # 对当地文物保护、文化传承影响长远: no value
+            ("QG-QLT-014", "fail", "表1"),  # 为当地提供就业…增加岗位: no value
+            ("QG-QLT-014", "fail", "表1"),  # 历史文化传承环保意识时限长远: no value
+            ("QG-QLT-014", "fail", "表1"),  # 提升博物馆绿化水平提升: slogan, no value
+        ],
         {("QG-PRJ-001", "表1/资金1")},
     ),
     # 自评表 copied from a PDF, one visual row per line. 880 = 880 + "-" + "-" in every column.
@@ -72,9 +83,14 @@ EXPECTED: dict[str, tuple[list[str], list[tuple[str, str, str]], set[tuple[str, 
     # (no %, not read as a rate: cannot verify) and nothing under the budget line's 得分 (the
     # score total cannot be verified). The indicator rows, put back under their columns by the
     # reader: 分值 9 × 10 = 90, + 预算执行 10 = 100 = 总分 100 holds; every 得分 10 ≤ 分值 10.
+    # Reviewer checks: the template's "指标1:" numbering is left in every filled indicator name
+    # (10 rows; "指标1:/" is the 生态效益 row marked not applicable, so it has no value to miss), and
+    # six rows state 分值/得分 but no 年度指标值 ("指标1:工程质量合格 10 10").
     "12_tianchang_shuili_fangxun_ziping_indented.txt": (
         ["表1"],
-        [("QG-EXE-010", "cannot_verify", "表1"), ("QG-PTS-006", "cannot_verify", "表1")],
+        [("QG-EXE-010", "cannot_verify", "表1"), ("QG-PTS-006", "cannot_verify", "表1")]
+        + [("QG-HYG-005", "fail", "表1")] * 10  # placeholder "指标1:" left in the 三级指标
+        + [("QG-QLT-014", "fail", "表1")] * 6,  # 质量/时效/成本/经济/社会/可持续: no 年度指标值
         {
             ("QG-EXE-001", "表1/资金1"),
             ("QG-EXE-002", "表1/资金1"),
@@ -90,12 +106,25 @@ EXPECTED: dict[str, tuple[list[str], list[tuple[str, str, str]], set[tuple[str, 
     # Several projects in one table, in 元. 3,309,840.00 + 660,000.00 = 3,969,840.00 of the department's
     # 8,827,620.53: the list is cut off, so the total cannot be verified. 村组干部报酬's weights
     # 10+20+10+10+10+10+10+10 = 90; the table states no weight total, so there is nothing to compare.
-    "15_jingyan_mata_cunzu_ganbu_markdown.txt": (["表1"], [("QG-LST-001", "cannot_verify", "表1")], set()),
+    # Reviewer checks: slogan names with "≥95%" (维护社会稳定, 促进村集体经济发展, 保护生态环境卫生,
+    # 项目维持时效; 促进农村集体经济发展, 经济、环境等方面可持续发展, 保障村社区正常运转 — seven rows) are
+    # not ratios; 质量指标 "按时发放 ≥1人/年" is a count per year, not a quality measure.
+    "15_jingyan_mata_cunzu_ganbu_markdown.txt": (
+        ["表1"],
+        [("QG-LST-001", "cannot_verify", "表1")]
+        + [("QG-QLT-003", "fail", "表1-1")] * 4  # 维护社会稳定 / 促进村集体经济发展 / 保护生态环境卫生 / 项目维持时效
+        + [("QG-QLT-003", "fail", "表1-2")]
+        * 3  # 促进农村集体经济发展 / 经济、环境等方面可持续发展 / 保障村社区正常运转
+        + [("QG-QLT-008", "fail", "表1-1")],  # 质量指标 in 人/年
+        set(),
+    ),
     # 资金安排表 (元): 7,548,150 = 7,074,550 + 473,600; 7,074,550 = 6,728,925 + 345,625;
     # 473,600 = 414,400 + 59,200. 目标表 (万元): 年度金额 and its parts all blank: nothing to check.
+    # Reviewer check: two 数量指标 named "…应受助学生数" (a head count) state "100%" and no number
+    # of students; the 覆盖率-type names elsewhere are ratios and pass.
     "19_lechang_zhongzhi_zhuxuejin_pipe_trad.txt": (
         ["附件1", "附件2"],
-        [],
+        [("QG-QLT-007", "fail", "附件2")] * 2,
         {("QG-PRJ-001", "附件1/资金1"), ("QG-PRJ-001", "附件1/资金2"), ("QG-PRJ-001", "附件1/资金5")},
     ),
 }

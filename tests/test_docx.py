@@ -272,7 +272,9 @@ def _text_only_docx(tmp_path: Path) -> bytes:
 
 def _entity_bomb() -> bytes:
     # "Billion laughs": each entity ten times the one before; &e; would be 10**5 copies.
-    entities = ['<!ENTITY a "haha">'] + [f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcd", "bcde")]
+    entities = ['<!ENTITY a "haha">'] + [
+        f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcd", "bcde", strict=True)
+    ]
     return (
         '<?xml version="1.0"?>\n<!DOCTYPE w:document [' + "".join(entities) + "]>\n"
         '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
@@ -346,7 +348,7 @@ def test_hostile_files_raise_input_error_naming_the_file(case, tmp_path):
 def test_legacy_doc_says_how_to_convert(tmp_path):
     path = tmp_path / "旧版.docx"
     path.write_bytes(OLE2_MAGIC + bytes(2048))
-    with pytest.raises(InputError, match="另存为.*\\.docx"):
+    with pytest.raises(InputError, match=r"另存为.*\.docx"):
         read_docx(path)
 
 

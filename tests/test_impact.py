@@ -1,11 +1,15 @@
 """`hegui impact`: what a changed rate or rule pack would flip, before the change is made.
 
-The village-team rule (ZZ-ZCDY-001) asks 项目金额 ≥ rate × 队员 × 12 + 600 × 队员 + 15万元. The
-example's 附件3-5 has 6 members and 20万元:
-  at 2000元/人/月: 2000×6×12 = 14.40万, + 0.36万 + 15万 = 29.76万 > 20万 → fails;
-  at 1500元/人/月: 1500×6×12 = 10.80万, + 0.36万 + 15万 = 26.16万 > 20万 → still fails, expected moves.
-With 27万元 the finding goes away at 1500 (26.16 ≤ 27 < 29.76); with 33万元 one appears at
-3000 (3000×6×12 = 21.60万, + 0.36 + 15 = 36.96万 > 33万 ≥ 29.76万).
+The village-team rule (ZZ-ZCDY-001) asks 项目金额 ≥ rate × 队员 × 12 + 600 × 队员 + 15万元, with the
+rate the filing itself states, else the policy's 驻村交通费标准 (株组〔2018〕93号); ZZ-ZCDY-002 reports
+a stated rate that differs from the policy's. The example's 附件3-5 has 6 members and 20万元 and
+states 2000元/人/月:
+  its own rate: 2000×6×12 = 14.40万, + 0.36万 + 15万 = 29.76万 > 20万 → fails, whatever the policy says;
+  policy 2000 → 1500: the stated 2000 now differs from the policy → ZZ-ZCDY-002 appears.
+The same filing with the rate left out ("按规定落实交通费") takes the policy's rate:
+  at 2000: 29.76万 > 20万 fails; at 1500: 1500×6×12 = 10.80万, + 0.36万 + 15万 = 26.16万 > 20万 →
+  still fails, expected moves. With 27万元 the finding goes away at 1500 (26.16 ≤ 27 < 29.76);
+  with 33万元 one appears at 3000 (3000×6×12 = 21.60万, + 0.36 + 15 = 36.96万 > 33万 ≥ 29.76万).
 """
 
 from __future__ import annotations
@@ -19,33 +23,72 @@ from hegui.cli import main
 RATE = "株洲市:驻村交通费标准"
 
 
+STATED = "按2000元/人/月落实交通费，"
+PROJECT_AMOUNT = 741  # 附件3-5 驻村工作队员待遇保障's 项目金额 (20)
+CALCULATION = 831  # its 测算说明, which states the rates
+
+
 def _impact(*args: str):
     return CliRunner().invoke(main, ["impact", *args])
 
 
-def test_example_keeps_its_finding_with_a_lower_expected_amount(example_path):
+def _variant(mutate, example_text: str, amount: str | None = None, stated: bool = True) -> str:
+    """The example with another 项目金额 and/or the transport rate left out of its 测算说明."""
+    lines = example_text.split("\n")
+    assert STATED in lines[CALCULATION - 1]
+    changes = {}
+    if amount is not None:
+        changes[PROJECT_AMOUNT] = f"\t{amount}"
+    if not stated:
+        changes[CALCULATION] = lines[CALCULATION - 1].replace(STATED, "按规定落实交通费，")
+    return mutate(changes)
+
+
+def test_example_states_its_rate_so_the_policy_change_shows_as_a_disagreement(example_path):
     result = _impact("--param", f"{RATE}=1500", str(example_path))
     assert result.exit_code == 1, result.output
     out = result.output
     assert f"{RATE}：2000（2021年起） → 1500元/人/月" in out
-    assert "~ 变化  ZZ-ZCDY-001@" in out
-    assert "改前：项目金额20.00万元，低于按6人测算的交通费、意外伤害保险和帮扶资金下限合计29.76万元" in out
-    assert "改后：项目金额20.00万元，低于按6人测算的交通费、意外伤害保险和帮扶资金下限合计26.16万元" in out
+    # ZZ-ZCDY-001 is computed with the filing's own 2000元/人/月 before and after: unchanged.
+    assert "ZZ-ZCDY-001@" not in out
+    assert "+ 新增  ZZ-ZCDY-002@" in out
+    assert (
+        "测算说明写交通费2000元/人/月，《关于明确新一轮驻村工作队员待遇保障的通知》（株组〔2018〕93号）"
+        "规定1500元/人/月，两者不一致"
+    ) in out
+    assert "受影响1份：新增发现1项，消失0项，内容变化0项" in out
+
+
+def test_a_filing_that_states_no_rate_takes_the_policy_rate(tmp_path, mutate, example_text):
+    path = tmp_path / "no-rate.txt"
+    path.write_text(_variant(mutate, example_text, stated=False), encoding="utf-8")
+    result = _impact("--param", f"{RATE}=1500", str(path))
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "~ 变化  ZZ-ZCDY-001@" in out and "ZZ-ZCDY-002" not in out  # nothing stated to disagree
+    assert "改前：项目金额20.00万元，低于按6人、交通费2000元/人/月、保险600元/人/年测算的" in out
+    assert "下限合计29.76万元" in out.split("改后")[0]
+    assert "改后：项目金额20.00万元，低于按6人、交通费1500元/人/月、保险600元/人/年测算的" in out
+    assert "下限合计26.16万元" in out.split("改后")[1]
     assert "受影响1份：新增发现0项，消失0项，内容变化1项" in out
 
 
-def test_a_folder_shows_which_filings_lose_or_gain_the_finding(tmp_path, mutate, example_path):
+def test_a_folder_shows_which_filings_lose_or_gain_the_finding(tmp_path, mutate, example_text):
     folder = tmp_path / "filings"
     folder.mkdir()
-    (folder / "a-27wan.txt").write_text(mutate({741: "\t27"}), encoding="utf-8")
-    (folder / "b-33wan.txt").write_text(mutate({741: "\t33"}), encoding="utf-8")
+    (folder / "a-27wan.txt").write_text(_variant(mutate, example_text, "27", stated=False), encoding="utf-8")
+    (folder / "b-33wan.txt").write_text(_variant(mutate, example_text, "33", stated=False), encoding="utf-8")
+    (folder / "c-27wan-stated.txt").write_text(_variant(mutate, example_text, "27"), encoding="utf-8")
     (folder / "notes.md").write_text("not a filing", encoding="utf-8")  # not a suffix hegui reads: skipped
     (folder / "build").mkdir()
     (folder / "build" / "copy.txt").write_text("build output is never a filing", encoding="utf-8")
     lower = _impact("--param", f"{RATE}=1500", str(folder)).output
     assert "a-27wan.txt\n  - 消失  ZZ-ZCDY-001@" in lower
     assert "b-33wan.txt  无变化" in lower  # passes at 2000 and at 1500
-    assert "申报2份（无法读取0份），受影响1份：新增发现0项，消失1项" in lower
+    # Its own 2000 still asks 29.76万 > 27万: ZZ-ZCDY-001 stays as it was; the rates now disagree.
+    stated = lower.split("c-27wan-stated.txt")[1]
+    assert stated.startswith("\n  + 新增  ZZ-ZCDY-002@") and "ZZ-ZCDY-001" not in stated
+    assert "申报3份（无法读取0份），受影响2份：新增发现1项，消失1项，内容变化0项" in lower
     higher = _impact("--param", f"{RATE}=3000", str(folder)).output
     assert "b-33wan.txt\n  + 新增  ZZ-ZCDY-001@" in higher
     assert "合计36.96万元" in higher
@@ -73,7 +116,7 @@ def test_unreadable_filing_is_listed_and_the_others_still_previewed(tmp_path, ex
     bad = tmp_path / "bad.txt"
     bad.write_text("这不是表格", encoding="utf-8")
     out = _impact("--param", f"{RATE}=1500", str(bad), str(example_path)).output
-    assert "bad.txt  无法读取：" in out and "ZZ-ZCDY-001@" in out
+    assert "bad.txt  无法读取：" in out and "ZZ-ZCDY-002@" in out
 
 
 def test_parameter_errors_are_clear(example_path):

@@ -85,3 +85,37 @@ def test_every_rule_documents_the_same_fields(ruleset):
         text = describe_rule(rule)
         for label in ("检查什么：", "为什么：", "政策依据：", "不合规示例：", "如何改正："):
             assert label in text and f"{label}（未写明）" not in text, (rule.id, label)
+
+
+def test_a_district_override_of_a_used_parameter_is_not_unused(tmp_path):
+    # A district pack redefining 标准 overrides the city's value for its filings (nearest
+    # jurisdiction wins), so it is used although no rule of its own names it; a parameter no
+    # rule anywhere reads is still reported.
+    (tmp_path / "city.yaml").write_text(PACK, encoding="utf-8")
+    (tmp_path / "district.yaml").write_text(
+        """pack: {name: 区}
+parameters:
+  标准:
+    unit: 元/人/年
+    source: {document: 区文件}
+    values: [{value: 90, from: 2020}]
+  区里没人用:
+    unit: 元/人/年
+    source: {document: 区文件}
+    values: [{value: 1, from: 2020}]
+rules:
+  - id: T-B-001
+    title: 丙
+    severity: error
+    source: {document: 区文件, clause: 第一条}
+    description: 因为
+    fix: 改
+    example: 例
+    subject: 明细
+    check: {required: [金额]}
+""",
+        encoding="utf-8",
+    )
+    messages = [str(i) for i in lint(load_rules([tmp_path]))]
+    assert not [m for m in messages if "district.yaml" in m and "标准：参数没有被任何规则使用" in m]
+    assert [m for m in messages if "district.yaml" in m and "区里没人用：参数没有被任何规则使用" in m]

@@ -267,3 +267,84 @@ def test_read_filing_without_plugins_refuses_unknown_suffix_as_text(tmp_path):
     path.write_text("a,b\n", encoding="utf-8")
     with pytest.raises(InputError):
         read_filing(path)
+
+
+# --- plugins fail closed (issue 13): exits, reader and reporter failures, empty packs -----------
+
+_HOOK = "from hegui.plugins.hookspecs import hookimpl\nimport sys\n"
+
+
+@pytest.mark.parametrize(
+    "source, hook, words",
+    [
+        ("import sys\nsys.exit(0)\n", "导入", "SystemExit"),
+        (
+            _HOOK + "@hookimpl\ndef hegui_register_jurisdictions(register):\n    sys.exit(0)\n",
+            "hegui_register_jurisdictions",
+            "SystemExit",
+        ),
+        (
+            _HOOK + "@hookimpl\ndef hegui_register_jurisdictions(register):\n    raise KeyboardInterrupt\n",
+            "hegui_register_jurisdictions",
+            "KeyboardInterrupt",
+        ),
+    ],
+    ids=["exit-on-import", "exit-in-hook", "interrupt-in-hook"],
+)
+def test_plugin_that_exits_while_loading_stops_the_run_with_2(monkeypatch, tmp_path, source, hook, words):
+    _fake_plugins(monkeypatch, tmp_path, {"exiting": source})
+    with pytest.raises(PluginError) as caught:
+        build_registry()
+    assert (caught.value.plugin, caught.value.hook) == ("exiting", hook)
+    result = CliRunner().invoke(main, ["check", "examples/shifeng-zzb-2023.txt"])
+    assert result.exit_code == 2 and "exiting" in result.output and words in result.output
+
+
+def test_plugin_reader_that_exits_is_its_filings_error_and_the_others_are_reported(monkeypatch, tmp_path):
+    source = (
+        _HOOK + "@hookimpl\ndef hegui_register_readers(register):\n    register(('.quit',), lambda path: sys.exit(0))\n"
+    )
+    _fake_plugins(monkeypatch, tmp_path, {"quitter": source})
+    bad = tmp_path / "a.quit"
+    bad.write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--format", "json", str(bad), "examples/shifeng-zzb-2023.txt"])
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    entries = {f["file"]: f for f in report["filings"]}
+    assert "quitter" in entries[str(bad)]["error"]["message"] and "SystemExit" in entries[str(bad)]["error"]["message"]
+    assert entries["examples/shifeng-zzb-2023.txt"]["findings"]
+
+
+@pytest.mark.parametrize("body", ["raise RuntimeError('boom')", "sys.exit(0)", "return None"])
+def test_plugin_reporter_that_fails_stops_the_run_with_2(monkeypatch, tmp_path, body):
+    source = _HOOK + (
+        "def render(outcomes, ruleset):\n    " + body + "\n"
+        "@hookimpl\ndef hegui_register_reporters(register):\n    register('broken-format', render)\n"
+    )
+    _fake_plugins(monkeypatch, tmp_path, {"bad_format": source})
+    result = CliRunner().invoke(main, ["check", "--format", "broken-format", "examples/shifeng-zzb-2023.txt"])
+    assert result.exit_code == 2, result.output
+    assert "bad_format" in result.output
+
+
+@pytest.mark.parametrize(
+    "files",
+    [{}, {"p.yaml": "pack: {name: 测试区, jurisdiction: 测试区}\nrules: []\n"}],
+    ids=["empty-folder", "no-rules"],
+)
+def test_plugin_pack_without_rules_is_refused(monkeypatch, tmp_path, files):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    for name, text in files.items():
+        (pack / name).write_text(text, encoding="utf-8")
+    source = (
+        "from pathlib import Path\nfrom hegui.plugins.hookspecs import hookimpl\n"
+        "@hookimpl\ndef hegui_register_jurisdictions(register):\n    register('测试区', '株洲市')\n"
+        f"@hookimpl\ndef hegui_register_rule_packs(register):\n    register(Path({str(pack)!r}), '测试区')\n"
+    )
+    _fake_plugins(monkeypatch, tmp_path, {"empty_pack": source})
+    with pytest.raises(PluginError) as caught:
+        load_registered_rules(build_registry())
+    assert caught.value.plugin == "empty_pack"
+    result = CliRunner().invoke(main, ["check", "examples/shifeng-zzb-2023.txt"])
+    assert result.exit_code == 2 and "empty_pack" in result.output

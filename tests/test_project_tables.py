@@ -98,10 +98,33 @@ def test_12_lost_cells_are_cannot_verify_not_fail(evaluator):
     # The copy puts "10" under 执行率 (no %): not read as a rate → cannot verify; the 得分 of the
     # budget line is lost → the score total cannot be verified. 880 = 880 (+ "-" + "-") holds.
     found, evaluated, _ = outcomes(evaluator, TIANCHANG_12)
-    assert found == [
-        ("QG-EXE-010", "cannot_verify", "年度资金总额"),
-        ("QG-PTS-006", "cannot_verify", "水旱灾害防御经费"),
+    names = [
+        "指标1:保护全市人口财产不受损失",
+        "指标1:全市安全度汛",
+        "指标1:工程质量合格",
+        "指标1:已建工程良性运行",
+        "指标1:年度资金支付完成率100%",
+        "指标1:资金执行在预算范围内",
     ]
+    assert found == sorted(
+        [
+            ("QG-EXE-010", "cannot_verify", "年度资金总额"),
+            ("QG-PTS-006", "cannot_verify", "水旱灾害防御经费"),
+        ]
+        # The template's row numbers are left in every filled 三级指标 (and in the "/" row).
+        + [
+            ("QG-HYG-005", "fail", n)
+            for n in [
+                *names,
+                "指标1:/",
+                "指标1:完成中型灌区节水改造项目数量",
+                "指标1:服务对象满意度",
+                "指标2:完成农业综合水价改革项目",
+            ]
+        ]
+        # These rows give 分值 and 得分 only: no 年度指标值. "指标1:/" is marked not applicable.
+        + [("QG-QLT-014", "fail", n) for n in names]
+    )
     assert {"QG-PTS-004", "QG-PTS-001", "QG-EXE-001"} <= evaluated
 
 
@@ -128,8 +151,25 @@ def test_15_project_list_in_yuan_cut_off(evaluator):
     assert second.name.text == "基层组织活动经费" and len(second.indicators) == 5
     # 3,309,840.00 + 660,000.00 = 3,969,840.00 of 8,827,620.53: the rest of the list was cut off.
     found, _, findings = outcomes(evaluator, JINGYAN_15)
-    assert found == [("QG-LST-001", "cannot_verify", "部门预算项目绩效目标申报表(2023年度)")]
-    assert "截断" in findings[0].message
+    assert found == sorted(
+        [("QG-LST-001", "cannot_verify", "部门预算项目绩效目标申报表(2023年度)")]
+        # Slogans, not ratios, given "≥95%".
+        + [
+            ("QG-QLT-003", "fail", n)
+            for n in (
+                "促进农村集体经济发展",
+                "促进村集体经济发展",
+                "保护生态环境卫生",
+                "保障村社区正常运转",
+                "经济、环境等方面可持续发展",
+                "维护社会稳定",
+                "项目维持时效",
+            )
+        ]
+        + [("QG-QLT-008", "fail", "按时发放")]  # 质量指标 "≥1人/年" is a count, not a quality
+    )
+    cut = next(f for f in findings if f.rule_id == "QG-LST-001")
+    assert "截断" in cut.message
 
 
 def test_07_target_table_after_a_notice(evaluator):
@@ -231,8 +271,17 @@ def test_09_cost_as_level_one_and_second_table_cut_in_its_funds(evaluator):
     # 表1: 项目总投资 20万元 = 中央 0 + 省级 0 + 其他 20万元 holds.
     # 表2: 项目总投资 174.78万元, then the copy stops at "中央补": its split cannot be verified.
     found, evaluated, findings = outcomes(evaluator, JIAYUGUAN_09)
-    assert found == [("QG-PRJ-001", "cannot_verify", "资金总额")]
-    assert findings[0].table == second.label and "资金来源分项" in findings[0].message
+    assert found == [
+        ("QG-HYG-007", "fail", "博物馆纪念馆市级免费开放补助资金"),  # 政策依据: 文号 only, no title
+        ("QG-PRJ-001", "cannot_verify", "资金总额"),
+        ("QG-QLT-001", "fail", "提升博物馆绿化水平"),  # value "提升": a slogan
+        ("QG-QLT-002", "fail", "为当地提供就业LJUI,冈位"),  # "增加岗位": no number
+        ("QG-QLT-002", "fail", "历史文化传承环保意识"),  # "时限长远"
+        ("QG-QLT-002", "fail", "对当地文物保护、文化传承影响"),  # "长远"
+    ]
+    # "及时率 =99百分比" is a percentage in words: no unit finding.
+    cut = next(f for f in findings if f.rule_id == "QG-PRJ-001")
+    assert cut.table == second.label and "资金来源分项" in cut.message
     assert "QG-PRJ-001" in evaluated
 
 
@@ -248,12 +297,20 @@ def test_19_column_groups_add_up(evaluator):
     ]
     assert not target.evaluation  # 实际完成值 without 得分 is still a target table
     found, _, _ = outcomes(evaluator, LECHANG_19)
-    assert found == []  # every sum holds; 年度金额 and its parts are all blank: nothing to check
+    # Every sum holds; 年度金额 and its parts are all blank: nothing to check. Two head counts
+    # ("…应受助学生数") are given as "100%" with no number of students.
+    counts_as_percent = [
+        ("QG-QLT-007", "fail", "中等职业学校国家助学金应受助学生数"),
+        ("QG-QLT-007", "fail", "中职免学费应受助学生数"),
+    ]
+    assert found == counts_as_percent
     wrong = [list(row) for row in LECHANG_19]
     wrong[5][4] = "354,625"  # 本次下达 typed 354,625: 6,728,925 + 354,625 = 7,083,550 ≠ 7,074,550
     found, _, findings = outcomes(evaluator, wrong)
-    assert found == [("QG-PRJ-001", "fail", "免学费补助")]
-    assert "7083550" in findings[0].message.replace(",", "").replace(".00", "")
+    assert found == sorted([("QG-PRJ-001", "fail", "免学费补助"), *counts_as_percent])
+    assert "7083550" in next(f for f in findings if f.rule_id == "QG-PRJ-001").message.replace(",", "").replace(
+        ".00", ""
+    )
 
 
 # --- the command line ----------------------------------------------------------------------------
@@ -342,6 +399,7 @@ def test_project_table_filed_with_the_attachments(evaluator, example_path, examp
         ("QG-PRJ-001", "财政拨款"),
         ("QG-PRJ-001", "资金总额"),
         ("QG-PTS-005", "农村公路建设"),
+        ("QG-QLT-002", "群众出行条件改善"),  # "明显改善": no number and not a graded value
     ]
     # 附件1-3 give exactly the example's findings.
     example = evaluator.check(read_filing(example_path)).findings

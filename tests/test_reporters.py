@@ -174,7 +174,7 @@ def test_sarif_rules_results_and_locations(example, ruleset):
 
     results = run["results"]
     assert len(results) == len(example.findings)
-    for result, finding in zip(results, example.findings):
+    for result, finding in zip(results, example.findings, strict=True):
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == finding.rule_id
         assert result["message"]["text"] == finding.message
         location = result["locations"][0]["physicalLocation"]
@@ -399,7 +399,7 @@ def _fill(cell) -> str | None:
 
 def _results(wb: openpyxl.Workbook) -> list[dict[str, object]]:
     rows = list(wb[RESULTS_SHEET].iter_rows(values_only=True))
-    return [dict(zip(rows[0], row)) for row in rows[1:]]
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
 def _check_results_sheet(wb: openpyxl.Workbook, outcome: FilingOutcome) -> None:

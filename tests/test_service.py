@@ -219,7 +219,9 @@ def _entity_bomb_docx() -> bytes:
     document.add_paragraph("附件1")
     source = io.BytesIO()
     document.save(source)
-    entities = ['<!ENTITY a "haha">'] + [f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcd", "bcde")]
+    entities = ['<!ENTITY a "haha">'] + [
+        f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcd", "bcde", strict=True)
+    ]
     body = (
         '<?xml version="1.0"?>\n<!DOCTYPE w:document [' + "".join(entities) + "]>\n"
         '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'

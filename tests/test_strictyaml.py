@@ -333,8 +333,17 @@ def test_non_utf8_file_is_refused(tmp_path: Path) -> None:
     path.write_bytes("name: 株洲市\n".encode("gbk"))
     with pytest.raises(YamlProblem) as info:
         load_file(path)
-    assert info.value.mark is None
-    assert info.value.message == "规则文件必须是 UTF-8 编码（第6字节处无法解码）"
+    assert info.value.mark == Mark(1, 7)
+    assert "0xD6" in info.value.message and "UTF-8" in info.value.message
+
+
+def test_non_utf8_byte_is_located_after_a_bom(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.yaml"
+    path.write_bytes(b"\xef\xbb\xbfname: a\nnote: ok\xff\n")
+    with pytest.raises(YamlProblem) as info:
+        load_file(path)
+    assert info.value.mark == Mark(2, 9)
+    assert "0xFF" in info.value.message
 
 
 def test_empty_text_is_none() -> None:

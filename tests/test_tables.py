@@ -88,7 +88,7 @@ def _blocks(example_text: str) -> list[str]:
     """The example cut at its 附件 labels (the first block is 附件1)."""
     lines = example_text.split("\n")
     starts = [0, 131, 188, 323, 467, 598, 722]  # 0-based lines of 附件1, 2, 3-1 … 3-5
-    return ["\n".join(lines[a:b]) for a, b in zip(starts, starts[1:] + [len(lines)])]
+    return ["\n".join(lines[a:b]) for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
 
 
 def test_attachment_order_does_not_matter(example_text, tmp_path):

@@ -33,7 +33,7 @@ def _check(example_path, tmp_path, *extra):
 
 def test_active_waiver_keeps_the_finding_listed_and_counts_it_apart(example_path, tmp_path):
     plain = json.loads(CliRunner().invoke(main, ["check", "--format", "json", str(example_path)]).output)
-    result, document = _check(example_path, tmp_path, "--today", "2024-01-01")
+    _result, document = _check(example_path, tmp_path, "--today", "2024-01-01")
     finding = next(f for f in document["filings"][0]["findings"] if f["rule_id"] == "QG-IND-003")
     assert finding["waiver"]["status"] == "active" and finding["waiver"]["approved_by"] == "区财政局绩效科"
     counts = document["filings"][0]["counts"]
@@ -43,7 +43,7 @@ def test_active_waiver_keeps_the_finding_listed_and_counts_it_apart(example_path
 
 
 def test_expired_waiver_no_longer_applies_and_says_so(example_path, tmp_path):
-    result, document = _check(example_path, tmp_path, "--today", "2024-07-01")
+    _result, document = _check(example_path, tmp_path, "--today", "2024-07-01")
     finding = next(f for f in document["filings"][0]["findings"] if f["rule_id"] == "QG-IND-003")
     assert finding["waiver"]["status"] == "expired"
     assert document["filings"][0]["counts"]["waived"] == 0

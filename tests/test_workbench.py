@@ -178,7 +178,8 @@ def test_decisions_are_kept_across_a_restart_and_shown_next_to_the_finding(tmp_p
     with TestClient(first) as client, open(example_path, "rb") as handle:
         review = client.post("/upload", files=[("files", (NAME, handle))], follow_redirects=False).headers["location"]
         sha = _sha(review)
-        finding = re.search(r'data-id="(QG-TXT-001@[0-9a-f]{8})"', client.get(review).text).group(1)
+        # The truncated citation 《关于》（株组〔2018〕93号）: a finding a reviewer may well call a false alarm.
+        finding = re.search(r'data-id="(QG-HYG-006@[0-9a-f]{8})"', client.get(review).text).group(1)
         no_note = client.post("/decisions", data={"filing": sha, "finding": finding, "decision": "false_alarm"})
         assert no_note.status_code == 422 and "理由" in no_note.text
         saved = client.post(
@@ -280,7 +281,7 @@ def test_several_filings_on_one_page(client, example_path, tmp_path):
     assert 'id="filing-1"' in page and 'id="filing-2"' in page and "copy.txt" in page
 
 
-def test_impact_page(client, uploaded):
+def test_impact_page(client, uploaded, example_path):
     sha = _sha(uploaded)
     form = client.get("/impact").text
     assert re.search(
@@ -290,8 +291,23 @@ def test_impact_page(client, uploaded):
     assert answer.status_code == 200
     page = answer.text
     assert "株洲市:驻村交通费标准：2000（2021年起） → 1500元/人/月" in page
-    row = re.search(r'<tr class="changed">(.*?)</tr>', page, re.S).group(1)
-    assert "ZZ-ZCDY-001@" in row and "29.76万元" in row and "26.16万元" in row
+    # The example states its own 2000元/人/月: ZZ-ZCDY-001 keeps that rate and does not change;
+    # the stated rate now disagrees with the policy (ZZ-ZCDY-002).
+    rows = re.findall(r'<tr class="(gained|lost|changed)">(.*?)</tr>', page, re.S)
+    assert [kind for kind, _ in rows] == ["gained"]
+    row = rows[0][1]
+    assert "ZZ-ZCDY-002@" in row and "2000元/人/月" in row and "1500元/人/月" in row and "株组〔2018〕93号" in row
+    # A filing that states no rate takes the policy's: its ZZ-ZCDY-001 changes with it.
+    text = Path(example_path).read_text(encoding="utf-8")
+    assert text.count("按2000元/人/月落实交通费，") == 1
+    unstated = text.replace("按2000元/人/月落实交通费，", "按规定落实交通费，").encode("utf-8")
+    other = client.post("/upload", files=[("files", ("no-rate.txt", unstated))], follow_redirects=False)
+    answer = client.post(
+        "/impact", data={"param": "株洲市:驻村交通费标准", "value": "1500", "f": _sha(other.headers["location"])}
+    )
+    rows = re.findall(r'<tr class="(gained|lost|changed)">(.*?)</tr>', answer.text, re.S)
+    assert [kind for kind, _ in rows] == ["changed"]
+    assert "ZZ-ZCDY-001@" in rows[0][1] and "29.76万元" in rows[0][1] and "26.16万元" in rows[0][1]
     bad = client.post("/impact", data={"param": "株洲市:驻村交通费标准", "value": "很多", "f": sha})
     assert bad.status_code == 422 and "十进制数" in bad.text
 
@@ -349,7 +365,8 @@ def test_impact_page_with_a_changed_rule_pack(client, uploaded):
     answer = client.post("/impact", data={"f": _sha(uploaded)}, files=[("rules", ("village.yaml", changed))])
     assert answer.status_code == 200
     assert "规则包“株洲市”换为上传的版本" in answer.text
-    row = re.search(r'<tr class="changed">(.*?)</tr>', answer.text, re.S).group(1)
-    assert "ZZ-ZCDY-001@" in row and "26.16万元" in row
+    rows = re.findall(r'<tr class="(gained|lost|changed)">(.*?)</tr>', answer.text, re.S)
+    assert [kind for kind, _ in rows] == ["gained"]  # as with the parameter: the stated 2000 now disagrees
+    assert "ZZ-ZCDY-002@" in rows[0][1] and "规定1500元/人/月" in rows[0][1]
     broken = client.post("/impact", data={"f": _sha(uploaded)}, files=[("rules", ("v.yaml", b"rules: [oops"))])
     assert broken.status_code == 422 and "v.yaml:1:" in broken.text and "hegui-web-" not in broken.text

@@ -230,7 +230,7 @@ def test_number_formats_carry_units_and_percents(tmp_path, value, number_format,
 def test_floats_are_read_exactly(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
-    for col, value in zip("ABCDE", (0.1, 0.1 + 0.2, 1e-05, 299.4, 1.4)):
+    for col, value in zip("ABCDE", (0.1, 0.1 + 0.2, 1e-05, 299.4, 1.4), strict=True):
         ws[f"{col}1"] = value
     cells = [c.text for c in read_xlsx(_save(wb, tmp_path / "floats.xlsx")).rows[0].cells]
     assert cells == ["0.1", "0.3", "0.00001", "299.4", "1.4"]
@@ -457,15 +457,6 @@ HOSTILE = {
     ),
     "missing_content_types": (lambda: _without(_small_xlsx(), "[Content_Types].xml"), "损坏"),
     "damaged_sheet_data": (lambda: _damaged_member(), "损坏"),
-    # One stray value in column XFD makes 200 rows × 16384 columns of blank cells.
-    "stray_cell_far_away": (
-        lambda: _one_sheet(
-            '<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="XFD1"><v>1</v></c></row>'
-            + "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(2, 201))
-            + "</sheetData>"
-        ),
-        "范围过大",
-    ),
 }
 
 
@@ -508,6 +499,27 @@ def test_hostile_and_broken_files_raise_input_error_only(tmp_path, case):
     # The same bytes handed over in memory fail the same way.
     with pytest.raises(InputError):
         read_xlsx(path, path.read_bytes())
+
+
+def test_stray_cell_far_away_does_not_widen_the_grid(tmp_path):
+    # One stray value in column XFD used to make 200 rows × 16,384 columns of blank cells (and
+    # one at XFD1048576 a million empty rows): the grid's extent now comes from the cells that
+    # exist, the gap between them cut to one empty column, and every cell keeps its own address.
+    path = tmp_path / "stray.xlsx"
+    path.write_bytes(
+        _one_sheet(
+            '<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="XFD1"><v>2</v></c></row>'
+            + "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(2, 201))
+            + '<row r="1048576"><c r="XFD1048576"><v>3</v></c></row></sheetData>'
+        )
+    )
+    grid = read_xlsx(path)
+    assert len(grid.rows) == 201
+    assert {len(row.cells) for row in grid.rows} == {3}
+    first, last = grid.rows[0].cells, grid.rows[-1].cells
+    assert [c.text for c in first] == ["1", "", "2"]
+    assert [c.source.locator for c in first] == ["表!A1", "表!B1", "表!XFD1"]
+    assert last[2].text == "3" and last[2].source.locator == "表!XFD1048576"
 
 
 def test_entity_declared_late_in_shared_strings_is_refused(tmp_path):
@@ -956,13 +968,13 @@ def test_sums_do_not_skip_an_unreadable_amount(unreadable_amount):
 
 
 def test_table_level_findings_name_a_sheet_range(unreadable_amount):
-    path, filing, findings = unreadable_amount
+    _path, filing, findings = unreadable_amount
     assert all(t.source.locator for t in filing.tables())
     assert all(i.row_source.locator for d in filing.directions for i in d.indicators)
     assert all("!" in f.location for f in findings), [f.location for f in findings if "!" not in f.location]
 
 
 def test_table_sources_are_one_range(unreadable_amount):
-    path, filing, _ = unreadable_amount
+    _path, filing, _ = unreadable_amount
     for table in filing.tables():
         assert re.fullmatch(r"附件[0-9-]+![A-Z]+[0-9]+:[A-Z]+[0-9]+", table.source.locator), table.source.locator

@@ -19,6 +19,7 @@ from pathlib import Path
 from hegui.engine.findings import Finding
 from hegui.engine.rules import Parameter, ParameterValue, RuleSet, load_rules
 from hegui.facts.errors import InputError
+from hegui.facts.model import Filing
 from hegui.facts.read import FOLDER_SUFFIXES
 from hegui.facts.units import format_decimal, parse_unit
 
@@ -200,9 +201,9 @@ def compare(before: list[Finding], after: list[Finding], path: str) -> FilingImp
 
 def run_impact(
     paths: list[str],
-    check_before: Callable[[object], list[Finding]],
-    check_after: Callable[[object], list[Finding]],
-    read: Callable[[str], object],
+    check_before: Callable[[Filing], list[Finding]],
+    check_after: Callable[[Filing], list[Finding]],
+    read: Callable[[str], Filing],
     names: dict[str, str] | None = None,
 ) -> list[FilingImpact]:
     """Check every filing with both rule sets; an unreadable filing becomes its own error line."""

@@ -221,10 +221,10 @@ def build_view(
         view.findings.append(fv)
         severity = "waived" if finding.waived else finding.severity
         for cell_id in targets:
-            cell = cells[cell_id]
-            cell.findings.append(finding.id)
-            if not cell.severity or _rank(severity) > _rank(cell.severity):
-                cell.severity = severity
+            marked = cells[cell_id]
+            marked.findings.append(finding.id)
+            if not marked.severity or _rank(severity) > _rank(marked.severity):
+                marked.severity = severity
     return view
 
 

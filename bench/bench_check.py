@@ -34,6 +34,7 @@ _T_IMPORT = time.perf_counter_ns()
 import argparse  # noqa: E402
 import copy  # noqa: E402
 import cProfile  # noqa: E402
+import functools  # noqa: E402
 import gc  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
@@ -41,7 +42,6 @@ import math  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import pstats  # noqa: E402
-import functools  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402

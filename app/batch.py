@@ -26,6 +26,7 @@ and :class:`BatchError`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
@@ -254,21 +255,20 @@ def read_results(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
     """
     entries: dict[str, dict[str, Any]] = {}
     try:
-        handle = open(path, encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if (
+                    isinstance(entry, dict)
+                    and isinstance(entry.get("file"), str)
+                    and entry.get("status") in ("checked", "error")
+                ):
+                    entries[entry["file"]] = entry
     except FileNotFoundError:
         return entries
-    with handle:
-        for line in handle:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if (
-                isinstance(entry, dict)
-                and isinstance(entry.get("file"), str)
-                and entry.get("status") in ("checked", "error")
-            ):
-                entries[entry["file"]] = entry
     return entries
 
 
@@ -278,9 +278,10 @@ class _ResultsFile:
     def __init__(self, path: str | os.PathLike, resume: bool) -> None:
         if resume:
             _drop_partial_last_line(path)
-            self.handle = open(path, "a", encoding="utf-8")
+            # The handle lives as long as the batch (closed in close()), not a with-block.
+            self.handle = open(path, "a", encoding="utf-8")  # noqa: SIM115
         else:
-            self.handle = open(path, "w", encoding="utf-8")  # a fresh batch: only its own results
+            self.handle = open(path, "w", encoding="utf-8")  # noqa: SIM115  # a fresh batch: only its own results
 
     def write(self, entry: dict[str, Any]) -> None:
         # json.dumps escapes newlines inside strings: the entry stays on one line.
@@ -428,6 +429,7 @@ def run_batch(
     entries: list[dict[str, Any] | None] = [None] * len(filings)
     resumed = 0
     if resume:
+        assert results_path is not None  # run_batch refuses resume without a results file
         for path, entry in read_results(results_path).items():
             if path in index_of:
                 entries[index_of[path]] = entry
@@ -649,10 +651,8 @@ class _Supervisor:
 
     def _stop_all(self) -> None:
         for worker in self.workers:
-            try:
+            with contextlib.suppress(OSError):
                 worker.conn.send(None)  # the polite way: the worker returns from its loop
-            except OSError:
-                pass
         deadline = time.monotonic() + 5
         for worker in self.workers:
             worker.process.join(max(0.0, deadline - time.monotonic()))
@@ -660,10 +660,9 @@ class _Supervisor:
 
     def _kill_all(self) -> None:
         for worker in list(self.workers):
-            try:
+            # Cleaning up after an error: keep going, the first error matters.
+            with contextlib.suppress(Exception):
                 self._remove(worker)
-            except Exception:  # cleaning up after an error: keep going, the first error matters
-                pass
         self.workers.clear()
 
 

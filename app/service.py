@@ -29,6 +29,7 @@ answered 503 and its job is dropped unrun.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 import json
 import logging
@@ -38,7 +39,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,10 +307,9 @@ class CheckWorker:
         started, finished = asyncio.Event(), asyncio.Event()
 
         def wake(event: asyncio.Event) -> None:
-            try:
+            # RuntimeError: the event loop is gone (server stopped); nobody is waiting.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(event.set)
-            except RuntimeError:  # the event loop is gone (server stopped); nobody is waiting
-                pass
 
         future: Future = Future()
         future.add_done_callback(lambda _f: wake(finished))
@@ -445,7 +445,7 @@ def _limited(request: Request, limit: int, too_large: ServiceError) -> Request:
     seen = 0
     receive = request.receive
 
-    async def counted() -> dict:
+    async def counted() -> MutableMapping[str, Any]:
         nonlocal seen
         message = await receive()
         if message["type"] == "http.request":
@@ -541,7 +541,7 @@ Checks Chinese government budget performance-target tables against policy rules.
 错误统一为 / every error is `{"error": {"code", "message", "location"}}`。
 """
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {
         "model": ErrorBody,
         "description": "请求格式有误（multipart 损坏、缺少 file 字段）/ malformed request (invalid_request)",
@@ -699,7 +699,7 @@ def create_app(
         if district == "":
             district = None
         if district is not None and district not in registry.jurisdictions:
-            names = [n for n in registry.jurisdictions]
+            names = list(registry.jurisdictions)
             close = difflib.get_close_matches(district, names, n=3, cutoff=0.3)
             hint = f"；您是不是想找：{'、'.join(close)}" if close else f"；已注册的地区：{'、'.join(names)}"
             raise ServiceError(
@@ -831,7 +831,7 @@ async def _receive_upload(request: Request, service: Service) -> _Job:
         # client sent becomes part of a path on this machine.
         temp_dir = tempfile.mkdtemp(prefix="hegui-upload-")
         temp_path = os.path.join(temp_dir, f"upload{suffix}")
-        job = _Job(read=lambda: None, display=display, temp_path=temp_path, temp_dir=temp_dir)
+        job = _Job(read=_not_written_yet, display=display, temp_path=temp_path, temp_dir=temp_dir)
         try:
             size = 0
             fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -848,6 +848,11 @@ async def _receive_upload(request: Request, service: Service) -> _Job:
         return job
     finally:
         await form.close()
+
+
+def _not_written_yet() -> Filing:
+    """An upload's reader until its bytes are on disk (never called: the job is handed out after)."""
+    raise RuntimeError("the upload has not been written yet")
 
 
 async def _receive_inline(request: Request, service: Service) -> _Job:

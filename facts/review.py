@@ -735,8 +735,8 @@ def _indicator_counts(ix: _Index) -> list[tuple]:
                 kinds.add(kind.name)
         # The most specific kind wins, as in the lexicon's longest-name rule.
         if len(kinds) == 1:
-            kind = kinds.pop()
-            facts += [("count", claim, kind, n), ("text", claim, "对象", kind)]
+            (only,) = kinds
+            facts += [("count", claim, only, n), ("text", claim, "对象", only)]
     return facts
 
 

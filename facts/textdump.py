@@ -55,7 +55,7 @@ def read_text_dump(path: str | os.PathLike, data: bytes | None = None, *, max_by
     """
     name = os.fsdecode(path)
     from_disk = data is None
-    data = read_bytes(name, max_bytes) if from_disk else bytes(data)
+    data = read_bytes(name, max_bytes) if data is None else bytes(data)
     if len(data) > max_bytes:
         raise _too_large(name, max(file_size(name, len(data)) if from_disk else 0, len(data)), max_bytes)
     text, encoding = decode_text(name, data)

@@ -18,6 +18,7 @@ sees a byte, and whatever openpyxl raises becomes an :class:`InputError` naming 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import io
@@ -30,6 +31,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 from xml.parsers import expat
 
 from hegui.facts.errors import InputError
@@ -344,7 +346,7 @@ def _scan_sheet(name: str, archive: zipfile.ZipFile, part: str, title: str) -> _
     DOCTYPE or entity declaration anywhere is refused here as well, so nothing is expanded.
     """
     scan = _SheetScan()
-    state = {
+    state: dict[str, Any] = {
         "row": 0,
         "col": 0,
         "cell": None,
@@ -541,11 +543,11 @@ def _number_text(value: int | float, number_format: str) -> tuple[str, str]:
 def _plain(number: Decimal, decimals: int) -> str:
     """Exact digits without exponent, padded to the format's decimals but never rounded to them."""
     number = number.normalize()
-    if number.as_tuple().exponent >= -decimals:
-        try:
+    exponent = number.as_tuple().exponent  # "n"/"N"/"F" for NaN and infinity: nothing to pad
+    if isinstance(exponent, int) and exponent >= -decimals:
+        # InvalidOperation: more digits than the context holds; the padding is cosmetic.
+        with contextlib.suppress(InvalidOperation):
             number = number.quantize(Decimal(1).scaleb(-decimals))
-        except InvalidOperation:  # more digits than the context holds: padding is cosmetic
-            pass
     text = format(number, "f")
     return text[1:] if text.startswith("-") and not number else text
 

@@ -177,12 +177,13 @@ def _registrar(registry: Registry, info: PluginInfo, hook: str) -> Callable[...,
         registry.reporters[name] = (render, info.name)
         info.reporters.append(name)
 
-    return {
+    registrars: dict[str, Callable[..., None]] = {
         "hegui_register_rule_packs": rule_packs,
         "hegui_register_jurisdictions": jurisdictions,
         "hegui_register_readers": readers,
         "hegui_register_reporters": reporters,
-    }[hook]
+    }
+    return registrars[hook]
 
 
 def load_registered_rules(registry: Registry, extra: list[Path] | None = None) -> RuleSet:

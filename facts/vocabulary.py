@@ -375,7 +375,7 @@ class _Builder:
                 self._within(cid, owner, table)
             self.prov.value_source[(cid, "原文")] = claim.source
             self.prov.raw_text[(cid, "原文")] = claim.text
-        return found
+        return list(found)
 
     def _count(self, cid: str, claim: CountClaim, owner: str, table: str) -> None:
         self.entity(cid, "计数", claim.source, table, claim.text, owner)

@@ -83,7 +83,7 @@ class Evaluator:
         return facts
 
     def jurisdiction_facts(self, chain: list[str]) -> list[tuple]:
-        facts = [("in_jurisdiction", name) for name in chain]
+        facts: list[tuple] = [("in_jurisdiction", name) for name in chain]
         seen: set[str] = set()
         for name in chain:  # nearest first: a district's figure hides the city's
             jurisdiction = self.registry.jurisdictions.get(name)

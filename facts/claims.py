@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from typing import Union
+from typing import Any
 
 import yaml
 
@@ -129,7 +129,7 @@ class RatioClaim:
     sentence: int = 0
 
 
-Claim = Union[CountClaim, RateCountClaim, AmountClaim, RateClaim, RatioClaim]
+Claim = CountClaim | RateCountClaim | AmountClaim | RateClaim | RatioClaim
 
 
 @dataclass(frozen=True)
@@ -233,47 +233,45 @@ _MONEY_UNITS = ("亿元", "万元", "千元", "元")
 #: term of office, not a count of anything funded.
 _COUNTERS: tuple[str, ...] = tuple(
     sorted(
-        set(
-            [
-                "个",
-                "名",
-                "人",
-                "位",
-                "支",
-                "村",
-                "户",
-                "家",
-                "所",
-                "项",
-                "次",
-                "人次",
-                "户次",
-                "套",
-                "台",
-                "件",
-                "场",
-                "期",
-                "批",
-                "处",
-                "座",
-                "间",
-                "栋",
-                "本",
-                "册",
-                "份",
-                "篇",
-                "条",
-                "张",
-                "辆",
-                "类",
-                "种",
-                "门",
-                "部",
-                "组",
-                "队",
-                "班",
-            ]
-        ),
+        {
+            "个",
+            "名",
+            "人",
+            "位",
+            "支",
+            "村",
+            "户",
+            "家",
+            "所",
+            "项",
+            "次",
+            "人次",
+            "户次",
+            "套",
+            "台",
+            "件",
+            "场",
+            "期",
+            "批",
+            "处",
+            "座",
+            "间",
+            "栋",
+            "本",
+            "册",
+            "份",
+            "篇",
+            "条",
+            "张",
+            "辆",
+            "类",
+            "种",
+            "门",
+            "部",
+            "组",
+            "队",
+            "班",
+        },
         key=lambda c: -len(c),
     )
 )
@@ -284,7 +282,7 @@ _NOT_COUNTS = ("个月", "个百分点", "个工作日", "个小时", "个季度
 _PER_WORDS: tuple[str, ...] = tuple(
     sorted(
         set(_COUNTERS)
-        | set(["年", "月", "日", "天", "周", "季度", "季", "小时", "学时", "课时", "社区", "街道", "组织", "党支部"]),
+        | {"年", "月", "日", "天", "周", "季度", "季", "小时", "学时", "课时", "社区", "街道", "组织", "党支部"},
         key=lambda w: -len(w),
     )
 )
@@ -394,8 +392,9 @@ def _sentences(t: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     cuts = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(t)]
     cuts += [(m.start(), m.end()) for m in _ENUMERATION.finditer(t)]
     cuts.sort()
-    spans, pos = [], 0
-    for cs, ce in cuts + [(len(t), len(t))]:
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for cs, ce in [*cuts, (len(t), len(t))]:
         if cs > pos:
             s, e = pos, cs
             while s < e and t[s].isspace():
@@ -527,9 +526,14 @@ def _classify(t: str, s: int, e: int, text: str, default_unit: str) -> _Token:
             return other
         end = pos + (1 if t[pos] == "各" else len(counter))
         return _Token(s, end, "count", value * scale, counter, bound=end)
-    if arabic and _after_total_word(t, s) and not _is_letter(t[pos : pos + 1]):
-        if t[pos : pos + 1] not in ("%", ".") and not t[pos : pos + 1].isdigit():
-            return _Token(s, e, "money", value, default_unit, implied=True)
+    if (
+        arabic
+        and _after_total_word(t, s)
+        and not _is_letter(t[pos : pos + 1])
+        and t[pos : pos + 1] not in ("%", ".")
+        and not t[pos : pos + 1].isdigit()
+    ):
+        return _Token(s, e, "money", value, default_unit, implied=True)
     return other
 
 
@@ -863,13 +867,13 @@ def extract_claims(
     for item in monies:
         tok = item.token
         money = Money(tok.value * MONEY_SCALES[tok.unit], tok.unit)  # type: ignore[operator]
-        common = dict(
-            start=tok.start,
-            end=tok.end,
-            source=make_source(tok.start, tok.end),
-            text=text[tok.start : tok.end],
-            sentence=tok.sentence,
-        )
+        common: dict[str, Any] = {
+            "start": tok.start,
+            "end": tok.end,
+            "source": make_source(tok.start, tok.end),
+            "text": text[tok.start : tok.end],
+            "sentence": tok.sentence,
+        }
         if item.rate:
             claims.append(RateClaim(money=money, per=item.per, label=item.label, headcount=heads.of(tok), **common))
         else:
@@ -1012,8 +1016,10 @@ def _rate_counts(
         elif earlier is not None and joined(earlier.end, tok.start):
             chosen = earlier
         else:
-            chosen = earlier or later  # type: ignore[assignment]
-        pairs.append((item, chosen))  # type: ignore[arg-type]
+            fallback = earlier or later
+            assert fallback is not None  # candidates is not empty: one of the two exists
+            chosen = fallback
+        pairs.append((item, chosen))
 
     pairs_in: dict[int, int] = {}
     for item, _ in pairs:
@@ -1093,10 +1099,12 @@ def component_amounts(claims: Iterable[Claim]) -> list[Component]:
             for c in totals or plain:
                 result.append(Component(c.money, c.label, c, c.start, c.end, c.source))
             continue
-        for c in items:
-            if isinstance(c, RateCountClaim):
-                money = Money(c.product_yuan, c.rate.written_unit)
-                label = next((r.label for r in items if isinstance(r, RateClaim) and c.start <= r.start < c.end), "")
-                result.append(Component(money, label, c, c.start, c.end, c.source))
+        for claim in items:
+            if isinstance(claim, RateCountClaim):
+                money = Money(claim.product_yuan, claim.rate.written_unit)
+                label = next(
+                    (r.label for r in items if isinstance(r, RateClaim) and claim.start <= r.start < claim.end), ""
+                )
+                result.append(Component(money, label, claim, claim.start, claim.end, claim.source))
     result.sort(key=lambda c: c.start)
     return result

@@ -733,7 +733,7 @@ class _Builder:
 
 
 @functools.lru_cache(maxsize=4096)
-def _claims(text: str, source: Source | None, unit: str) -> tuple:
+def _claims(text: str, source: Source, unit: str) -> tuple:
     """The claims of one cell, extracted once per (text, source, unit): claims are immutable,
     and re-checking a filing (the workbench, a why after a check, a service retry) would
     otherwise parse the same prose again, half the cost of building the facts."""

@@ -38,14 +38,22 @@ def test_text_output_shows_each_finding_id(example_path, explained):
 
 
 def test_every_printed_id_and_location_is_accepted_by_why(example_path, explained):
+    # Every id and location `check` prints selects that finding; select() is what `hegui why`
+    # resolves a selector with, so each is tried in-process (one check), and the command itself
+    # on a sample of both kinds.
+    by_id = {f.id: f for f in explained.findings}
     output = CliRunner().invoke(main, ["check", str(example_path)]).output
-    for line in output.splitlines():
-        match = re.match(r"^    (\S+)  (\S+@[0-9a-f]{8})  ", line)
-        if not match:
-            continue
-        for selector in match.groups():
-            result = CliRunner().invoke(main, ["why", str(example_path), selector])
-            assert result.exit_code == 0, (selector, result.output)
+    printed = [m.groups() for m in re.finditer(r"^    (\S+)  (\S+@[0-9a-f]{8})  ", output, re.M)]
+    assert printed
+    for location, finding_id in printed:
+        assert select(explained, finding_id).finding is by_id[finding_id]
+        # A location means what stands there: the finding, or the item on that line or cell
+        # (select raises SelectionError, which `why` reports with exit 2, for anything else).
+        target = select(explained, location)
+        assert target.finding is not None or target.findings or target.entity, location
+    for selector in (*printed[0], *printed[len(printed) // 2], *printed[-1]):
+        result = CliRunner().invoke(main, ["why", str(example_path), selector])
+        assert result.exit_code == 0, (selector, result.output)
 
 
 def test_rule_id_with_one_finding_selects_it(explained):

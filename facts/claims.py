@@ -30,7 +30,7 @@ import yaml
 
 from hegui.facts.model import Money, Source
 from hegui.facts.units import COUNTER_SYNONYMS, MONEY_SCALES
-from hegui.facts.values import CN_NUMERAL_CHARS, normalize_width, parse_number
+from hegui.facts.values import CN_NUMERAL_CHARS, COUNTER_WORDS, normalize_width, parse_number
 
 __all__ = [
     "AmountClaim",
@@ -228,53 +228,15 @@ def load_lexicon() -> Lexicon:
 
 _MONEY_UNITS = ("亿元", "万元", "千元", "元")
 
-#: Measure words that make a number a count, longest first (人次 before 人). 各 right after a
-#: number is the common typo for 个 and is handled apart. 届 is left out on purpose: 满2届 is a
-#: term of office, not a count of anything funded.
-_COUNTERS: tuple[str, ...] = tuple(
-    sorted(
-        {
-            "个",
-            "名",
-            "人",
-            "位",
-            "支",
-            "村",
-            "户",
-            "家",
-            "所",
-            "项",
-            "次",
-            "人次",
-            "户次",
-            "套",
-            "台",
-            "件",
-            "场",
-            "期",
-            "批",
-            "处",
-            "座",
-            "间",
-            "栋",
-            "本",
-            "册",
-            "份",
-            "篇",
-            "条",
-            "张",
-            "辆",
-            "类",
-            "种",
-            "门",
-            "部",
-            "组",
-            "队",
-            "班",
-        },
-        key=lambda c: -len(c),
-    )
+#: Measure words that make a number a count in prose, longest first (人次 before 人): the
+#: indicator-value counters (hegui.facts.values) less those that in running text mostly follow a
+#: number that counts nothing funded: 满2届 and 第3轮 are terms and rounds, 2023年起 is a start,
+#: 第2节 a section; the rest (株, 头, 棵 …) have not been seen counting a funded item in a 测算
+#: text yet. 各 right after a number is the common typo for 个 and is handled apart.
+_NOT_PROSE_COUNTERS = frozenset(
+    {"届", "轮", "起", "节", "课", "例", "宗", "只", "株", "单", "头", "块", "把", "棵", "家次"}
 )
+_COUNTERS: tuple[str, ...] = tuple(sorted(COUNTER_WORDS - _NOT_PROSE_COUNTERS, key=lambda c: -len(c)))
 #: After a number these are durations or parts of a date, not counts (3个月 is no count of 月).
 _NOT_COUNTS = ("个月", "个百分点", "个工作日", "个小时", "个季度", "个星期", "个年度", "个学时", "个课时")
 

@@ -231,7 +231,7 @@ _SUFFIX_WORDS: tuple[tuple[str, str], ...] = (
 _PLACEHOLDERS = frozenset({"/", "-", "--", "—", "——", "…", "……", "...", "N/A", "n/a", "NA", "null", "空"})
 
 #: Counters (measure words): a noun may follow them (3个大项目, 5个街道所辖范围…).
-_COUNTERS = frozenset(
+COUNTER_WORDS = frozenset(
     [
         "个",
         "名",
@@ -321,7 +321,7 @@ _MEASURES = frozenset(
 #: Words that may follow any value without making it prose (95%左右, 100%完成).
 _TRAILING_WORDS = ("左右", "完成", "达标", "到位", "落实", "覆盖")
 #: Every unit, longest first (个百分点 before 个, 人次 before 人).
-_UNITS: tuple[str, ...] = tuple(sorted(_COUNTERS | _MEASURES, key=lambda u: -len(u)))
+_UNITS: tuple[str, ...] = tuple(sorted(COUNTER_WORDS | _MEASURES, key=lambda u: -len(u)))
 
 _NUMBER_PREFIX = re.compile(rf"[+-]?\d[\d,]*(?:\.\d+)?|[{CN_NUMERAL_CHARS}]+(?:点[零〇一二三四五六七八九]+)?")
 _PERCENT_WORDS = re.compile(r"百分之([零〇一二两三四五六七八九十百点]+|\d+(?:\.\d+)?)")
@@ -438,7 +438,7 @@ def _value(raw: str, s: str, default_money_unit: str, money_cue: bool) -> Indica
             tail = ""
     # Only a counter may be followed by its noun (3个大项目). After any other unit, or no unit,
     # trailing text means this was not a value: "12abc", "2023版", "2023年13月".
-    if tail and unit not in _COUNTERS and not tail.startswith("("):
+    if tail and unit not in COUNTER_WORDS and not tail.startswith("("):
         return None
     if not unit and money_cue:
         unit = default_money_unit

@@ -34,30 +34,13 @@ def test_example_exits_1_and_groups_by_table(example_path):
     assert "【无法核实】" in out
 
 
-def test_fail_on_thresholds(example_path, tmp_path, mutate):
+def test_fail_on_thresholds(example_path, tmp_path, mutate, errors_fixed):
     assert _run("check", "--fail-on", "never", str(example_path)).exit_code == 0
     # A filing with warnings only: fix everything the example gets wrong except the citation.
     # The village team gets 30万元, raised consistently through every table that sums it.
     clean = mutate(
         {
-            21: "\t资金总额：949.28",
-            29: "\t949.28",
-            37: "\t592.90",
-            97: "\t≤949.28万元",
-            146: "\t592.90",
-            176: "\t30",
-            741: "\t30",
-            783: "\t≤30万元",
-            830: "\t30",
-            836: "\t30",
-            337: "\t村级组织运转经费",
-            481: "\t业务性专项经费",
-            736: "\t驻村工作队队员待遇保障",
-            154: "\t抓好老干部工作两项待遇落实，指导全区18个离退休干部党支部党建工作、五老组织建设。",
-            297: "\t五个涉老组织经费25万元",
-            300: "\t五个涉老组织经费25万元：比照2022年预算（5万元/个*5个）",
-            452: "\t村主干养老保险补贴",
-            453: "\t村主干养老保险补贴",
+            **errors_fixed,
             532: "\t≤13.50万元",
         }
     )

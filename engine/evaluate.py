@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import enum
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from hegui.engine.checks.inputs import SumInput
 from hegui.engine.checks.stated import show_rate
-from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, compile_rules, presence_facts
+from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, Compiled, compile_rules, presence_facts
 from hegui.engine.explain import explain_finding
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
 from hegui.engine.registry import Registry
@@ -19,6 +25,74 @@ from hegui.facts.units import DIMENSIONLESS, Unit, format_decimal, format_money
 from hegui.facts.vocabulary import FILING, FactSet, filing_facts
 
 CANNOT_VERIFY_SEVERITY = "warning"
+
+# Compiled programs of this process, by the content of the rules they were compiled from. The
+# program depends on the rules alone (parameters and reference data are facts of each check),
+# and compiling is most of a cold start: the workbench's impact preview, the CLI run in-process
+# by a pipeline or a test, and a service that rebuilds its checker would otherwise compile the
+# same rules again each time. Bounded, so a long-running process that previews many changed
+# rule packs keeps only the latest few.
+_COMPILED_LIMIT = 8
+_compiled: OrderedDict[bytes, Compiled] = OrderedDict()
+_compiled_lock = threading.Lock()
+
+
+class _Unkeyable(Exception):
+    """A value whose content cannot be written down (so two rule sets cannot be compared)."""
+
+
+def _content(value: Any) -> Any:
+    """``value`` written down by content and type: equal rules give equal forms whatever the
+    object sharing (a rule set from the cache shares strings a fresh load does not, so their
+    pickles differ), and two classes of the same name from different modules differ."""
+    kind = type(value)
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    if value is None or kind in (str, int, bool, Decimal, dt.date):
+        return (name, repr(value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (name, tuple((f.name, _content(getattr(value, f.name))) for f in dataclasses.fields(value)))
+    if isinstance(value, enum.Enum):
+        return (name, value.name)
+    if kind in (list, tuple):
+        return (name, tuple(_content(item) for item in value))
+    if kind in (set, frozenset):
+        return (name, tuple(sorted(repr(_content(item)) for item in value)))
+    if kind is dict:
+        return (name, tuple(sorted((repr(_content(k)), _content(v)) for k, v in value.items())))
+    if isinstance(value, re.Pattern):
+        return (name, value.pattern, value.flags)
+    raise _Unkeyable(name)
+
+
+def _rules_digest(ruleset: RuleSet) -> bytes | None:
+    """A digest of everything the compiler reads, or None when some part of a rule cannot be
+    written down by content (such a rule set is compiled every time)."""
+    try:
+        form = _content(ruleset.rules)
+    except _Unkeyable:
+        return None
+    return hashlib.sha256(repr(form).encode("utf-8")).digest()
+
+
+def compiled_rules(ruleset: RuleSet, *, reuse: bool = True) -> Compiled:
+    """``ruleset`` compiled, reusing this process's compilation of the same rules if any.
+
+    ``reuse=False`` always compiles (``bench/`` times the compilation itself).
+    """
+    digest = _rules_digest(ruleset) if reuse else None
+    if digest is None:
+        return compile_rules(ruleset)
+    with _compiled_lock:
+        found = _compiled.get(digest)
+        if found is not None:
+            _compiled.move_to_end(digest)
+            return found
+    compiled = compile_rules(ruleset)
+    with _compiled_lock:
+        _compiled[digest] = compiled
+        while len(_compiled) > _COMPILED_LIMIT:
+            _compiled.popitem(last=False)
+    return compiled
 
 
 @dataclass
@@ -37,9 +111,11 @@ class Evaluator:
 
     ``registry`` gives the jurisdictions (chains, reference data) rules may apply to; the
     engine receives it and never builds one (see :mod:`hegui.plugins.manager`).
+    ``reuse_compiled=False`` compiles even when this process already compiled the same rules
+    (see :func:`compiled_rules`).
     """
 
-    def __init__(self, ruleset: RuleSet, registry: Registry) -> None:
+    def __init__(self, ruleset: RuleSet, registry: Registry, *, reuse_compiled: bool = True) -> None:
         self.ruleset = ruleset
         self.registry = registry
         unknown = [r for r in ruleset.rules if r.jurisdiction not in self.registry.jurisdictions]
@@ -59,7 +135,7 @@ class Evaluator:
                     for r in unknown
                 ]
             )
-        self.compiled = compile_rules(ruleset)
+        self.compiled = compiled_rules(ruleset, reuse=reuse_compiled)
 
     def resolve(self, param: Parameter, year: int | None, chain: list[str]) -> tuple[Parameter, Any]:
         """The parameter that decides for a filing: the nearest jurisdiction defining the name

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from hegui.engine import datalog, rulecache
+from hegui.engine import evaluate as evaluate_module
 from hegui.engine import rules as rules_module
 from hegui.engine.evaluate import Evaluator
 from hegui.engine.rules import load_rules
@@ -274,3 +277,59 @@ def test_help_does_not_import_the_engine_or_the_readers():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- compiling: the same rules are compiled once per process -------------------------------------
+
+
+def test_equal_rules_share_one_compiled_program(registry, example_path, monkeypatch, tmp_path):
+    monkeypatch.setenv("HEGUI_CACHE_DIR", str(tmp_path / "cache"))
+    parsed = load_rules(builtin_rule_paths(), cache=False)
+    load_rules(builtin_rule_paths())
+    hits = rulecache.stats["hits"]
+    unpickled = load_rules(builtin_rule_paths())  # equal content, other objects, other sharing
+    assert rulecache.stats["hits"] == hits + 1 and unpickled.rules is not parsed.rules
+    shared = Evaluator(unpickled, registry)
+    assert shared.compiled is Evaluator(parsed, registry).compiled
+    own = Evaluator(parsed, registry, reuse_compiled=False)
+    assert own.compiled is not shared.compiled
+    filing = read_filing(example_path)
+    assert shared.check(filing, explain=True).findings == own.check(filing, explain=True).findings
+
+
+def test_changed_rules_get_their_own_program(ruleset, registry, example_path):
+    dropped = next(r.id for r in ruleset.rules if r.id == "ZZ-ZCDY-001")
+    fewer = replace(ruleset, rules=[r for r in ruleset.rules if r.id != dropped])
+    evaluator = Evaluator(fewer, registry)
+    assert evaluator.compiled is not Evaluator(ruleset, registry).compiled
+    assert dropped not in evaluator.compiled.rules
+    rule_ids = {f.rule_id for f in evaluator.check(read_filing(example_path)).findings}
+    assert dropped not in rule_ids and rule_ids  # the example fails ZZ-ZCDY-001 with every rule
+
+
+def test_the_process_keeps_only_the_latest_programs(ruleset, registry):
+    singles = [replace(ruleset, rules=[rule]) for rule in ruleset.rules[: evaluate_module._COMPILED_LIMIT + 1]]
+    first = Evaluator(singles[0], registry).compiled
+    assert Evaluator(singles[0], registry).compiled is first
+    for single in singles[1:]:
+        Evaluator(single, registry)
+    assert len(evaluate_module._compiled) <= evaluate_module._COMPILED_LIMIT
+    assert Evaluator(singles[0], registry).compiled is not first  # the oldest was let go
+
+
+def test_a_rule_is_written_down_by_content_and_class():
+    @dataclass
+    class Kind:
+        limit: Decimal
+
+    @dataclass
+    class Other:
+        limit: Decimal
+
+    Other.__qualname__ = Kind.__qualname__  # same name, another module: still another class
+    Other.__module__ = "district_plugin.kinds"
+    assert evaluate_module._content(Kind(Decimal("1.0"))) == evaluate_module._content(Kind(Decimal("1.0")))
+    assert evaluate_module._content(Kind(Decimal("1.0"))) != evaluate_module._content(Kind(Decimal("1.00")))
+    assert evaluate_module._content(Kind(Decimal("1"))) != evaluate_module._content(Other(Decimal("1")))
+    with pytest.raises(evaluate_module._Unkeyable):  # no content to compare: compiled every time
+        evaluate_module._content(Kind(object()))

@@ -38,34 +38,60 @@ def _assert_bounded(run) -> None:
     assert run.peak_rss_mb < MEGABYTES, run.peak_rss_mb
 
 
+@pytest.fixture(scope="module")
+def hostile_file(tmp_path_factory):
+    """Each hostile file, written once for the module (the large ones take a second to make)."""
+    folder = tmp_path_factory.mktemp("hostile")
+    made: dict[str, Path] = {}
+
+    def get(case: str) -> Path:
+        if case not in made:
+            made[case] = FILINGS[case][0](folder)
+        return made[case]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def checked(hostile_file):
+    """``hegui check --format json`` of one hostile file, run once for the module."""
+    runs: dict[str, hostile.Run] = {}
+
+    def get(case: str) -> hostile.Run:
+        if case not in runs:
+            runs[case] = hostile.run_hegui("check", "--format", "json", str(hostile_file(case)), timeout=60)
+        return runs[case]
+
+    return get
+
+
 @pytest.mark.parametrize("case", sorted(FILINGS))
-def test_hostile_filing_is_refused_or_read_within_bounds(tmp_path, case):
-    write, words, place = FILINGS[case]
-    path = write(tmp_path)
-    run = hostile.run_hegui("check", "--format", "json", str(path), timeout=60)
+def test_hostile_filing_is_refused_or_read_within_bounds(hostile_file, checked, case):
+    _, words, place = FILINGS[case]
+    run = checked(case)
     _assert_bounded(run)
     report = json.loads(run.stdout)
     (entry,) = report["filings"]
-    assert entry["file"] == str(path)
+    assert entry["file"] == str(hostile_file(case))
     if words:
         assert run.returncode == 2
         assert words in entry["error"]["message"], entry["error"]
         assert entry["error"]["location"] == place
 
 
-def test_xfd_workbook_is_read_from_the_cells_that_exist(tmp_path):
+def test_xfd_workbook_is_read_from_the_cells_that_exist(checked):
     """The stray cells at XFD no longer widen every row: the sheets are read (in well under a
     second each), and what is refused is the content — these sheets are not a filing — not
     the grid's size."""
-    run = hostile.run_hegui("check", "--format", "json", str(hostile.xfd_on_every_sheet(tmp_path)), timeout=60)
+    run = checked("one cell at XFD on every sheet")
     _assert_bounded(run)
     (entry,) = json.loads(run.stdout)["filings"]
     message = entry.get("error", {}).get("message", "")
     assert "范围过大" not in message and "上限" not in message, message
 
 
-def test_hostile_files_beside_a_good_one_keep_its_report(tmp_path):
-    paths = [write(tmp_path) for write, _, _ in FILINGS.values()]
+def test_hostile_files_beside_a_good_one_keep_its_report(hostile_file):
+    paths = [hostile_file(case) for case in FILINGS]
     run = hostile.run_hegui("check", "--format", "json", str(hostile.EXAMPLE), *map(str, paths), timeout=90)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr

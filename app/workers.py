@@ -31,6 +31,7 @@ The pipe protocol (parent ⇄ worker), every message a tuple:
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -45,6 +46,8 @@ from typing import Any
 
 from hegui.engine.rules import RuleLoadError
 from hegui.facts.limits import MEMORY_BYTES, limit_memory
+
+log = logging.getLogger("hegui.workers")
 
 #: How long a fresh worker may take to import hegui, build the registry and compile the rules.
 STARTUP_TIMEOUT = 120.0
@@ -316,7 +319,6 @@ class PoolStatus:
     queued: int
     #: Workers killed at a deadline or found dead (and replaced) since the pool started.
     replaced: int
-    starting: bool = False
     problem: str = ""
 
 
@@ -397,7 +399,6 @@ class WorkerPool:
                 busy=self._running,
                 queued=sum(1 for t in self._queue if not t.future.cancelled()),
                 replaced=self._replaced,
-                starting=self._thread is not None and any(not w.ready for w in workers),
                 problem=self._problem if self._broken_until > time.monotonic() else "",
             )
 
@@ -407,7 +408,8 @@ class WorkerPool:
             return [w.pid for w in self._workers if not w.dead and w.pid is not None]
 
     def close(self, grace: float = 5.0) -> None:
-        """Stop the workers (a task in progress is given ``grace`` seconds) and fail queued tasks."""
+        """Stop the workers and fail the tasks not answered yet: a worker holding a task is killed,
+        an idle one is asked to stop and killed if it has not within ``grace`` seconds."""
         with self._lock:
             if self._closed:
                 return
@@ -438,17 +440,13 @@ class WorkerPool:
     def _supervise(self) -> None:
         try:
             while not self._closed:
-                self._fill()
-                self._dispatch()
-                retry = self._broken_until if self._broken_until > time.monotonic() else None
-                with self._lock:
-                    workers = list(self._workers)
-                wait_any(workers, [self._wake_read], retry)
-                with contextlib.suppress(OSError):
-                    while os.read(self._wake_read, 4096):
-                        pass
-                for worker in workers:
-                    self._collect(worker)
+                try:
+                    self._step()
+                except Exception:
+                    # The supervisor must outlive whatever went wrong, or every task queued
+                    # from now on would wait for ever.
+                    log.exception("worker pool supervisor")
+                    time.sleep(0.1)
         finally:
             with self._lock:
                 workers, self._workers = list(self._workers), []
@@ -462,13 +460,30 @@ class WorkerPool:
                 with contextlib.suppress(Exception):
                     task.future.set_exception(PoolClosed())
 
+    def _step(self) -> None:
+        self._fill()
+        self._dispatch()
+        retry = self._broken_until if self._broken_until > time.monotonic() else None
+        with self._lock:
+            workers = list(self._workers)
+        wait_any(workers, [self._wake_read], retry)
+        with contextlib.suppress(OSError):  # drained: a wake-up's task is queued before its byte is written
+            while os.read(self._wake_read, 4096):
+                pass
+        for worker in workers:
+            self._collect(worker)
+
     def _fill(self) -> None:
         if self._broken_until > time.monotonic():
             return
         with self._lock:
             missing = self.size - len(self._workers)
         for _ in range(missing):
-            worker = Worker.spawn(self.entry)
+            try:
+                worker = Worker.spawn(self.entry)
+            except OSError as exc:  # out of processes or file descriptors
+                self._startup_failed(f"无法启动检查进程：{exc}")
+                return
             with self._lock:
                 self._workers.append(worker)
 
@@ -500,7 +515,9 @@ class WorkerPool:
             elif kind == "load_error":
                 worker.dead, worker.load_error = True, message[1]
             elif kind in ("result", "retire"):
-                self._finish(worker, lambda future, value=message[2]: future.set_result(value))
+                task, worker.task, worker.deadline = worker.task, None, None
+                if task is not None:
+                    self._answer(task, value=message[2])
                 if kind == "retire":
                     worker.dead = True
         now = time.monotonic()
@@ -508,28 +525,26 @@ class WorkerPool:
             task, ready = worker.task, worker.ready
             code = self._remove(worker)
             if task is not None:
-                self._finish_task(task, lambda future: future.set_exception(WorkerDied(code)))
+                self._answer(task, error=WorkerDied(code))
             elif not ready:
                 problem = worker.load_error and f"检查进程无法载入规则：{worker.load_error}"
                 self._startup_failed(problem or f"检查进程启动后立即退出（{exit_message(code)}）")
         elif worker.overdue(now):
             task = worker.task
             self._remove(worker)  # killed and reaped before anyone hears of the timeout
-            self._finish_task(task, lambda future: future.set_exception(TaskTimedOut(worker.pid)))
+            self._answer(task, error=TaskTimedOut(worker.pid))
         elif worker.startup_overdue(now):
             self._remove(worker)
             self._startup_failed(f"检查进程启动超时（超过{STARTUP_TIMEOUT:g}秒仍未载入规则）")
 
-    def _finish(self, worker: Worker, answer: Callable[[Future], None]) -> None:
-        task, worker.task, worker.deadline = worker.task, None, None
-        if task is not None:
-            self._finish_task(task, answer)
-
-    def _finish_task(self, task: _Task, answer: Callable[[Future], None]) -> None:
+    def _answer(self, task: _Task, *, value: Any = None, error: BaseException | None = None) -> None:
         with self._lock:
             self._running -= 1
-        with contextlib.suppress(Exception):  # InvalidStateError: nobody can be told any more
-            answer(task.future)
+        with contextlib.suppress(Exception):  # InvalidStateError: cancelled, nobody is waiting
+            if error is None:
+                task.future.set_result(value)
+            else:
+                task.future.set_exception(error)
 
     def _remove(self, worker: Worker) -> int | None:
         code = worker.kill()

@@ -62,6 +62,8 @@ class Server:
                 "serve",
                 "--port",
                 str(port),
+                "--workers",  # the pages check in the server's own thread; the API's pool idles
+                "1",
                 "--db",
                 self.db_url,
                 "--log-level",

@@ -836,7 +836,7 @@ def run_service(cfg: dict[str, Any], work: Path) -> dict[str, Any]:
     for workers in cfg["service_workers"]:
         results = []
         with hegui_server(work / f"serve-{workers}.log", workers) as (port, proc), TreeMemory(proc.pid) as memory:
-            service_load(port, workers, 2 * workers, EXAMPLE)  # warm-up: each worker's first check
+            service_load(port, workers or 1, 2 * (workers or 1), EXAMPLE)  # warm-up: each worker's first check
             for clients in cfg["service_clients"]:
                 # CPU per request, split between the server (HTTP, uploads) and its workers
                 # (checks): what bounds throughput whatever the machine's load.
@@ -846,6 +846,9 @@ def run_service(cfg: dict[str, Any], work: Path) -> dict[str, Any]:
                 ok = max(1, level["ok"])
                 level["server_cpu_ms_per_request"] = round((after[0] - before[0]) * 1000 / ok, 1)
                 level["workers_cpu_ms_per_request"] = round((after[1] - before[1]) * 1000 / ok, 1)
+                # Cores the workers had on average: under load (or the kernel's per-session
+                # fair share, autogroup) this, not the worker count, caps requests/s.
+                level["workers_cores_used"] = round((after[1] - before[1]) / max(level["seconds"], 1e-9), 2)
                 results.append(level)
             status = Path(f"/proc/{proc.pid}/status")
             peak = _kib(status.read_text(), "VmHWM") / 1024 if status.exists() else None
@@ -1044,18 +1047,19 @@ def render(results: dict[str, Any]) -> str:
         out.append("Service: POST /v1/check of the example, by worker processes and concurrent clients")
         out.append(
             f"  {'workers':>7} {'clients':>7} {'requests':>8} {'ok':>4} {'503 retries':>11} {'req/s':>6} "
-            f"{'p50 ms':>8} {'p90 ms':>8} {'CPU ms/req server':>17} {'workers':>7}"
+            f"{'p50 ms':>8} {'p90 ms':>8} {'CPU ms/req server':>17} {'workers':>7} {'worker cores':>12}"
         )
         for setting in service["settings"]:
             for r in setting["levels"]:
                 out.append(
-                    f"  {setting['workers']:>7} {r['clients']:>7} {r['requests']:>8} {r['ok']:>4} {r['busy_retries']:>11} "
+                    f"  {setting['workers'] or 'default':>7} {r['clients']:>7} {r['requests']:>8} {r['ok']:>4} {r['busy_retries']:>11} "
                     f"{r['requests_per_s']:>6.1f} {_f(r['latency_p50_ms']):>8} {_f(r['latency_p90_ms']):>8} "
-                    f"{_f(r.get('server_cpu_ms_per_request')):>17} {_f(r.get('workers_cpu_ms_per_request')):>7}"
+                    f"{_f(r.get('server_cpu_ms_per_request')):>17} {_f(r.get('workers_cpu_ms_per_request')):>7} "
+                    f"{_f(r.get('workers_cores_used'), digits=2):>12}"
                 )
         for setting in service["settings"]:
             out.append(
-                f"  {setting['workers']} worker(s): peak RSS server {_f(setting['server_peak_rss_mb'])} MB, "
+                f"  {setting['workers'] or 'default'} worker(s): peak RSS server {_f(setting['server_peak_rss_mb'])} MB, "
                 f"largest worker {_f(setting['worker_peak_rss_mb'])} MB, all at once {_f(setting['tree_peak_rss_mb'])} MB; "
                 f"most clients / 1 client = {setting.get('throughput_scaling')}×"
             )
@@ -1160,12 +1164,21 @@ def main(argv: list[str] | None = None) -> int:
         "--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}"
     )
     parser.add_argument("--profile", action="store_true", help="also cProfile warm checks of the example at 100 rules")
+    parser.add_argument(
+        "--service-workers",
+        help="comma-separated worker counts for the service section (default 1,2); "
+        "'default' starts the server without --workers (its own default; servers before the pool)",
+    )
     args = parser.parse_args(argv)
     sections = tuple(s.strip() for s in args.sections.split(",") if s.strip())
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     cfg = dict(QUICK if args.quick else FULL)
+    if args.service_workers:
+        cfg["service_workers"] = tuple(
+            None if w.strip() == "default" else int(w) for w in args.service_workers.split(",") if w.strip()
+        )
 
     def log(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)

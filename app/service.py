@@ -8,7 +8,7 @@ Endpoints (OpenAPI at ``/openapi.json``, interactive docs at ``/docs``):
   ``hegui check --format json`` writes for that one file.
 * ``GET /v1/rules``, ``GET /v1/rules/{id}`` — the loaded rules, one rule in full.
 * ``GET /v1/schema/report`` — the JSON Schema of the check report.
-* ``GET /healthz`` — liveness, number of rules, version.
+* ``GET /healthz`` — liveness, number of rules, version, the check workers' state.
 
 Every error has the body ``{"error": {"code", "message", "location"}}``; ``message`` is
 Chinese and meant for the person who submitted the filing.
@@ -27,7 +27,8 @@ capped (``worker_memory_bytes``), so a check that needs more fails with ``out_of
 (422); a worker that dies (SIGKILL, the OOM killer, a crash) is replaced and its request
 answered 500 ``worker_died``. Requests beyond the workers wait in a queue of ``max_queue``;
 past it they are answered 503 ``busy`` with ``Retry-After``. ``/healthz`` never waits for a
-worker. The workbench's pages (:mod:`hegui.web`) keep the checked filings' objects for
+worker. A client must send a request's headers within :data:`HEADER_SECONDS` and its body
+within :data:`BODY_SECONDS`, or its connection is closed. The workbench's pages (:mod:`hegui.web`) keep the checked filings' objects for
 their views and explanations, so they check in one thread of this process instead
 (:class:`CheckWorker`).
 """

@@ -28,9 +28,9 @@ capped (``worker_memory_bytes``), so a check that needs more fails with ``out_of
 answered 500 ``worker_died``. Requests beyond the workers wait in a queue of ``max_queue``;
 past it they are answered 503 ``busy`` with ``Retry-After``. ``/healthz`` never waits for a
 worker. A client must send a request's headers within :data:`HEADER_SECONDS` and its body
-within :data:`BODY_SECONDS`, or its connection is closed. The workbench's pages (:mod:`hegui.web`) keep the checked filings' objects for
-their views and explanations, so they check in one thread of this process instead
-(:class:`CheckWorker`).
+within :data:`BODY_SECONDS`, or its connection is closed. The workbench's pages
+(:mod:`hegui.web`) keep the checked filings' objects for their views and explanations, so
+they check in one thread of this process instead (:class:`CheckWorker`).
 """
 
 from __future__ import annotations
@@ -262,10 +262,11 @@ def _error_response(error: ServiceError) -> JSONResponse:
     return JSONResponse({"error": body}, status_code=error.status, headers=error.headers)
 
 
-def _internal_error(exc: BaseException, what: str) -> ServiceError:
-    """Log the traceback under an incident id; the client gets the id, not the internals."""
+def _internal_error(exc: BaseException | None, what: str, detail: str = "") -> ServiceError:
+    """Log the traceback (``exc``'s, or a worker's as ``detail``) under an incident id; the
+    client gets the id, not the internals."""
     incident = uuid.uuid4().hex[:12]
-    log.error("%s failed (incident %s)", what, incident, exc_info=exc)
+    log.error("%s failed (incident %s)%s", what, incident, f": {detail}" if detail else "", exc_info=exc)
     return ServiceError(500, INTERNAL_ERROR, f"服务内部错误，本次检查未完成（错误编号 {incident}），请联系管理员。")
 
 
@@ -548,15 +549,9 @@ class Service:
             return answer["report"]
         code = answer["error"]
         if code == INTERNAL_ERROR:  # a bug, not the filing's fault: logged, the service stays up
-            raise self._internal(answer)
+            raise _internal_error(None, "check", f"{answer['message']}\n{answer.get('detail', '')}")
         status = 422  # input_error, out_of_memory: what the client sent cannot be checked
         raise ServiceError(status, code, answer["message"], answer.get("location", ""))
-
-    def _internal(self, answer: dict[str, Any]) -> ServiceError:
-        """Log the worker's traceback under an incident id; the client gets the id, not the internals."""
-        incident = uuid.uuid4().hex[:12]
-        log.error("check failed (incident %s): %s\n%s", incident, answer["message"], answer.get("detail", ""))
-        return ServiceError(500, INTERNAL_ERROR, f"服务内部错误，本次检查未完成（错误编号 {incident}），请联系管理员。")
 
     def _busy(self) -> ServiceError:
         return ServiceError(

@@ -344,15 +344,15 @@ class WorkerPool:
     max_queue: int
     #: Seconds to wait before trying again when workers cannot start.
     retry_after: float = 10.0
-    _workers: list[Worker] = field(default_factory=list)
-    _queue: deque = field(default_factory=deque)
-    _running: int = 0
-    _replaced: int = 0
-    _startup_failures: int = 0
-    _problem: str = ""
-    _broken_until: float = 0.0
-    _closed: bool = False
-    _thread: threading.Thread | None = None
+    _workers: list[Worker] = field(default_factory=list, init=False, repr=False)
+    _queue: deque = field(default_factory=deque, init=False, repr=False)
+    _running: int = field(default=0, init=False)
+    _replaced: int = field(default=0, init=False)
+    _startup_failures: int = field(default=0, init=False, repr=False)
+    _problem: str = field(default="", init=False, repr=False)
+    _broken_until: float = field(default=0.0, init=False, repr=False)
+    _closed: bool = field(default=False, init=False)
+    _thread: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.size < 1 or self.max_queue < 0:

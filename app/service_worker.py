@@ -13,8 +13,8 @@ Answers (dicts):
 * ``{"error": "input_error", "message", "location"}`` — the input cannot be read as a filing;
 * ``{"error": "out_of_memory", "message", "location"}`` — the check needed more memory than
   the worker's cap (the worker then retires: its state may be damaged);
-* ``{"error": "internal_error", "message", "detail"}`` — a bug; ``detail`` is the traceback,
-  for the service's log only.
+* ``{"error": "internal_error", "message", "location", "detail"}`` — a bug; ``detail`` is the
+  traceback, for the service's log only.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def _out_of_memory(state: _State) -> dict[str, Any]:
 
 def _internal(exc: BaseException) -> dict[str, Any]:
     detail = "".join(traceback.format_exception(exc))
-    return {"error": INTERNAL_ERROR, "message": f"{type(exc).__name__}: {exc}", "detail": detail}
+    return {"error": INTERNAL_ERROR, "message": f"{type(exc).__name__}: {exc}", "location": "", "detail": detail}
 
 
 def render(document: dict[str, Any]) -> str:

@@ -488,20 +488,25 @@ class WorkerPool:
                 self._workers.append(worker)
 
     def _dispatch(self) -> None:
+        # Tasks are paired with idle workers under the lock, and sent outside it: a large payload
+        # must not hold up /healthz (status()) while it goes down a pipe.
         with self._lock:
+            self._drop_cancelled()
+            pairs = []
             for worker in self._workers:
-                self._drop_cancelled()
                 if not self._queue:
-                    return
-                if not worker.idle:
-                    continue
-                task = self._queue.popleft()
-                if not worker.send(id(task), task.payload, task, self.timeout):
-                    self._queue.appendleft(task)  # it died while idle: it is replaced, the task waits
-                    continue
-                self._running += 1
+                    break
+                if worker.idle:
+                    pairs.append((worker, self._queue.popleft()))
+            self._running += len(pairs)
+        for worker, task in pairs:
+            if worker.send(id(task), task.payload, task, self.timeout):
                 # False: cancelled just now; it runs for nobody and its answer is dropped.
                 task.future.set_running_or_notify_cancel()
+                continue
+            with self._lock:  # it died while idle: it is replaced, the task waits for another
+                self._running -= 1
+                self._queue.appendleft(task)
 
     def _collect(self, worker: Worker) -> None:
         # Whether it is alive is asked *before* reading its pipe: everything a dead worker ever

@@ -533,7 +533,7 @@ class WorkerPool:
                 self._answer(task, error=WorkerDied(code))
             elif not ready:
                 problem = worker.load_error and f"检查进程无法载入规则：{worker.load_error}"
-                self._startup_failed(problem or f"检查进程启动后立即退出（{exit_message(code)}）")
+                self._startup_failed(problem or f"检查进程未能启动：{exit_message(code)}")
         elif worker.overdue(now):
             task = worker.task
             self._remove(worker)  # killed and reaped before anyone hears of the timeout

@@ -579,7 +579,30 @@ def plugins() -> None:
 )
 @click.option("--max-upload-mb", default=20, show_default=True, type=int, help="上传文件大小上限（MB）")
 @click.option(
-    "--timeout", "timeout_seconds", default=30.0, show_default=True, type=float, help="每个请求的检查时限（秒）"
+    "--timeout",
+    "timeout_seconds",
+    default=30.0,
+    show_default=True,
+    type=float,
+    help="每个请求的检查时限（秒）；超时的检查进程被终止并更换",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="检查进程数（默认：CPU 核数）",
+)
+@click.option(
+    "--queue",
+    "max_queue",
+    type=click.IntRange(min=0),
+    help="所有检查进程都在工作时可排队的请求数，超出则答 503（默认：每个检查进程 4 个）",
+)
+@click.option(
+    "--worker-memory-mb",
+    default=1536,
+    show_default=True,
+    type=click.IntRange(min=64),
+    help="每个检查进程的内存（地址空间）上限（MB），超出的检查答 out_of_memory；只能低于 hegui 进程本身的 1536 MB 上限",
 )
 @click.option(
     "--log-level",
@@ -599,6 +622,9 @@ def serve(
     rule_paths: tuple[str, ...],
     max_upload_mb: int,
     timeout_seconds: float,
+    workers: int | None,
+    max_queue: int | None,
+    worker_memory_mb: int,
     log_level: str,
     db_url: str | None,
 ) -> None:
@@ -621,6 +647,9 @@ def serve(
             rule_paths=[Path(p) for p in rule_paths] or None,
             max_upload_bytes=max_upload_mb * 1024 * 1024,
             timeout_seconds=timeout_seconds,
+            workers=workers,
+            max_queue=max_queue,
+            worker_memory_bytes=worker_memory_mb * 1024 * 1024,
             db_url=db_url,
             preload=filings,
         )

@@ -29,26 +29,23 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import multiprocessing
 import os
-import signal
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
-from multiprocessing.connection import wait as wait_for_ready
 from pathlib import Path
 from typing import Any, TextIO
 
 from hegui.app.checker import Checker, CheckOptions
+from hegui.app.workers import Worker, WorkerEntry, exit_message, stop_all, wait_any
 from hegui.engine.findings import Evidence, Finding
 from hegui.engine.registry import Registry
-from hegui.engine.rules import Citation, RuleLoadError
+from hegui.engine.rules import Citation
 from hegui.engine.waivers import WaiverNote
 from hegui.facts.errors import InputError
-from hegui.facts.limits import MEMORY_BYTES, limit_memory
+from hegui.facts.limits import MEMORY_BYTES
 from hegui.facts.model import Filing
 from hegui.facts.read import FOLDER_SUFFIXES, LEGACY_REFUSED
 from hegui.plugins.manager import build_registry
@@ -467,31 +464,12 @@ def run_batch(
 
 
 # --- the supervisor and its workers --------------------------------------------------------------
+# The worker processes themselves (start, pipe protocol, memory cap, parent watch, kill) are
+# hegui.app.workers, shared with the HTTP service; what is batch-only is the policy below.
 
 
 def _seconds(timeout: float) -> str:
     return f"{timeout:g}"
-
-
-def _exit_message(code: int | None) -> str:
-    if code is not None and code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = str(-code)
-        return SIGNAL_MESSAGE.format(code=code, name=name)
-    return CRASH_MESSAGE.format(code=code)
-
-
-@dataclass
-class _Worker:
-    process: Any
-    conn: Any
-    started: float
-    ready: bool = False
-    task: tuple[int, str] | None = None
-    deadline: float | None = None
-    dead: bool = False
 
 
 @dataclass
@@ -500,7 +478,7 @@ class _Supervisor:
 
     A worker gets a filing only when it is idle, so the supervisor always knows which filing a
     worker holds and since when: a worker that dies or passes its deadline loses that filing
-    and nothing else. Workers talk over their own pipe; :func:`multiprocessing.connection.wait`
+    and nothing else. Workers talk over their own pipe; :func:`~hegui.app.workers.wait_any`
     watches every pipe and every process sentinel at once, with the nearest deadline as its
     timeout.
     """
@@ -508,7 +486,7 @@ class _Supervisor:
     options: BatchOptions
     jobs: int
     timeout: float | None
-    workers: list[_Worker] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
     startup_failures: int = 0
     #: Filings whose worker died (SIGKILL, out of memory, a crash): each is retried once,
     #: alone — no other filing in progress — since the death may have been caused by the
@@ -517,20 +495,9 @@ class _Supervisor:
     retried: set = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        # "spawn": a fresh interpreter that inherits no locks, threads or open files of the
-        # parent (forking a process that may hold them is unsafe); it costs an import and a
-        # rule compilation per worker, paid once per worker, not per filing.
-        self.context = multiprocessing.get_context("spawn")
-
-    def _start(self) -> _Worker:
-        parent_end, child_end = self.context.Pipe(duplex=True)
-        process = self.context.Process(
-            target=_worker_main, args=(child_end, self.options), name="hegui-batch-worker", daemon=True
-        )
-        process.start()
-        # Our copy of the child's end must go, or the pipe never reports the child's death as EOF.
-        child_end.close()
-        return _Worker(process, parent_end, time.monotonic())
+        # Each worker makes its own Checker (_session) and answers a filing's path with its
+        # report entry (_check): rules compiled once per worker, never per filing.
+        self.entry = WorkerEntry(_session, _check, self.options, WORKER_MEMORY_BYTES, "hegui-batch-worker")
 
     def run(self, todo: list[tuple[int, str]], record: Callable[[int, dict[str, Any]], None]) -> None:
         pending = deque(todo)
@@ -538,15 +505,16 @@ class _Supervisor:
             while pending or self.alone or any(w.task is not None for w in self.workers):
                 busy = sum(1 for w in self.workers if w.task is not None)
                 while len(self.workers) < min(self.jobs, busy + len(pending) + len(self.alone)):
-                    self.workers.append(self._start())
+                    self.workers.append(Worker.spawn(self.entry))
                 self._dispatch(pending)
-                self._wait()
+                wait_any(self.workers)
                 for worker in list(self.workers):
                     self._collect(worker, pending, record)
         except BaseException:
             self._kill_all()
             raise
-        self._stop_all()
+        stop_all(self.workers)
+        self.workers.clear()
 
     def _dispatch(self, pending: deque) -> None:
         if self.alone:
@@ -555,56 +523,34 @@ class _Supervisor:
                 return
             pending = self.alone
         for worker in self.workers:
-            if worker.ready and worker.task is None and not worker.dead and pending:
+            if worker.idle and pending:
                 task = pending.popleft()
-                try:
-                    worker.conn.send(task)
-                except OSError:  # died while idle: the filing goes back, the worker is replaced
-                    pending.appendleft(task)
-                    worker.dead = True
+                if not worker.send(task[0], task[1], task, self.timeout):
+                    pending.appendleft(task)  # died while idle: the filing goes back, the worker is replaced
                     continue
-                worker.task = task
-                worker.deadline = time.monotonic() + self.timeout if self.timeout else None
                 if pending is self.alone:
                     return
 
-    def _wait(self) -> None:
-        deadlines = [w.deadline for w in self.workers if w.deadline is not None]
-        deadlines += [w.started + STARTUP_TIMEOUT for w in self.workers if not w.ready]
-        limit = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-        handles = [w.conn for w in self.workers if not w.dead] + [w.process.sentinel for w in self.workers]
-        wait_for_ready(handles, limit)
-
-    def _collect(self, worker: _Worker, pending: deque, record: Callable[[int, dict[str, Any]], None]) -> None:
+    def _collect(self, worker: Worker, pending: deque, record: Callable[[int, dict[str, Any]], None]) -> None:
         # Whether it is alive is asked *before* reading its pipe: everything a dead worker ever
         # sent is then already in the pipe, so a result sent just before dying is not lost.
         alive = worker.process.is_alive()
-        while not worker.dead:
-            try:
-                if not worker.conn.poll():
-                    break
-                message = worker.conn.recv()
-            except (EOFError, OSError):
-                worker.dead = True
-                break
-            except Exception:  # half a message: the worker died while sending it
-                worker.dead = True
-                break
+        for message in worker.receive():
             self._handle(worker, message, record)
         if worker.dead or not alive:
             self._bury(worker, pending, record)
             return
         now = time.monotonic()
-        if worker.task is not None and worker.deadline is not None and now >= worker.deadline:
+        if worker.overdue(now):
             index, path = worker.task
             worker.task = None
             self._remove(worker)
             record(index, error_entry(path, TIMEOUT_MESSAGE.format(seconds=_seconds(self.timeout or 0))))
-        elif not worker.ready and now >= worker.started + STARTUP_TIMEOUT:
+        elif worker.startup_overdue(now):
             self._remove(worker)
             raise BatchError(f"检查进程启动超时（超过{_seconds(STARTUP_TIMEOUT)}秒仍未载入规则）")
 
-    def _handle(self, worker: _Worker, message: tuple, record: Callable[[int, dict[str, Any]], None]) -> None:
+    def _handle(self, worker: Worker, message: tuple, record: Callable[[int, dict[str, Any]], None]) -> None:
         kind = message[0]
         if kind == "ready":
             worker.ready = True
@@ -618,45 +564,32 @@ class _Supervisor:
             worker.task, worker.deadline = None, None
             record(index, entry)
 
-    def _bury(self, worker: _Worker, pending: deque, record: Callable[[int, dict[str, Any]], None]) -> None:
+    def _bury(self, worker: Worker, pending: deque, record: Callable[[int, dict[str, Any]], None]) -> None:
         """A worker that is gone: its filing (if any) is an error; it will be replaced."""
         worker.process.join(5)
-        code = worker.process.exitcode
         task, ready = worker.task, worker.ready
         worker.task = None
-        self._remove(worker)
+        code = self._remove(worker)
         if task is not None and task[0] not in self.retried:
             self.retried.add(task[0])
             self.alone.append(task)
         elif task is not None:
-            record(task[0], error_entry(task[1], _exit_message(code) + RETRIED_NOTE))
+            record(task[0], error_entry(task[1], exit_message(code) + RETRIED_NOTE))
         elif not ready:
             self.startup_failures += 1
             if self.startup_failures >= MAX_STARTUP_FAILURES:
                 # The usual cause: a main script without ``if __name__ == "__main__":``, which
                 # every spawned worker runs again (see the multiprocessing documentation).
                 raise BatchError(
-                    f"检查进程启动后立即退出（{_exit_message(code)}），已连续{self.startup_failures}次；"
+                    f"检查进程启动后立即退出（{exit_message(code)}），已连续{self.startup_failures}次；"
                     '若从脚本调用，请把调用放在 if __name__ == "__main__": 之下'
                 )
 
-    def _remove(self, worker: _Worker) -> None:
+    def _remove(self, worker: Worker) -> int | None:
         """Kill (if need be) and reap ``worker`` before anything replaces it: never more than ``jobs`` alive."""
-        if worker.process.is_alive():
-            worker.process.kill()
-        worker.process.join()
-        worker.conn.close()
-        worker.process.close()
+        code = worker.kill()
         self.workers.remove(worker)
-
-    def _stop_all(self) -> None:
-        for worker in self.workers:
-            with contextlib.suppress(OSError):
-                worker.conn.send(None)  # the polite way: the worker returns from its loop
-        deadline = time.monotonic() + 5
-        for worker in self.workers:
-            worker.process.join(max(0.0, deadline - time.monotonic()))
-        self._kill_all()
+        return code
 
     def _kill_all(self) -> None:
         for worker in list(self.workers):
@@ -664,54 +597,6 @@ class _Supervisor:
             with contextlib.suppress(Exception):
                 self._remove(worker)
         self.workers.clear()
-
-
-def _describe_load_error(exc: BaseException) -> str:
-    if isinstance(exc, RuleLoadError):
-        shown = "；".join(str(p) for p in exc.problems[:3])
-        return f"规则有误（共{len(exc.problems)}处）：{shown}"
-    return str(exc) or type(exc).__name__
-
-
-def _watch_parent() -> None:
-    """Exit when the supervisor is gone: a worker stuck in a filing would otherwise outlive it.
-
-    The pipe tells an idle worker (EOF); a busy one never reads it, so a daemon thread checks
-    whether the worker has been re-parented.
-    """
-    parent = os.getppid()
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os._exit(3)
-
-    threading.Thread(target=watch, name="hegui-parent-watch", daemon=True).start()
-
-
-def _worker_main(conn, options: BatchOptions) -> None:
-    """A worker process: load the rules once, then check filings until told to stop."""
-    # Ctrl-C reaches the whole process group; the supervisor decides what happens to workers.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    limit_memory(WORKER_MEMORY_BYTES)
-    _watch_parent()
-    try:
-        checker = _session(options)
-    except Exception as exc:
-        conn.send(("load_error", _describe_load_error(exc)))
-        conn.close()
-        return
-    conn.send(("ready",))
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        index, path = task
-        conn.send(("result", index, _check(checker, path)))
 
 
 __all__ = [

@@ -8,7 +8,7 @@ Endpoints (OpenAPI at ``/openapi.json``, interactive docs at ``/docs``):
   ``hegui check --format json`` writes for that one file.
 * ``GET /v1/rules``, ``GET /v1/rules/{id}`` — the loaded rules, one rule in full.
 * ``GET /v1/schema/report`` — the JSON Schema of the check report.
-* ``GET /healthz`` — liveness, number of rules, version.
+* ``GET /healthz`` — liveness, number of rules, version, the check workers' state.
 
 Every error has the body ``{"error": {"code", "message", "location"}}``; ``message`` is
 Chinese and meant for the person who submitted the filing.
@@ -17,13 +17,20 @@ The rules and plugins are loaded once, when the app is created, and fail closed:
 rules or a broken plugin make :func:`create_app` raise, so a server never starts with a
 rule pack missing (a missing pack would make filings look compliant).
 
-Threads: pyDatalog keeps its state per thread and a compiled program serialises
-evaluation behind a lock, so every read and check runs in ONE dedicated worker thread, one
-at a time. A check that overruns ``timeout_seconds`` is answered 504 but cannot be
-interrupted (Python cannot kill a thread); it finishes in the worker, and the next job starts
-only after it, so a timed-out check never overlaps or corrupts the next one. A request
-whose job could not even start within ``timeout_seconds`` (the worker still busy) is
-answered 503 and its job is dropped unrun.
+Processes: every check runs in a pool of worker processes (:mod:`hegui.app.workers`), by
+default one per core (``workers``). Each worker loads the plugins and compiles the rules once,
+when it starts, and takes requests as plain data (:mod:`hegui.app.service_worker`): where the
+upload was written, or the inline body, and the options; it answers with the report text or
+a structured error. Each check has hard limits: past ``timeout_seconds`` its worker is
+killed (504, ``timeout``) and replaced, never left running; a worker's address space is
+capped (``worker_memory_bytes``), so a check that needs more fails with ``out_of_memory``
+(422); a worker that dies (SIGKILL, the OOM killer, a crash) is replaced and its request
+answered 500 ``worker_died``. Requests beyond the workers wait in a queue of ``max_queue``;
+past it they are answered 503 ``busy`` with ``Retry-After``. ``/healthz`` never waits for a
+worker. A client must send a request's headers within :data:`HEADER_SECONDS` and its body
+within :data:`BODY_SECONDS`, or its connection is closed. The workbench's pages
+(:mod:`hegui.web`) keep the checked filings' objects for their views and explanations, so
+they check in one thread of this process instead (:class:`CheckWorker`).
 """
 
 from __future__ import annotations
@@ -31,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import difflib
-import json
 import logging
 import os
 import queue
@@ -54,17 +60,27 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from hegui import __version__
-from hegui.app.checker import Checker, CheckOptions, UnexpectedError, read_input
-from hegui.engine.cases import inline_filing_from_text
+from hegui.app.checker import Checker
+from hegui.app.service_worker import INLINE_NAME, CheckRequest, WorkerOptions
+from hegui.app.service_worker import answer as answer_request
+from hegui.app.service_worker import load as load_worker
+from hegui.app.workers import (
+    PoolClosed,
+    PoolFull,
+    PoolUnavailable,
+    TaskTimedOut,
+    WorkerDied,
+    WorkerEntry,
+    WorkerPool,
+)
 from hegui.engine.catalogue import _check_summary, _condition, _periods, describe_rule
 from hegui.engine.registry import Registry
 from hegui.engine.rules import SEVERITY_NAMES, Citation, Parameter, Rule, describe_input
 from hegui.engine.strictyaml import MAX_RULE_FILE_BYTES
-from hegui.facts.errors import InputError
-from hegui.facts.model import Filing
+from hegui.facts.limits import MEMORY_BYTES
 from hegui.facts.read import LEGACY_REFUSED, READABLE_SUFFIXES
 from hegui.facts.units import format_decimal
-from hegui.reports import SCHEMA_ID, ReportContext, report_schema, reporters_for
+from hegui.reports import SCHEMA_ID, report_schema, reporters_for
 from hegui.web import mount as mount_workbench
 
 log = logging.getLogger("hegui.service")
@@ -75,8 +91,10 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 #: body may exceed the file limit by this much before it is cut off; the file is then
 #: measured exactly.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
-#: Name of an inline (JSON) filing in the report and in its locations.
-INLINE_NAME = "filing.json"
+#: Requests that may wait for a worker, per worker, unless ``max_queue`` says otherwise.
+QUEUE_PER_WORKER = 4
+#: Address space of each check worker (see :data:`hegui.facts.limits.MEMORY_BYTES`).
+WORKER_MEMORY_BYTES = MEMORY_BYTES
 #: Suffixes the built-in readers handle (facts/read.py); plugins may register more.
 BUILTIN_SUFFIXES = READABLE_SUFFIXES
 _CHUNK = 64 * 1024
@@ -91,6 +109,9 @@ NOT_FOUND = "not_found"
 METHOD_NOT_ALLOWED = "method_not_allowed"
 TIMEOUT = "timeout"
 BUSY = "busy"
+UNAVAILABLE = "unavailable"
+OUT_OF_MEMORY = "out_of_memory"
+WORKER_DIED = "worker_died"
 INTERNAL_ERROR = "internal_error"
 
 
@@ -102,7 +123,8 @@ class ErrorInfo(BaseModel):
 
     code: str = Field(
         description="稳定的错误代码 / stable error code: input_error, invalid_request, invalid_parameter, "
-        "unsupported_media_type, payload_too_large, not_found, method_not_allowed, timeout, busy, internal_error"
+        "unsupported_media_type, payload_too_large, not_found, method_not_allowed, out_of_memory, timeout, busy, "
+        "unavailable, worker_died, internal_error"
     )
     message: str = Field(
         description="中文说明，面向提交申报的人 / Chinese message for the person who submitted the filing"
@@ -192,11 +214,24 @@ class RuleDetail(RuleSummary):
     )
 
 
+class WorkersInfo(BaseModel):
+    size: int = Field(description="检查进程数 / worker processes the pool keeps")
+    alive: int = Field(description="正在运行的检查进程 / worker processes running (loading or ready)")
+    ready: int = Field(description="已载入规则的检查进程 / workers that have loaded the rules")
+    busy: int = Field(description="正在检查的进程 / workers checking a filing now")
+    queued: int = Field(description="排队等候的请求 / requests waiting for a worker")
+    replaced: int = Field(description="被终止或异常退出后更换的进程 / workers killed or found dead and replaced")
+    problem: str = Field(description="检查进程无法启动的原因，正常时为空 / why workers cannot start; empty when fine")
+
+
 class Health(BaseModel):
     status: str = Field(description="ok")
     rules: int = Field(description="已加载的规则数 / rules loaded")
     version: str
-    busy: bool = Field(description="检查线程是否正在工作 / whether the check worker is running a job")
+    busy: bool = Field(
+        description="所有检查进程都在工作（新请求须排队）/ every worker is checking (a new check would wait)"
+    )
+    workers: WorkersInfo
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -227,10 +262,11 @@ def _error_response(error: ServiceError) -> JSONResponse:
     return JSONResponse({"error": body}, status_code=error.status, headers=error.headers)
 
 
-def _internal_error(exc: BaseException, what: str) -> ServiceError:
-    """Log the traceback under an incident id; the client gets the id, not the internals."""
+def _internal_error(exc: BaseException | None, what: str, detail: str = "") -> ServiceError:
+    """Log the traceback (``exc``'s, or a worker's as ``detail``) under an incident id; the
+    client gets the id, not the internals."""
     incident = uuid.uuid4().hex[:12]
-    log.error("%s failed (incident %s)", what, incident, exc_info=exc)
+    log.error("%s failed (incident %s)%s", what, incident, f": {detail}" if detail else "", exc_info=exc)
     return ServiceError(500, INTERNAL_ERROR, f"服务内部错误，本次检查未完成（错误编号 {incident}），请联系管理员。")
 
 
@@ -258,7 +294,9 @@ class _TimedOut(Exception):
 
 
 class CheckWorker:
-    """One dedicated daemon thread that runs jobs one at a time, in submission order.
+    """One dedicated daemon thread that runs jobs one at a time, in submission order: the
+    workbench's checks, whose results (tables, findings, explanations) its pages keep as
+    objects in this process. ``POST /v1/check`` runs in the worker processes instead.
 
     Dedicated and never stopped (not a pool): pyDatalog state lives in the thread that
     uses it, and the engine remembers which program it installed by thread *id*; ids are
@@ -404,24 +442,6 @@ def _display_name(filename: str | None, suffix: str) -> str:
     return name if name not in ("", ".", "..") else f"upload{suffix}"
 
 
-def _replace_text(value: Any, old: str, new: str) -> Any:
-    """``value`` with ``old`` replaced by ``new`` in every string (the report cites the temp path)."""
-    if isinstance(value, str):
-        return value.replace(old, new)
-    if isinstance(value, list):
-        return [_replace_text(v, old, new) for v in value]
-    if isinstance(value, dict):
-        return {k: _replace_text(v, old, new) for k, v in value.items()}
-    return value
-
-
-def _render(document: dict[str, Any]) -> Response:
-    # Serialised exactly as `hegui check --format json` writes it (sorted keys, indent 2,
-    # trailing newline), so equal inputs give byte-identical answers.
-    text = json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
-    return Response(text, media_type="application/json")
-
-
 def _media_type(request: Request) -> str:
     return (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
 
@@ -459,74 +479,100 @@ def _limited(request: Request, limit: int, too_large: ServiceError) -> Request:
 
 @dataclass
 class _Job:
-    """What one check needs; ``read`` runs in the worker, like the check itself."""
+    """What one check needs from the request: the upload's private file, or the inline body."""
 
-    read: Callable[[], Filing]
     display: str
     temp_path: str | None = None
     temp_dir: str | None = None
+    body: bytes | None = None
 
     def cleanup(self) -> None:
         if self.temp_dir is not None:
             shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
-def _inline_reader(body: bytes) -> Callable[[], Any]:
-    """Parse an inline filing (JSON) — in the worker, under the time limit."""
-
-    def read() -> Filing:
-        try:
-            text = body.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InputError(INLINE_NAME, f"内联申报必须是 UTF-8 编码的 JSON（第{exc.start}字节处无法解码）") from None
-        try:
-            json.loads(text)  # a JSON body must be JSON, even though the model parser reads YAML too
-        except json.JSONDecodeError as exc:
-            raise InputError(INLINE_NAME, f"不是有效的 JSON：{exc.msg}", f"第{exc.lineno}行第{exc.colno}列") from None
-        except RecursionError:
-            raise InputError(INLINE_NAME, "JSON 嵌套过深") from None
-        return inline_filing_from_text(text, INLINE_NAME)
-
-    return read
-
-
 # --- the app --------------------------------------------------------------------------------------
 
 
 class Service:
-    """What the app serves: the registry, the rules compiled once, the worker, the limits."""
+    """What the app serves: the registry, the rules compiled once, the worker pool, the limits."""
 
-    def __init__(self, checker: Checker, *, max_upload_bytes: int, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        checker: Checker,
+        *,
+        rule_paths=(),
+        max_upload_bytes: int,
+        timeout_seconds: float,
+        workers: int,
+        max_queue: int,
+        worker_memory_bytes: int | None,
+    ) -> None:
         self.checker = checker
         self.registry: Registry = checker.registry
         self.ruleset = checker.ruleset
         self.reporters = reporters_for(self.registry)  # the formats `hegui check --format` offers
         self.max_upload_bytes = max_upload_bytes
         self.timeout_seconds = timeout_seconds
+        self.worker_memory_bytes = worker_memory_bytes
         self.suffixes = tuple(dict.fromkeys([*BUILTIN_SUFFIXES, *sorted(self.registry.readers)]))
-        self.worker = CheckWorker()
+        options = WorkerOptions(tuple(os.fspath(p) for p in rule_paths or ()), worker_memory_bytes)
+        entry = WorkerEntry(load_worker, answer_request, options, worker_memory_bytes, "hegui-service-worker")
+        #: The worker processes of ``POST /v1/check``; they start with the first check, or
+        #: when the server starts (:func:`make_server`).
+        self.pool = WorkerPool(entry, workers, timeout_seconds, max_queue)
+        #: The workbench's in-process check thread.
+        self.local_worker = CheckWorker()
 
-    def check_job(self, job: _Job, explain: bool, district: str | None) -> Callable[[], Response]:
-        """The worker's part: read, check, report; the temp file goes as soon as it was read."""
+    async def check(self, request: CheckRequest) -> str:
+        """The report text for ``request``, from a worker; every failure is a :class:`ServiceError`."""
+        try:
+            future = self.pool.submit(request)
+        except PoolFull:
+            raise self._busy() from None
+        except (PoolUnavailable, PoolClosed) as exc:
+            raise self._unavailable(exc) from None
+        try:
+            answer = await asyncio.wrap_future(future)
+        except TaskTimedOut:
+            raise ServiceError(
+                504, TIMEOUT, f"检查超过{self.timeout_seconds:g}秒仍未完成，已终止；请检查文件是否异常庞大"
+            ) from None
+        except WorkerDied as exc:
+            log.error("check worker died: %s", exc.message)
+            raise ServiceError(
+                500, WORKER_DIED, f"{exc.message}，本次检查未完成；已换上新的检查进程，可以重试"
+            ) from None
+        except (PoolUnavailable, PoolClosed) as exc:
+            raise self._unavailable(exc) from None
+        if "report" in answer:
+            return answer["report"]
+        code = answer["error"]
+        if code == INTERNAL_ERROR:  # a bug, not the filing's fault: logged, the service stays up
+            raise _internal_error(None, "check", f"{answer['message']}\n{answer.get('detail', '')}")
+        status = 422  # input_error, out_of_memory: what the client sent cannot be checked
+        raise ServiceError(status, code, answer["message"], answer.get("location", ""))
 
-        def read() -> Filing:
-            try:
-                return job.read()
-            finally:
-                job.cleanup()
+    def _busy(self) -> ServiceError:
+        return ServiceError(
+            503,
+            BUSY,
+            "检查服务正忙（所有检查进程都在工作，排队已满），请稍后重试",
+            headers={"Retry-After": str(max(1, round(self.timeout_seconds)))},
+        )
 
-        def run() -> Response:
-            options = CheckOptions(district=district, explain=explain)
-            outcome = self.checker.check(job.display, read=read, options=options)
-            if outcome.error is not None:  # answered 422 (input_error) or 500 (internal_error)
-                raise outcome.error
-            report = self.reporters.render("json", [outcome], ReportContext(self.ruleset, self.registry))
-            document = json.loads(report)
-            if job.temp_path:
-                document = _replace_text(document, job.temp_path, job.display)
-            return _render(document)
+    def _unavailable(self, exc: Exception) -> ServiceError:
+        detail = f"：{exc}" if str(exc) else ""
+        return ServiceError(
+            503,
+            UNAVAILABLE,
+            f"检查进程暂时无法启动{detail}，请稍后重试",
+            headers={"Retry-After": str(max(1, round(self.timeout_seconds)))},
+        )
 
-        return run
+    def close(self) -> None:
+        """Stop the worker processes."""
+        self.pool.close()
 
 
 _DESCRIPTION = """\
@@ -553,11 +599,23 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     },
     422: {
         "model": ErrorBody,
-        "description": "无法读取为申报（input_error），或参数有误（invalid_parameter）/ not a readable filing, or a bad parameter",
+        "description": "无法读取为申报（input_error），检查所需内存超过上限（out_of_memory），或参数有误（invalid_parameter）"
+        "/ not a readable filing, more memory than a check may use, or a bad parameter",
     },
-    500: {"model": ErrorBody, "description": "内部错误 / internal error (internal_error); the service stays up"},
-    503: {"model": ErrorBody, "description": "检查线程仍忙于上一项检查 / the worker is still busy (busy); retry later"},
-    504: {"model": ErrorBody, "description": "检查超时 / the check took longer than the limit (timeout)"},
+    500: {
+        "model": ErrorBody,
+        "description": "内部错误（internal_error），或检查进程异常退出（worker_died，已更换）/ internal error, or the "
+        "check's worker process died (it was replaced); the service stays up",
+    },
+    503: {
+        "model": ErrorBody,
+        "description": "所有检查进程都在工作且排队已满（busy），或检查进程无法启动（unavailable）/ every worker is busy "
+        "and the queue is full, or workers cannot start; retry after Retry-After seconds",
+    },
+    504: {
+        "model": ErrorBody,
+        "description": "检查超时，检查进程已终止 / the check took longer than the limit; its worker was killed (timeout)",
+    },
 }
 
 _INLINE_EXAMPLE = {
@@ -606,8 +664,12 @@ def create_app(
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     db_url: str | None = None,
     preload=(),
+    workers: int | None = None,
+    max_queue: int | None = None,
+    worker_memory_bytes: int | None = WORKER_MEMORY_BYTES,
 ) -> FastAPI:
-    """The FastAPI app; loads plugins and rules once, now.
+    """The FastAPI app; loads plugins and rules once, now (the check workers load them again,
+    each once, when they start: with the first check, or when :func:`make_server` starts).
 
     ``rule_paths``: rule pack files or folders (like ``hegui check --rules``); ``None`` uses
     every registered pack (built-in and installed plugins, subject to ``HEGUI_PLUGINS``).
@@ -618,12 +680,31 @@ def create_app(
     ``db_url``: the review workbench's database (SQLAlchemy URL); ``None`` is a SQLite file
     ``hegui-review.db`` in the current directory, created when the workbench is first used;
     ``preload``: filing files to add to the workbench now (``hegui serve FILE...``).
+
+    ``workers``: check worker processes (default: one per core, :func:`os.cpu_count`);
+    ``max_queue``: requests that may wait for a worker before new ones are answered 503
+    (default :data:`QUEUE_PER_WORKER` per worker); ``timeout_seconds``: a check's time in its
+    worker, after which the worker is killed (504); ``worker_memory_bytes``: each worker's
+    address space (``None``: only what the process inherits). Call
+    ``app.state.hegui.close()`` to stop the workers (they also end with this process).
     """
     if max_upload_bytes <= 0 or timeout_seconds <= 0:
         raise ValueError("max_upload_bytes and timeout_seconds must be positive")
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    max_queue = max_queue if max_queue is not None else QUEUE_PER_WORKER * workers
+    if workers < 1 or max_queue < 0:
+        raise ValueError("workers must be at least 1 and max_queue not negative")
     checker = Checker.load(rule_paths or ())
     registry, ruleset = checker.registry, checker.ruleset
-    service = Service(checker, max_upload_bytes=max_upload_bytes, timeout_seconds=timeout_seconds)
+    service = Service(
+        checker,
+        rule_paths=rule_paths or (),
+        max_upload_bytes=max_upload_bytes,
+        timeout_seconds=timeout_seconds,
+        workers=workers,
+        max_queue=max_queue,
+        worker_memory_bytes=worker_memory_bytes,
+    )
 
     # docs_url/redoc_url None: FastAPI's own pages load Swagger UI from a CDN; the workbench
     # serves /docs with local copies (hegui.web), so it works offline.
@@ -717,30 +798,11 @@ def create_app(
                 f"不支持的 Content-Type“{kind or '（未给出）'}”：请用 multipart/form-data 上传申报文件（字段 file），"
                 "或以 application/json 提交内联申报",
             )
+        work = CheckRequest(job.display, job.temp_path, job.body, explain, district)
         try:
-            # The worker removes an upload as soon as it has read it; on_drop covers a job
-            # that never ran.
-            return await service.worker.run(
-                service.check_job(job, explain, district), service.timeout_seconds, job.cleanup
-            )
-        except _Busy:
-            raise ServiceError(
-                503,
-                BUSY,
-                "检查服务正忙（上一项检查仍在进行），请稍后重试",
-                headers={"Retry-After": str(max(1, round(service.timeout_seconds)))},
-            ) from None
-        except _TimedOut:
-            raise ServiceError(
-                504, TIMEOUT, f"检查超过{service.timeout_seconds:g}秒仍未完成，已放弃；请检查文件是否异常庞大"
-            ) from None
-        except UnexpectedError as exc:  # a bug, not the filing's fault: logged, the app stays up
-            raise _internal_error(exc.cause, "check") from None
-        except InputError as exc:
-            message = exc.message.replace(job.temp_path, job.display) if job.temp_path else exc.message
-            raise ServiceError(422, INPUT_ERROR, message, exc.location) from None
-        except Exception as exc:  # any other failure answers 500; the worker and the app stay up
-            raise _internal_error(exc, "check") from None
+            return Response(await service.check(work), media_type="application/json")
+        finally:
+            job.cleanup()  # whatever happened: answered, timed out, worker died, client gone
 
     @app.get(
         "/v1/rules",
@@ -789,11 +851,24 @@ def create_app(
         "/healthz",
         response_model=Health,
         summary="健康检查 / Health check",
-        description="服务在运行时返回 status ok、规则数与版本；busy 表示检查线程正在工作。\n\n"
-        "status ok, the number of rules loaded and the version; busy tells whether the check worker is running a job.",
+        description="服务在运行时返回 status ok、规则数与版本，以及检查进程的状态（不等候任何检查进程）；"
+        "busy 表示所有检查进程都在工作。\n\n"
+        "status ok, the number of rules loaded, the version and the check workers' state (answered without waiting "
+        "for any worker); busy tells whether every worker is checking.",
     )
     async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "rules": len(ruleset.rules), "version": __version__, "busy": service.worker.busy}
+        pool = service.pool.status()
+        workers = {
+            "size": pool.size,
+            "alive": pool.alive,
+            "ready": pool.ready,
+            "busy": pool.busy,
+            "queued": pool.queued,
+            "replaced": pool.replaced,
+            "problem": pool.problem,
+        }
+        busy = pool.busy >= pool.size
+        return {"status": "ok", "rules": len(ruleset.rules), "version": __version__, "busy": busy, "workers": workers}
 
     return app
 
@@ -831,7 +906,7 @@ async def _receive_upload(request: Request, service: Service) -> _Job:
         # client sent becomes part of a path on this machine.
         temp_dir = tempfile.mkdtemp(prefix="hegui-upload-")
         temp_path = os.path.join(temp_dir, f"upload{suffix}")
-        job = _Job(read=_not_written_yet, display=display, temp_path=temp_path, temp_dir=temp_dir)
+        job = _Job(display=display, temp_path=temp_path, temp_dir=temp_dir)
         try:
             size = 0
             fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -844,15 +919,9 @@ async def _receive_upload(request: Request, service: Service) -> _Job:
         except BaseException:
             job.cleanup()
             raise
-        job.read = lambda: read_input(temp_path, service.registry)
         return job
     finally:
         await form.close()
-
-
-def _not_written_yet() -> Filing:
-    """An upload's reader until its bytes are on disk (never called: the job is handed out after)."""
-    raise RuntimeError("the upload has not been written yet")
 
 
 async def _receive_inline(request: Request, service: Service) -> _Job:
@@ -869,7 +938,7 @@ async def _receive_inline(request: Request, service: Service) -> _Job:
         raise too_large from None
     except ClientDisconnect:
         raise ServiceError(400, INVALID_REQUEST, "请求未完成：连接已断开") from None
-    return _Job(read=_inline_reader(bytes(body)), display=INLINE_NAME)
+    return _Job(display=INLINE_NAME, body=bytes(body))
 
 
 def make_server(
@@ -887,7 +956,9 @@ def make_server(
 
     if app is None:
         app = create_app(**app_options)  # fail closed before the port is bound
-    # One process: the rules are compiled in it and checks are serialised in its worker.
+    # The workers load while the server starts, not with the first request.
+    app.state.hegui.pool.start()
+    # One server process: the checks run in its pool of worker processes.
     config = uvicorn.Config(
         app,
         host=host,
@@ -898,8 +969,8 @@ def make_server(
         proxy_headers=False,
         access_log=log_level in ("debug", "trace", "info"),
         # Connections cost memory whatever they carry: idle ones are closed after a few
-        # seconds, a request whose headers do not arrive in time is cut (slow-header clients),
-        # headers are bounded, and past LIMIT_CONNECTIONS new ones are answered 503.
+        # seconds, a request whose headers or body do not arrive in time is cut (slow
+        # clients), headers are bounded, and past LIMIT_CONNECTIONS new ones are answered 503.
         http=_header_deadline_protocol(),
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
@@ -912,6 +983,9 @@ def make_server(
 KEEP_ALIVE_SECONDS = 5
 #: Seconds a client has to send a request's headers (from connecting, or from the last response).
 HEADER_SECONDS = 10.0
+#: Seconds a client has to send a request's body once its headers are in: a 20 MB upload needs
+#: 2.7 Mbit/s; a client that dribbles its body would otherwise hold a connection for ever.
+BODY_SECONDS = 60.0
 #: Bytes of a request's headers.
 MAX_HEADER_BYTES = 64 * 1024
 #: Open connections (and requests) at once.
@@ -920,9 +994,10 @@ LIMIT_CONNECTIONS = 64
 
 def _header_deadline_protocol():
     """uvicorn's h11 protocol, closing a connection whose request headers are not complete
-    :data:`HEADER_SECONDS` after it opened or after its last response: uvicorn itself starts
-    its keep-alive timer only after a response and restarts nothing for a client that sends a
-    byte now and then, so a slow-header client would hold its connection for ever."""
+    :data:`HEADER_SECONDS` after it opened or after its last response, or whose request body is
+    not complete :data:`BODY_SECONDS` after its headers: uvicorn itself starts its keep-alive
+    timer only after a response and restarts nothing for a client that sends a byte now and
+    then, so a slow client would hold its connection for ever."""
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class HeaderDeadline(H11Protocol):
@@ -933,6 +1008,19 @@ def _header_deadline_protocol():
         def on_response_complete(self) -> None:
             super().on_response_complete()
             self._arm()
+
+        def handle_events(self) -> None:
+            before = self.cycle
+            super().handle_events()
+            cycle = self.cycle
+            if cycle is not None and cycle is not before and cycle.more_body:  # a request's headers just came
+                self.loop.call_later(BODY_SECONDS, self._body_due, cycle)
+
+        def _body_due(self, cycle) -> None:
+            # Still the same request and its body still not complete: cut it off (the
+            # application sees the client disconnect).
+            if self.cycle is cycle and cycle.more_body and not self.transport.is_closing():
+                self.transport.close()
 
         def _arm(self) -> None:
             waiting_for = self.cycle
@@ -951,6 +1039,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "info",
     """Run the service with uvicorn until interrupted (for ``hegui serve``).
 
     ``app_options`` go to :func:`create_app` (``rule_paths``, ``max_upload_bytes``,
-    ``timeout_seconds``); invalid rules or plugins raise before the port is bound.
+    ``timeout_seconds``, ``workers``, ``max_queue``, ``worker_memory_bytes``, ...); invalid rules
+    or plugins raise before the port is bound. The worker processes stop with the server.
     """
-    make_server(host=host, port=port, log_level=log_level, **app_options).run()
+    server = make_server(host=host, port=port, log_level=log_level, **app_options)
+    try:
+        server.run()
+    finally:
+        server.config.app.state.hegui.close()

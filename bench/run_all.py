@@ -85,6 +85,7 @@ FULL: dict[str, Any] = {
     "batch_jobs": (1, 2),
     "service_requests": 60,
     "service_clients": (1, 4),
+    "service_workers": (1, 2),
 }
 QUICK: dict[str, Any] = {
     "warm_iterations": 5,
@@ -98,6 +99,7 @@ QUICK: dict[str, Any] = {
     "batch_jobs": (1, 2),
     "service_requests": 12,
     "service_clients": (1, 4),
+    "service_workers": (1, 2),
 }
 
 
@@ -701,10 +703,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def hegui_server(log: Path) -> Iterator[tuple[int, subprocess.Popen]]:
-    """``hegui serve`` on a free loopback port, stopped (SIGTERM, then SIGKILL) when done."""
+def hegui_server(log: Path, workers: int | None = None) -> Iterator[tuple[int, subprocess.Popen]]:
+    """``hegui serve`` (with ``workers`` check processes) on a free loopback port, its workers ready;
+    stopped (SIGTERM, then SIGKILL) when done."""
     port = free_port()
     cmd = [*hegui_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    if workers is not None:
+        cmd += ["--workers", str(workers)]
     with open(log, "wb") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=hegui_env())
     try:
@@ -715,8 +720,11 @@ def hegui_server(log: Path) -> Iterator[tuple[int, subprocess.Popen]]:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                 conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
+                answer = conn.getresponse()
+                health = json.loads(answer.read()) if answer.status == 200 else {}
+                conn.close()
+                pool = health.get("workers")
+                if health and (pool is None or pool["ready"] == pool["size"]):  # older servers had no pool
                     break
             except OSError:
                 pass
@@ -799,19 +807,70 @@ def service_load(port: int, clients: int, requests: int, path: Path) -> dict[str
     }
 
 
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds each of ``pids`` has used so far (from /proc; 0 when gone)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            out[pid] = 0.0
+    return out
+
+
+def _server_cpu(proc: subprocess.Popen, memory: TreeMemory) -> tuple[float, float]:
+    """CPU seconds so far of the server process and of all its children together."""
+    pids = memory._descendants() if memory.available else [proc.pid]
+    used = _cpu_seconds(pids)
+    parent = used.pop(proc.pid, 0.0)
+    return parent, sum(used.values())
+
+
 def run_service(cfg: dict[str, Any], work: Path) -> dict[str, Any]:
-    results = []
-    with hegui_server(work / "serve.log") as (port, proc):
-        service_load(port, 1, 2, EXAMPLE)  # warm-up: first check after start-up compiles lazily, if at all
-        for clients in cfg["service_clients"]:
-            results.append(service_load(port, clients, cfg["service_requests"], EXAMPLE))
-        status = Path(f"/proc/{proc.pid}/status")
-        peak = _kib(status.read_text(), "VmHWM") / 1024 if status.exists() else None
-    out: dict[str, Any] = {"levels": results, "server_peak_rss_mb": round(peak, 1) if peak else None}
-    one = next((r for r in results if r["clients"] == 1), None)
-    many = max(results, key=lambda r: r["clients"])
-    if one and many is not one:
-        out["throughput_scaling"] = ratio(many["requests_per_s"], one["requests_per_s"])
+    """Each worker count of ``service_workers``: a fresh server, every client level of
+    ``service_clients``, and the server's memory (parent and workers, sampled from /proc)."""
+    settings = []
+    for workers in cfg["service_workers"]:
+        results = []
+        with hegui_server(work / f"serve-{workers}.log", workers) as (port, proc), TreeMemory(proc.pid) as memory:
+            service_load(port, workers or 1, 2 * (workers or 1), EXAMPLE)  # warm-up: each worker's first check
+            for clients in cfg["service_clients"]:
+                # CPU per request, split between the server (HTTP, uploads) and its workers
+                # (checks): what bounds throughput whatever the machine's load.
+                before = _server_cpu(proc, memory)
+                level = service_load(port, clients, cfg["service_requests"], EXAMPLE)
+                after = _server_cpu(proc, memory)
+                ok = max(1, level["ok"])
+                level["server_cpu_ms_per_request"] = round((after[0] - before[0]) * 1000 / ok, 1)
+                level["workers_cpu_ms_per_request"] = round((after[1] - before[1]) * 1000 / ok, 1)
+                # Cores the workers had on average: under load (or the kernel's per-session
+                # fair share, autogroup) this, not the worker count, caps requests/s.
+                level["workers_cores_used"] = round((after[1] - before[1]) / max(level["seconds"], 1e-9), 2)
+                results.append(level)
+            status = Path(f"/proc/{proc.pid}/status")
+            peak = _kib(status.read_text(), "VmHWM") / 1024 if status.exists() else None
+        children = [kib for pid, kib in memory.hwm.items() if pid != proc.pid]
+        setting: dict[str, Any] = {
+            "workers": workers,
+            "levels": results,
+            "server_peak_rss_mb": round(peak, 1) if peak else None,
+            "worker_peak_rss_mb": round(max(children) / 1024, 1) if children else None,
+            "tree_peak_rss_mb": round(memory.tree_peak_kib / 1024, 1) if memory.samples else None,
+        }
+        one = next((r for r in results if r["clients"] == 1), None)
+        many = max(results, key=lambda r: r["clients"])
+        if one and many is not one:
+            setting["throughput_scaling"] = ratio(many["requests_per_s"], one["requests_per_s"])
+        settings.append(setting)
+    out: dict[str, Any] = {"settings": settings}
+    if len(settings) > 1:
+        # The issue's goal: throughput grows with worker processes (at the most clients).
+        first, last = settings[0], settings[-1]
+        best = [max(r["requests_per_s"] for r in s["levels"]) for s in (first, last)]
+        out["worker_scaling"] = ratio(best[1], best[0])
     return out
 
 
@@ -985,17 +1044,27 @@ def render(results: dict[str, Any]) -> str:
     service = results.get("service")
     if service:
         out.append("")
-        out.append(f"Service: POST /v1/check of the example (server peak RSS {_f(service['server_peak_rss_mb'])} MB)")
+        out.append("Service: POST /v1/check of the example, by worker processes and concurrent clients")
         out.append(
-            f"  {'clients':>7} {'requests':>8} {'ok':>4} {'503 retries':>11} {'req/s':>6} {'p50 ms':>8} {'p90 ms':>8}"
+            f"  {'workers':>7} {'clients':>7} {'requests':>8} {'ok':>4} {'503 retries':>11} {'req/s':>6} "
+            f"{'p50 ms':>8} {'p90 ms':>8} {'CPU ms/req server':>17} {'workers':>7} {'worker cores':>12}"
         )
-        for r in service["levels"]:
+        for setting in service["settings"]:
+            for r in setting["levels"]:
+                out.append(
+                    f"  {setting['workers'] or 'default':>7} {r['clients']:>7} {r['requests']:>8} {r['ok']:>4} {r['busy_retries']:>11} "
+                    f"{r['requests_per_s']:>6.1f} {_f(r['latency_p50_ms']):>8} {_f(r['latency_p90_ms']):>8} "
+                    f"{_f(r.get('server_cpu_ms_per_request')):>17} {_f(r.get('workers_cpu_ms_per_request')):>7} "
+                    f"{_f(r.get('workers_cores_used'), digits=2):>12}"
+                )
+        for setting in service["settings"]:
             out.append(
-                f"  {r['clients']:>7} {r['requests']:>8} {r['ok']:>4} {r['busy_retries']:>11} {r['requests_per_s']:>6.1f} "
-                f"{_f(r['latency_p50_ms']):>8} {_f(r['latency_p90_ms']):>8}"
+                f"  {setting['workers'] or 'default'} worker(s): peak RSS server {_f(setting['server_peak_rss_mb'])} MB, "
+                f"largest worker {_f(setting['worker_peak_rss_mb'])} MB, all at once {_f(setting['tree_peak_rss_mb'])} MB; "
+                f"most clients / 1 client = {setting.get('throughput_scaling')}×"
             )
-        if "throughput_scaling" in service:
-            out.append(f"  throughput at most clients / at 1 client = {service['throughput_scaling']}×")
+        if "worker_scaling" in service:
+            out.append(f"  best req/s with the most workers / with one = {service['worker_scaling']}×")
     profile = results.get("profile")
     if profile:
         out.append("")
@@ -1095,12 +1164,21 @@ def main(argv: list[str] | None = None) -> int:
         "--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}"
     )
     parser.add_argument("--profile", action="store_true", help="also cProfile warm checks of the example at 100 rules")
+    parser.add_argument(
+        "--service-workers",
+        help="comma-separated worker counts for the service section (default 1,2); "
+        "'default' starts the server without --workers (its own default; servers before the pool)",
+    )
     args = parser.parse_args(argv)
     sections = tuple(s.strip() for s in args.sections.split(",") if s.strip())
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     cfg = dict(QUICK if args.quick else FULL)
+    if args.service_workers:
+        cfg["service_workers"] = tuple(
+            None if w.strip() == "default" else int(w) for w in args.service_workers.split(",") if w.strip()
+        )
 
     def log(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)

@@ -11,6 +11,7 @@ Chromium is not optional here: without it these tests fail and say how to instal
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import socket
@@ -62,6 +63,8 @@ class Server:
                 "serve",
                 "--port",
                 str(port),
+                "--workers",  # the pages check in the server's own thread; the API's pool idles
+                "1",
                 "--db",
                 self.db_url,
                 "--log-level",
@@ -253,3 +256,10 @@ def test_screenshot_is_not_blank(browser, served, example_path, tmp_path):
     assert measured["inked"] > 0.05, measured  # text, table borders, highlighted cells, the header bar
     assert measured["colours"] > 50, measured
     print(f"screenshot: {tmp_path / 'workbench.png'} {measured}")
+
+
+def test_serve_options_reach_the_worker_pool(served):
+    """``hegui serve --workers 1`` (see Server.start) sizes the pool /healthz reports."""
+    with urllib.request.urlopen(served.base + "/healthz", timeout=10) as answer:
+        workers = json.load(answer)["workers"]
+    assert workers["size"] == 1 and workers["alive"] <= 1 and workers["problem"] == ""

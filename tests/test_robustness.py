@@ -136,6 +136,16 @@ def test_control_character_in_rules_waivers_and_cases_is_a_located_error(tmp_pat
     assert f"{cases}:4:" in run.stderr and f"U+{ord(char):04X}" in run.stderr, run.stderr
 
 
+@pytest.fixture(scope="module")
+def service_app():
+    """One service for this module's service tests: one check worker is all they need."""
+    from hegui.app.service import create_app
+
+    app = create_app(workers=1)
+    yield app
+    app.state.hegui.close()
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -145,12 +155,10 @@ def test_control_character_in_rules_waivers_and_cases_is_a_located_error(tmp_pat
     ],
     ids=["U+0090", "BEL", "1e28"],
 )
-def test_service_answers_4xx_for_hostile_inline_filings(body):
+def test_service_answers_4xx_for_hostile_inline_filings(service_app, body):
     from fastapi.testclient import TestClient
 
-    from hegui.app.service import create_app
-
-    client = TestClient(create_app())
+    client = TestClient(service_app)
     answer = client.post("/v1/check", content=body.encode("utf-8"), headers={"content-type": "application/json"})
     assert 400 <= answer.status_code < 500, answer.text
     assert answer.json()["error"]["code"]
@@ -259,7 +267,7 @@ def test_the_hegui_command_caps_its_memory():
     assert out == [str(MEMORY_BYTES), "MemoryError"]
 
 
-def test_service_closes_slow_header_and_idle_connections(monkeypatch):
+def test_service_closes_slow_header_and_idle_connections(service_app, monkeypatch):
     """A client that opens a connection and sends its headers a byte at a time, or nothing at
     all, is cut off; /healthz answers throughout."""
     import socket
@@ -270,7 +278,7 @@ def test_service_closes_slow_header_and_idle_connections(monkeypatch):
     from hegui.app import service
 
     monkeypatch.setattr(service, "HEADER_SECONDS", 1.0)
-    server = service.make_server(service.create_app(), log_level="warning")
+    server = service.make_server(service_app, log_level="warning")
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))

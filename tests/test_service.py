@@ -1,13 +1,25 @@
 """The HTTP service: the same report as ``hegui check --format json``, the rule catalogue,
-hostile inputs answered 4xx with the service still up, time limits, and a real server."""
+hostile inputs answered 4xx with the service still up, the worker pool's limits, and a real server.
+
+One app serves the whole module: two worker processes, a 2 s time limit, a queue of one and a
+768 MiB address space per worker. Checks that misbehave *inside a worker* come from a
+test-only reader plugin (a module plus a ``*.dist-info`` folder on ``sys.path`` and
+``PYTHONPATH``, so the spawned workers find it too): ``.nap`` sleeps the seconds the upload
+says and then refuses the file, ``.hungry`` allocates the bytes the upload says, ``.boom``
+returns something that is not a grid (hegui's own code then fails: an internal error). Each logs the worker's pid first, so a test knows which process holds its request.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import socket
 import struct
+import sys
 import tempfile
+import textwrap
 import threading
 import time
 import urllib.request
@@ -21,6 +33,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from hegui.app import service as service_module
 from hegui.app.service import create_app, make_server
 from hegui.cli import main
 from hegui.engine.rules import RuleLoadError
@@ -34,9 +47,73 @@ VILLAGE = {
 }
 
 
+TIMEOUT = 2.0  # seconds per check: ample for a real one (≈0.1–0.5 s), and what a timeout test costs
+NAP = 1.0  # seconds a slow check takes in the concurrency test
+MEMORY = 768 * 1024 * 1024  # each worker's address space; a worker uses about 220 MB of it
+PLUGIN = "hegui_service_testplugin"
+PLUGIN_SOURCE = textwrap.dedent(
+    """
+    import os
+    import time
+    from pathlib import Path
+
+    from hegui.facts.errors import InputError
+    from hegui.plugins.hookspecs import hookimpl
+
+
+    def read(path):
+        log = os.environ.get("HEGUI_SERVICE_TEST_LOG")
+        if log:
+            with open(log, "a", encoding="utf-8") as handle:
+                handle.write(f"{os.getpid()}\\n")
+        suffix = Path(path).suffix
+        if suffix == ".nap":
+            time.sleep(float(Path(path).read_text()))
+            raise InputError(path, "睡醒了")
+        if suffix == ".hungry":
+            hoard = bytearray(int(Path(path).read_text()))
+            raise InputError(path, f"吃下了 {len(hoard)} 字节")
+        return Broken()  # not a grid: hegui's own code fails on it (an internal error)
+
+
+    class Broken:
+        @property
+        def rows(self):
+            raise RuntimeError("boom")
+
+
+    @hookimpl
+    def hegui_register_readers(register):
+        register((".nap", ".hungry", ".boom"), read)
+    """
+)
+
+
 @pytest.fixture(scope="module")
-def app():
-    return create_app()
+def pid_log(tmp_path_factory):
+    """The test plugin installed for this process and the workers it spawns; yields its pid log."""
+    site = tmp_path_factory.mktemp("site")
+    (site / f"{PLUGIN}.py").write_text(PLUGIN_SOURCE, encoding="utf-8")
+    info = site / f"{PLUGIN}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hegui-service-testplugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[hegui]\nservicetest = {PLUGIN}\n", encoding="utf-8")
+    log = site / "pids.log"
+    log.write_text("")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(site))
+        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+        mp.delenv("HEGUI_PLUGINS", raising=False)
+        mp.setenv("HEGUI_SERVICE_TEST_LOG", str(log))
+        yield log
+    sys.modules.pop(PLUGIN, None)
+
+
+@pytest.fixture(scope="module")
+def app(pid_log):
+    app = create_app(workers=2, timeout_seconds=TIMEOUT, max_queue=1, worker_memory_bytes=MEMORY)
+    yield app
+    app.state.hegui.close()
 
 
 @pytest.fixture(scope="module")
@@ -297,8 +374,10 @@ def test_request_shape_errors(client):
     _still_up(client)
 
 
-def test_oversized_uploads_are_413(private_tmp):
-    small = TestClient(create_app(max_upload_bytes=64 * 1024))
+def test_oversized_uploads_are_413(app, client, private_tmp, monkeypatch):
+    # The limit is read per request: this app's, lowered for the test (no second pool started).
+    monkeypatch.setattr(app.state.hegui, "max_upload_bytes", 64 * 1024)
+    small = client
     # Just over the limit: the body passes the framing allowance, the file itself is measured.
     error = _error(
         small.post("/v1/check", files={"file": ("big.txt", b"x" * (64 * 1024 + 1))}), 413, "payload_too_large"
@@ -331,57 +410,141 @@ def test_oversized_uploads_are_413(private_tmp):
     _still_up(small)
 
 
-# --- time limits and failures ---------------------------------------------------------------------
+# --- the worker pool: time, memory, deaths, concurrency ----------------------------------------
 
 
-def test_timeout_is_504_and_the_next_check_is_unaffected(private_tmp, example_path):
-    app = create_app(timeout_seconds=0.5)
-    client = TestClient(app)
-    service = app.state.hegui
-    before = client.post("/v1/check", json=VILLAGE).text
-    release = threading.Event()
-    original = service.checker.evaluator.check
+def _nap(client: TestClient, seconds: float):
+    return client.post("/v1/check", files={"file": ("申报.nap", str(seconds).encode())})
 
-    def slow(filing, **options):
-        if filing.department == "慢":
-            release.wait(10)  # bounded: the test releases it right after its assertions
-        return original(filing, **options)
 
-    service.checker.evaluator.check = slow
+def _pids(log: Path) -> list[int]:
+    return [int(line) for line in log.read_text().split()]
+
+
+def _next_pid(log: Path, seen: int, timeout: float = 30) -> int:
+    """The pid of the worker that takes the next slow check (the log's line ``seen + 1``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = _pids(log)
+        if len(pids) > seen:
+            return pids[seen]
+        time.sleep(0.02)
+    raise AssertionError("no worker took the check")
+
+
+def _exists(pid: int) -> bool:
     try:
-        started = time.monotonic()
-        _error(client.post("/v1/check", json={**VILLAGE, "部门": "慢"}), 504, "timeout")
-        assert time.monotonic() - started < 5
-        # The overrunning check still holds the worker: health answers, a new check is 503.
-        assert client.get("/healthz").json()["busy"] is True
-        busy = client.post("/v1/check", json=VILLAGE)
-        _error(busy, 503, "busy")
-        assert busy.headers["retry-after"] == "1"
-        # An upload refused as busy never ran: its temp file is gone all the same.
-        _error(client.post("/v1/check", files={"file": (example_path.name, example_path.read_bytes())}), 503, "busy")
-        assert _leftovers(private_tmp) == []
-    finally:
-        release.set()
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _ready(client: TestClient) -> dict:
+    """Wait until every worker is ready (started now, if not yet, or replaced)."""
+    client.app.state.hegui.pool.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        workers = client.get("/healthz").json()["workers"]
+        if workers["ready"] == workers["size"] and workers["busy"] == 0:
+            return workers
+        time.sleep(0.05)
+    raise AssertionError(f"workers not ready: {workers}")
+
+
+def test_checks_run_concurrently_and_health_answers_while_every_worker_is_busy(client):
+    _still_up(client)
+    _ready(client)
+    answers: dict[str, object] = {}
+
+    def nap(key: str, seconds: float) -> None:
+        answers[key] = _nap(client, seconds)
+
+    started = time.monotonic()
+    both = [threading.Thread(target=nap, args=(key, NAP)) for key in ("a", "b")]
+    for thread in both:
+        thread.start()
+    # /healthz answers at once while both workers check: it never waits for one.
     deadline = time.monotonic() + 10
-    while service.worker.busy and time.monotonic() < deadline:
+    while True:
+        asked = time.monotonic()
+        health = client.get("/healthz").json()
+        assert time.monotonic() - asked < 0.5
+        if health["workers"]["busy"] == 2 or time.monotonic() > deadline:
+            break
         time.sleep(0.01)
-    assert client.post("/v1/check", json=VILLAGE).text == before
+    assert health["busy"] is True and health["workers"]["busy"] == 2
+    # One more request waits in the queue (max_queue=1) ...
+    queued = threading.Thread(target=nap, args=("c", 0))
+    queued.start()
+    while client.get("/healthz").json()["workers"]["queued"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # ... and the next one is refused at once, with a hint when to come back.
+    refused = client.post("/v1/check", json=VILLAGE)
+    _error(refused, 503, "busy")
+    assert refused.headers["retry-after"] == str(round(TIMEOUT))
+    for thread in both:
+        thread.join()
+    elapsed = time.monotonic() - started
+    queued.join()
+    # Two checks of NAP seconds each took about NAP, not 2 × NAP: they ran side by side.
+    assert elapsed < 1.8 * NAP, elapsed
+    for key in ("a", "b", "c"):
+        assert _error(answers[key], 422, "input_error")["message"] == "睡醒了"
 
 
-def test_unexpected_failure_is_500_and_the_service_stays_up(caplog):
-    app = create_app()
-    client = TestClient(app)
-    service = app.state.hegui
-    original = service.checker.evaluator.check
+def test_a_check_past_its_time_limit_is_killed_and_the_next_one_runs_at_once(app, client, pid_log):
+    _ready(client)
+    seen = len(_pids(pid_log))
+    started = time.monotonic()
+    error = _error(_nap(client, 60), 504, "timeout")
+    assert TIMEOUT <= time.monotonic() - started < TIMEOUT + 3
+    assert f"{TIMEOUT:g}秒" in error["message"]
+    pid = _next_pid(pid_log, seen)
+    # Killed and reaped before the answer: not running on in the background, not a zombie.
+    assert not _exists(pid) and pid not in app.state.hegui.pool.pids()
+    started = time.monotonic()
+    assert client.post("/v1/check", json=VILLAGE).status_code == 200
+    assert time.monotonic() - started < TIMEOUT  # the other worker took it: no wait for the replacement
+    assert client.get("/healthz").json()["workers"]["replaced"] >= 1
 
-    def broken(filing, **options):
-        raise RuntimeError("engine bug")
 
-    service.checker.evaluator.check = broken
-    error = _error(client.post("/v1/check", json=VILLAGE), 500, "internal_error")
-    assert "engine bug" not in error["message"] and "错误编号" in error["message"]
-    assert "engine bug" in caplog.text
-    service.checker.evaluator.check = original
+def test_a_worker_killed_mid_check_is_a_5xx_and_is_replaced(client, pid_log):
+    _ready(client)
+    seen = len(_pids(pid_log))
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(_nap(client, 30)))
+    thread.start()
+    pid = _next_pid(pid_log, seen)
+    os.kill(pid, signal.SIGKILL)  # as the OOM killer would
+    thread.join(10)
+    error = _error(answers[0], 500, "worker_died")
+    assert "SIGKILL" in error["message"] and "重试" in error["message"]
+    _still_up(client)
+    assert _ready(client)["alive"] == 2
+
+
+def test_a_check_over_the_memory_cap_is_an_error_not_a_dead_service(app, client, pid_log):
+    _ready(client)
+    seen = len(_pids(pid_log))
+    # Without the cap this allocation succeeds (the machine has the memory; the pages are
+    # never touched); with it, the worker cannot have it.
+    answer = client.post("/v1/check", files={"file": ("申报.hungry", str(MEMORY).encode())})
+    error = _error(answer, 422, "out_of_memory")
+    assert "内存" in error["message"] and "0.75 GiB" in error["message"]
+    # The worker retired (its state may be damaged) and was replaced.
+    pid = _next_pid(pid_log, seen)
+    deadline = time.monotonic() + 10
+    while _exists(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _exists(pid)
+    _still_up(client)
+
+
+def test_unexpected_failure_is_500_and_the_service_stays_up(client, caplog):
+    error = _error(client.post("/v1/check", files={"file": ("申报.boom", b"x")}), 500, "internal_error")
+    assert "boom" not in error["message"] and "错误编号" in error["message"]
+    assert "boom" in caplog.text and "RuntimeError" in caplog.text  # the worker's traceback, logged
     _still_up(client)
 
 
@@ -407,8 +570,9 @@ def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
     return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
-def test_real_uvicorn_server_on_localhost(example_path):
-    server = make_server(create_app(), log_level="warning")
+def test_real_uvicorn_server_on_localhost(app, example_path, monkeypatch):
+    monkeypatch.setattr(service_module, "BODY_SECONDS", 1.0)
+    server = make_server(app, log_level="warning")
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))  # a free port, held from here on: no race with other processes
@@ -439,6 +603,35 @@ def test_real_uvicorn_server_on_localhost(example_path):
         )
         with urllib.request.urlopen(request, timeout=20) as answer:
             assert any("29.76万元" in f["message"] for f in json.load(answer)["filings"][0]["findings"])
+
+        # A client that sends its headers and then dribbles the body is cut off after
+        # BODY_SECONDS, and nothing is answered to it; /healthz answers throughout.
+        slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+        slow.sendall(
+            b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+        )
+        started = time.monotonic()
+        closed = False
+        received = b""
+        while time.monotonic() - started < 8:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
+                assert answer.status == 200
+            try:
+                slow.sendall(b" ")
+                slow.settimeout(0.2)
+                chunk = slow.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                closed = True
+                break
+            received += chunk
+            if chunk == b"":
+                closed = True
+                break
+        assert closed and 0.9 < time.monotonic() - started < 4
+        assert b"HTTP/1.1" not in received
+        slow.close()
     finally:
         server.should_exit = True
         thread.join(10)

@@ -4,9 +4,11 @@ Everything the page needs is served from this package (``/static``) and Swagger 
 files from the ``swagger-ui-py`` package (``/static/swagger``), so the page and ``/docs``
 work without internet.
 
-Checks run in the service's one check worker (pyDatalog keeps its state per thread), like
-``POST /v1/check``; a filing checked once is kept in memory until the server stops, so
-a reload or a recorded decision does not check it again.
+Checks run in the service's in-process check thread (:class:`hegui.app.service.CheckWorker`:
+pyDatalog keeps its state per thread), not in the worker processes of ``POST /v1/check``: the
+pages keep each checked filing's objects (grid, filing, findings, the evaluator's answers for
+explanations) in memory until the server stops, so a reload or a recorded decision does not
+check it again.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ class Checked:
 
 
 class Workbench:
-    """The state behind the pages: the service (rules, worker), the review store, checked filings."""
+    """The state behind the pages: the service (rules, check thread), the review store, checked filings."""
 
     def __init__(self, service, db_url: str | None) -> None:
         self.service = service
@@ -104,9 +106,9 @@ class Workbench:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     async def run(self, job):
-        """Run ``job`` in the service's check worker; worker refusals become a Chinese page error."""
+        """Run ``job`` in the service's in-process check thread; its refusals become a Chinese page error."""
         try:
-            return await self.service.worker.run(job, self.service.timeout_seconds)
+            return await self.service.local_worker.run(job, self.service.timeout_seconds)
         except Exception as exc:
             kind = type(exc).__name__
             if kind == "_Busy":

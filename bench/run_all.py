@@ -280,7 +280,7 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
     with program._lock, datalog._collector_paused():
         program._ensure_active()
         wanted = program.fact_filter({OUTCOME: OUTCOME_ARITY})
-        clauses = [datalog._fact_clause(fact) for fact in facts if datalog._wanted(wanted, fact)]
+        clauses = program.fact_clauses(facts, wanted)
         for clause in clauses:
             datalog.pyEngine.assert_(clause)
         t2 = clock()

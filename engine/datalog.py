@@ -66,6 +66,9 @@ class Program:
         # match; a filing has ~1,600 facts and a rule set reads a fraction of them.
         self._reads: dict[str, list[tuple[tuple, list[tuple[str, tuple]]]]] = {}
         self._fact_filters: dict[frozenset[str], dict[str, tuple[int, frozenset] | None]] = {}
+        # The engine's predicate object of each fact predicate: a literal built from a name
+        # looks it up in a weak registry, a third of the cost of turning a fact into a clause.
+        self._fact_preds: dict[tuple[str, int], Any] = {}
 
     # -- building ---------------------------------------------------------------------------------
     def _ensure_active(self) -> None:
@@ -223,6 +226,11 @@ class Program:
         return Term(function)[key] == value
 
     # -- evaluating ---------------------------------------------------------------------------------
+    def fact_clauses(self, facts: Iterable[tuple], wanted: dict[str, tuple[int, frozenset] | None]) -> list[Any]:
+        """The engine clauses of the ``facts`` that pass ``wanted`` (see :meth:`fact_filter`)."""
+        preds = self._fact_preds
+        return [_fact_clause(fact, preds) for fact in facts if _wanted(wanted, fact)]
+
     def evaluate(self, facts: Iterable[tuple], queries: dict[str, int]) -> dict[str, list[tuple]]:
         """Assert ``facts``, answer each ``{predicate: arity}`` query, retract, return rows.
 
@@ -233,7 +241,7 @@ class Program:
             # Facts go straight to the engine: building parser-level literals for each of a
             # filing's ~1500 facts cost more than evaluating the rules.
             wanted = self.fact_filter(queries)
-            clauses = [_fact_clause(fact) for fact in facts if _wanted(wanted, fact)]
+            clauses = self.fact_clauses(facts, wanted)
             for clause in clauses:
                 pyEngine.assert_(clause)
             try:
@@ -285,11 +293,21 @@ def compiling():
     gc.freeze()
 
 
-def _fact_clause(fact: tuple) -> Any:
+def _fact_clause(fact: tuple, preds: dict[tuple[str, int], Any] | None = None) -> Any:
+    """The engine clause of one fact; ``preds`` caches the predicate objects (per program)."""
+    terms = []
     for value in fact[1:]:
         if isinstance(value, float):
             raise DatalogFailure("floats are not allowed in facts; use Decimal")
-    literal = pyEngine.Literal(fact[0], [pyEngine.Term_of(v) for v in fact[1:]])
+        terms.append(pyEngine.Term_of(value))
+    key = (fact[0], len(terms))
+    pred = preds.get(key) if preds is not None else None
+    if pred is None:
+        literal = pyEngine.Literal(fact[0], terms)
+        if preds is not None:
+            preds[key] = literal.pred
+    else:
+        literal = pyEngine.Literal(pred, terms)
     return pyEngine.Clause(literal, [])
 
 

@@ -50,9 +50,9 @@ def test_facts_no_rule_reads_are_not_asserted(evaluator, example_path, monkeypat
     asserted: list[tuple] = []
     real = datalog._fact_clause
 
-    def spy(fact):
+    def spy(fact, *rest):
         asserted.append(fact)
-        return real(fact)
+        return real(fact, *rest)
 
     monkeypatch.setattr(datalog, "_fact_clause", spy)
     filing = read_filing(example_path)

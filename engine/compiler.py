@@ -32,18 +32,43 @@ OUTCOME = "hegui_outcome"
 OUTCOME_ARITY = 7  # status, then the violation columns; cannot rows put What in Actual
 FIELD = "hegui_field"  # (entity, field) for every amount, number and text fact
 RELATED = "hegui_related"  # (entity, relation) for every rel fact
+HAS_CHILD = "hegui_has_child"  # (entity, kind): the entity has a child (所属) of that kind
+CHILD_TEXT = "hegui_child_text"  # (entity, kind, field, text): a child of that kind has that text
 _VALUE_PREDICATES = ("amount", "number", "text")
 
 
-def presence_facts(facts: list[tuple]) -> list[tuple]:
+def presence_facts(facts: list[tuple], child_fields: frozenset[tuple[str, str]] = frozenset()) -> list[tuple]:
     """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
-    relation of ``facts``, once each."""
+    relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has, and
+    ``hegui_child_text(E, K, F, V)`` for the (kind, field) pairs of ``child_fields``; once each.
+
+    The last two are the joins ``rel(C, 所属, E), entity(C, K) [, text(C, F, V)]`` done once
+    here: asked of the engine for each subject, they were a fifth of a check's resolution steps.
+    """
     out: dict[tuple, None] = {}
+    kinds: dict[str, list[str]] = {}
+    parents: dict[str, list[str]] = {}
     for fact in facts:
-        if fact[0] in _VALUE_PREDICATES:
+        name = fact[0]
+        if name in _VALUE_PREDICATES:
             out[(FIELD, fact[1], fact[2])] = None
-        elif fact[0] == "rel":
+        elif name == "rel":
             out[(RELATED, fact[1], fact[2])] = None
+            if fact[2] == "所属":
+                parents.setdefault(fact[1], []).append(fact[3])
+        elif name == "entity":
+            kinds.setdefault(fact[1], []).append(fact[2])
+    for child, owners in parents.items():
+        for kind in kinds.get(child, ()):
+            for owner in owners:
+                out[(HAS_CHILD, owner, kind)] = None
+    if child_fields:
+        for fact in facts:
+            if fact[0] == "text" and fact[1] in parents:
+                for kind in kinds.get(fact[1], ()):
+                    if (kind, fact[2]) in child_fields:
+                        for owner in parents[fact[1]]:
+                            out[(CHILD_TEXT, owner, kind, fact[2], fact[3])] = None
     return list(out)
 
 
@@ -72,6 +97,8 @@ class Compiled:
     program: Program
     rules: dict[str, CompiledRule]
     needles: dict[str, set[str]]  # text field → words some rule looks for
+    #: (child kind, text field) pairs some rule reads through :meth:`RuleCompiler.child_text`
+    child_fields: frozenset[tuple[str, str]] = frozenset()
 
 
 class RuleCompiler:
@@ -101,6 +128,7 @@ class RuleCompiler:
         # resolve each input once between them.
         self.shared: dict[Hashable, str] = shared if shared is not None else {}
         self._applies: str | None = None
+        self.child_fields: set[tuple[str, str]] = set()
 
     def _shared(self, key: Hashable, define: Callable[[str], None], prefix: str) -> str:
         name = self.shared.get(key)
@@ -163,11 +191,16 @@ class RuleCompiler:
             elif condition.op == "absent":
                 rest.append(p.neg(p.lit(self.has_field, subject, condition.field)))
             elif condition.op == "has_children":
-                rest.append(p.lit("hegui_has_child", subject, condition.values[0]))
+                rest.append(p.lit(HAS_CHILD, subject, condition.values[0]))
             elif condition.op == "in_table":
                 table = p.var()
                 rest += [p.lit("rel", subject, "所属表", table), p.lit("entity", table, condition.values[0])]
         return body + selective + rest
+
+    def child_text(self, subject: Any, kind: str, field_name: str, value: Any) -> Any:
+        """The literal "``subject`` has a child (所属) of ``kind`` whose ``field_name`` is ``value``"."""
+        self.child_fields.add((kind, field_name))
+        return self.p.lit(CHILD_TEXT, subject, kind, field_name, value)
 
     def look_for(self, field_name: str, needle: str) -> None:
         """Ask for ``matches(entity, field_name, needle)`` facts: ``needle`` occurs in the field."""
@@ -257,16 +290,14 @@ def _builtins(program: Program) -> None:
     p.clause("hegui_has_rel", [e, r], [p.lit(RELATED, e, r)])
     p.clause("hegui_param_defined", [k], [p.lit("param", k, v)])
     p.clause("hegui_reference_defined", [k], [p.lit("reference", k, v)])
+    # Computed by presence_facts, not by clauses: a filing may have none of them.
+    p.declare(HAS_CHILD, 2)
+    p.declare(CHILD_TEXT, 4)
     # One query answers both heads, so their shared subgoals are resolved once.
     r, s_, leg, a, x, w, what = (p.var() for _ in range(7))
     p.clause(OUTCOME, [p.const("fail"), r, s_, leg, a, x, w], [p.lit(VIOLATION, r, s_, leg, a, x, w)])
     p.clause(
         OUTCOME, [p.const("cannot"), r, s_, p.const(0), what, p.const(""), p.tuple_of([])], [p.lit(CANNOT, r, s_, what)]
-    )
-    c = p.var()
-    p.clause("hegui_has_child", [e, k], [p.lit("rel", c, "所属", e), p.lit("entity", c, k)])
-    p.clause(
-        "hegui_child_text", [e, k, f, v], [p.lit("rel", c, "所属", e), p.lit("entity", c, k), p.lit("text", c, f, v)]
     )
 
 
@@ -277,5 +308,10 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         _builtins(program)
         needles: dict[str, set[str]] = {}
         shared: dict[Hashable, str] = {}
-        compiled = {rule.id: RuleCompiler(program, rule, needles, shared).compile() for rule in ruleset.rules}
-    return Compiled(program, compiled, needles)
+        child_fields: set[tuple[str, str]] = set()
+        compiled = {}
+        for rule in ruleset.rules:
+            rc = RuleCompiler(program, rule, needles, shared)
+            compiled[rule.id] = rc.compile()
+            child_fields |= rc.child_fields
+    return Compiled(program, compiled, needles, frozenset(child_fields))

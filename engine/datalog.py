@@ -148,6 +148,13 @@ class Program:
         self._heads[head] = len(head_args)
         self._record_reads(head, head_args, conj)
 
+    def declare(self, predicate: str, arity: int) -> None:
+        """Make ``predicate`` known as a fact predicate, so a filing without such facts answers
+        no (or, negated, yes) instead of "predicate without definition"."""
+        self._ensure_active()
+        literal = pyEngine.Literal(predicate, [pyEngine.Var(f"D{i}") for i in range(arity)])
+        pyEngine.insert(literal.pred)
+
     def sum_into(self, function: str, key: Any, value: Any, for_each: list[Any], body: list[Any]) -> None:
         """Define ``function[key] == sum(value for each distinct for_each)`` over ``body``."""
         self._ensure_active()

@@ -45,13 +45,19 @@ class AgreeCheck(CheckKind):
 
     def compile(self, rc: RuleCompiler) -> list[WitnessSlot]:
         p = rc.p
+
+        def define(name: str) -> None:
+            c, k, n = p.var(), p.var(), p.var()
+            p.clause(name, [c, k, n], [p.lit("text", c, "对象", k), p.lit("number", c, "数量", n)])
+
+        # Each count's (object, number) read once, as one table: joined pair by pair, the
+        # number of both sides was looked up again for every pair of counts of one object.
+        counted = rc._shared(("agree", "counted"), define, "counted")
         c1, c2, kind, n1, n2 = p.var(), p.var(), p.var(), p.var(), p.var()
         body = [
             p.lit("in_jurisdiction", rc.rule.jurisdiction),
-            p.lit("text", c1, "对象", kind),
-            p.lit("text", c2, "对象", kind),
-            p.lit("number", c1, "数量", n1),
-            p.lit("number", c2, "数量", n2),
+            p.lit(counted, c1, kind, n1),
+            p.lit(counted, c2, kind, n2),
             p.cmp(n1, "<", n2),
         ]
         rc.violation(rc.head(kind, 0, n1, n2, [c1, c2]), body)

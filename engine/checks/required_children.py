@@ -54,7 +54,7 @@ class RequiredChildrenCheck(CheckKind):
             subject = p.var()
             absent = [
                 *rc.subject_body(subject),
-                p.neg(p.lit("hegui_child_text", subject, self.kind, self.field, value)),
+                p.neg(rc.child_text(subject, self.kind, self.field, value)),
             ]
             # A table cut off part-way may hold the child in the part that is not in the file.
             partial = p.lit("unreadable_field", subject, p.const(self.kind))

@@ -233,7 +233,12 @@ class RuleCompiler:
         def define(name: str) -> None:
             s = p.var()
             value, origin, literals = inp.input_kind.body(self, inp, s)
-            p.clause(name, [s, value, origin], [p.lit("entity", s, self.rule.subject), *literals])
+            # Every clause asks for an input with the subject bound by the rule's applies(S),
+            # which already holds entity(S, kind): testing it again cost a resolution step per
+            # subject and input. It stays when the literals do not name the subject (a table,
+            # the year), so the head's subject is still bound by the body.
+            guard = [] if p.mentions(literals, s) else [p.lit("entity", s, self.rule.subject)]
+            p.clause(name, [s, value, origin], [*guard, *literals])
 
         name = self._shared(("input", self._input_key(inp)), define, "input")
         value, origin = p.var(), p.var()

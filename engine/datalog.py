@@ -228,6 +228,16 @@ class Program:
         return len(self._reads[head][0][0])
 
     @staticmethod
+    def mentions(literals: Iterable[Any], variable: Term) -> bool:
+        """Whether ``variable`` is an argument of one of ``literals``."""
+        name = variable._pyD_name
+        return any(
+            isinstance(t, Term) and t.is_variable() and t._pyD_name == name
+            for literal in literals
+            for t in literal.terms
+        )
+
+    @staticmethod
     def function_value(function: str, key: Any, value: Any) -> Any:
         """The literal ``function[key] == value`` for use in a clause body."""
         return Term(function)[key] == value

@@ -144,11 +144,8 @@ class CompareCheck(CheckKind):
                 body.append(p.lit("param", prm.key, value))
                 bound[prm.name] = value
                 witness.append(value)
-            actual, expected = p.var(), p.var()
-            body += [
-                p.cmp(actual, "==", self._term(rc, comparison.left, bound)),
-                p.cmp(expected, "==", self._term(rc, comparison.right, bound)),
-            ]
+            actual = self._side(rc, comparison.left, bound, body)
+            expected = self._side(rc, comparison.right, bound, body)
             head = rc.head(subject, leg, actual, expected, witness)
             rc.evaluated(head, body)
             for failing in self._failing(rc, actual, comparison.op, expected, text_compare):
@@ -169,6 +166,18 @@ class CompareCheck(CheckKind):
         # A parameter with no value in the filing's year puts the filing outside the rule's
         # period: the rule does not apply (hegui why says so), it is not "cannot verify".
         return witness_slots
+
+    def _side(self, rc: RuleCompiler, node: ex.Node, bound: dict[str, Any], body: list[Any]) -> Any:
+        """The term for one side of a comparison; arithmetic is computed into a fresh variable
+        by a literal added to ``body``, a bare name or number is used as it is (an ``X == V``
+        literal per subject only copied the value)."""
+        if isinstance(node, ex.Name):
+            return bound[node.name]
+        if isinstance(node, ex.Num):
+            return rc.p.const(node.value)
+        side = rc.p.var()
+        body.append(rc.p.cmp(side, "==", self._term(rc, node, bound)))
+        return side
 
     def _term(self, rc: RuleCompiler, node: ex.Node, bound: dict[str, Any]) -> Any:
         p = rc.p

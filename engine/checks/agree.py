@@ -89,10 +89,12 @@ class AgreeCheck(CheckKind):
         message = fb.fill(rule, {"对象": subject, "实际": shown_a, "期望": shown_b}) or (
             f"{subject}的数量前后不一致：{ev[0].name}（{fb.place(first)}）写作“{ev[0].value}”，{ev[1].name}（{fb.place(second)}）写作“{ev[1].value}”"
         )
-        base = fb.fail(
+        # One finding per entity kind and pair of values, whichever sentences stated them.
+        return fb.fail(
             rule,
             first,
             0,
+            key=f"{subject}:{shown_a}:{shown_b}",
             where=where,
             item_override=subject,
             witness=witness,
@@ -103,8 +105,6 @@ class AgreeCheck(CheckKind):
             actual=shown_a,
             evidence=ev,
         )
-        # One finding per entity kind and pair of values, whichever sentences stated them.
-        return fb.with_id(base, f"{subject}:{shown_a}:{shown_b}")
 
     def explain_finding(self, ex_: Explainer, rule: Rule, finding: Finding) -> dict[str, Any]:
         return {

@@ -408,7 +408,9 @@ class CountInput(InputKind):
         else:
             table = p.var()
             scope_body = [p.lit("rel", subject, "所属表", table), p.lit("within", claim, table)]
-        return value, claim, [*scope_body, p.lit("count", claim, inp.field, value)]
+        # The counts of this key first: one lookup shared by every subject, a few claims, each
+        # then tested for the scope (the scope first walked every claim of the table or text).
+        return value, claim, [p.lit("count", claim, inp.field, value), *scope_body]
 
     def evidence_field(self, inp: Input) -> str | None:
         return "原文"

@@ -34,16 +34,23 @@ FIELD = "hegui_field"  # (entity, field) for every amount, number and text fact
 RELATED = "hegui_related"  # (entity, relation) for every rel fact
 HAS_CHILD = "hegui_has_child"  # (entity, kind): the entity has a child (所属) of that kind
 CHILD_TEXT = "hegui_child_text"  # (entity, kind, field, text): a child of that kind has that text
+KIND_FIELD = "hegui_kind_field"  # (entity, kind, field): an entity of that kind has the field filled
 _VALUE_PREDICATES = ("amount", "number", "text")
 
 
-def presence_facts(facts: list[tuple], child_fields: frozenset[tuple[str, str]] = frozenset()) -> list[tuple]:
+def presence_facts(
+    facts: list[tuple],
+    child_fields: frozenset[tuple[str, str]] = frozenset(),
+    kind_fields: frozenset[tuple[str, str]] = frozenset(),
+) -> list[tuple]:
     """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
-    relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has, and
-    ``hegui_child_text(E, K, F, V)`` for the (kind, field) pairs of ``child_fields``; once each.
+    relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has,
+    ``hegui_child_text(E, K, F, V)`` for the (kind, field) pairs of ``child_fields`` and
+    ``hegui_kind_field(E, K, F)`` for those of ``kind_fields``; once each.
 
-    The last two are the joins ``rel(C, 所属, E), entity(C, K) [, text(C, F, V)]`` done once
-    here: asked of the engine for each subject, they were a fifth of a check's resolution steps.
+    The last three are joins (``rel(C, 所属, E), entity(C, K) [, text(C, F, V)]``,
+    ``entity(E, K), hegui_field(E, F)``) done once here: asked of the engine for each subject,
+    they cost a subgoal per subject and rule.
     """
     out: dict[tuple, None] = {}
     kinds: dict[str, list[str]] = {}
@@ -62,6 +69,12 @@ def presence_facts(facts: list[tuple], child_fields: frozenset[tuple[str, str]] 
         for kind in kinds.get(child, ()):
             for owner in owners:
                 out[(HAS_CHILD, owner, kind)] = None
+    if kind_fields:
+        for fact in facts:
+            if fact[0] in _VALUE_PREDICATES:
+                for kind in kinds.get(fact[1], ()):
+                    if (kind, fact[2]) in kind_fields:
+                        out[(KIND_FIELD, fact[1], kind, fact[2])] = None
     if child_fields:
         for fact in facts:
             if fact[0] == "text" and fact[1] in parents:
@@ -99,6 +112,8 @@ class Compiled:
     needles: dict[str, set[str]]  # text field → words some rule looks for
     #: (child kind, text field) pairs some rule reads through :meth:`RuleCompiler.child_text`
     child_fields: frozenset[tuple[str, str]] = frozenset()
+    #: (kind, field) pairs some rule's subject must have filled (``present`` conditions)
+    kind_fields: frozenset[tuple[str, str]] = frozenset()
 
 
 class RuleCompiler:
@@ -129,6 +144,7 @@ class RuleCompiler:
         self.shared: dict[Hashable, str] = shared if shared is not None else {}
         self._applies: str | None = None
         self.child_fields: set[tuple[str, str]] = set()
+        self.kind_fields: set[tuple[str, str]] = set()
 
     def _shared(self, key: Hashable, define: Callable[[str], None], prefix: str) -> str:
         name = self.shared.get(key)
@@ -186,6 +202,12 @@ class RuleCompiler:
                     selective.append(literal)
                 else:
                     rest.append(p.neg(literal))
+            elif condition.op == "present" and not self.kind_fields:
+                # entity(S, kind) and the field filled, as one precomputed fact: asked with S
+                # free, one lookup finds exactly the subjects (where each subject of the kind
+                # was tested for the field on its own).
+                self.kind_fields.add((self.rule.subject, condition.field))
+                rest[0] = p.lit(KIND_FIELD, subject, self.rule.subject, condition.field)
             elif condition.op == "present":
                 rest.append(p.lit(self.has_field, subject, condition.field))
             elif condition.op == "absent":
@@ -298,6 +320,7 @@ def _builtins(program: Program) -> None:
     # Computed by presence_facts, not by clauses: a filing may have none of them.
     p.declare(HAS_CHILD, 2)
     p.declare(CHILD_TEXT, 4)
+    p.declare(KIND_FIELD, 3)
     # One query answers both heads, so their shared subgoals are resolved once.
     r, s_, leg, a, x, w, what = (p.var() for _ in range(7))
     p.clause(OUTCOME, [p.const("fail"), r, s_, leg, a, x, w], [p.lit(VIOLATION, r, s_, leg, a, x, w)])
@@ -314,9 +337,11 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         needles: dict[str, set[str]] = {}
         shared: dict[Hashable, str] = {}
         child_fields: set[tuple[str, str]] = set()
+        kind_fields: set[tuple[str, str]] = set()
         compiled = {}
         for rule in ruleset.rules:
             rc = RuleCompiler(program, rule, needles, shared)
             compiled[rule.id] = rc.compile()
             child_fields |= rc.child_fields
-    return Compiled(program, compiled, needles, frozenset(child_fields))
+            kind_fields |= rc.kind_fields
+    return Compiled(program, compiled, needles, frozenset(child_fields), frozenset(kind_fields))

@@ -281,19 +281,23 @@ def test_help_does_not_import_the_engine_or_the_readers():
 
 @pytest.mark.parametrize("path", FILINGS[:4], ids=lambda p: p.name)
 def test_child_facts_equal_the_join_they_replace(path):
-    """``hegui_has_child``/``hegui_child_text`` are computed beside the facts instead of joined
-    per subject by the engine: the same rows as the engine's join of rel, entity and text."""
+    """``hegui_has_child``/``hegui_child_text``/``hegui_kind_field`` are computed beside the facts
+    instead of joined per subject by the engine: the same rows as the engine's joins."""
     raw = filing_facts(read_filing(path)).raw
     p = datalog.Program()
     c, e, k, f, v = (p.var() for _ in range(5))
     p.clause("join_child", [e, k], [p.lit("rel", c, "所属", e), p.lit("entity", c, k)])
     p.clause("join_text", [e, k, f, v], [p.lit("rel", c, "所属", e), p.lit("entity", c, k), p.lit("text", c, f, v)])
-    joined = p.evaluate(raw, {"join_child": 2, "join_text": 4})
-    everything = frozenset((fact[2], t[2]) for fact in raw if fact[0] == "entity" for t in raw if t[0] == "text")
-    computed = compiler.presence_facts(raw, everything)
-    assert joined["join_child"] and joined["join_text"]
+    for value in ("amount", "number", "text"):
+        p.clause("join_field", [e, k, f], [p.lit("entity", e, k), p.lit(value, e, f, v)])
+    joined = p.evaluate(raw, {"join_child": 2, "join_text": 4, "join_field": 3})
+    kinds = {fact[2] for fact in raw if fact[0] == "entity"}
+    everything = frozenset((kind, t[2]) for kind in kinds for t in raw if t[0] in ("amount", "number", "text"))
+    computed = compiler.presence_facts(raw, everything, everything)
+    assert joined["join_child"] and joined["join_text"] and joined["join_field"]
     assert sorted(joined["join_child"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.HAS_CHILD)
     assert sorted(joined["join_text"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.CHILD_TEXT)
+    assert sorted(joined["join_field"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.KIND_FIELD)
     # only the (kind, field) pairs some rule reads are computed
     narrow = compiler.presence_facts(raw, frozenset({("指标", "指标类别")}))
     assert {fact[2:4] for fact in narrow if fact[0] == compiler.CHILD_TEXT} == {("指标", "指标类别")}

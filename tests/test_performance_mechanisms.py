@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -48,13 +49,13 @@ def test_filtered_facts_give_the_same_findings_and_explanations(evaluator, unfil
 
 def test_facts_no_rule_reads_are_not_asserted(evaluator, example_path, monkeypatch):
     asserted: list[tuple] = []
-    real = datalog._fact_clause
+    real = datalog._fact_clauses
 
-    def spy(fact, *rest):
-        asserted.append(fact)
-        return real(fact, *rest)
+    def spy(facts, *rest):
+        asserted.extend(facts)
+        return real(facts, *rest)
 
-    monkeypatch.setattr(datalog, "_fact_clause", spy)
+    monkeypatch.setattr(datalog, "_fact_clauses", spy)
     filing = read_filing(example_path)
     evaluator.check(filing)
     facts = filing_facts(filing).raw
@@ -301,3 +302,14 @@ def test_child_facts_equal_the_join_they_replace(path):
     # only the (kind, field) pairs some rule reads are computed
     narrow = compiler.presence_facts(raw, frozenset({("指标", "指标类别")}))
     assert {fact[2:4] for fact in narrow if fact[0] == compiler.CHILD_TEXT} == {("指标", "指标类别")}
+
+
+def test_fact_clauses_refuse_floats_and_keep_every_value_type():
+    """The clause builder takes text, Decimal, int and tuples as they are, and refuses a float."""
+    p = datalog.Program()
+    e, v = p.var(), p.var()
+    p.clause("seen", [e, v], [p.lit("value", e, v)])
+    facts = [("value", "a", "文字"), ("value", "b", Decimal("1.50")), ("value", "c", 3), ("value", "d", ("x", 1))]
+    assert sorted(p.evaluate(facts, {"seen": 2})["seen"], key=str) == sorted((f[1], f[2]) for f in facts)
+    with pytest.raises(datalog.DatalogFailure, match="float"):
+        p.evaluate([("value", "e", 1.5)], {"seen": 2})

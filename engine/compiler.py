@@ -35,6 +35,7 @@ RELATED = "hegui_related"  # (entity, relation) for every rel fact
 HAS_CHILD = "hegui_has_child"  # (entity, kind): the entity has a child (所属) of that kind
 CHILD_TEXT = "hegui_child_text"  # (entity, kind, field, text): a child of that kind has that text
 KIND_FIELD = "hegui_kind_field"  # (entity, kind, field): an entity of that kind has the field filled
+CHILD_OF = "hegui_child_of"  # (entity, kind, child): the child (所属 the entity) is of that kind
 _VALUE_PREDICATES = ("amount", "number", "text")
 
 
@@ -45,6 +46,7 @@ def presence_facts(
 ) -> list[tuple]:
     """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
     relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has,
+    ``hegui_child_of(E, K, C)`` for each of its children,
     ``hegui_child_text(E, K, F, V)`` for the (kind, field) pairs of ``child_fields`` and
     ``hegui_kind_field(E, K, F)`` for those of ``kind_fields``; once each.
 
@@ -69,6 +71,7 @@ def presence_facts(
         for kind in kinds.get(child, ()):
             for owner in owners:
                 out[(HAS_CHILD, owner, kind)] = None
+                out[(CHILD_OF, owner, kind, child)] = None
     if kind_fields:
         for fact in facts:
             if fact[0] in _VALUE_PREDICATES:
@@ -224,6 +227,12 @@ class RuleCompiler:
         self.child_fields.add((kind, field_name))
         return self.p.lit(CHILD_TEXT, subject, kind, field_name, value)
 
+    def child_of(self, subject: Any, kind: str, child: Any) -> Any:
+        """The literal "``child`` is a child (所属) of ``subject`` and of ``kind``": one lookup
+        per subject that finds only the children of that kind (a 附件3 has its indicators,
+        detail lines and claims as children; rel then entity tested every one of them)."""
+        return self.p.lit(CHILD_OF, subject, kind, child)
+
     def look_for(self, field_name: str, needle: str) -> None:
         """Ask for ``matches(entity, field_name, needle)`` facts: ``needle`` occurs in the field."""
         self.needles.setdefault(field_name, set()).add(needle)
@@ -321,6 +330,7 @@ def _builtins(program: Program) -> None:
     p.declare(HAS_CHILD, 2)
     p.declare(CHILD_TEXT, 4)
     p.declare(KIND_FIELD, 3)
+    p.declare(CHILD_OF, 3)
     # One query answers both heads, so their shared subgoals are resolved once.
     r, s_, leg, a, x, w, what = (p.var() for _ in range(7))
     p.clause(OUTCOME, [p.const("fail"), r, s_, leg, a, x, w], [p.lit(VIOLATION, r, s_, leg, a, x, w)])

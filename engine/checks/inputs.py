@@ -245,7 +245,7 @@ class SumInput(InputKind):
         if inp.over in TABLE_KINDS:
             body.append(p.lit("entity", e, inp.over))
         elif inp.over:
-            body += [p.lit("rel", e, "所属", s), p.lit("entity", e, inp.over)]
+            body.append(rc.child_of(s, inp.over, e))
         else:
             body.append(p.cmp(e, "==", s))
         return body
@@ -291,7 +291,7 @@ class SumInput(InputKind):
                 ]
                 head = [s, e, p.const(fname), v]
             else:
-                owner = [p.lit("rel", e, "所属", s), p.lit("entity", e, inp.over), p.lit(predicate, e, fname, v)]
+                owner = [rc.child_of(s, inp.over, e), p.lit(predicate, e, fname, v)]
                 head = [s, e, p.const(fname), v]
             if inp.name_contains:
                 for needle in inp.name_contains:

@@ -271,6 +271,12 @@ class RuleCompiler:
             guard = [] if p.mentions(literals, s) else [p.lit("entity", s, self.rule.subject)]
             p.clause(name, [s, value, origin], [*guard, *literals])
 
+        value, origin, literals = inp.input_kind.body(self, inp, subject)
+        if origin is subject and len(literals) == 1 and literals[0].predicate_name in _VALUE_PREDICATES:
+            # A field of the subject itself is one fact lookup, tabled per (subject, field) and
+            # so already shared by every rule: a predicate around it was one more subgoal and
+            # two more steps per subject and input.
+            return value, origin, literals
         name = self._shared(("input", self._input_key(inp)), define, "input")
         value, origin = p.var(), p.var()
         return value, origin, [p.lit(name, subject, value, origin)]

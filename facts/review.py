@@ -38,6 +38,7 @@ MAX_TERMS = 500
 MAX_TEXT_CHARS = 4000  # longer cells are cut before the quadratic repeated-phrase search
 
 _PUNCT = frozenset("，,。.、；;：:！!？?（）()“”\"'‘’《》<>〈〉【】[]—-…·/ \t\r\n")
+_DROP_PUNCT = {ord(ch): None for ch in _PUNCT}
 _DIGIT = re.compile(r"\d")
 _SPACE = re.compile(r"\s+")
 _NUMBER_WITH_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|[^\d\s，,、；;。.≥≤<>＝=]{1,3})")
@@ -112,7 +113,7 @@ def token_pattern(term: str) -> re.Pattern[str]:
 
 
 def _plain(text: str) -> str:
-    return "".join(ch for ch in text if ch not in _PUNCT)
+    return text.translate(_DROP_PUNCT)
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -207,8 +208,8 @@ def _is_slogan(value: str, terms: Terms) -> bool:
 
 
 def _not_applicable(value: str, terms: Terms) -> bool:
-    plain = _plain(value)
-    return any(plain == n or plain.startswith(n) for n in terms["not_applicable"])
+    # Entries are non-empty: starting with one includes being equal to it.
+    return _plain(value).startswith(terms["not_applicable"])
 
 
 def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
@@ -499,6 +500,8 @@ def _repeated_phrase(text: str, min_chars: int, max_gap: int) -> str:
     """The longest phrase (no punctuation inside) written twice in a row, at most ``max_gap``
     characters apart (“建设基层党建组织，建设基层党建组织”); a phrase that recurs later in a
     different context is ordinary prose, not a slip."""
+    if not _repeats_nearby(text, min_chars, 40 + max_gap):
+        return ""
     best = ""
     run_end = [0] * len(text)  # where the punctuation-free run holding each position ends
     end = len(text)
@@ -513,6 +516,20 @@ def _repeated_phrase(text: str, min_chars: int, max_gap: int) -> str:
             if text.find(piece, after, after + max_gap + length) >= 0:
                 best = piece
     return best
+
+
+def _repeats_nearby(text: str, size: int, distance: int) -> bool:
+    """Whether some ``size`` characters occur twice at most ``distance`` apart: a phrase of at
+    least ``size`` characters written twice in a row needs that, and most cells have none, so
+    the quadratic search of :func:`_repeated_phrase` is skipped for them."""
+    last: dict[str, int] = {}
+    for i in range(len(text) - size + 1):
+        gram = text[i : i + size]
+        seen = last.get(gram)
+        if seen is not None and i - seen <= distance:
+            return True
+        last[gram] = i
+    return False
 
 
 def _lumped_items(clause: str, terms: Terms) -> list[list[str]]:

@@ -1,11 +1,15 @@
 """Compile validated rules into Datalog clauses.
 
-Every rule becomes clauses for two head predicates shared by the whole rule set:
+Every rule becomes clauses for one head predicate shared by the whole rule set,
+``outcome(Status, RuleId, Subject, Leg, Actual, Expected, Witness)``, with two kinds of rows:
 
-* ``violation(RuleId, Subject, Leg, Actual, Expected, Witness)`` — the check failed;
-  ``Witness`` is a tuple of the values (and the entities they came from) of every input and
-  parameter, so findings and explanations carry what the rule saw.
-* ``cannot(RuleId, Subject, What)`` — the rule applies but an input it needs is absent.
+* ``fail`` — the check failed; ``Witness`` is a tuple of the values (and the entities they came
+  from) of every input and parameter, so findings and explanations carry what the rule saw;
+* ``cannot`` — the rule applies but an input it needs is absent: ``Actual`` holds what (Leg is
+  0, Expected "" and Witness empty).
+
+The plain check asks this one predicate, so every subgoal the rules share is resolved once; the
+why-not evaluations have a head of their own, asked only when explaining.
 
 The compiler builds what every rule shares (its subject and conditions, its inputs); each
 rule's check kind (:mod:`hegui.engine.checks`) adds the clauses of its own check. The
@@ -23,10 +27,6 @@ from hegui.engine.datalog import Program, compiling
 from hegui.engine.rules import Input, Rule, RuleSet
 from hegui.facts.vocabulary import FILING, TABLE_KINDS
 
-VIOLATION = "hegui_violation"
-CANNOT = "hegui_cannot"
-VIOLATION_ARITY = 6
-CANNOT_ARITY = 3
 EVALUATED = "hegui_evaluated"  # every evaluation of a compare rule, pass or fail: for why-not
 OUTCOME = "hegui_outcome"
 OUTCOME_ARITY = 7  # status, then the violation columns; cannot rows put What in Actual
@@ -89,11 +89,9 @@ def presence_facts(
 
 
 __all__ = [
-    "CANNOT",
     "EVALUATED",
     "OUTCOME",
     "OUTCOME_ARITY",
-    "VIOLATION",
     "Compiled",
     "CompiledRule",
     "RuleCompiler",
@@ -309,7 +307,9 @@ class RuleCompiler:
 
     def violation(self, head: list[Any], body: list[Any]) -> None:
         """The check fails for the row ``head`` (from :meth:`head`) whenever ``body`` holds."""
-        self.p.clause(VIOLATION, head, body)
+        # Straight into the outcome head: a violation predicate in between was one more
+        # resolution step per finding.
+        self.p.clause(OUTCOME, [self.p.const("fail"), *head], body)
 
     def evaluated(self, head: list[Any], body: list[Any]) -> None:
         """Record every evaluation, pass or fail, so why-not can show the ones that held."""
@@ -318,7 +318,16 @@ class RuleCompiler:
     def cannot(self, subject: Any, what: str, body: list[Any]) -> None:
         """The rule applies to ``subject`` but cannot be verified: ``what`` is missing."""
         p = self.p
-        p.clause(CANNOT, [p.const(self.rule.id), subject, p.const(what)], body)
+        head = [
+            p.const("cannot"),
+            p.const(self.rule.id),
+            subject,
+            p.const(0),
+            p.const(what),
+            p.const(""),
+            p.tuple_of([]),
+        ]
+        p.clause(OUTCOME, head, body)
 
     def compile(self) -> CompiledRule:
         return CompiledRule(self.rule, self.rule.check.compile(self))
@@ -337,12 +346,6 @@ def _builtins(program: Program) -> None:
     p.declare(CHILD_TEXT, 4)
     p.declare(KIND_FIELD, 3)
     p.declare(CHILD_OF, 3)
-    # One query answers both heads, so their shared subgoals are resolved once.
-    r, s_, leg, a, x, w, what = (p.var() for _ in range(7))
-    p.clause(OUTCOME, [p.const("fail"), r, s_, leg, a, x, w], [p.lit(VIOLATION, r, s_, leg, a, x, w)])
-    p.clause(
-        OUTCOME, [p.const("cannot"), r, s_, p.const(0), what, p.const(""), p.tuple_of([])], [p.lit(CANNOT, r, s_, what)]
-    )
 
 
 def compile_rules(ruleset: RuleSet) -> Compiled:

@@ -273,7 +273,9 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
         + checker.param_facts(filing.year, chain)
         + checker.jurisdiction_facts(chain)
         + checker.match_facts(factset.raw)
-        + presence_facts(factset.raw, checker.compiled.child_fields, checker.compiled.kind_fields)
+        + presence_facts(
+            factset.raw, checker.compiled.child_fields, checker.compiled.kind_fields, checker.compiled.kind_texts
+        )
     )
     t1 = clock()
     program = checker.compiled.program

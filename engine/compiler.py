@@ -35,6 +35,7 @@ RELATED = "hegui_related"  # (entity, relation) for every rel fact
 HAS_CHILD = "hegui_has_child"  # (entity, kind): the entity has a child (所属) of that kind
 CHILD_TEXT = "hegui_child_text"  # (entity, kind, field, text): a child of that kind has that text
 KIND_FIELD = "hegui_kind_field"  # (entity, kind, field): an entity of that kind has the field filled
+KIND_TEXT = "hegui_kind_text"  # (entity, kind, field, text): an entity of that kind has that text
 CHILD_OF = "hegui_child_of"  # (entity, kind, child): the child (所属 the entity) is of that kind
 _VALUE_PREDICATES = ("amount", "number", "text")
 
@@ -43,12 +44,14 @@ def presence_facts(
     facts: list[tuple],
     child_fields: frozenset[tuple[str, str]] = frozenset(),
     kind_fields: frozenset[tuple[str, str]] = frozenset(),
+    kind_texts: frozenset[tuple[str, str, str]] = frozenset(),
 ) -> list[tuple]:
     """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
     relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has,
     ``hegui_child_of(E, K, C)`` for each of its children,
     ``hegui_child_text(E, K, F, V)`` for the (kind, field) pairs of ``child_fields`` and
-    ``hegui_kind_field(E, K, F)`` for those of ``kind_fields``; once each.
+    ``hegui_kind_field(E, K, F)`` for those of ``kind_fields`` and ``hegui_kind_text(E, K, F, V)``
+    for the (kind, field, text) triples of ``kind_texts``; once each.
 
     The last three are joins (``rel(C, 所属, E), entity(C, K) [, text(C, F, V)]``,
     ``entity(E, K), hegui_field(E, F)``) done once here: asked of the engine for each subject,
@@ -72,12 +75,14 @@ def presence_facts(
             for owner in owners:
                 out[(HAS_CHILD, owner, kind)] = None
                 out[(CHILD_OF, owner, kind, child)] = None
-    if kind_fields:
+    if kind_fields or kind_texts:
         for fact in facts:
             if fact[0] in _VALUE_PREDICATES:
                 for kind in kinds.get(fact[1], ()):
                     if (kind, fact[2]) in kind_fields:
                         out[(KIND_FIELD, fact[1], kind, fact[2])] = None
+                    if fact[0] == "text" and (kind, fact[2], fact[3]) in kind_texts:
+                        out[(KIND_TEXT, fact[1], kind, fact[2], fact[3])] = None
     if child_fields:
         for fact in facts:
             if fact[0] == "text" and fact[1] in parents:
@@ -115,6 +120,8 @@ class Compiled:
     child_fields: frozenset[tuple[str, str]] = frozenset()
     #: (kind, field) pairs some rule's subject must have filled (``present`` conditions)
     kind_fields: frozenset[tuple[str, str]] = frozenset()
+    #: (kind, field, text) triples some rule's subject must have (``equals`` conditions)
+    kind_texts: frozenset[tuple[str, str, str]] = frozenset()
 
 
 class RuleCompiler:
@@ -146,6 +153,7 @@ class RuleCompiler:
         self._applies: str | None = None
         self.child_fields: set[tuple[str, str]] = set()
         self.kind_fields: set[tuple[str, str]] = set()
+        self.kind_texts: set[tuple[str, str, str]] = set()
 
     def _shared(self, key: Hashable, define: Callable[[str], None], prefix: str) -> str:
         name = self.shared.get(key)
@@ -182,11 +190,24 @@ class RuleCompiler:
         # entity(S, kind) is one lookup per entity of the kind, the same condition asked first
         # with S free is one lookup for all of them. So conditions that name a value (equals,
         # contains) come first and bind S; entity and the conditions that need S bound follow.
+        # The subject's kind is tested together with one condition, as one precomputed fact
+        # (hegui_kind_text, hegui_kind_field): asked with S free, one lookup finds exactly the
+        # subjects, where entity(S, kind) was a lookup per subject after (or before) it.
+        kind = self.rule.subject
+        keyed = next((c for c in self.rule.where if c.op == "equals"), None)
+        if keyed is None:
+            keyed = next((c for c in self.rule.where if c.op == "present"), None)
         selective: list[Any] = []
         body = [p.lit("in_jurisdiction", self.rule.jurisdiction)]
-        rest = [p.lit("entity", subject, self.rule.subject)]
+        rest = [p.lit("entity", subject, kind)] if keyed is None else []
         for condition in self.rule.where:
-            if condition.op == "equals":
+            if condition is keyed and condition.op == "equals":
+                self.kind_texts.add((kind, condition.field, condition.values[0]))
+                selective.insert(0, p.lit(KIND_TEXT, subject, kind, condition.field, condition.values[0]))
+            elif condition is keyed:
+                self.kind_fields.add((kind, condition.field))
+                rest.insert(0, p.lit(KIND_FIELD, subject, kind, condition.field))
+            elif condition.op == "equals":
                 selective.append(p.lit("text", subject, condition.field, condition.values[0]))
             elif condition.op == "contains_all":
                 for needle in condition.values:
@@ -203,12 +224,6 @@ class RuleCompiler:
                     selective.append(literal)
                 else:
                     rest.append(p.neg(literal))
-            elif condition.op == "present" and not self.kind_fields:
-                # entity(S, kind) and the field filled, as one precomputed fact: asked with S
-                # free, one lookup finds exactly the subjects (where each subject of the kind
-                # was tested for the field on its own).
-                self.kind_fields.add((self.rule.subject, condition.field))
-                rest[0] = p.lit(KIND_FIELD, subject, self.rule.subject, condition.field)
             elif condition.op == "present":
                 rest.append(p.lit(self.has_field, subject, condition.field))
             elif condition.op == "absent":
@@ -345,6 +360,7 @@ def _builtins(program: Program) -> None:
     p.declare(HAS_CHILD, 2)
     p.declare(CHILD_TEXT, 4)
     p.declare(KIND_FIELD, 3)
+    p.declare(KIND_TEXT, 4)
     p.declare(CHILD_OF, 3)
 
 
@@ -357,10 +373,12 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         shared: dict[Hashable, str] = {}
         child_fields: set[tuple[str, str]] = set()
         kind_fields: set[tuple[str, str]] = set()
+        kind_texts: set[tuple[str, str, str]] = set()
         compiled = {}
         for rule in ruleset.rules:
             rc = RuleCompiler(program, rule, needles, shared)
             compiled[rule.id] = rc.compile()
             child_fields |= rc.child_fields
             kind_fields |= rc.kind_fields
-    return Compiled(program, compiled, needles, frozenset(child_fields), frozenset(kind_fields))
+            kind_texts |= rc.kind_texts
+    return Compiled(program, compiled, needles, frozenset(child_fields), frozenset(kind_fields), frozenset(kind_texts))

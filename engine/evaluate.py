@@ -117,7 +117,9 @@ class Evaluator:
             + self.param_facts(filing.year, chain)
             + self.jurisdiction_facts(chain)
             + self.match_facts(factset.raw)
-            + presence_facts(factset.raw, self.compiled.child_fields, self.compiled.kind_fields)
+            + presence_facts(
+                factset.raw, self.compiled.child_fields, self.compiled.kind_fields, self.compiled.kind_texts
+            )
         )
         queries = {OUTCOME: OUTCOME_ARITY}
         if explain:

@@ -289,9 +289,7 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
         try:
             answers: list[tuple] = []
             if OUTCOME in program._heads:
-                variables = [program.var() for _ in range(OUTCOME_ARITY)]
-                rows = datalog.Term(OUTCOME)(*variables).ask() or []
-                answers = sorted((tuple(r) for r in rows), key=datalog._row_key)
+                answers = sorted(program.ask(OUTCOME, OUTCOME_ARITY), key=datalog._row_key)
             t3 = clock()
         finally:
             for clause in clauses:

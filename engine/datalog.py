@@ -244,6 +244,17 @@ class Program:
         return Term(function)[key] == value
 
     # -- evaluating ---------------------------------------------------------------------------------
+    def ask(self, predicate: str, arity: int) -> list[tuple]:
+        """Every row of ``predicate`` (its facts asserted, the program's logic active), unsorted.
+
+        Asked of the engine directly: the parser-level query wraps the literal in a clause of
+        its own (asserted, resolved as one more layer per answer, retracted) and transposes
+        the answers into variables, none of which a check needs.
+        """
+        variables = [pyEngine.Var(f"Q{i}") for i in range(arity)]
+        rows = pyEngine.Literal(predicate, variables).ask()
+        return [tuple(row) for row in rows] if isinstance(rows, list) else []
+
     def fact_clauses(self, facts: Iterable[tuple], wanted: dict[str, tuple[int, frozenset] | None]) -> list[Any]:
         """The engine clauses of the ``facts`` that pass ``wanted`` (see :meth:`fact_filter`)."""
         return _fact_clauses([fact for fact in facts if _wanted(wanted, fact)], self._fact_preds)
@@ -267,10 +278,7 @@ class Program:
                     if predicate not in self._heads:
                         results[predicate] = []
                         continue
-                    variables = [self.var() for _ in range(arity)]
-                    answer = Term(predicate)(*variables)
-                    rows = answer.ask() or []
-                    results[predicate] = sorted((tuple(r) for r in rows), key=_row_key)
+                    results[predicate] = sorted(self.ask(predicate, arity), key=_row_key)
                 return results
             finally:
                 for clause in clauses:

@@ -131,7 +131,15 @@ class CompareCheck(CheckKind):
         text_compare = any(i.input_kind.is_text for i in rule.inputs)
         for leg, comparison in enumerate(self.comparisons):
             subject = p.var()
-            body = rc.subject_body(subject) + [p.neg(p.lit(name, subject)) for name in blocked.values()]
+            # Parameters first: one value each, looked up once per clause rather than once per
+            # subject, and a parameter without a value for the year ends the clause at once.
+            params_body: list[Any] = []
+            param_values: list[Any] = []
+            for prm in params:
+                value = p.var()
+                params_body.append(p.lit("param", prm.key, value))
+                param_values.append(value)
+            body = params_body + rc.subject_body(subject) + [p.neg(p.lit(name, subject)) for name in blocked.values()]
             bound: dict[str, Any] = {}
             witness: list[Any] = []
             for inp in inputs:
@@ -139,9 +147,7 @@ class CompareCheck(CheckKind):
                 body += literals
                 bound[inp.name] = value
                 witness += [value, origin]
-            for prm in params:
-                value = p.var()
-                body.append(p.lit("param", prm.key, value))
+            for prm, value in zip(params, param_values, strict=True):
                 bound[prm.name] = value
                 witness.append(value)
             actual = self._side(rc, comparison.left, bound, body)
@@ -157,12 +163,13 @@ class CompareCheck(CheckKind):
         # data of the filing's jurisdiction) makes the rule not apply there (hegui why says so).
         for inp in inputs:
             in_period += inp.input_kind.defined(rc, inp)
+        # The period literals name no subject: first, they are one lookup per clause.
         for inp in [i for i in inputs if i.input_kind.missing_is_cannot]:
             subject = p.var()
-            rc.cannot(subject, inp.name, rc.subject_body(subject) + in_period + [rc.input_absent(inp, subject)])
+            rc.cannot(subject, inp.name, in_period + rc.subject_body(subject) + [rc.input_absent(inp, subject)])
             if inp.name in blocked:
                 subject = p.var()
-                rc.cannot(subject, inp.name, rc.subject_body(subject) + in_period + [p.lit(blocked[inp.name], subject)])
+                rc.cannot(subject, inp.name, in_period + rc.subject_body(subject) + [p.lit(blocked[inp.name], subject)])
         # A parameter with no value in the filing's year puts the filing outside the rule's
         # period: the rule does not apply (hegui why says so), it is not "cannot verify".
         return witness_slots

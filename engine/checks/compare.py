@@ -139,7 +139,10 @@ class CompareCheck(CheckKind):
                 value = p.var()
                 params_body.append(p.lit("param", prm.key, value))
                 param_values.append(value)
-            body = params_body + rc.subject_body(subject) + [p.neg(p.lit(name, subject)) for name in blocked.values()]
+            body = params_body + rc.subject_body(subject)
+            # Unreadable addends are tested last: the violation clause tests them only for a
+            # subject that fails, instead of for every subject up front.
+            unblocked = [p.neg(p.lit(name, subject)) for name in blocked.values()]
             bound: dict[str, Any] = {}
             witness: list[Any] = []
             for inp in inputs:
@@ -153,9 +156,9 @@ class CompareCheck(CheckKind):
             actual = self._side(rc, comparison.left, bound, body)
             expected = self._side(rc, comparison.right, bound, body)
             head = rc.head(subject, leg, actual, expected, witness)
-            rc.evaluated(head, body)
+            rc.evaluated(head, body + unblocked)
             for failing in self._failing(rc, actual, comparison.op, expected, text_compare):
-                rc.violation(head, body + failing)
+                rc.violation(head, body + failing + unblocked)
 
         # cannot verify: the subject qualifies but an input or parameter is absent.
         in_period = [p.lit("hegui_param_defined", prm.key) for prm in params]
@@ -169,7 +172,8 @@ class CompareCheck(CheckKind):
             rc.cannot(subject, inp.name, in_period + rc.subject_body(subject) + [rc.input_absent(inp, subject)])
             if inp.name in blocked:
                 subject = p.var()
-                rc.cannot(subject, inp.name, in_period + rc.subject_body(subject) + [p.lit(blocked[inp.name], subject)])
+                # Unreadable addends are rare: asked with the subject free, one lookup.
+                rc.cannot(subject, inp.name, [*in_period, p.lit(blocked[inp.name], subject), *rc.subject_body(subject)])
         # A parameter with no value in the filing's year puts the filing outside the rule's
         # period: the rule does not apply (hegui why says so), it is not "cannot verify".
         return witness_slots

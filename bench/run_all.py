@@ -274,7 +274,11 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
         + checker.jurisdiction_facts(chain)
         + checker.match_facts(factset.raw)
         + presence_facts(
-            factset.raw, checker.compiled.child_fields, checker.compiled.kind_fields, checker.compiled.kind_texts
+            factset.raw,
+            checker.compiled.child_fields,
+            checker.compiled.kind_fields,
+            checker.compiled.kind_texts,
+            checker.compiled.text_numbers,
         )
     )
     t1 = clock()

@@ -36,6 +36,7 @@ HAS_CHILD = "hegui_has_child"  # (entity, kind): the entity has a child (所属)
 CHILD_TEXT = "hegui_child_text"  # (entity, kind, field, text): a child of that kind has that text
 KIND_FIELD = "hegui_kind_field"  # (entity, kind, field): an entity of that kind has the field filled
 KIND_TEXT = "hegui_kind_text"  # (entity, kind, field, text): an entity of that kind has that text
+TEXT_NUMBER = "hegui_text_number"  # (entity, text field, text, number field, number)
 CHILD_OF = "hegui_child_of"  # (entity, kind, child): the child (所属 the entity) is of that kind
 _VALUE_PREDICATES = ("amount", "number", "text")
 
@@ -45,13 +46,16 @@ def presence_facts(
     child_fields: frozenset[tuple[str, str]] = frozenset(),
     kind_fields: frozenset[tuple[str, str]] = frozenset(),
     kind_texts: frozenset[tuple[str, str, str]] = frozenset(),
+    text_numbers: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[tuple]:
     """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
     relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has,
     ``hegui_child_of(E, K, C)`` for each of its children,
     ``hegui_child_text(E, K, F, V)`` for the (kind, field) pairs of ``child_fields`` and
     ``hegui_kind_field(E, K, F)`` for those of ``kind_fields`` and ``hegui_kind_text(E, K, F, V)``
-    for the (kind, field, text) triples of ``kind_texts``; once each.
+    for the (kind, field, text) triples of ``kind_texts``, ``hegui_text_number(E, F, T, G, N)`` for
+    the (text field, number field) pairs of ``text_numbers`` (an entity's text and number read as
+    one row); once each.
 
     The last three are joins (``rel(C, 所属, E), entity(C, K) [, text(C, F, V)]``,
     ``entity(E, K), hegui_field(E, F)``) done once here: asked of the engine for each subject,
@@ -90,6 +94,21 @@ def presence_facts(
                     if (kind, fact[2]) in child_fields:
                         for owner in parents[fact[1]]:
                             out[(CHILD_TEXT, owner, kind, fact[2], fact[3])] = None
+    if text_numbers:
+        texts: dict[tuple[str, str], list[str]] = {}
+        numbers: dict[tuple[str, str], list[Any]] = {}
+        for fact in facts:
+            if fact[0] == "text":
+                texts.setdefault((fact[1], fact[2]), []).append(fact[3])
+            elif fact[0] == "number":
+                numbers.setdefault((fact[1], fact[2]), []).append(fact[3])
+        for text_field, number_field in sorted(text_numbers):
+            for (entity, name), values in texts.items():
+                if name != text_field:
+                    continue
+                for text in values:
+                    for number in numbers.get((entity, number_field), ()):
+                        out[(TEXT_NUMBER, entity, text_field, text, number_field, number)] = None
     return list(out)
 
 
@@ -122,6 +141,8 @@ class Compiled:
     kind_fields: frozenset[tuple[str, str]] = frozenset()
     #: (kind, field, text) triples some rule's subject must have (``equals`` conditions)
     kind_texts: frozenset[tuple[str, str, str]] = frozenset()
+    #: (text field, number field) pairs read as one row through :meth:`RuleCompiler.text_number`
+    text_numbers: frozenset[tuple[str, str]] = frozenset()
 
 
 class RuleCompiler:
@@ -154,6 +175,7 @@ class RuleCompiler:
         self.child_fields: set[tuple[str, str]] = set()
         self.kind_fields: set[tuple[str, str]] = set()
         self.kind_texts: set[tuple[str, str, str]] = set()
+        self.text_numbers: set[tuple[str, str]] = set()
 
     def _shared(self, key: Hashable, define: Callable[[str], None], prefix: str) -> str:
         name = self.shared.get(key)
@@ -245,6 +267,13 @@ class RuleCompiler:
         per subject that finds only the children of that kind (a 附件3 has its indicators,
         detail lines and claims as children; rel then entity tested every one of them)."""
         return self.p.lit(CHILD_OF, subject, kind, child)
+
+    def text_number(self, entity: Any, text_field: str, text: Any, number_field: str, number: Any) -> Any:
+        """The literal "``entity`` has text ``text`` in ``text_field`` and number ``number`` in
+        ``number_field``": one precomputed fact, where joining the two facts looked the number
+        up once per entity."""
+        self.text_numbers.add((text_field, number_field))
+        return self.p.lit(TEXT_NUMBER, entity, text_field, text, number_field, number)
 
     def look_for(self, field_name: str, needle: str) -> None:
         """Ask for ``matches(entity, field_name, needle)`` facts: ``needle`` occurs in the field."""
@@ -361,6 +390,7 @@ def _builtins(program: Program) -> None:
     p.declare(CHILD_TEXT, 4)
     p.declare(KIND_FIELD, 3)
     p.declare(KIND_TEXT, 4)
+    p.declare(TEXT_NUMBER, 5)
     p.declare(CHILD_OF, 3)
 
 
@@ -374,6 +404,7 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         child_fields: set[tuple[str, str]] = set()
         kind_fields: set[tuple[str, str]] = set()
         kind_texts: set[tuple[str, str, str]] = set()
+        text_numbers: set[tuple[str, str]] = set()
         compiled = {}
         for rule in ruleset.rules:
             rc = RuleCompiler(program, rule, needles, shared)
@@ -381,4 +412,13 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
             child_fields |= rc.child_fields
             kind_fields |= rc.kind_fields
             kind_texts |= rc.kind_texts
-    return Compiled(program, compiled, needles, frozenset(child_fields), frozenset(kind_fields), frozenset(kind_texts))
+            text_numbers |= rc.text_numbers
+    return Compiled(
+        program,
+        compiled,
+        needles,
+        frozenset(child_fields),
+        frozenset(kind_fields),
+        frozenset(kind_texts),
+        frozenset(text_numbers),
+    )

@@ -118,7 +118,11 @@ class Evaluator:
             + self.jurisdiction_facts(chain)
             + self.match_facts(factset.raw)
             + presence_facts(
-                factset.raw, self.compiled.child_fields, self.compiled.kind_fields, self.compiled.kind_texts
+                factset.raw,
+                self.compiled.child_fields,
+                self.compiled.kind_fields,
+                self.compiled.kind_texts,
+                self.compiled.text_numbers,
             )
         )
         queries = {OUTCOME: OUTCOME_ARITY}

@@ -282,7 +282,7 @@ def test_help_does_not_import_the_engine_or_the_readers():
 
 @pytest.mark.parametrize("path", FILINGS[:4], ids=lambda p: p.name)
 def test_child_facts_equal_the_join_they_replace(path):
-    """The hegui_has_child/child_of/child_text/kind_field/kind_text facts are computed beside the facts
+    """The hegui_has_child/child_of/child_text/kind_field/kind_text/text_number facts are computed beside the facts
     instead of joined per subject by the engine: the same rows as the engine's joins."""
     raw = filing_facts(read_filing(path)).raw
     p = datalog.Program()
@@ -293,19 +293,32 @@ def test_child_facts_equal_the_join_they_replace(path):
         p.clause("join_field", [e, k, f], [p.lit("entity", e, k), p.lit(value, e, f, v)])
     p.clause("join_child_of", [e, k, c], [p.lit("rel", c, "所属", e), p.lit("entity", c, k)])
     p.clause("join_kind_text", [e, k, f, v], [p.lit("entity", e, k), p.lit("text", e, f, v)])
+    n = p.var()
+    p.clause("join_text_number", [e, v, n], [p.lit("text", e, "对象", v), p.lit("number", e, "数量", n)])
     joined = p.evaluate(
-        raw, {"join_child": 2, "join_text": 4, "join_field": 3, "join_child_of": 3, "join_kind_text": 4}
+        raw,
+        {
+            "join_child": 2,
+            "join_text": 4,
+            "join_field": 3,
+            "join_child_of": 3,
+            "join_kind_text": 4,
+            "join_text_number": 3,
+        },
     )
     kinds = {fact[2] for fact in raw if fact[0] == "entity"}
     everything = frozenset((kind, t[2]) for kind in kinds for t in raw if t[0] in ("amount", "number", "text"))
     texts = frozenset((kind, t[2], t[3]) for kind in kinds for t in raw if t[0] == "text")
-    computed = compiler.presence_facts(raw, everything, everything, texts)
+    computed = compiler.presence_facts(raw, everything, everything, texts, frozenset({("对象", "数量")}))
     assert joined["join_child"] and joined["join_text"] and joined["join_field"]
     assert sorted(joined["join_child"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.HAS_CHILD)
     assert sorted(joined["join_text"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.CHILD_TEXT)
     assert sorted(joined["join_field"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.KIND_FIELD)
     assert sorted(joined["join_child_of"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.CHILD_OF)
     assert sorted(joined["join_kind_text"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.KIND_TEXT)
+    rows = sorted((f[1], f[3], f[5]) for f in computed if f[0] == compiler.TEXT_NUMBER)
+    assert sorted(joined["join_text_number"], key=str) == sorted(rows, key=str)
+    assert rows or path != FILINGS[0]  # the example states counts of named objects
     # only the (kind, field) pairs some rule reads are computed
     narrow = compiler.presence_facts(raw, frozenset({("指标", "指标类别")}))
     assert {fact[2:4] for fact in narrow if fact[0] == compiler.CHILD_TEXT} == {("指标", "指标类别")}

@@ -46,18 +46,13 @@ class AgreeCheck(CheckKind):
     def compile(self, rc: RuleCompiler) -> list[WitnessSlot]:
         p = rc.p
 
-        def define(name: str) -> None:
-            c, k, n = p.var(), p.var(), p.var()
-            p.clause(name, [c, k, n], [p.lit("text", c, "对象", k), p.lit("number", c, "数量", n)])
-
         def define_numbers(name: str) -> None:
             c, k, n = p.var(), p.var(), p.var()
-            p.clause(name, [k, n], [p.lit(counted, c, k, n)])
+            p.clause(name, [k, n], [rc.text_number(c, "对象", k, "数量", n)])
 
-        # Each count's (object, number) read once, as one table; the different numbers of one
+        # Each count's (object, number) is one precomputed row; the different numbers of one
         # object are compared first, and only a pair that disagrees looks for the sentences
         # that state it (every pair of sentences was joined and compared before).
-        counted = rc._shared(("agree", "counted"), define, "counted")
         numbers = rc._shared(("agree", "numbers"), define_numbers, "numbers")
         c1, c2, kind, n1, n2 = p.var(), p.var(), p.var(), p.var(), p.var()
         body = [
@@ -65,8 +60,8 @@ class AgreeCheck(CheckKind):
             p.lit(numbers, kind, n1),
             p.lit(numbers, kind, n2),
             p.cmp(n1, "<", n2),
-            p.lit(counted, c1, kind, n1),
-            p.lit(counted, c2, kind, n2),
+            rc.text_number(c1, "对象", kind, "数量", n1),
+            rc.text_number(c2, "对象", kind, "数量", n2),
         ]
         rc.violation(rc.head(kind, 0, n1, n2, [c1, c2]), body)
         return [WitnessSlot("较少", "origin"), WitnessSlot("较多", "origin")]

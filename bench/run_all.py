@@ -275,23 +275,27 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
         + checker.param_facts(filing.year, chain)
         + checker.jurisdiction_facts(chain)
         + checker.match_facts(factset.raw)
-        + presence_facts(factset.raw)
+        + presence_facts(
+            factset.raw,
+            checker.compiled.child_fields,
+            checker.compiled.kind_fields,
+            checker.compiled.kind_texts,
+            checker.compiled.text_numbers,
+        )
     )
     t1 = clock()
     program = checker.compiled.program
     with program._lock, datalog._collector_paused():
         program._ensure_active()
         wanted = program.fact_filter({OUTCOME: OUTCOME_ARITY})
-        clauses = [datalog._fact_clause(fact) for fact in facts if datalog._wanted(wanted, fact)]
+        clauses = program.fact_clauses(facts, wanted)
         for clause in clauses:
             datalog.pyEngine.assert_(clause)
         t2 = clock()
         try:
             answers: list[tuple] = []
             if OUTCOME in program._heads:
-                variables = [program.var() for _ in range(OUTCOME_ARITY)]
-                rows = datalog.Term(OUTCOME)(*variables).ask() or []
-                answers = sorted((tuple(r) for r in rows), key=datalog._row_key)
+                answers = sorted(program.ask(OUTCOME, OUTCOME_ARITY), key=datalog._row_key)
             t3 = clock()
         finally:
             for clause in clauses:

@@ -1,11 +1,15 @@
 """Compile validated rules into Datalog clauses.
 
-Every rule becomes clauses for two head predicates shared by the whole rule set:
+Every rule becomes clauses for one head predicate shared by the whole rule set,
+``outcome(Status, RuleId, Subject, Leg, Actual, Expected, Witness)``, with two kinds of rows:
 
-* ``violation(RuleId, Subject, Leg, Actual, Expected, Witness)`` — the check failed;
-  ``Witness`` is a tuple of the values (and the entities they came from) of every input and
-  parameter, so findings and explanations carry what the rule saw.
-* ``cannot(RuleId, Subject, What)`` — the rule applies but an input it needs is absent.
+* ``fail`` — the check failed; ``Witness`` is a tuple of the values (and the entities they came
+  from) of every input and parameter, so findings and explanations carry what the rule saw;
+* ``cannot`` — the rule applies but an input it needs is absent: ``Actual`` holds what (Leg is
+  0, Expected "" and Witness empty).
+
+The plain check asks this one predicate, so every subgoal the rules share is resolved once; the
+why-not evaluations have a head of their own, asked only when explaining.
 
 The compiler builds what every rule shares (its subject and conditions, its inputs); each
 rule's check kind (:mod:`hegui.engine.checks`) adds the clauses of its own check. The
@@ -23,36 +27,95 @@ from hegui.engine.datalog import Program, compiling
 from hegui.engine.rules import Input, Rule, RuleSet
 from hegui.facts.vocabulary import FILING, TABLE_KINDS
 
-VIOLATION = "hegui_violation"
-CANNOT = "hegui_cannot"
-VIOLATION_ARITY = 6
-CANNOT_ARITY = 3
 EVALUATED = "hegui_evaluated"  # every evaluation of a compare rule, pass or fail: for why-not
 OUTCOME = "hegui_outcome"
 OUTCOME_ARITY = 7  # status, then the violation columns; cannot rows put What in Actual
 FIELD = "hegui_field"  # (entity, field) for every amount, number and text fact
 RELATED = "hegui_related"  # (entity, relation) for every rel fact
+HAS_CHILD = "hegui_has_child"  # (entity, kind): the entity has a child (所属) of that kind
+CHILD_TEXT = "hegui_child_text"  # (entity, kind, field, text): a child of that kind has that text
+KIND_FIELD = "hegui_kind_field"  # (entity, kind, field): an entity of that kind has the field filled
+KIND_TEXT = "hegui_kind_text"  # (entity, kind, field, text): an entity of that kind has that text
+TEXT_NUMBER = "hegui_text_number"  # (entity, text field, text, number field, number)
+CHILD_OF = "hegui_child_of"  # (entity, kind, child): the child (所属 the entity) is of that kind
 _VALUE_PREDICATES = ("amount", "number", "text")
 
 
-def presence_facts(facts: list[tuple]) -> list[tuple]:
+def presence_facts(
+    facts: list[tuple],
+    child_fields: frozenset[tuple[str, str]] = frozenset(),
+    kind_fields: frozenset[tuple[str, str]] = frozenset(),
+    kind_texts: frozenset[tuple[str, str, str]] = frozenset(),
+    text_numbers: frozenset[tuple[str, str]] = frozenset(),
+) -> list[tuple]:
     """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
-    relation of ``facts``, once each."""
+    relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has,
+    ``hegui_child_of(E, K, C)`` for each of its children,
+    ``hegui_child_text(E, K, F, V)`` for the (kind, field) pairs of ``child_fields`` and
+    ``hegui_kind_field(E, K, F)`` for those of ``kind_fields`` and ``hegui_kind_text(E, K, F, V)``
+    for the (kind, field, text) triples of ``kind_texts``, ``hegui_text_number(E, F, T, G, N)`` for
+    the (text field, number field) pairs of ``text_numbers`` (an entity's text and number read as
+    one row); once each.
+
+    The last three are joins (``rel(C, 所属, E), entity(C, K) [, text(C, F, V)]``,
+    ``entity(E, K), hegui_field(E, F)``) done once here: asked of the engine for each subject,
+    they cost a subgoal per subject and rule.
+    """
     out: dict[tuple, None] = {}
+    kinds: dict[str, list[str]] = {}
+    parents: dict[str, list[str]] = {}
     for fact in facts:
-        if fact[0] in _VALUE_PREDICATES:
+        name = fact[0]
+        if name in _VALUE_PREDICATES:
             out[(FIELD, fact[1], fact[2])] = None
-        elif fact[0] == "rel":
+        elif name == "rel":
             out[(RELATED, fact[1], fact[2])] = None
+            if fact[2] == "所属":
+                parents.setdefault(fact[1], []).append(fact[3])
+        elif name == "entity":
+            kinds.setdefault(fact[1], []).append(fact[2])
+    for child, owners in parents.items():
+        for kind in kinds.get(child, ()):
+            for owner in owners:
+                out[(HAS_CHILD, owner, kind)] = None
+                out[(CHILD_OF, owner, kind, child)] = None
+    if kind_fields or kind_texts:
+        for fact in facts:
+            if fact[0] in _VALUE_PREDICATES:
+                for kind in kinds.get(fact[1], ()):
+                    if (kind, fact[2]) in kind_fields:
+                        out[(KIND_FIELD, fact[1], kind, fact[2])] = None
+                    if fact[0] == "text" and (kind, fact[2], fact[3]) in kind_texts:
+                        out[(KIND_TEXT, fact[1], kind, fact[2], fact[3])] = None
+    if child_fields:
+        for fact in facts:
+            if fact[0] == "text" and fact[1] in parents:
+                for kind in kinds.get(fact[1], ()):
+                    if (kind, fact[2]) in child_fields:
+                        for owner in parents[fact[1]]:
+                            out[(CHILD_TEXT, owner, kind, fact[2], fact[3])] = None
+    if text_numbers:
+        texts: dict[tuple[str, str], list[str]] = {}
+        numbers: dict[tuple[str, str], list[Any]] = {}
+        for fact in facts:
+            if fact[0] == "text":
+                texts.setdefault((fact[1], fact[2]), []).append(fact[3])
+            elif fact[0] == "number":
+                numbers.setdefault((fact[1], fact[2]), []).append(fact[3])
+        for text_field, number_field in sorted(text_numbers):
+            for (entity, name), values in texts.items():
+                if name != text_field:
+                    continue
+                for text in values:
+                    for number in numbers.get((entity, number_field), ()):
+                        out[(TEXT_NUMBER, entity, text_field, text, number_field, number)] = None
     return list(out)
 
 
 __all__ = [
-    "CANNOT",
     "EVALUATED",
     "OUTCOME",
     "OUTCOME_ARITY",
-    "VIOLATION",
     "Compiled",
     "CompiledRule",
     "RuleCompiler",
@@ -72,6 +135,14 @@ class Compiled:
     program: Program
     rules: dict[str, CompiledRule]
     needles: dict[str, set[str]]  # text field → words some rule looks for
+    #: (child kind, text field) pairs some rule reads through :meth:`RuleCompiler.child_text`
+    child_fields: frozenset[tuple[str, str]] = frozenset()
+    #: (kind, field) pairs some rule's subject must have filled (``present`` conditions)
+    kind_fields: frozenset[tuple[str, str]] = frozenset()
+    #: (kind, field, text) triples some rule's subject must have (``equals`` conditions)
+    kind_texts: frozenset[tuple[str, str, str]] = frozenset()
+    #: (text field, number field) pairs read as one row through :meth:`RuleCompiler.text_number`
+    text_numbers: frozenset[tuple[str, str]] = frozenset()
 
 
 class RuleCompiler:
@@ -101,6 +172,10 @@ class RuleCompiler:
         # resolve each input once between them.
         self.shared: dict[Hashable, str] = shared if shared is not None else {}
         self._applies: str | None = None
+        self.child_fields: set[tuple[str, str]] = set()
+        self.kind_fields: set[tuple[str, str]] = set()
+        self.kind_texts: set[tuple[str, str, str]] = set()
+        self.text_numbers: set[tuple[str, str]] = set()
 
     def _shared(self, key: Hashable, define: Callable[[str], None], prefix: str) -> str:
         name = self.shared.get(key)
@@ -137,11 +212,24 @@ class RuleCompiler:
         # entity(S, kind) is one lookup per entity of the kind, the same condition asked first
         # with S free is one lookup for all of them. So conditions that name a value (equals,
         # contains) come first and bind S; entity and the conditions that need S bound follow.
+        # The subject's kind is tested together with one condition, as one precomputed fact
+        # (hegui_kind_text, hegui_kind_field): asked with S free, one lookup finds exactly the
+        # subjects, where entity(S, kind) was a lookup per subject after (or before) it.
+        kind = self.rule.subject
+        keyed = next((c for c in self.rule.where if c.op == "equals"), None)
+        if keyed is None:
+            keyed = next((c for c in self.rule.where if c.op == "present"), None)
         selective: list[Any] = []
         body = [p.lit("in_jurisdiction", self.rule.jurisdiction)]
-        rest = [p.lit("entity", subject, self.rule.subject)]
+        rest = [p.lit("entity", subject, kind)] if keyed is None else []
         for condition in self.rule.where:
-            if condition.op == "equals":
+            if condition is keyed and condition.op == "equals":
+                self.kind_texts.add((kind, condition.field, condition.values[0]))
+                selective.insert(0, p.lit(KIND_TEXT, subject, kind, condition.field, condition.values[0]))
+            elif condition is keyed:
+                self.kind_fields.add((kind, condition.field))
+                rest.insert(0, p.lit(KIND_FIELD, subject, kind, condition.field))
+            elif condition.op == "equals":
                 selective.append(p.lit("text", subject, condition.field, condition.values[0]))
             elif condition.op == "contains_all":
                 for needle in condition.values:
@@ -163,11 +251,29 @@ class RuleCompiler:
             elif condition.op == "absent":
                 rest.append(p.neg(p.lit(self.has_field, subject, condition.field)))
             elif condition.op == "has_children":
-                rest.append(p.lit("hegui_has_child", subject, condition.values[0]))
+                rest.append(p.lit(HAS_CHILD, subject, condition.values[0]))
             elif condition.op == "in_table":
                 table = p.var()
                 rest += [p.lit("rel", subject, "所属表", table), p.lit("entity", table, condition.values[0])]
         return body + selective + rest
+
+    def child_text(self, subject: Any, kind: str, field_name: str, value: Any) -> Any:
+        """The literal "``subject`` has a child (所属) of ``kind`` whose ``field_name`` is ``value``"."""
+        self.child_fields.add((kind, field_name))
+        return self.p.lit(CHILD_TEXT, subject, kind, field_name, value)
+
+    def child_of(self, subject: Any, kind: str, child: Any) -> Any:
+        """The literal "``child`` is a child (所属) of ``subject`` and of ``kind``": one lookup
+        per subject that finds only the children of that kind (a 附件3 has its indicators,
+        detail lines and claims as children; rel then entity tested every one of them)."""
+        return self.p.lit(CHILD_OF, subject, kind, child)
+
+    def text_number(self, entity: Any, text_field: str, text: Any, number_field: str, number: Any) -> Any:
+        """The literal "``entity`` has text ``text`` in ``text_field`` and number ``number`` in
+        ``number_field``": one precomputed fact, where joining the two facts looked the number
+        up once per entity."""
+        self.text_numbers.add((text_field, number_field))
+        return self.p.lit(TEXT_NUMBER, entity, text_field, text, number_field, number)
 
     def look_for(self, field_name: str, needle: str) -> None:
         """Ask for ``matches(entity, field_name, needle)`` facts: ``needle`` occurs in the field."""
@@ -200,8 +306,19 @@ class RuleCompiler:
         def define(name: str) -> None:
             s = p.var()
             value, origin, literals = inp.input_kind.body(self, inp, s)
-            p.clause(name, [s, value, origin], [p.lit("entity", s, self.rule.subject), *literals])
+            # Every clause asks for an input with the subject bound by the rule's applies(S),
+            # which already holds entity(S, kind): testing it again cost a resolution step per
+            # subject and input. It stays when the literals do not name the subject (a table,
+            # the year), so the head's subject is still bound by the body.
+            guard = [] if p.mentions(literals, s) else [p.lit("entity", s, self.rule.subject)]
+            p.clause(name, [s, value, origin], [*guard, *literals])
 
+        value, origin, literals = inp.input_kind.body(self, inp, subject)
+        if origin is subject and len(literals) == 1 and literals[0].predicate_name in _VALUE_PREDICATES:
+            # A field of the subject itself is one fact lookup, tabled per (subject, field) and
+            # so already shared by every rule: a predicate around it was one more subgoal and
+            # two more steps per subject and input.
+            return value, origin, literals
         name = self._shared(("input", self._input_key(inp)), define, "input")
         value, origin = p.var(), p.var()
         return value, origin, [p.lit(name, subject, value, origin)]
@@ -234,7 +351,9 @@ class RuleCompiler:
 
     def violation(self, head: list[Any], body: list[Any]) -> None:
         """The check fails for the row ``head`` (from :meth:`head`) whenever ``body`` holds."""
-        self.p.clause(VIOLATION, head, body)
+        # Straight into the outcome head: a violation predicate in between was one more
+        # resolution step per finding.
+        self.p.clause(OUTCOME, [self.p.const("fail"), *head], body)
 
     def evaluated(self, head: list[Any], body: list[Any]) -> None:
         """Record every evaluation, pass or fail, so why-not can show the ones that held."""
@@ -243,7 +362,16 @@ class RuleCompiler:
     def cannot(self, subject: Any, what: str, body: list[Any]) -> None:
         """The rule applies to ``subject`` but cannot be verified: ``what`` is missing."""
         p = self.p
-        p.clause(CANNOT, [p.const(self.rule.id), subject, p.const(what)], body)
+        head = [
+            p.const("cannot"),
+            p.const(self.rule.id),
+            subject,
+            p.const(0),
+            p.const(what),
+            p.const(""),
+            p.tuple_of([]),
+        ]
+        p.clause(OUTCOME, head, body)
 
     def compile(self) -> CompiledRule:
         return CompiledRule(self.rule, self.rule.check.compile(self))
@@ -257,17 +385,13 @@ def _builtins(program: Program) -> None:
     p.clause("hegui_has_rel", [e, r], [p.lit(RELATED, e, r)])
     p.clause("hegui_param_defined", [k], [p.lit("param", k, v)])
     p.clause("hegui_reference_defined", [k], [p.lit("reference", k, v)])
-    # One query answers both heads, so their shared subgoals are resolved once.
-    r, s_, leg, a, x, w, what = (p.var() for _ in range(7))
-    p.clause(OUTCOME, [p.const("fail"), r, s_, leg, a, x, w], [p.lit(VIOLATION, r, s_, leg, a, x, w)])
-    p.clause(
-        OUTCOME, [p.const("cannot"), r, s_, p.const(0), what, p.const(""), p.tuple_of([])], [p.lit(CANNOT, r, s_, what)]
-    )
-    c = p.var()
-    p.clause("hegui_has_child", [e, k], [p.lit("rel", c, "所属", e), p.lit("entity", c, k)])
-    p.clause(
-        "hegui_child_text", [e, k, f, v], [p.lit("rel", c, "所属", e), p.lit("entity", c, k), p.lit("text", c, f, v)]
-    )
+    # Computed by presence_facts, not by clauses: a filing may have none of them.
+    p.declare(HAS_CHILD, 2)
+    p.declare(CHILD_TEXT, 4)
+    p.declare(KIND_FIELD, 3)
+    p.declare(KIND_TEXT, 4)
+    p.declare(TEXT_NUMBER, 5)
+    p.declare(CHILD_OF, 3)
 
 
 def compile_rules(ruleset: RuleSet) -> Compiled:
@@ -277,5 +401,24 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         _builtins(program)
         needles: dict[str, set[str]] = {}
         shared: dict[Hashable, str] = {}
-        compiled = {rule.id: RuleCompiler(program, rule, needles, shared).compile() for rule in ruleset.rules}
-    return Compiled(program, compiled, needles)
+        child_fields: set[tuple[str, str]] = set()
+        kind_fields: set[tuple[str, str]] = set()
+        kind_texts: set[tuple[str, str, str]] = set()
+        text_numbers: set[tuple[str, str]] = set()
+        compiled = {}
+        for rule in ruleset.rules:
+            rc = RuleCompiler(program, rule, needles, shared)
+            compiled[rule.id] = rc.compile()
+            child_fields |= rc.child_fields
+            kind_fields |= rc.kind_fields
+            kind_texts |= rc.kind_texts
+            text_numbers |= rc.text_numbers
+    return Compiled(
+        program,
+        compiled,
+        needles,
+        frozenset(child_fields),
+        frozenset(kind_fields),
+        frozenset(kind_texts),
+        frozenset(text_numbers),
+    )

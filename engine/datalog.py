@@ -18,6 +18,7 @@ import gc
 import itertools
 import threading
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from pyDatalog import pyEngine
@@ -66,6 +67,9 @@ class Program:
         # match; a filing has ~1,600 facts and a rule set reads a fraction of them.
         self._reads: dict[str, list[tuple[tuple, list[tuple[str, tuple]]]]] = {}
         self._fact_filters: dict[frozenset[str], dict[str, tuple[int, frozenset] | None]] = {}
+        # The engine's predicate object of each fact predicate: a literal built from a name
+        # looks it up in a weak registry, a third of the cost of turning a fact into a clause.
+        self._fact_preds: dict[tuple[str, int], Any] = {}
 
     # -- building ---------------------------------------------------------------------------------
     def _ensure_active(self) -> None:
@@ -145,6 +149,13 @@ class Program:
         self._heads[head] = len(head_args)
         self._record_reads(head, head_args, conj)
 
+    def declare(self, predicate: str, arity: int) -> None:
+        """Make ``predicate`` known as a fact predicate, so a filing without such facts answers
+        no (or, negated, yes) instead of "predicate without definition"."""
+        self._ensure_active()
+        literal = pyEngine.Literal(predicate, [pyEngine.Var(f"D{i}") for i in range(arity)])
+        pyEngine.insert(literal.pred)
+
     def sum_into(self, function: str, key: Any, value: Any, for_each: list[Any], body: list[Any]) -> None:
         """Define ``function[key] == sum(value for each distinct for_each)`` over ``body``."""
         self._ensure_active()
@@ -218,11 +229,36 @@ class Program:
         return len(self._reads[head][0][0])
 
     @staticmethod
+    def mentions(literals: Iterable[Any], variable: Term) -> bool:
+        """Whether ``variable`` is an argument of one of ``literals``."""
+        name = variable._pyD_name
+        return any(
+            isinstance(t, Term) and t.is_variable() and t._pyD_name == name
+            for literal in literals
+            for t in literal.terms
+        )
+
+    @staticmethod
     def function_value(function: str, key: Any, value: Any) -> Any:
         """The literal ``function[key] == value`` for use in a clause body."""
         return Term(function)[key] == value
 
     # -- evaluating ---------------------------------------------------------------------------------
+    def ask(self, predicate: str, arity: int) -> list[tuple]:
+        """Every row of ``predicate`` (its facts asserted, the program's logic active), unsorted.
+
+        Asked of the engine directly: the parser-level query wraps the literal in a clause of
+        its own (asserted, resolved as one more layer per answer, retracted) and transposes
+        the answers into variables, none of which a check needs.
+        """
+        variables = [pyEngine.Var(f"Q{i}") for i in range(arity)]
+        rows = pyEngine.Literal(predicate, variables).ask()
+        return [tuple(row) for row in rows] if isinstance(rows, list) else []
+
+    def fact_clauses(self, facts: Iterable[tuple], wanted: dict[str, tuple[int, frozenset] | None]) -> list[Any]:
+        """The engine clauses of the ``facts`` that pass ``wanted`` (see :meth:`fact_filter`)."""
+        return _fact_clauses([fact for fact in facts if _wanted(wanted, fact)], self._fact_preds)
+
     def evaluate(self, facts: Iterable[tuple], queries: dict[str, int]) -> dict[str, list[tuple]]:
         """Assert ``facts``, answer each ``{predicate: arity}`` query, retract, return rows.
 
@@ -233,7 +269,7 @@ class Program:
             # Facts go straight to the engine: building parser-level literals for each of a
             # filing's ~1500 facts cost more than evaluating the rules.
             wanted = self.fact_filter(queries)
-            clauses = [_fact_clause(fact) for fact in facts if _wanted(wanted, fact)]
+            clauses = self.fact_clauses(facts, wanted)
             for clause in clauses:
                 pyEngine.assert_(clause)
             try:
@@ -242,10 +278,7 @@ class Program:
                     if predicate not in self._heads:
                         results[predicate] = []
                         continue
-                    variables = [self.var() for _ in range(arity)]
-                    answer = Term(predicate)(*variables)
-                    rows = answer.ask() or []
-                    results[predicate] = sorted((tuple(r) for r in rows), key=_row_key)
+                    results[predicate] = sorted(self.ask(predicate, arity), key=_row_key)
                 return results
             finally:
                 for clause in clauses:
@@ -285,12 +318,34 @@ def compiling():
     gc.freeze()
 
 
-def _fact_clause(fact: tuple) -> Any:
-    for value in fact[1:]:
-        if isinstance(value, float):
-            raise DatalogFailure("floats are not allowed in facts; use Decimal")
-    literal = pyEngine.Literal(fact[0], [pyEngine.Term_of(v) for v in fact[1:]])
-    return pyEngine.Clause(literal, [])
+_PLAIN = frozenset({str, Decimal, int})  # fact values that are engine constants as they are
+
+
+def _fact_clauses(facts: list[tuple], preds: dict[tuple[str, int], Any]) -> list[Any]:
+    """The engine clauses of ``facts``; ``preds`` caches the predicate objects (per program).
+
+    One loop with the engine's constructors at hand: a filing has ~1,300 facts to turn into
+    clauses on every check, and a function call and a generic conversion per value showed.
+    """
+    const, literal_of, clause_of, plain = pyEngine.Const, pyEngine.Literal, pyEngine.Clause, _PLAIN
+    out = []
+    for fact in facts:
+        terms = [const(v) if type(v) in plain else _term_of(v) for v in fact[1:]]
+        key = (fact[0], len(terms))
+        pred = preds.get(key)
+        if pred is None:
+            literal = literal_of(fact[0], terms)
+            preds[key] = literal.pred
+        else:
+            literal = literal_of(pred, terms)
+        out.append(clause_of(literal, []))
+    return out
+
+
+def _term_of(value: Any) -> Any:
+    if isinstance(value, float):
+        raise DatalogFailure("floats are not allowed in facts; use Decimal")
+    return pyEngine.Term_of(value)
 
 
 def _conjunction(body: list[Any]) -> Any:

@@ -193,7 +193,13 @@ class Evaluator:
             + self.param_facts(filing.year, chain)
             + self.jurisdiction_facts(chain)
             + self.match_facts(factset.raw)
-            + presence_facts(factset.raw)
+            + presence_facts(
+                factset.raw,
+                self.compiled.child_fields,
+                self.compiled.kind_fields,
+                self.compiled.kind_texts,
+                self.compiled.text_numbers,
+            )
         )
         queries = {OUTCOME: OUTCOME_ARITY}
         if explain:
@@ -267,12 +273,12 @@ class FindingBuilder:
         src = self.prov.source(entity, field_name)
         return (str(src), src.line) if src is not None else (self.filing.path, 0)
 
-    def _base(self, rule: Rule, subject: str, leg: int, status: str, **kw: Any) -> Finding:
+    def _base(self, rule: Rule, subject: str, leg: int, status: str, *, key: str | None = None, **kw: Any) -> Finding:
         table = self.prov.table_of.get(subject, "")
         item = kw.pop("item_override", None) or self.prov.item_of.get(subject, subject)
         location, line = kw.pop("where", None) or self.location(subject)
         return Finding(
-            id=finding_id(rule.id, subject, leg, status),
+            id=finding_id(rule.id, subject, leg, status) if key is None else finding_id(rule.id, key, 0, status),
             rule_id=rule.id,
             rule_title=rule.title,
             status=status,
@@ -289,10 +295,12 @@ class FindingBuilder:
         )
 
     # -- what check kinds build with ----------------------------------------------------------------
-    def fail(self, rule: Rule, subject: str, leg: int, **kw: Any) -> Finding:
+    def fail(self, rule: Rule, subject: str, leg: int, *, key: str | None = None, **kw: Any) -> Finding:
         """A failing finding of ``rule`` for ``subject``; ``where`` (location, line) defaults to
-        the subject's, ``item_override`` to its item; other keywords are Finding fields."""
-        return self._base(rule, subject, leg, STATUS_FAIL, **kw)
+        the subject's, ``item_override`` to its item; with ``key``, the finding is identified
+        by it as :meth:`with_id` does (without building the record twice); other keywords are
+        Finding fields."""
+        return self._base(rule, subject, leg, STATUS_FAIL, key=key, **kw)
 
     @staticmethod
     def evidence(name: str, value: str, location: str = "", text: str = "") -> Evidence:

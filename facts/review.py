@@ -22,7 +22,6 @@ so nothing a user writes is ever compiled as a pattern or run as code.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -39,7 +38,9 @@ MAX_TERMS = 500
 MAX_TEXT_CHARS = 4000  # longer cells are cut before the quadratic repeated-phrase search
 
 _PUNCT = frozenset("，,。.、；;：:！!？?（）()“”\"'‘’《》<>〈〉【】[]—-…·/ \t\r\n")
+_DROP_PUNCT = {ord(ch): None for ch in _PUNCT}
 _DIGIT = re.compile(r"\d")
+_SPACE = re.compile(r"\s+")
 _NUMBER_WITH_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|[^\d\s，,、；;。.≥≤<>＝=]{1,3})")
 _DOCNO = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d{1,4}\s*号")
 _TITLE = re.compile(r"《([^《》]{0,160})》")
@@ -112,7 +113,7 @@ def token_pattern(term: str) -> re.Pattern[str]:
 
 
 def _plain(text: str) -> str:
-    return "".join(ch for ch in text if ch not in _PUNCT)
+    return text.translate(_DROP_PUNCT)
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -136,6 +137,9 @@ class _Index:
         self.children: dict[str, list[str]] = {}
         self.pair: dict[str, str] = {}  # 附件2 row ↔ its 附件3: one direction described twice
         self.raw = raw
+        # Read by several detectors: worked out once per filing.
+        self._of_kind: dict[str, tuple[str, ...]] = {}
+        self._texts: list[tuple[str, str, str, str]] | None = None
         for fact in facts:
             name = fact[0]
             if name == "entity":
@@ -160,14 +164,18 @@ class _Index:
         for kids in self.children.values():
             kids.sort(key=_natural)
 
-    def of_kind(self, kind: str) -> list[str]:
-        return sorted((e for e, k in self.kind.items() if k == kind), key=_natural)
+    def of_kind(self, kind: str) -> tuple[str, ...]:
+        found = self._of_kind.get(kind)
+        if found is None:
+            found = self._of_kind[kind] = tuple(sorted((e for e, k in self.kind.items() if k == kind), key=_natural))
+        return found
 
     def written(self, entity: str, field_name: str) -> str:
         """The field as the filing wrote it (whitespace kept), else its squashed text."""
         return self.raw.get((entity, field_name), "") or self.text.get((entity, field_name), "")
 
 
+@lru_cache(maxsize=8192)  # entity ids follow the templates (附件3-1/指标3): the same ones recur
 def _natural(name: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
 
@@ -200,8 +208,8 @@ def _is_slogan(value: str, terms: Terms) -> bool:
 
 
 def _not_applicable(value: str, terms: Terms) -> bool:
-    plain = _plain(value)
-    return any(plain == n or plain.startswith(n) for n in terms["not_applicable"])
+    # Entries are non-empty: starting with one includes being equal to it.
+    return _plain(value).startswith(terms["not_applicable"])
 
 
 def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
@@ -386,26 +394,59 @@ _GOAL_LAYOUTS = {
 _GOAL_FIELDS = ("实施期绩效目标", "年度绩效目标", "总体目标", "年度目标")
 
 
-def _texts(ix: _Index) -> Iterable[tuple[str, str, str]]:
-    """Every (entity, field, text as written) a reviewer reads, claims excluded."""
-    skip = {"计数", "费率", "测算式", "比例", "测算项"}
-    for (entity, name), _ in sorted(ix.text.items()):
-        if ix.kind.get(entity) in skip or name in ("指标类别", "比较符", "单位", "值类型", "原文"):
-            continue
-        yield entity, name, ix.written(entity, name)
+def _texts(ix: _Index) -> list[tuple[str, str, str, str]]:
+    """Every (entity, field, text as written, that text without whitespace) a reviewer reads,
+    claims excluded."""
+    if ix._texts is None:
+        skip = {"计数", "费率", "测算式", "比例", "测算项"}
+        ix._texts = []
+        for entity, name in sorted(ix.text):
+            if ix.kind.get(entity) in skip or name in ("指标类别", "比较符", "单位", "值类型", "原文"):
+                continue
+            text = ix.written(entity, name)
+            ix._texts.append((entity, name, text, _SPACE.sub("", text)))
+    return ix._texts
+
+
+@dataclass(frozen=True)
+class _HygienePatterns:
+    unit_typo: re.Pattern[str] | None
+    measure: re.Pattern[str] | None
+    placeholders: tuple[re.Pattern[str], ...]
+    any_placeholder: re.Pattern[str] | None  # matches where some placeholder does: most cells have none
+
+
+@lru_cache(maxsize=8)
+def _hygiene_patterns(
+    first_terms: tuple[str, ...],
+    per_terms: tuple[str, ...],
+    typo_terms: tuple[str, ...],
+    noun_terms: tuple[str, ...],
+    placeholder_terms: tuple[str, ...],
+) -> _HygienePatterns:
+    """The hygiene detectors' patterns, built from escaped list entries once per word list."""
+    first = "|".join(re.escape(t) for t in first_terms)
+    per = "|".join(re.escape(t) for t in per_terms)
+    unit_typo = re.compile(rf"\d+(?:\.\d+)?(?:{first})/(?:{per})(?:/(?:{first}))?") if first and per else None
+    nouns = "|".join(re.escape(t) for t in noun_terms)
+    wrong = "|".join(re.escape(t) for t in typo_terms)
+    measure = re.compile(rf"\d+(?:{wrong})(?:{nouns})") if wrong and nouns else None
+    placeholders = tuple(token_pattern(t) for t in placeholder_terms)
+    joined = "|".join(f"(?:{p.pattern})" for p in placeholders)
+    return _HygienePatterns(unit_typo, measure, placeholders, re.compile(joined) if joined else None)
 
 
 def _hygiene(ix: _Index, out: _Out, terms: Terms) -> None:
-    first = "|".join(re.escape(t) for t in terms["unit_typo_first"])
-    per = "|".join(re.escape(t) for t in terms["unit_typo_per"])
-    unit_typo = re.compile(rf"\d+(?:\.\d+)?(?:{first})/(?:{per})(?:/(?:{first}))?") if first and per else None
     typos = terms.maps.get("measure_word_typos", {})
-    nouns = "|".join(re.escape(t) for t in terms["measure_word_nouns"])
-    wrong = "|".join(re.escape(t) for t in typos)
-    measure = re.compile(rf"\d+(?:{wrong})(?:{nouns})") if wrong and nouns else None
-    placeholders = [token_pattern(t) for t in terms["placeholders"]]
-    for entity, name, text in _texts(ix):
-        compact = re.sub(r"\s+", "", text)
+    patterns = _hygiene_patterns(
+        terms["unit_typo_first"],
+        terms["unit_typo_per"],
+        tuple(typos),
+        terms["measure_word_nouns"],
+        terms["placeholders"],
+    )
+    unit_typo, measure = patterns.unit_typo, patterns.measure
+    for entity, name, text, compact in _texts(ix):
         if unit_typo is not None:
             for m in unit_typo.finditer(compact):
                 out.observe(entity, name, "单位笔误", m.group(0), f"金额单位写全，如“{_fix_unit(m.group(0), terms)}”")
@@ -416,10 +457,11 @@ def _hygiene(ix: _Index, out: _Out, terms: Terms) -> None:
                     for i, ch in enumerate(m.group(0))
                 )
                 out.observe(entity, name, "量词笔误", m.group(0), f"“{fixed}”")
-        for pattern in placeholders:
-            left = pattern.search(compact)
-            if left:
-                out.observe(entity, name, "占位符", left.group(0), "把占位符换成实际内容")
+        if patterns.any_placeholder is not None and patterns.any_placeholder.search(compact):
+            for pattern in patterns.placeholders:
+                left = pattern.search(compact)
+                if left:
+                    out.observe(entity, name, "占位符", left.group(0), "把占位符换成实际内容")
         if name in _GOAL_FIELDS or name.startswith("工作计划"):
             stripped = compact
             if stripped and stripped[0] in terms["leading_punctuation"]:
@@ -458,6 +500,8 @@ def _repeated_phrase(text: str, min_chars: int, max_gap: int) -> str:
     """The longest phrase (no punctuation inside) written twice in a row, at most ``max_gap``
     characters apart (“建设基层党建组织，建设基层党建组织”); a phrase that recurs later in a
     different context is ordinary prose, not a slip."""
+    if not _repeats_nearby(text, min_chars, 40 + max_gap):
+        return ""
     best = ""
     run_end = [0] * len(text)  # where the punctuation-free run holding each position ends
     end = len(text)
@@ -472,6 +516,20 @@ def _repeated_phrase(text: str, min_chars: int, max_gap: int) -> str:
             if text.find(piece, after, after + max_gap + length) >= 0:
                 best = piece
     return best
+
+
+def _repeats_nearby(text: str, size: int, distance: int) -> bool:
+    """Whether some ``size`` characters occur twice at most ``distance`` apart: a phrase of at
+    least ``size`` characters written twice in a row needs that, and most cells have none, so
+    the quadratic search of :func:`_repeated_phrase` is skipped for them."""
+    last: dict[str, int] = {}
+    for i in range(len(text) - size + 1):
+        gram = text[i : i + size]
+        seen = last.get(gram)
+        if seen is not None and i - seen <= distance:
+            return True
+        last[gram] = i
+    return False
 
 
 def _lumped_items(clause: str, terms: Terms) -> list[list[str]]:
@@ -499,13 +557,16 @@ def _citations(ix: _Index, out: _Out, terms: Terms) -> None:
     by_title: dict[str, list[tuple[str, str, str]]] = {}
     no_number: dict[str, list[tuple[str, str]]] = {}
     truncated: list[tuple[str, str, str, str]] = []
-    for entity, name, text in _texts(ix):
-        compact = re.sub(r"\s+", "", text)
-        titles = [(m.start(), m.end(), m.group(1)) for m in _TITLE.finditer(compact)]
-        numbers = [(m.start(), m.end(), _docno(m.group(0))) for m in _DOCNO.finditer(compact)]
+    function_words = sorted(terms["citation_function_words"], key=len, reverse=True)
+    for entity, name, _text, compact in _texts(ix):
+        # A title needs 《, a 文号 needs 号: most cells have neither.
+        titles = [(m.start(), m.end(), m.group(1)) for m in _TITLE.finditer(compact)] if "《" in compact else []
+        numbers = (
+            [(m.start(), m.end(), _docno(m.group(0))) for m in _DOCNO.finditer(compact)] if "号" in compact else []
+        )
         for _start, end, title in titles:
             core = title
-            for word in sorted(terms["citation_function_words"], key=len, reverse=True):
+            for word in function_words:
                 core = core.replace(word, "")
             following = next((n for n in numbers if 0 <= n[0] - end <= 2), None)
             if not _plain(core):

@@ -185,9 +185,12 @@ def indicator_category(level2: str) -> str:
     return text
 
 
+_SPACE = re.compile(r"\s+")
+
+
 def squash(text: str) -> str:
     """Whitespace-free text, as names are compared (no fuzzy matching)."""
-    return re.sub(r"\s+", "", text)
+    return _SPACE.sub("", text)
 
 
 @dataclass

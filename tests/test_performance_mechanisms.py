@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hegui.engine import datalog, rulecache
+from hegui.engine import compiler, datalog, rulecache
 from hegui.engine import evaluate as evaluate_module
 from hegui.engine import rules as rules_module
 from hegui.engine.evaluate import Evaluator
@@ -51,13 +51,13 @@ def test_filtered_facts_give_the_same_findings_and_explanations(evaluator, unfil
 
 def test_facts_no_rule_reads_are_not_asserted(evaluator, example_path, monkeypatch):
     asserted: list[tuple] = []
-    real = datalog._fact_clause
+    real = datalog._fact_clauses
 
-    def spy(fact):
-        asserted.append(fact)
-        return real(fact)
+    def spy(facts, *rest):
+        asserted.extend(facts)
+        return real(facts, *rest)
 
-    monkeypatch.setattr(datalog, "_fact_clause", spy)
+    monkeypatch.setattr(datalog, "_fact_clauses", spy)
     filing = read_filing(example_path)
     evaluator.check(filing)
     facts = filing_facts(filing).raw
@@ -333,3 +333,61 @@ def test_a_rule_is_written_down_by_content_and_class():
     assert evaluate_module._content(Kind(Decimal("1"))) != evaluate_module._content(Other(Decimal("1")))
     with pytest.raises(evaluate_module._Unkeyable):  # no content to compare: compiled every time
         evaluate_module._content(Kind(object()))
+
+
+# --- joins done once in Python give what the engine's join gave -----------------------------------
+
+
+@pytest.mark.parametrize("path", FILINGS[:4], ids=lambda p: p.name)
+def test_child_facts_equal_the_join_they_replace(path):
+    """The hegui_has_child/child_of/child_text/kind_field/kind_text/text_number facts are computed beside the facts
+    instead of joined per subject by the engine: the same rows as the engine's joins."""
+    raw = filing_facts(read_filing(path)).raw
+    p = datalog.Program()
+    c, e, k, f, v = (p.var() for _ in range(5))
+    p.clause("join_child", [e, k], [p.lit("rel", c, "所属", e), p.lit("entity", c, k)])
+    p.clause("join_text", [e, k, f, v], [p.lit("rel", c, "所属", e), p.lit("entity", c, k), p.lit("text", c, f, v)])
+    for value in ("amount", "number", "text"):
+        p.clause("join_field", [e, k, f], [p.lit("entity", e, k), p.lit(value, e, f, v)])
+    p.clause("join_child_of", [e, k, c], [p.lit("rel", c, "所属", e), p.lit("entity", c, k)])
+    p.clause("join_kind_text", [e, k, f, v], [p.lit("entity", e, k), p.lit("text", e, f, v)])
+    n = p.var()
+    p.clause("join_text_number", [e, v, n], [p.lit("text", e, "对象", v), p.lit("number", e, "数量", n)])
+    joined = p.evaluate(
+        raw,
+        {
+            "join_child": 2,
+            "join_text": 4,
+            "join_field": 3,
+            "join_child_of": 3,
+            "join_kind_text": 4,
+            "join_text_number": 3,
+        },
+    )
+    kinds = {fact[2] for fact in raw if fact[0] == "entity"}
+    everything = frozenset((kind, t[2]) for kind in kinds for t in raw if t[0] in ("amount", "number", "text"))
+    texts = frozenset((kind, t[2], t[3]) for kind in kinds for t in raw if t[0] == "text")
+    computed = compiler.presence_facts(raw, everything, everything, texts, frozenset({("对象", "数量")}))
+    assert joined["join_child"] and joined["join_text"] and joined["join_field"]
+    assert sorted(joined["join_child"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.HAS_CHILD)
+    assert sorted(joined["join_text"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.CHILD_TEXT)
+    assert sorted(joined["join_field"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.KIND_FIELD)
+    assert sorted(joined["join_child_of"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.CHILD_OF)
+    assert sorted(joined["join_kind_text"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.KIND_TEXT)
+    rows = sorted((f[1], f[3], f[5]) for f in computed if f[0] == compiler.TEXT_NUMBER)
+    assert sorted(joined["join_text_number"], key=str) == sorted(rows, key=str)
+    assert rows or path != FILINGS[0]  # the example states counts of named objects
+    # only the (kind, field) pairs some rule reads are computed
+    narrow = compiler.presence_facts(raw, frozenset({("指标", "指标类别")}))
+    assert {fact[2:4] for fact in narrow if fact[0] == compiler.CHILD_TEXT} == {("指标", "指标类别")}
+
+
+def test_fact_clauses_refuse_floats_and_keep_every_value_type():
+    """The clause builder takes text, Decimal, int and tuples as they are, and refuses a float."""
+    p = datalog.Program()
+    e, v = p.var(), p.var()
+    p.clause("seen", [e, v], [p.lit("value", e, v)])
+    facts = [("value", "a", "文字"), ("value", "b", Decimal("1.50")), ("value", "c", 3), ("value", "d", ("x", 1))]
+    assert sorted(p.evaluate(facts, {"seen": 2})["seen"], key=str) == sorted((f[1], f[2]) for f in facts)
+    with pytest.raises(datalog.DatalogFailure, match="float"):
+        p.evaluate([("value", "e", 1.5)], {"seen": 2})

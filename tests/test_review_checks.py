@@ -369,3 +369,39 @@ def review_facts_for(facts, prov):
     from hegui.facts.review import review_facts
 
     return [f for f in review_facts(facts, prov) if f[0] == "observed"]
+
+
+def test_repeated_phrase_prefilter_finds_what_the_full_search_finds():
+    """The quick test that lets most cells skip the quadratic search never hides a repeat."""
+    import random
+
+    from hegui.facts import review
+
+    def full_search(text: str, min_chars: int, max_gap: int) -> str:
+        best = ""
+        for start in range(len(text)):
+            run = start
+            while run < len(text) and text[run] not in review._PUNCT:
+                run += 1
+            for length in range(max(min_chars, len(best) + 1), min(run - start, 40) + 1):
+                piece = text[start : start + length]
+                after = start + length
+                if text.find(piece, after, after + max_gap + length) >= 0:
+                    best = piece
+        return best
+
+    rng = random.Random(14)
+    found = 0
+    words = ["建设", "基层", "党建", "组织", "，", "。", "村", "a", "ab"]
+
+    def piece(n: int) -> str:
+        return "".join(rng.choice(words) for _ in range(n))
+
+    for _ in range(400):
+        phrase = piece(rng.randint(1, 6))  # written twice, some gap apart, half the time
+        twice = phrase + "".join(rng.choice("，村a") for _ in range(rng.randint(0, 5))) + phrase
+        text = piece(rng.randint(0, 15)) + (twice if rng.random() < 0.5 else "") + piece(rng.randint(0, 15))
+        expected = full_search(text, 6, 3)
+        found += bool(expected)
+        assert review._repeated_phrase(text, 6, 3) == expected, text
+    assert found > 10  # the generated cells do contain repeats

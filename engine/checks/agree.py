@@ -45,14 +45,23 @@ class AgreeCheck(CheckKind):
 
     def compile(self, rc: RuleCompiler) -> list[WitnessSlot]:
         p = rc.p
+
+        def define_numbers(name: str) -> None:
+            c, k, n = p.var(), p.var(), p.var()
+            p.clause(name, [k, n], [rc.text_number(c, "对象", k, "数量", n)])
+
+        # Each count's (object, number) is one precomputed row; the different numbers of one
+        # object are compared first, and only a pair that disagrees looks for the sentences
+        # that state it (every pair of sentences was joined and compared before).
+        numbers = rc._shared(("agree", "numbers"), define_numbers, "numbers")
         c1, c2, kind, n1, n2 = p.var(), p.var(), p.var(), p.var(), p.var()
         body = [
             p.lit("in_jurisdiction", rc.rule.jurisdiction),
-            p.lit("text", c1, "对象", kind),
-            p.lit("text", c2, "对象", kind),
-            p.lit("number", c1, "数量", n1),
-            p.lit("number", c2, "数量", n2),
+            p.lit(numbers, kind, n1),
+            p.lit(numbers, kind, n2),
             p.cmp(n1, "<", n2),
+            rc.text_number(c1, "对象", kind, "数量", n1),
+            rc.text_number(c2, "对象", kind, "数量", n2),
         ]
         rc.violation(rc.head(kind, 0, n1, n2, [c1, c2]), body)
         return [WitnessSlot("较少", "origin"), WitnessSlot("较多", "origin")]
@@ -83,10 +92,12 @@ class AgreeCheck(CheckKind):
         message = fb.fill(rule, {"对象": subject, "实际": shown_a, "期望": shown_b}) or (
             f"{subject}的数量前后不一致：{ev[0].name}（{fb.place(first)}）写作“{ev[0].value}”，{ev[1].name}（{fb.place(second)}）写作“{ev[1].value}”"
         )
-        base = fb.fail(
+        # One finding per entity kind and pair of values, whichever sentences stated them.
+        return fb.fail(
             rule,
             first,
             0,
+            key=f"{subject}:{shown_a}:{shown_b}",
             where=where,
             item_override=subject,
             witness=witness,
@@ -97,8 +108,6 @@ class AgreeCheck(CheckKind):
             actual=shown_a,
             evidence=ev,
         )
-        # One finding per entity kind and pair of values, whichever sentences stated them.
-        return fb.with_id(base, f"{subject}:{shown_a}:{shown_b}")
 
     def explain_finding(self, ex_: Explainer, rule: Rule, finding: Finding) -> dict[str, Any]:
         return {

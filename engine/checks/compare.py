@@ -131,7 +131,18 @@ class CompareCheck(CheckKind):
         text_compare = any(i.input_kind.is_text for i in rule.inputs)
         for leg, comparison in enumerate(self.comparisons):
             subject = p.var()
-            body = rc.subject_body(subject) + [p.neg(p.lit(name, subject)) for name in blocked.values()]
+            # Parameters first: one value each, looked up once per clause rather than once per
+            # subject, and a parameter without a value for the year ends the clause at once.
+            params_body: list[Any] = []
+            param_values: list[Any] = []
+            for prm in params:
+                value = p.var()
+                params_body.append(p.lit("param", prm.key, value))
+                param_values.append(value)
+            body = params_body + rc.subject_body(subject)
+            # Unreadable addends are tested last: the violation clause tests them only for a
+            # subject that fails, instead of for every subject up front.
+            unblocked = [p.neg(p.lit(name, subject)) for name in blocked.values()]
             bound: dict[str, Any] = {}
             witness: list[Any] = []
             for inp in inputs:
@@ -139,20 +150,15 @@ class CompareCheck(CheckKind):
                 body += literals
                 bound[inp.name] = value
                 witness += [value, origin]
-            for prm in params:
-                value = p.var()
-                body.append(p.lit("param", prm.key, value))
+            for prm, value in zip(params, param_values, strict=True):
                 bound[prm.name] = value
                 witness.append(value)
-            actual, expected = p.var(), p.var()
-            body += [
-                p.cmp(actual, "==", self._term(rc, comparison.left, bound)),
-                p.cmp(expected, "==", self._term(rc, comparison.right, bound)),
-            ]
+            actual = self._side(rc, comparison.left, bound, body)
+            expected = self._side(rc, comparison.right, bound, body)
             head = rc.head(subject, leg, actual, expected, witness)
-            rc.evaluated(head, body)
+            rc.evaluated(head, body + unblocked)
             for failing in self._failing(rc, actual, comparison.op, expected, text_compare):
-                rc.violation(head, body + failing)
+                rc.violation(head, body + failing + unblocked)
 
         # cannot verify: the subject qualifies but an input or parameter is absent.
         in_period = [p.lit("hegui_param_defined", prm.key) for prm in params]
@@ -160,15 +166,29 @@ class CompareCheck(CheckKind):
         # data of the filing's jurisdiction) makes the rule not apply there (hegui why says so).
         for inp in inputs:
             in_period += inp.input_kind.defined(rc, inp)
+        # The period literals name no subject: first, they are one lookup per clause.
         for inp in [i for i in inputs if i.input_kind.missing_is_cannot]:
             subject = p.var()
-            rc.cannot(subject, inp.name, rc.subject_body(subject) + in_period + [rc.input_absent(inp, subject)])
+            rc.cannot(subject, inp.name, in_period + rc.subject_body(subject) + [rc.input_absent(inp, subject)])
             if inp.name in blocked:
                 subject = p.var()
-                rc.cannot(subject, inp.name, rc.subject_body(subject) + in_period + [p.lit(blocked[inp.name], subject)])
+                # Unreadable addends are rare: asked with the subject free, one lookup.
+                rc.cannot(subject, inp.name, [*in_period, p.lit(blocked[inp.name], subject), *rc.subject_body(subject)])
         # A parameter with no value in the filing's year puts the filing outside the rule's
         # period: the rule does not apply (hegui why says so), it is not "cannot verify".
         return witness_slots
+
+    def _side(self, rc: RuleCompiler, node: ex.Node, bound: dict[str, Any], body: list[Any]) -> Any:
+        """The term for one side of a comparison; arithmetic is computed into a fresh variable
+        by a literal added to ``body``, a bare name or number is used as it is (an ``X == V``
+        literal per subject only copied the value)."""
+        if isinstance(node, ex.Name):
+            return bound[node.name]
+        if isinstance(node, ex.Num):
+            return rc.p.const(node.value)
+        side = rc.p.var()
+        body.append(rc.p.cmp(side, "==", self._term(rc, node, bound)))
+        return side
 
     def _term(self, rc: RuleCompiler, node: ex.Node, bound: dict[str, Any]) -> Any:
         p = rc.p

@@ -245,7 +245,7 @@ class SumInput(InputKind):
         if inp.over in TABLE_KINDS:
             body.append(p.lit("entity", e, inp.over))
         elif inp.over:
-            body += [p.lit("rel", e, "所属", s), p.lit("entity", e, inp.over)]
+            body.append(rc.child_of(s, inp.over, e))
         else:
             body.append(p.cmp(e, "==", s))
         return body
@@ -255,16 +255,18 @@ class SumInput(InputKind):
         would read the unreadable one as zero."""
         p = rc.p
         name = p.predicate("blocked")
+        # Unreadable cells come first: asked with the part free, it is one lookup shared by
+        # every subject, and nearly always empty, which ends the search for all of them.
         for fname in inp.fields:
             s, e = p.var(), p.var()
-            p.clause(name, [s], [*self._part_owner(rc, inp, s, e), p.lit("unreadable_field", e, fname)])
+            p.clause(name, [s], [p.lit("unreadable_field", e, fname), *self._part_owner(rc, inp, s, e)])
         if inp.over and inp.over not in TABLE_KINDS:
             # A table cut off part-way: the subject's list of such children was not read in full.
             s = p.var()
             p.clause(
                 name,
                 [s],
-                [p.lit("entity", s, rc.rule.subject), p.lit("unreadable_field", s, p.const(inp.over))],
+                [p.lit("unreadable_field", s, p.const(inp.over)), p.lit("entity", s, rc.rule.subject)],
             )
         return name
 
@@ -272,16 +274,32 @@ class SumInput(InputKind):
         p = rc.p
         value = p.var()
         parts = p.predicate("part")
+        predicate = "number" if inp.numeric else "amount"
         for fname in inp.fields:
             s, e, v = p.var(), p.var(), p.var()
-            body = self._part_owner(rc, inp, s, e)
-            body.append(p.lit("number" if inp.numeric else "amount", e, fname, v))
+            # The sum is only ever asked for a bound subject (after the rule's applies(S)),
+            # so the subject's own kind needs no test where the literals reach it anyway.
+            if not inp.over:
+                # Fields of the subject itself: the subject is the part.
+                owner = [p.lit(predicate, s, fname, v)]
+                head = [s, s, p.const(fname), v]
+            elif inp.over in TABLE_KINDS:
+                owner = [
+                    p.lit("entity", s, rc.rule.subject),
+                    p.lit("entity", e, inp.over),
+                    p.lit(predicate, e, fname, v),
+                ]
+                head = [s, e, p.const(fname), v]
+            else:
+                owner = [rc.child_of(s, inp.over, e), p.lit(predicate, e, fname, v)]
+                head = [s, e, p.const(fname), v]
             if inp.name_contains:
                 for needle in inp.name_contains:
                     rc.look_for("名称", needle)
-                    p.clause(parts, [s, e, p.const(fname), v], [*body, p.lit("matches", e, "名称", needle)])
+                    # The few parts named so, found once for every subject, come first.
+                    p.clause(parts, head, [p.lit("matches", e if inp.over else s, "名称", needle), *owner])
             else:
-                p.clause(parts, [s, e, p.const(fname), v], body)
+                p.clause(parts, head, owner)
         total = p.predicate("sum")
         s, e, f, v = p.var(), p.var(), p.var(), p.var()
         p.sum_into(total, s, v, [e, f], [p.lit(parts, s, e, f, v)])
@@ -390,7 +408,9 @@ class CountInput(InputKind):
         else:
             table = p.var()
             scope_body = [p.lit("rel", subject, "所属表", table), p.lit("within", claim, table)]
-        return value, claim, [*scope_body, p.lit("count", claim, inp.field, value)]
+        # The counts of this key first: one lookup shared by every subject, a few claims, each
+        # then tested for the scope (the scope first walked every claim of the table or text).
+        return value, claim, [p.lit("count", claim, inp.field, value), *scope_body]
 
     def evidence_field(self, inp: Input) -> str | None:
         return "原文"

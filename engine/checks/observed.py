@@ -124,10 +124,12 @@ class ObservedCheck(CheckKind):
         message = fb.fill(
             rule, {"对象": label, "实际": str(actual), "期望": str(expected), "表": fb.prov.table_of.get(subject, "")}
         ) or (f"{field_name}：{actual}（应：{expected}）")
-        finding = fb.fail(
+        # One finding per quoted text: a cell with two typos gets two findings, a re-run the same ids.
+        return fb.fail(
             rule,
             subject,
             0,
+            key=f"{subject}|{field_name}|{actual}",
             where=where,
             message=message,
             expected=str(expected),
@@ -136,8 +138,6 @@ class ObservedCheck(CheckKind):
                 fb.evidence(field_name, str(actual), where[0], fb.prov.raw_text.get((subject, field_name), "").strip()),
             ),
         )
-        # One finding per quoted text: a cell with two typos gets two findings, a re-run the same ids.
-        return fb.with_id(finding, f"{subject}|{field_name}|{actual}")
 
     def describe(self) -> str:
         where = f"（字段：{'、'.join(self.fields)}）" if self.fields else ""

@@ -114,16 +114,18 @@ class StatedInput(InputKind):
                 p.clause(per_ok, [r], [p.lit("text", r, "计量单位", per)])
         for needle in s.needles:
             rc.look_for("名称", needle)
+            # Asked with the subject bound: the few rates named so are found once for every
+            # subject (the needle first), then each is tested for the subject's scope.
             p.clause(
                 stated,
                 [subj, claim, value],
                 [
-                    p.lit("entity", subj, rc.rule.subject),
+                    p.lit("matches", claim, "名称", needle),
                     *self._scope(rc, inp, subj, claim),
                     p.lit("entity", claim, "费率"),
                     p.lit(per_ok, claim),
-                    p.lit("matches", claim, "名称", needle),
                     p.lit("amount", claim, "单价", value),
+                    p.lit("entity", subj, rc.rule.subject),
                 ],
             )
         p.clause(chosen, [subj, value, claim], [p.lit(stated, subj, claim, value)])

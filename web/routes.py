@@ -126,9 +126,14 @@ class Workbench:
         if task is None:
             task = asyncio.ensure_future(self._check(sha))
             self._checking[sha] = task
-            task.add_done_callback(lambda _t: self._checking.pop(sha, None))
+            task.add_done_callback(lambda done: self._checked_out(sha, done))
         # Shielded: a client that goes away does not cancel the check others may be waiting for.
         return await asyncio.shield(task)
+
+    def _checked_out(self, sha: str, task: asyncio.Task) -> None:
+        self._checking.pop(sha, None)
+        if not task.cancelled():
+            task.exception()  # seen: when every waiter went away, asyncio would log it as lost
 
     async def _check(self, sha: str) -> Checked:
         stored = self.store.filing(sha)

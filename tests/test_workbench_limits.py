@@ -29,7 +29,7 @@ from hegui.facts.read import read_grid
 from hegui.facts.tables import build_filing
 from hegui.reports import reporters_for
 from hegui.web import jobs
-from hegui.web.jobs import CheckFiling, load_checked
+from hegui.web.jobs import CheckFiling, Impact, load_checked
 
 TIMEOUT = 2.0
 MEMORY = 768 * 1024 * 1024
@@ -160,3 +160,22 @@ def test_a_checked_filing_too_large_to_show_is_refused_with_the_sizes(state, exa
     checked = load_checked(CheckFiling("sha", NAME, str(example_path)).run(state)["value"])
     assert checked.grid is None and checked.findings == []
     assert "工作台无法显示" in checked.error and "hegui check" in checked.error
+
+
+def test_an_impact_preview_leaves_the_worker_checking_with_the_loaded_rules(state, example_path, tmp_path):
+    # A filing that states no rate takes the policy's 2000元/人/月: 29.76万元 (26.16万元 at 1500).
+    text = Path(example_path).read_text(encoding="utf-8").replace("按2000元/人/月落实交通费，", "按规定落实交通费，")
+    path = tmp_path / "no-rate.txt"
+    path.write_text(text, encoding="utf-8")
+
+    def expected() -> str:
+        checked = load_checked(CheckFiling("sha", "no-rate.txt", str(path)).run(state)["value"])
+        return next(f.message for f in checked.findings if f.rule_id == "ZZ-ZCDY-001")
+
+    before = expected()
+    changes, impacts, error = Impact({str(path): "no-rate.txt"}, "株洲市:驻村交通费标准", "1500").run(state)["value"]
+    assert error == "" and changes == ["株洲市:驻村交通费标准：2000（2021年起） → 1500元/人/月"]
+    assert [i.path for i in impacts] == ["no-rate.txt"]
+    assert "26.16万元" in impacts[0].changed[0][1].message
+    # The same worker's next check uses the rules it loaded, not the previewed ones.
+    assert expected() == before and "29.76万元" in before

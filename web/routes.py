@@ -116,6 +116,16 @@ class Workbench:
                 out.write(content)
         return path
 
+    def written(self, sha: str, name: str) -> str:
+        """Where the stored filing ``sha`` is written for the workers to read; its bytes are
+        loaded from the store only when it is not there yet (an impact preview takes every
+        stored filing: never all their bytes in this process at once)."""
+        path = os.path.join(self.workdir, sha[:24], name)
+        if os.path.exists(path):
+            return path
+        stored = self.store.filing(sha)
+        return self.materialise(sha, name, stored.content if stored is not None else b"")
+
     async def checked(self, sha: str) -> Checked:
         """The filing stored under ``sha``, checked in a worker (once per server run while it stays
         in the cache)."""
@@ -471,8 +481,8 @@ def mount(app: FastAPI, service, *, db_url: str | None = None, preload=()) -> Wo
         context = _impact_context(bench, key=key, value=value, chosen=chosen)
         if not (key and value) and not pack_paths:
             return page(request, "impact.html", 422, error="请选择参数并填写新值，或上传改动后的规则包", **context)
-        stored = [s for s in bench.store.filings(content=True) if not chosen or s.sha256 in chosen]
-        paths = {bench.materialise(s.sha256, s.name, s.content): s.name for s in stored}
+        stored = [s for s in bench.store.filings() if not chosen or s.sha256 in chosen]
+        paths = {bench.written(s.sha256, s.name): s.name for s in stored}
         try:
             changes, impacts, error = await bench.run(Impact(paths, key, value, pack_names))
         except PageError as exc:

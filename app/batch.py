@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from hegui.app.checker import Checker, CheckOptions
-from hegui.app.workers import Worker, WorkerEntry, exit_message, stop_all, wait_any
+from hegui.app.workers import Retire, Worker, WorkerEntry, exit_message, memory_error_in, stop_all, wait_any
 from hegui.engine.findings import Evidence, Finding
 from hegui.engine.registry import Registry
 from hegui.engine.rules import Citation
@@ -472,6 +472,19 @@ def _seconds(timeout: float) -> str:
     return f"{timeout:g}"
 
 
+def _check_in_worker(checker: Checker, path: str) -> dict[str, Any] | Retire:
+    """A worker's answer for ``path``: the report entry ``hegui check`` gives it; after a
+    MemoryError the worker retires with it (the supervisor starts a fresh one), since whatever
+    the allocation interrupted — the evaluation's tables, a reader's state — may be damaged and
+    would otherwise be inherited by the next filings. The entry itself is the one a run
+    without workers gives, so the report stays the same whatever ``--jobs``."""
+    outcome = checker.check(path)
+    entry = entry_of(outcome, checker.ruleset)
+    if outcome.error is not None and memory_error_in(outcome.error):
+        return Retire(entry)
+    return entry
+
+
 @dataclass
 class _Supervisor:
     """Hands filings one at a time to at most ``jobs`` worker processes and watches them.
@@ -496,8 +509,8 @@ class _Supervisor:
 
     def __post_init__(self) -> None:
         # Each worker makes its own Checker (_session) and answers a filing's path with its
-        # report entry (_check): rules compiled once per worker, never per filing.
-        self.entry = WorkerEntry(_session, _check, self.options, WORKER_MEMORY_BYTES, "hegui-batch-worker")
+        # report entry (_check_in_worker): rules compiled once per worker, never per filing.
+        self.entry = WorkerEntry(_session, _check_in_worker, self.options, WORKER_MEMORY_BYTES, "hegui-batch-worker")
 
     def run(self, todo: list[tuple[int, str]], record: Callable[[int, dict[str, Any]], None]) -> None:
         pending = deque(todo)
@@ -557,12 +570,14 @@ class _Supervisor:
             self.startup_failures = 0
         elif kind == "load_error":
             raise BatchError(f"检查进程无法载入规则：{message[1]}")
-        elif kind == "result":
+        elif kind in ("result", "retire"):
             _, index, entry = message
             if worker.task is None or worker.task[0] != index:
                 raise BatchError(f"检查进程返回了未分派的结果（第{index}个文件）")
             worker.task, worker.deadline = None, None
             record(index, entry)
+            if kind == "retire":  # it ends on its own; _bury replaces it, with no filing lost
+                worker.dead = True
 
     def _bury(self, worker: Worker, pending: deque, record: Callable[[int, dict[str, Any]], None]) -> None:
         """A worker that is gone: its filing (if any) is an error; it will be replaced."""

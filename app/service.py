@@ -29,24 +29,20 @@ answered 500 ``worker_died``. Requests beyond the workers wait in a queue of ``m
 past it they are answered 503 ``busy`` with ``Retry-After``. ``/healthz`` never waits for a
 worker. A client must send a request's headers within :data:`HEADER_SECONDS` and its body
 within :data:`BODY_SECONDS`, or its connection is closed. The workbench's pages
-(:mod:`hegui.web`) keep the checked filings' objects for their views and explanations, so
-they check in one thread of this process instead (:class:`CheckWorker`).
+(:mod:`hegui.web`) check, render reports and preview impacts in the same workers, under the
+same limits (:meth:`Service.run`); only what the pages show is kept in this process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import difflib
 import logging
 import os
-import queue
 import shutil
 import tempfile
-import threading
 import uuid
-from collections.abc import Callable, MutableMapping
-from concurrent.futures import Future
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +57,8 @@ from starlette.requests import ClientDisconnect
 
 from hegui import __version__
 from hegui.app.checker import Checker
-from hegui.app.service_worker import INLINE_NAME, CheckRequest, WorkerOptions
+from hegui.app.service_errors import ServiceError
+from hegui.app.service_worker import INLINE_NAME, CheckRequest, Job, WorkerOptions
 from hegui.app.service_worker import answer as answer_request
 from hegui.app.service_worker import load as load_worker
 from hegui.app.workers import (
@@ -237,24 +234,6 @@ class Health(BaseModel):
 # --- errors ---------------------------------------------------------------------------------------
 
 
-class ServiceError(Exception):
-    """An answer other than 200, with its error code and a Chinese message."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        location: str = "",
-        *,
-        suggestions: list[str] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.location = status, code, message, location
-        self.suggestions, self.headers = suggestions, headers
-
-
 def _error_response(error: ServiceError) -> JSONResponse:
     body: dict[str, Any] = {"code": error.code, "message": error.message, "location": error.location}
     if error.suggestions is not None:
@@ -280,94 +259,6 @@ def _size_text(size: int) -> str:
 
 class _PayloadTooLarge(Exception):
     """Raised from inside the body stream once it passes its limit (stops reading at once)."""
-
-
-# --- the worker -----------------------------------------------------------------------------------
-
-
-class _Busy(Exception):
-    pass
-
-
-class _TimedOut(Exception):
-    pass
-
-
-class CheckWorker:
-    """One dedicated daemon thread that runs jobs one at a time, in submission order: the
-    workbench's checks, whose results (tables, findings, explanations) its pages keep as
-    objects in this process. ``POST /v1/check`` runs in the worker processes instead.
-
-    Dedicated and never stopped (not a pool): pyDatalog state lives in the thread that
-    uses it, and the engine remembers which program it installed by thread *id*; ids are
-    reused once a thread ends, so a program handed to a fresh thread could find itself
-    "already installed" there and fail. One thread for the life of the app avoids that.
-    Daemon: an idle worker, or a runaway check, must not keep the process alive once the
-    server has stopped.
-    """
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], Any], Callable[[], None]]] = queue.SimpleQueue()
-        self._running = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="hegui-check", daemon=True)
-        self._thread.start()
-
-    @property
-    def busy(self) -> bool:
-        """True while a job (possibly one that already timed out) is running."""
-        return self._running.is_set()
-
-    def _loop(self) -> None:
-        while True:
-            future, job, on_start = self._jobs.get()
-            # False when the request gave up waiting and cancelled the job: skip it unrun.
-            if not future.set_running_or_notify_cancel():
-                continue
-            self._running.set()
-            try:
-                on_start()
-                future.set_result(job())
-            except BaseException as exc:  # handed to the request; the worker stays up
-                future.set_exception(exc)
-            finally:
-                self._running.clear()
-
-    async def run(self, job: Callable[[], Any], timeout: float, on_drop: Callable[[], None] = lambda: None) -> Any:
-        """Run ``job`` in the worker and return its result (or raise its exception).
-
-        Raises :class:`_Busy` when the job did not start within ``timeout`` seconds and
-        :class:`_TimedOut` when it started but did not finish within ``timeout`` seconds of
-        starting (it then finishes in the background). A job that never starts (busy, or the
-        client went away while it waited) is dropped unrun and ``on_drop`` is called; a job
-        that started is responsible for its own clean-up.
-        """
-        loop = asyncio.get_running_loop()
-        started, finished = asyncio.Event(), asyncio.Event()
-
-        def wake(event: asyncio.Event) -> None:
-            # RuntimeError: the event loop is gone (server stopped); nobody is waiting.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(event.set)
-
-        future: Future = Future()
-        future.add_done_callback(lambda _f: wake(finished))
-        self._jobs.put((future, job, lambda: wake(started)))
-        try:
-            await asyncio.wait_for(started.wait(), timeout)
-        except TimeoutError:
-            if future.cancel():
-                on_drop()
-                raise _Busy() from None
-            # It started just as the wait ran out: give it its full time from now.
-        except asyncio.CancelledError:  # the request itself was cancelled (client gone)
-            if future.cancel():
-                on_drop()
-            raise
-        try:
-            await asyncio.wait_for(finished.wait(), timeout)
-        except TimeoutError:
-            raise _TimedOut() from None
-        return future.result()
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -518,14 +409,18 @@ class Service:
         self.suffixes = tuple(dict.fromkeys([*BUILTIN_SUFFIXES, *sorted(self.registry.readers)]))
         options = WorkerOptions(tuple(os.fspath(p) for p in rule_paths or ()), worker_memory_bytes)
         entry = WorkerEntry(load_worker, answer_request, options, worker_memory_bytes, "hegui-service-worker")
-        #: The worker processes of ``POST /v1/check``; they start with the first check, or
-        #: when the server starts (:func:`make_server`).
+        #: The worker processes of ``POST /v1/check`` and of the workbench; they start with the
+        #: first task, or when the server starts (:func:`make_server`).
         self.pool = WorkerPool(entry, workers, timeout_seconds, max_queue)
-        #: The workbench's in-process check thread.
-        self.local_worker = CheckWorker()
 
     async def check(self, request: CheckRequest) -> str:
         """The report text for ``request``, from a worker; every failure is a :class:`ServiceError`."""
+        return (await self.run(request))["report"]
+
+    async def run(self, request: CheckRequest | Job) -> dict[str, Any]:
+        """A worker's answer to ``request`` (a check, or a workbench :class:`Job`); every failure —
+        busy, timed out (the worker killed), out of memory, the worker dead, an error answer — is a
+        :class:`ServiceError`."""
         try:
             future = self.pool.submit(request)
         except PoolFull:
@@ -545,8 +440,8 @@ class Service:
             ) from None
         except (PoolUnavailable, PoolClosed) as exc:
             raise self._unavailable(exc) from None
-        if "report" in answer:
-            return answer["report"]
+        if "error" not in answer:
+            return answer
         code = answer["error"]
         if code == INTERNAL_ERROR:  # a bug, not the filing's fault: logged, the service stays up
             raise _internal_error(None, "check", f"{answer['message']}\n{answer.get('detail', '')}")

@@ -15,6 +15,10 @@ Answers (dicts):
   the worker's cap (the worker then retires: its state may be damaged);
 * ``{"error": "internal_error", "message", "location", "detail"}`` — a bug; ``detail`` is the
   traceback, for the service's log only.
+
+The reviewer's workbench (:mod:`hegui.web`) sends the same workers other tasks: :class:`Job`
+objects (:mod:`hegui.web.jobs`), which run with the worker's :class:`WorkerState` and answer
+``{"value": ...}`` (plain data) or one of the errors above.
 """
 
 from __future__ import annotations
@@ -23,10 +27,10 @@ import json
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from hegui.app.checker import Checker, CheckOptions, UnexpectedError, read_input
-from hegui.app.workers import Retire
+from hegui.app.workers import Retire, memory_error_in
 from hegui.engine.cases import inline_filing_from_text
 from hegui.facts.errors import InputError
 from hegui.facts.model import Filing
@@ -68,29 +72,46 @@ class WorkerOptions:
 
 
 @dataclass
-class _State:
+class WorkerState:
+    """What a service worker keeps between tasks: its checker (plugins, rules compiled), the
+    report formats, and its memory cap (for the out-of-memory message)."""
+
     checker: Checker
     reporters: Any
     memory_bytes: int | None
 
 
-def load(options: WorkerOptions) -> _State:
+class Job(Protocol):
+    """A task other than a check request (the workbench's, :mod:`hegui.web.jobs`): sent to the
+    worker as is (so: a picklable object of a module-level class) and run there.
+
+    ``run`` answers ``{"value": ...}`` or an error answer; a MemoryError it raises (or lets
+    through) retires the worker with an ``out_of_memory`` answer, any other exception is an
+    ``internal_error``.
+    """
+
+    def run(self, state: WorkerState) -> dict[str, Any]: ...
+
+
+def load(options: WorkerOptions) -> WorkerState:
     """A worker's setup: plugins and rules loaded and compiled once."""
     checker = Checker.load(options.rule_paths)
-    return _State(checker, reporters_for(checker.registry), options.memory_bytes)
+    return WorkerState(checker, reporters_for(checker.registry), options.memory_bytes)
 
 
-def answer(state: _State, request: CheckRequest) -> dict[str, Any] | Retire:
-    """Read, check and report one request; never raises."""
+def answer(state: WorkerState, request: CheckRequest | Job) -> dict[str, Any] | Retire:
+    """Read, check and report one request, or run one job; never raises."""
     try:
-        return _answer(state, request)
+        if isinstance(request, CheckRequest):
+            return _answer(state, request)
+        return request.run(state)
     except MemoryError:
         return Retire(_out_of_memory(state))
     except Exception as exc:  # a bug outside the checker's own error policy (the reporter, say)
-        return _internal(exc)
+        return internal_error(exc)
 
 
-def _answer(state: _State, request: CheckRequest) -> dict[str, Any] | Retire:
+def _answer(state: WorkerState, request: CheckRequest) -> dict[str, Any] | Retire:
     checker = state.checker
     path = request.path
     if path is not None:
@@ -100,10 +121,10 @@ def _answer(state: _State, request: CheckRequest) -> dict[str, Any] | Retire:
     options = CheckOptions(district=request.district, explain=request.explain)
     outcome = checker.check(request.display, read=read, options=options)
     error = outcome.error
-    if error is not None and _out_of_memory_in(error):
+    if error is not None and memory_error_in(error):
         return Retire(_out_of_memory(state))
     if isinstance(error, UnexpectedError):
-        return _internal(error.cause)
+        return internal_error(error.cause)
     if error is not None:
         message = error.message.replace(path, request.display) if path else error.message
         return {"error": INPUT_ERROR, "message": message, "location": error.location}
@@ -114,28 +135,13 @@ def _answer(state: _State, request: CheckRequest) -> dict[str, Any] | Retire:
     return {"report": render(document)}
 
 
-def _out_of_memory_in(error: BaseException) -> bool:
-    """Whether a MemoryError is behind ``error`` (the checker and the plugin-reader guard wrap
-    it in an input error)."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [error]
-    while todo:
-        exc = todo.pop()
-        if exc is None or id(exc) in seen:
-            continue
-        seen.add(id(exc))
-        if isinstance(exc, MemoryError):
-            return True
-        todo += [exc.__cause__, exc.__context__, getattr(exc, "cause", None)]
-    return False
-
-
-def _out_of_memory(state: _State) -> dict[str, Any]:
+def _out_of_memory(state: WorkerState) -> dict[str, Any]:
     limit = f"{state.memory_bytes / 1024**3:g} GiB" if state.memory_bytes else "—"
     return {"error": OUT_OF_MEMORY, "message": OUT_OF_MEMORY_MESSAGE.format(limit=limit), "location": ""}
 
 
-def _internal(exc: BaseException) -> dict[str, Any]:
+def internal_error(exc: BaseException) -> dict[str, Any]:
+    """The answer for a bug: its traceback goes to the service's log, not to the client."""
     detail = "".join(traceback.format_exception(exc))
     return {"error": INTERNAL_ERROR, "message": f"{type(exc).__name__}: {exc}", "location": "", "detail": detail}
 
@@ -176,4 +182,14 @@ def _inline_reader(body: bytes) -> Callable[[], Filing]:
     return read
 
 
-__all__ = ["INLINE_NAME", "CheckRequest", "WorkerOptions", "answer", "load", "render"]
+__all__ = [
+    "INLINE_NAME",
+    "CheckRequest",
+    "Job",
+    "WorkerOptions",
+    "WorkerState",
+    "answer",
+    "internal_error",
+    "load",
+    "render",
+]

@@ -111,6 +111,22 @@ class Retire:
     value: Any
 
 
+def memory_error_in(error: BaseException) -> bool:
+    """Whether a MemoryError is behind ``error``: the checker and the plugin-reader guard wrap it
+    in an input error, so a handler finds it only by following the chain of causes."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        exc = todo.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        if isinstance(exc, MemoryError):
+            return True
+        todo += [exc.__cause__, exc.__context__, getattr(exc, "cause", None)]
+    return False
+
+
 def watch_parent() -> None:
     """End this process when its parent is gone: a worker stuck in an input would otherwise
     outlive it.
@@ -590,6 +606,7 @@ __all__ = [
     "WorkerPool",
     "describe_load_error",
     "exit_message",
+    "memory_error_in",
     "stop_all",
     "wait_any",
     "watch_parent",

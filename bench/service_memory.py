@@ -7,7 +7,10 @@ process, of the largest worker and of the whole process tree (sampled from /proc
 average. The bound a reader can rely on is the address-space caps (1.5 GiB for the server, as for
 every ``hegui`` command, and ``--worker-memory-mb`` per worker); this shows what is really used.
 
-    python bench/service_memory.py [--workers 2] [--clients 2] [--rounds 2]
+    python bench/service_memory.py [--workers 2] [--clients 2] [--rounds 2] [--via api|workbench]
+
+``--via workbench`` sends each file through the reviewer's pages instead (``POST /upload``, then its
+review page, which checks it), with the server's review database in a temporary folder.
 """
 
 from __future__ import annotations
@@ -31,18 +34,26 @@ import hostile  # noqa: E402  (tests/hostile.py, by path)
 import run_all  # noqa: E402  (bench/run_all.py, by path)
 
 
-def upload(port: int, path: Path) -> tuple[int, str, float]:
+def upload(port: int, path: Path, via: str = "api") -> tuple[int, str, float]:
     boundary = uuid.uuid4().hex
+    field = "files" if via == "workbench" else "file"
     head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{path.name}"\r\n'
         "Content-Type: application/octet-stream\r\n\r\n"
     ).encode()
     body = head + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     started = time.perf_counter()
-    conn.request("POST", "/v1/check", body=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    target = "/upload" if via == "workbench" else "/v1/check"
+    conn.request("POST", target, body=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
     answer = conn.getresponse()
     data = answer.read()
+    if via == "workbench" and answer.status == 303:  # stored: its review page checks it
+        conn.request("GET", answer.getheader("Location") or "/")
+        answer = conn.getresponse()
+        answer.read()
+        conn.close()
+        return answer.status, "", time.perf_counter() - started
     conn.close()
     code = ""
     if answer.status != 200:
@@ -58,6 +69,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--via", choices=("api", "workbench"), default="api")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hegui-service-memory-") as tmp:
         folder = Path(tmp)
@@ -82,11 +94,12 @@ def main() -> int:
                     if not todo:
                         return
                     path = todo.pop(0)
-                result = upload(port, path)
+                result = upload(port, path, args.via)
                 with lock:
                     answers.setdefault(path.name, []).append(result)
 
         load_start = os.getloadavg()
+        os.chdir(folder)  # the server's review database (hegui-review.db) goes where it runs
         with (
             run_all.hegui_server(folder / "serve.log", args.workers) as (port, proc),
             run_all.TreeMemory(proc.pid, 0.05) as memory,
@@ -97,7 +110,7 @@ def main() -> int:
             for thread in threads:
                 thread.join()
         children = {pid: kib for pid, kib in memory.hwm.items() if pid != proc.pid}
-        print(f"hegui serve --workers {args.workers}, {args.clients} clients, {args.rounds} rounds")
+        print(f"hegui serve --workers {args.workers}, {args.clients} clients, {args.rounds} rounds, via {args.via}")
         for name, results in sorted(answers.items()):
             shown = ", ".join(f"{status} {code}".strip() + f" ({seconds:.1f} s)" for status, code, seconds in results)
             print(f"  {name:<32} {sizes[name]:>10} B  {shown}")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -106,3 +108,70 @@ def run(evaluator, tmp_path):
         return evaluator.check(read_filing(path)).findings
 
     return _run
+
+
+PLUGIN = "hegui_service_testplugin"
+PLUGIN_SOURCE = textwrap.dedent(
+    """
+    import os
+    import time
+    from pathlib import Path
+
+    from hegui.facts.errors import InputError
+    from hegui.plugins.hookspecs import hookimpl
+
+
+    def read(path):
+        log = os.environ.get("HEGUI_SERVICE_TEST_LOG")
+        if log:
+            with open(log, "a", encoding="utf-8") as handle:
+                handle.write(f"{os.getpid()}\\n")
+        suffix = Path(path).suffix
+        if suffix == ".nap":
+            time.sleep(float(Path(path).read_text()))
+            raise InputError(path, "睡醒了")
+        if suffix == ".hungry":
+            hoard = bytearray(int(Path(path).read_text()))
+            raise InputError(path, f"吃下了 {len(hoard)} 字节")
+        return Broken()  # not a grid: hegui's own code fails on it (an internal error)
+
+
+    class Broken:
+        @property
+        def rows(self):
+            raise RuntimeError("boom")
+
+
+    @hookimpl
+    def hegui_register_readers(register):
+        register((".nap", ".hungry", ".boom"), read)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def reader_plugin(tmp_path_factory):
+    """A test-only reader plugin, installed for this module's tests and the worker processes they
+    spawn (a module plus a ``*.dist-info`` folder on ``sys.path`` and ``PYTHONPATH``, since
+    spawned workers start a fresh interpreter); yields its pid log.
+
+    ``.nap`` sleeps the seconds the file says and then refuses it, ``.hungry`` allocates the bytes
+    the file says, ``.boom`` returns something that is not a grid (hegui's own code then fails:
+    an internal error). Each first logs the pid of the process reading, so a test knows which
+    worker holds its request.
+    """
+    site = tmp_path_factory.mktemp("site")
+    (site / f"{PLUGIN}.py").write_text(PLUGIN_SOURCE, encoding="utf-8")
+    info = site / f"{PLUGIN}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hegui-service-testplugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[hegui]\nservicetest = {PLUGIN}\n", encoding="utf-8")
+    log = site / "pids.log"
+    log.write_text("")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(site))
+        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+        mp.delenv("HEGUI_PLUGINS", raising=False)
+        mp.setenv("HEGUI_SERVICE_TEST_LOG", str(log))
+        yield log
+    sys.modules.pop(PLUGIN, None)

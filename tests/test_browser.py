@@ -63,7 +63,7 @@ class Server:
                 "serve",
                 "--port",
                 str(port),
-                "--workers",  # the pages check in the server's own thread; the API's pool idles
+                "--workers",  # the pages and the API check in this pool: one worker is enough here
                 "1",
                 "--db",
                 self.db_url,

@@ -2,11 +2,11 @@
 hostile inputs answered 4xx with the service still up, the worker pool's limits, and a real server.
 
 One app serves the whole module: two worker processes, a 2 s time limit, a queue of one and a
-768 MiB address space per worker. Checks that misbehave *inside a worker* come from a
-test-only reader plugin (a module plus a ``*.dist-info`` folder on ``sys.path`` and
-``PYTHONPATH``, so the spawned workers find it too): ``.nap`` sleeps the seconds the upload
-says and then refuses the file, ``.hungry`` allocates the bytes the upload says, ``.boom``
-returns something that is not a grid (hegui's own code then fails: an internal error). Each logs the worker's pid first, so a test knows which process holds its request.
+768 MiB address space per worker. Checks that misbehave *inside a worker* come from the
+test-only reader plugin of conftest.py (``reader_plugin``): ``.nap`` sleeps the seconds the
+upload says and then refuses the file, ``.hungry`` allocates the bytes the upload says, ``.boom``
+returns something that is not a grid (hegui's own code then fails: an internal error). Each logs
+the worker's pid first, so a test knows which process holds its request.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ import os
 import signal
 import socket
 import struct
-import sys
 import tempfile
-import textwrap
 import threading
 import time
 import urllib.request
@@ -50,63 +48,12 @@ VILLAGE = {
 TIMEOUT = 2.0  # seconds per check: ample for a real one (≈0.1–0.5 s), and what a timeout test costs
 NAP = 1.0  # seconds a slow check takes in the concurrency test
 MEMORY = 768 * 1024 * 1024  # each worker's address space; a worker uses about 220 MB of it
-PLUGIN = "hegui_service_testplugin"
-PLUGIN_SOURCE = textwrap.dedent(
-    """
-    import os
-    import time
-    from pathlib import Path
-
-    from hegui.facts.errors import InputError
-    from hegui.plugins.hookspecs import hookimpl
-
-
-    def read(path):
-        log = os.environ.get("HEGUI_SERVICE_TEST_LOG")
-        if log:
-            with open(log, "a", encoding="utf-8") as handle:
-                handle.write(f"{os.getpid()}\\n")
-        suffix = Path(path).suffix
-        if suffix == ".nap":
-            time.sleep(float(Path(path).read_text()))
-            raise InputError(path, "睡醒了")
-        if suffix == ".hungry":
-            hoard = bytearray(int(Path(path).read_text()))
-            raise InputError(path, f"吃下了 {len(hoard)} 字节")
-        return Broken()  # not a grid: hegui's own code fails on it (an internal error)
-
-
-    class Broken:
-        @property
-        def rows(self):
-            raise RuntimeError("boom")
-
-
-    @hookimpl
-    def hegui_register_readers(register):
-        register((".nap", ".hungry", ".boom"), read)
-    """
-)
 
 
 @pytest.fixture(scope="module")
-def pid_log(tmp_path_factory):
-    """The test plugin installed for this process and the workers it spawns; yields its pid log."""
-    site = tmp_path_factory.mktemp("site")
-    (site / f"{PLUGIN}.py").write_text(PLUGIN_SOURCE, encoding="utf-8")
-    info = site / f"{PLUGIN}-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hegui-service-testplugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[hegui]\nservicetest = {PLUGIN}\n", encoding="utf-8")
-    log = site / "pids.log"
-    log.write_text("")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.syspath_prepend(str(site))
-        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
-        mp.delenv("HEGUI_PLUGINS", raising=False)
-        mp.setenv("HEGUI_SERVICE_TEST_LOG", str(log))
-        yield log
-    sys.modules.pop(PLUGIN, None)
+def pid_log(reader_plugin):
+    """The test-only reader plugin (conftest.py), installed for this module and its workers."""
+    return reader_plugin
 
 
 @pytest.fixture(scope="module")

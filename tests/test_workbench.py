@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -26,12 +27,23 @@ def db_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'review.db'}"
 
 
+@contextlib.contextmanager
+def _served(**options):
+    """A client of an app of its own (one check worker: the pages' checks run in the pool), with
+    its workers and review store closed afterwards."""
+    app = create_app(workers=1, **options)
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        app.state.workbench.close()
+        app.state.hegui.close()
+
+
 @pytest.fixture(scope="module")
 def client(db_url):
-    app = create_app(db_url=db_url)
-    with TestClient(app) as client:
+    with _served(db_url=db_url) as client:
         yield client
-    app.state.workbench.close()
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +93,11 @@ def test_pages_and_docs_load_nothing_from_outside(client, uploaded):
 
 def test_the_service_without_the_page_creates_no_database(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with TestClient(create_app()) as client:
+    with _served() as client:
         assert client.get("/healthz").status_code == 200
         assert not (tmp_path / "hegui-review.db").exists()
         assert client.get("/").status_code == 200
         assert (tmp_path / "hegui-review.db").exists()  # created on first use, next to where it runs
-        client.app.state.workbench.close()
 
 
 def test_review_page_marks_the_cells_of_findings(client, uploaded):
@@ -162,11 +173,9 @@ def test_downloads_in_every_format(client, uploaded):
 
 
 def test_json_download_equals_the_cli(tmp_path, example_path, monkeypatch):
-    app = create_app(db_url=f"sqlite:///{tmp_path / 'fresh.db'}")
-    with TestClient(app) as client, open(example_path, "rb") as handle:
+    with _served(db_url=f"sqlite:///{tmp_path / 'fresh.db'}") as client, open(example_path, "rb") as handle:
         review = client.post("/upload", files=[("files", (NAME, handle))], follow_redirects=False).headers["location"]
         got = client.get(f"/filings/{_sha(review)}/report.json").text
-    app.state.workbench.close()
     shutil.copy(example_path, tmp_path / NAME)
     monkeypatch.chdir(tmp_path)
     assert got == CliRunner().invoke(main, ["check", "--explain", "--format", "json", NAME]).output
@@ -174,8 +183,7 @@ def test_json_download_equals_the_cli(tmp_path, example_path, monkeypatch):
 
 def test_decisions_are_kept_across_a_restart_and_shown_next_to_the_finding(tmp_path, example_path):
     url = f"sqlite:///{tmp_path / 'review.db'}"
-    first = create_app(db_url=url)
-    with TestClient(first) as client, open(example_path, "rb") as handle:
+    with _served(db_url=url) as client, open(example_path, "rb") as handle:
         review = client.post("/upload", files=[("files", (NAME, handle))], follow_redirects=False).headers["location"]
         sha = _sha(review)
         # The truncated citation 《关于》（株组〔2018〕93号）: a finding a reviewer may well call a false alarm.
@@ -194,20 +202,16 @@ def test_decisions_are_kept_across_a_restart_and_shown_next_to_the_finding(tmp_p
             follow_redirects=False,
         )
         assert saved.status_code == 303 and saved.headers["location"].startswith(review.split("#")[0])
-    first.state.workbench.close()
-    second = create_app(db_url=url)  # a restart: nothing in memory
-    with TestClient(second) as client:
+    with _served(db_url=url) as client:  # a restart: nothing in memory
         page = client.get(review).text
         item = page[page.index(f'data-id="{finding}"') :]
         item = item[: item.index("</summary>")]
         assert "审核结论：误报（标题在附件中已写全）" in item
-    second.state.workbench.close()
 
 
 def test_a_waiver_decision_becomes_a_waiver_file_check_understands(tmp_path, example_path):
     url = f"sqlite:///{tmp_path / 'review.db'}"
-    app = create_app(db_url=url)
-    with TestClient(app) as client, open(example_path, "rb") as handle:
+    with _served(db_url=url) as client, open(example_path, "rb") as handle:
         review = client.post("/upload", files=[("files", (NAME, handle))], follow_redirects=False).headers["location"]
         sha = _sha(review)
         finding = re.search(r'data-id="(ZZ-ZCDY-001@[0-9a-f]{8})"', client.get(review).text).group(1)
@@ -229,7 +233,6 @@ def test_a_waiver_decision_becomes_a_waiver_file_check_understands(tmp_path, exa
         page = client.get(review).text
         assert re.search(rf'<li class="finding sev-waived"[^>]*data-id="{re.escape(finding)}"', page)
         yaml_text = client.get("/waivers.yaml", params={"f": sha}).text
-    app.state.workbench.close()
     (tmp_path / "waivers.yaml").write_text(yaml_text, encoding="utf-8")
     waivers = load_waivers(tmp_path / "waivers.yaml")
     assert [(w.rule, w.filing, w.item, w.approved_by) for w in waivers] == [
@@ -313,13 +316,11 @@ def test_impact_page(client, uploaded, example_path):
 
 
 def test_serve_with_files_lists_them_on_the_first_page(tmp_path, example_path):
-    app = create_app(db_url=f"sqlite:///{tmp_path / 'pre.db'}", preload=[str(example_path)])
-    with TestClient(app) as client:
+    with _served(db_url=f"sqlite:///{tmp_path / 'pre.db'}", preload=[str(example_path)]) as client:
         home = client.get("/").text
         link = re.search(r'<a href="(/review\?f=[0-9a-f]{64})">' + re.escape(NAME) + "</a>", home)
         assert link is not None
         assert "ZZ-ZCDY-001" in client.get(link.group(1)).text
-    app.state.workbench.close()
 
 
 def test_text_from_uploads_is_escaped(client, example_path):

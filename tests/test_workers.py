@@ -1,6 +1,7 @@
 """The worker pool (app/workers.py) on its own, with handlers from the standard library so that a
 spawned worker imports nothing but hegui.app.workers: answers as plain data, and workers that
-cannot start make the pool refuse work with the reason instead of leaving requests waiting."""
+cannot start make the pool refuse work with the reason instead of leaving requests waiting.
+And the batch's workers retire after a MemoryError, as the service's do."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import operator
 
 import pytest
 
+from hegui.app.batch import run_batch
 from hegui.app.workers import MAX_STARTUP_FAILURES, PoolClosed, PoolFull, PoolUnavailable, WorkerEntry, WorkerPool
 
 
@@ -42,3 +44,18 @@ def test_workers_that_cannot_load_make_the_pool_unavailable_with_the_reason():
             pool.submit(1)
     finally:
         pool.close()
+
+
+def test_a_batch_worker_retires_after_a_memory_error_and_the_next_filing_gets_a_fresh_one(reader_plugin, tmp_path):
+    # 3 GiB is past a batch worker's cap (1.5 GiB): the allocation fails with MemoryError there.
+    hungry, nap = tmp_path / "大.hungry", tmp_path / "小.nap"
+    hungry.write_text(str(3 * 1024**3))
+    nap.write_text("0")
+    batch = run_batch([hungry, nap], jobs=1, timeout=60)
+    assert [e["status"] for e in batch.entries] == ["error", "error"]
+    assert "MemoryError" in batch.entries[0]["error"]["message"]  # the entry a run without workers gives
+    assert "睡醒了" in batch.entries[1]["error"]["message"]
+    # Each read logs its worker's pid: two reads (the first filing was answered, not retried as
+    # a death), by two processes (its state possibly damaged, the first worker did not go on).
+    pids = [int(line) for line in reader_plugin.read_text().split()]
+    assert len(pids) == 2 and pids[0] != pids[1]

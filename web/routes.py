@@ -4,15 +4,20 @@ Everything the page needs is served from this package (``/static``) and Swagger 
 files from the ``swagger-ui-py`` package (``/static/swagger``), so the page and ``/docs``
 work without internet.
 
-Checks run in the service's in-process check thread (:class:`hegui.app.service.CheckWorker`:
-pyDatalog keeps its state per thread), not in the worker processes of ``POST /v1/check``: the
-pages keep each checked filing's objects (grid, filing, findings, the evaluator's answers for
-explanations) in memory until the server stops, so a reload or a recorded decision does not
-check it again.
+Whatever reads an uploaded file or runs the rules — a filing's check, a report download, an
+impact preview — runs in the service's worker processes (:mod:`hegui.web.jobs`), under the same
+hard limits as ``POST /v1/check``: a check past the time limit has its worker killed (504 and a
+Chinese message on the page), one past the memory cap fails in its worker (422), and the
+server keeps answering. The pages keep what a worker sent back for each checked filing (grid,
+filing, findings with explanations, the facts and evaluations ``why`` reads) in a cache bounded
+by count and bytes, so a reload or a recorded decision does not check it again. ``why`` for an
+item (the rules that did not fire, and why not) is answered here from that data: it reads the
+facts and the rules, never the engine, in a few milliseconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import importlib.util
 import json
@@ -21,7 +26,6 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -34,20 +38,17 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import UploadFile
 
 from hegui import __version__
-from hegui.engine.evaluate import Evaluator
+from hegui.app.service_errors import ServiceError
 from hegui.engine.explain import Explainer, render_text
 from hegui.engine.findings import Finding
-from hegui.engine.rules import RuleLoadError
 from hegui.engine.select import SelectionError, select
 from hegui.facts.errors import InputError
-from hegui.facts.read import read_grid
-from hegui.facts.tables import build_filing
 from hegui.facts.units import format_decimal
-from hegui.reports import FilingOutcome, ReportContext, Reporters
-from hegui.reports.xlsx import annotated_workbook
+from hegui.reports import FilingOutcome, Reporters
 from hegui.web import impact as impact_mod
+from hegui.web.jobs import Checked, CheckFiling, Impact, RenderReport, load_checked
 from hegui.web.store import DECISIONS, DecisionError, ReviewStore, waiver_yaml
-from hegui.web.workbench import FilingView, build_view, error_view, relabel, with_decisions
+from hegui.web.workbench import FilingView, build_view, error_view, with_decisions
 
 HERE = Path(__file__).parent
 #: How the page names a format on its download button; other formats show their name.
@@ -63,25 +64,14 @@ def download_formats(reporters: Reporters) -> list[tuple[str, str, str, str]]:
 
 
 _MAX_FILES = 20
+#: Checked filings kept for the pages: at most this many, and at most this many bytes as the
+#: workers sent them (about 4× as much once loaded: 64 MB is ≈ 280 MB of the server's memory).
 _CACHE_SIZE = 32
-
-
-@dataclass
-class Checked:
-    """One stored filing, read and checked with explanations."""
-
-    sha256: str
-    name: str
-    path: str  # where the bytes were written to be read
-    error: str = ""
-    grid: Any = None
-    filing: Any = None
-    result: Any = None
-    findings: list[Finding] = field(default_factory=list)  # with the display name in place of ``path``
+_CACHE_BYTES = 64 * 1024 * 1024
 
 
 class Workbench:
-    """The state behind the pages: the service (rules, check thread), the review store, checked filings."""
+    """The state behind the pages: the service (rules, worker pool), the review store, checked filings."""
 
     def __init__(self, service, db_url: str | None) -> None:
         self.service = service
@@ -90,6 +80,8 @@ class Workbench:
         self._store_lock = threading.Lock()
         self.workdir = tempfile.mkdtemp(prefix="hegui-web-")
         self._checked: OrderedDict[str, Checked] = OrderedDict()
+        #: Checks under way, by filing: a second request for the same filing waits for the first.
+        self._checking: dict[str, asyncio.Task] = {}
 
     @property
     def store(self) -> ReviewStore:
@@ -105,17 +97,15 @@ class Workbench:
             self._store.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    async def run(self, job):
-        """Run ``job`` in the service's in-process check thread; its refusals become a Chinese page error."""
+    async def run(self, job) -> Any:
+        """``job``'s value from a worker of the service's pool; its refusals (busy, timed out and
+        killed, out of memory, the worker died, a bug) become a :class:`PageError` with the
+        service's status and Chinese message."""
         try:
-            return await self.service.local_worker.run(job, self.service.timeout_seconds)
-        except Exception as exc:
-            kind = type(exc).__name__
-            if kind == "_Busy":
-                raise PageError(503, "检查服务正忙（上一项检查仍在进行），请稍后重试") from None
-            if kind == "_TimedOut":
-                raise PageError(504, f"检查超过{self.service.timeout_seconds:g}秒仍未完成，已放弃") from None
-            raise
+            answer = await self.service.run(job)
+        except ServiceError as exc:
+            raise PageError(exc.status, exc.message, exc.code) from None
+        return answer["value"]
 
     def materialise(self, sha: str, name: str, content: bytes) -> str:
         folder = os.path.join(self.workdir, sha[:24])
@@ -126,32 +116,46 @@ class Workbench:
                 out.write(content)
         return path
 
+    def written(self, sha: str, name: str) -> str:
+        """Where the stored filing ``sha`` is written for the workers to read; its bytes are
+        loaded from the store only when it is not there yet (an impact preview takes every
+        stored filing: never all their bytes in this process at once)."""
+        path = os.path.join(self.workdir, sha[:24], name)
+        if os.path.exists(path):
+            return path
+        stored = self.store.filing(sha)
+        return self.materialise(sha, name, stored.content if stored is not None else b"")
+
     async def checked(self, sha: str) -> Checked:
-        """The filing stored under ``sha``, checked (once per server run)."""
+        """The filing stored under ``sha``, checked in a worker (once per server run while it stays
+        in the cache)."""
         if sha in self._checked:
             self._checked.move_to_end(sha)
             return self._checked[sha]
+        task = self._checking.get(sha)
+        if task is None:
+            task = asyncio.ensure_future(self._check(sha))
+            self._checking[sha] = task
+            task.add_done_callback(lambda done: self._checked_out(sha, done))
+        # Shielded: a client that goes away does not cancel the check others may be waiting for.
+        return await asyncio.shield(task)
+
+    def _checked_out(self, sha: str, task: asyncio.Task) -> None:
+        self._checking.pop(sha, None)
+        if not task.cancelled():
+            task.exception()  # seen: when every waiter went away, asyncio would log it as lost
+
+    async def _check(self, sha: str) -> Checked:
         stored = self.store.filing(sha)
         if stored is None:
             raise PageError(404, "没有这份申报：它可能在另一个数据库里，请重新上传")
         path = self.materialise(sha, stored.name, stored.content)
-        service = self.service
-
-        def job() -> Checked:
-            checked = Checked(sha, stored.name, path)
-            try:
-                checked.grid = read_grid(path, service.registry)
-                checked.filing = build_filing(checked.grid)
-            except InputError as exc:
-                checked.error = exc.message.replace(path, stored.name)
-                return checked
-            checked.result = service.checker.evaluator.check(checked.filing, explain=True)
-            checked.findings = relabel(checked.result.findings, path, stored.name)
-            return checked
-
-        checked = await self.run(job)
+        data = await self.run(CheckFiling(sha, stored.name, path))
+        checked = await asyncio.to_thread(load_checked, data)
         self._checked[sha] = checked
-        while len(self._checked) > _CACHE_SIZE:
+        while len(self._checked) > 1 and (
+            len(self._checked) > _CACHE_SIZE or sum(c.size for c in self._checked.values()) > _CACHE_BYTES
+        ):
             self._checked.popitem(last=False)
         return checked
 
@@ -161,10 +165,21 @@ class Workbench:
         )
 
     async def view(self, number: int, sha: str) -> FilingView:
-        checked = await self.checked(sha)
+        """One filing's part of the review page. A check the service stopped (time or memory limit,
+        busy) shows its message in place of the tables, and the page answers with its status
+        (:attr:`FilingView.status`); the other filings on the page are shown as usual."""
+        try:
+            checked = await self.checked(sha)
+        except PageError as exc:
+            if exc.status == 404:
+                raise
+            stopped = error_view(number, sha, self._name(sha), exc.message)
+            stopped.status = exc.status
+            return stopped
         if checked.error:
             return error_view(number, sha, checked.name, checked.error)
         decisions = {fid: d for (_, fid), d in self.store.decisions(sha).items()}
+        assert checked.grid is not None and checked.result is not None
         return build_view(
             number,
             sha,
@@ -176,11 +191,18 @@ class Workbench:
             decisions,
         )
 
+    def _name(self, sha: str) -> str:
+        stored = self.store.filing(sha)
+        return stored.name if stored is not None else sha[:12]
+
 
 class PageError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    """A page's answer other than 200: its status, a Chinese message and, when the service
+    refused the work, the service's error code (timeout, out_of_memory, busy …)."""
+
+    def __init__(self, status: int, message: str, code: str = "") -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.code = status, message, code
 
 
 def _templates() -> Jinja2Templates:
@@ -297,6 +319,7 @@ def mount(app: FastAPI, service, *, db_url: str | None = None, preload=()) -> Wo
         return page(
             request,
             "review.html",
+            next((v.status for v in views if v.status != 200), 200),
             views=views,
             shas=shas,
             rules=rules,
@@ -363,22 +386,18 @@ def mount(app: FastAPI, service, *, db_url: str | None = None, preload=()) -> Wo
         except PageError as exc:
             return error_page(request, exc)
         decisions = {fid: d for (_, fid), d in bench.store.decisions(sha).items()}
-
-        def job() -> bytes:
-            if checked.error:
-                outcome = FilingOutcome(checked.name, error=InputError(checked.name, checked.error))
-            else:
-                outcome = FilingOutcome(
-                    checked.name,
-                    checked.filing,
-                    bench.findings(checked, decisions),
-                    jurisdiction=checked.result.jurisdiction,
-                )
-            output = render_report(fmt, outcome, checked.path, service)
-            return output if isinstance(output, bytes) else output.encode("utf-8")
-
+        if checked.error:
+            outcome = FilingOutcome(checked.name, error=InputError(checked.name, checked.error))
+        else:
+            assert checked.result is not None
+            outcome = FilingOutcome(
+                checked.name,
+                checked.filing,
+                bench.findings(checked, decisions),
+                jurisdiction=checked.result.jurisdiction,
+            )
         try:
-            body = await bench.run(job)
+            body = await bench.run(RenderReport(fmt, outcome, checked.path))
         except PageError as exc:
             return error_page(request, exc)
         _, suffix, media, _ = known.get(fmt, (fmt, fmt, "application/octet-stream", fmt))
@@ -404,7 +423,7 @@ def mount(app: FastAPI, service, *, db_url: str | None = None, preload=()) -> Wo
         try:
             checked = await bench.checked(filing)
         except PageError as exc:
-            return _json_error(exc.status, "not_found" if exc.status == 404 else "busy", exc.message)
+            return _json_error(exc.status, exc.code or "not_found", exc.message)
         return await _why(bench, checked, selector)
 
     @router.post(
@@ -434,7 +453,7 @@ def mount(app: FastAPI, service, *, db_url: str | None = None, preload=()) -> Wo
         try:
             checked = await bench.checked(sha)
         except PageError as exc:
-            return _json_error(exc.status, "busy", exc.message)
+            return _json_error(exc.status, exc.code or "not_found", exc.message)
         return await _why(bench, checked, selector)
 
     @router.get("/impact", include_in_schema=False)
@@ -462,49 +481,16 @@ def mount(app: FastAPI, service, *, db_url: str | None = None, preload=()) -> Wo
         context = _impact_context(bench, key=key, value=value, chosen=chosen)
         if not (key and value) and not pack_paths:
             return page(request, "impact.html", 422, error="请选择参数并填写新值，或上传改动后的规则包", **context)
-        stored = [s for s in bench.store.filings(content=True) if not chosen or s.sha256 in chosen]
-        paths = {bench.materialise(s.sha256, s.name, s.content): s.name for s in stored}
-
-        def job():
-            after, changes = service.ruleset, []
-            if pack_paths:
-                after, names = impact_mod.with_packs(after, pack_paths, service.registry.jurisdictions)
-                changes += [f"规则包“{n}”换为上传的版本" for n in names]
-            if key and value:
-                after, changed = impact_mod.with_parameters(after, [impact_mod.parse_assignment(f"{key}={value}")])
-                changes += [str(c) for c in changed]
-            new = Evaluator(after, service.registry)
-            impacts = impact_mod.run_impact(
-                list(paths),
-                lambda filing: service.checker.evaluator.check(filing).findings,
-                lambda filing: new.check(filing).findings,
-                lambda path: build_filing(read_grid(path, service.registry)),
-                names=paths,
-            )
-            for item in impacts:
-                read_path = next(p for p, n in paths.items() if n == item.path)
-                item.gained = relabel(item.gained, read_path, item.path)
-                item.lost = relabel(item.lost, read_path, item.path)
-                item.changed = list(
-                    zip(
-                        relabel([a for a, _ in item.changed], read_path, item.path),
-                        relabel([b for _, b in item.changed], read_path, item.path),
-                        strict=True,
-                    )
-                )
-            return changes, impacts
-
+        stored = [s for s in bench.store.filings() if not chosen or s.sha256 in chosen]
+        paths = {bench.written(s.sha256, s.name): s.name for s in stored}
         try:
-            changes, impacts = await bench.run(job)
-        except (impact_mod.ImpactError, RuleLoadError) as exc:
-            message = str(exc)
-            for path, name in pack_names.items():  # the uploaded pack's own name, not a server path
-                message = message.replace(path, name)
-            return page(request, "impact.html", 422, error=message, **context)
+            changes, impacts, error = await bench.run(Impact(paths, key, value, pack_names))
         except PageError as exc:
             return error_page(request, exc)
         finally:
             shutil.rmtree(pack_dir, ignore_errors=True)
+        if error:
+            return page(request, "impact.html", 422, error=error, **context)
         return page(request, "impact.html", changes=changes, impacts=impacts, **context)
 
     app.include_router(router)
@@ -526,20 +512,14 @@ def _impact_context(bench: Workbench, **given: Any) -> dict[str, Any]:
     }
 
 
-def render_report(fmt: str, outcome: FilingOutcome, read_path: str, service) -> str | bytes:
-    """One filing's report in ``fmt``, as ``hegui check --format FMT --explain`` writes it."""
-    if fmt == "xlsx":
-        # The cells are read again from where the bytes were written; the report names the upload.
-        return annotated_workbook(outcome, read_path, service.registry)
-    return service.reporters.render(fmt, [outcome], ReportContext(service.ruleset, service.registry))
-
-
 async def _why(bench: Workbench, checked: Checked, selector: str) -> JSONResponse:
     """The document ``hegui why --format json`` writes, for a checked filing."""
     if checked.error:
         return _json_error(422, "input_error", checked.error)
     service = bench.service
 
+    # In this process, off the event loop: select and the why-not read the facts and rules the
+    # worker's answer carries (no engine, no file), a few milliseconds for a real filing.
     def job() -> dict[str, Any]:
         result = checked.result
         target = select(result, selector)
@@ -571,11 +551,9 @@ async def _why(bench: Workbench, checked: Checked, selector: str) -> JSONRespons
         return _swap(document, checked.path, checked.name)
 
     try:
-        document = await bench.run(job)
+        document = await asyncio.to_thread(job)
     except SelectionError as exc:
         return _json_error(404, "not_found", str(exc))
-    except PageError as exc:
-        return _json_error(exc.status, "busy", exc.message)
     return JSONResponse(json.loads(json.dumps(document, ensure_ascii=False, sort_keys=True)))
 
 

@@ -69,6 +69,9 @@ class FilingView:
     year: int | None = None
     jurisdiction: list[str] = field(default_factory=list)
     error: str = ""
+    #: The page's status when the service stopped this filing's check (504 past the time limit,
+    #: 422 past the memory cap, 503 busy …); 200 otherwise, an unreadable filing included.
+    status: int = 200
     tables: list[TableView] = field(default_factory=list)
     findings: list[FindingView] = field(default_factory=list)
     place_cells: dict[str, str] = field(default_factory=dict)  # place → first cell id, for links

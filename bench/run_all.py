@@ -281,6 +281,7 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
             checker.compiled.kind_fields,
             checker.compiled.kind_texts,
             checker.compiled.text_numbers,
+            checker.compiled.sums,
         )
     )
     t1 = clock()

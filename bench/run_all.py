@@ -281,6 +281,7 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
             checker.compiled.kind_fields,
             checker.compiled.kind_texts,
             checker.compiled.text_numbers,
+            checker.compiled.sums,
         )
     )
     t1 = clock()
@@ -288,9 +289,7 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
     with program._lock, datalog._collector_paused():
         program._ensure_active()
         wanted = program.fact_filter({OUTCOME: OUTCOME_ARITY})
-        clauses = program.fact_clauses(facts, wanted)
-        for clause in clauses:
-            datalog.pyEngine.assert_(clause)
+        clauses = datalog.assert_facts(program.fact_clauses(facts, wanted))
         t2 = clock()
         try:
             answers: list[tuple] = []
@@ -298,8 +297,7 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
                 answers = sorted(program.ask(OUTCOME, OUTCOME_ARITY), key=datalog._row_key)
             t3 = clock()
         finally:
-            for clause in clauses:
-                datalog.pyEngine.retract(clause)
+            datalog.retract_facts(clauses)
             t4 = clock()
     builder = evaluate._FindingBuilder(checker, filing, factset, chain)
     findings = [builder.violation(row[1:]) for row in answers if row[0] == "fail"]

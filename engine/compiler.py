@@ -38,7 +38,92 @@ KIND_FIELD = "hegui_kind_field"  # (entity, kind, field): an entity of that kind
 KIND_TEXT = "hegui_kind_text"  # (entity, kind, field, text): an entity of that kind has that text
 TEXT_NUMBER = "hegui_text_number"  # (entity, text field, text, number field, number)
 CHILD_OF = "hegui_child_of"  # (entity, kind, child): the child (所属 the entity) is of that kind
+SUM = "hegui_sum"  # (entity, sum key, total): a sum input's value for the entity (see SumSpec)
 _VALUE_PREDICATES = ("amount", "number", "text")
+
+
+@dataclass(frozen=True)
+class SumSpec:
+    """What one sum input adds up (:class:`~hegui.engine.checks.inputs.SumInput`): ``fields`` of
+    the subject itself (no ``over``), of its children of kind ``over``, or of every entity of the
+    table kind ``over`` (for each subject of ``kind``); ``numeric`` adds number facts instead of
+    amounts; ``name_contains`` keeps the parts whose 名称 contains one of the words."""
+
+    key: str
+    kind: str
+    over: str
+    fields: tuple[str, ...]
+    numeric: bool
+    name_contains: tuple[str, ...]
+
+
+def sum_facts(facts: list[tuple], sums: frozenset[SumSpec]) -> list[tuple]:
+    """``hegui_sum(E, key, total)`` for each spec of ``sums`` and each entity with a part.
+
+    The engine's sum aggregate added the distinct (part, field, value) rows of each subject,
+    asked per subject: a subgoal for the sum, one for its parts and one per child lookup, for
+    every subject of every rule reading a sum. The same rows are added here once per filing.
+    """
+    if not sums:
+        return []
+    kinds: dict[str, list[str]] = {}
+    children: dict[str, list[str]] = {}
+    values: dict[tuple[str, str, str], list[Any]] = {}
+    names: dict[str, list[str]] = {}
+    for fact in facts:
+        name = fact[0]
+        if name == "amount" or name == "number":
+            values.setdefault((name, fact[1], fact[2]), []).append(fact[3])
+        elif name == "entity":
+            kinds.setdefault(fact[1], []).append(fact[2])
+        elif name == "rel" and fact[2] == "所属":
+            children.setdefault(fact[3], []).append(fact[1])
+        elif name == "text" and fact[2] == "名称":
+            names.setdefault(fact[1], []).append(fact[3])
+    of_kind: dict[str, list[str]] = {}
+    for entity, entity_kinds in kinds.items():
+        for kind in entity_kinds:
+            of_kind.setdefault(kind, []).append(entity)
+    out: list[tuple] = []
+    for spec in sorted(sums, key=lambda s: s.key):
+        predicate = "number" if spec.numeric else "amount"
+
+        def named(entity: str, spec: SumSpec = spec) -> bool:
+            return not spec.name_contains or any(
+                needle in text for text in names.get(entity, ()) for needle in spec.name_contains
+            )
+
+        def total(owner_parts: list[str], predicate: str = predicate, spec: SumSpec = spec) -> Any:
+            rows: dict[tuple[str, str, Any], None] = {}
+            for part in owner_parts:
+                for fname in spec.fields:
+                    for value in values.get((predicate, part, fname), ()):
+                        rows[(part, fname, value)] = None
+            if not rows:
+                return None
+            result: Any = 0
+            for _, _, value in rows:
+                result += value
+            return result
+
+        if not spec.over:
+            owners = {e for (pred, e, fname) in values if pred == predicate and fname in spec.fields}
+            for owner in sorted(owners):
+                if named(owner):
+                    value = total([owner])
+                    if value is not None:
+                        out.append((SUM, owner, spec.key, value))
+        elif spec.over in TABLE_KINDS:
+            value = total([e for e in of_kind.get(spec.over, ()) if named(e)])
+            if value is not None:
+                for owner in of_kind.get(spec.kind, ()):
+                    out.append((SUM, owner, spec.key, value))
+        else:
+            for owner, kids in children.items():
+                value = total([c for c in kids if spec.over in kinds.get(c, ()) and named(c)])
+                if value is not None:
+                    out.append((SUM, owner, spec.key, value))
+    return out
 
 
 def presence_facts(
@@ -47,6 +132,7 @@ def presence_facts(
     kind_fields: frozenset[tuple[str, str]] = frozenset(),
     kind_texts: frozenset[tuple[str, str, str]] = frozenset(),
     text_numbers: frozenset[tuple[str, str]] = frozenset(),
+    sums: frozenset[SumSpec] = frozenset(),
 ) -> list[tuple]:
     """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
     relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has,
@@ -55,7 +141,7 @@ def presence_facts(
     ``hegui_kind_field(E, K, F)`` for those of ``kind_fields`` and ``hegui_kind_text(E, K, F, V)``
     for the (kind, field, text) triples of ``kind_texts``, ``hegui_text_number(E, F, T, G, N)`` for
     the (text field, number field) pairs of ``text_numbers`` (an entity's text and number read as
-    one row); once each.
+    one row), and ``hegui_sum`` for the sum inputs of ``sums`` (:func:`sum_facts`); once each.
 
     The last three are joins (``rel(C, 所属, E), entity(C, K) [, text(C, F, V)]``,
     ``entity(E, K), hegui_field(E, F)``) done once here: asked of the engine for each subject,
@@ -109,6 +195,8 @@ def presence_facts(
                 for text in values:
                     for number in numbers.get((entity, number_field), ()):
                         out[(TEXT_NUMBER, entity, text_field, text, number_field, number)] = None
+    for fact in sum_facts(facts, sums):
+        out[fact] = None
     return list(out)
 
 
@@ -143,6 +231,8 @@ class Compiled:
     kind_texts: frozenset[tuple[str, str, str]] = frozenset()
     #: (text field, number field) pairs read as one row through :meth:`RuleCompiler.text_number`
     text_numbers: frozenset[tuple[str, str]] = frozenset()
+    #: the sum inputs some rule reads through :meth:`RuleCompiler.sum_of`
+    sums: frozenset[SumSpec] = frozenset()
 
 
 class RuleCompiler:
@@ -176,6 +266,7 @@ class RuleCompiler:
         self.kind_fields: set[tuple[str, str]] = set()
         self.kind_texts: set[tuple[str, str, str]] = set()
         self.text_numbers: set[tuple[str, str]] = set()
+        self.sums: set[SumSpec] = set()
 
     def _shared(self, key: Hashable, define: Callable[[str], None], prefix: str) -> str:
         name = self.shared.get(key)
@@ -275,6 +366,17 @@ class RuleCompiler:
         self.text_numbers.add((text_field, number_field))
         return self.p.lit(TEXT_NUMBER, entity, text_field, text, number_field, number)
 
+    def sum_of(self, subject: Any, inp: Input, value: Any) -> Any:
+        """The literal "``value`` is the sum ``inp`` adds up for ``subject``": one precomputed
+        fact per subject (:func:`sum_facts`), absent when the subject has no part."""
+        fields, over, names = tuple(inp.fields), inp.over or "", tuple(inp.name_contains)
+        kind = self.rule.subject if over in TABLE_KINDS else ""
+        numeric = bool(inp.numeric)
+        # The key is built from the spec alone: the same sum read by two rules is one fact.
+        key = "\x1f".join([kind, over, "\x1e".join(fields), "n" if numeric else "a", "\x1e".join(names)])
+        self.sums.add(SumSpec(key, kind, over, fields, numeric, names))
+        return self.p.lit(SUM, subject, key, value)
+
     def look_for(self, field_name: str, needle: str) -> None:
         """Ask for ``matches(entity, field_name, needle)`` facts: ``needle`` occurs in the field."""
         self.needles.setdefault(field_name, set()).add(needle)
@@ -314,7 +416,7 @@ class RuleCompiler:
             p.clause(name, [s, value, origin], [*guard, *literals])
 
         value, origin, literals = inp.input_kind.body(self, inp, subject)
-        if origin is subject and len(literals) == 1 and literals[0].predicate_name in _VALUE_PREDICATES:
+        if origin is subject and len(literals) == 1 and literals[0].predicate_name in (*_VALUE_PREDICATES, SUM):
             # A field of the subject itself is one fact lookup, tabled per (subject, field) and
             # so already shared by every rule: a predicate around it was one more subgoal and
             # two more steps per subject and input.
@@ -392,6 +494,7 @@ def _builtins(program: Program) -> None:
     p.declare(KIND_TEXT, 4)
     p.declare(TEXT_NUMBER, 5)
     p.declare(CHILD_OF, 3)
+    p.declare(SUM, 3)
 
 
 def compile_rules(ruleset: RuleSet) -> Compiled:
@@ -405,6 +508,7 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         kind_fields: set[tuple[str, str]] = set()
         kind_texts: set[tuple[str, str, str]] = set()
         text_numbers: set[tuple[str, str]] = set()
+        sums: set[SumSpec] = set()
         compiled = {}
         for rule in ruleset.rules:
             rc = RuleCompiler(program, rule, needles, shared)
@@ -413,6 +517,7 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
             kind_fields |= rc.kind_fields
             kind_texts |= rc.kind_texts
             text_numbers |= rc.text_numbers
+            sums |= rc.sums
     return Compiled(
         program,
         compiled,
@@ -421,4 +526,5 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         frozenset(kind_fields),
         frozenset(kind_texts),
         frozenset(text_numbers),
+        frozenset(sums),
     )

@@ -199,6 +199,7 @@ class Evaluator:
                 self.compiled.kind_fields,
                 self.compiled.kind_texts,
                 self.compiled.text_numbers,
+                self.compiled.sums,
             )
         )
         queries = {OUTCOME: OUTCOME_ARITY}

@@ -412,6 +412,10 @@ def _texts(ix: _Index) -> list[tuple[str, str, str, str]]:
 class _HygienePatterns:
     unit_typo: re.Pattern[str] | None
     measure: re.Pattern[str] | None
+    # The same without their leading \d+, which the regex engine retries at every digit of a
+    # cell: every match of the full pattern contains one of these, and most cells have none.
+    unit_typo_core: re.Pattern[str] | None
+    measure_core: re.Pattern[str] | None
     placeholders: tuple[re.Pattern[str], ...]
     any_placeholder: re.Pattern[str] | None  # matches where some placeholder does: most cells have none
 
@@ -428,12 +432,16 @@ def _hygiene_patterns(
     first = "|".join(re.escape(t) for t in first_terms)
     per = "|".join(re.escape(t) for t in per_terms)
     unit_typo = re.compile(rf"\d+(?:\.\d+)?(?:{first})/(?:{per})(?:/(?:{first}))?") if first and per else None
+    unit_typo_core = re.compile(rf"(?:{first})/(?:{per})") if first and per else None
     nouns = "|".join(re.escape(t) for t in noun_terms)
     wrong = "|".join(re.escape(t) for t in typo_terms)
     measure = re.compile(rf"\d+(?:{wrong})(?:{nouns})") if wrong and nouns else None
+    measure_core = re.compile(rf"(?:{wrong})(?:{nouns})") if wrong and nouns else None
     placeholders = tuple(token_pattern(t) for t in placeholder_terms)
     joined = "|".join(f"(?:{p.pattern})" for p in placeholders)
-    return _HygienePatterns(unit_typo, measure, placeholders, re.compile(joined) if joined else None)
+    return _HygienePatterns(
+        unit_typo, measure, unit_typo_core, measure_core, placeholders, re.compile(joined) if joined else None
+    )
 
 
 def _hygiene(ix: _Index, out: _Out, terms: Terms) -> None:
@@ -446,11 +454,12 @@ def _hygiene(ix: _Index, out: _Out, terms: Terms) -> None:
         terms["placeholders"],
     )
     unit_typo, measure = patterns.unit_typo, patterns.measure
+    unit_core, measure_core = patterns.unit_typo_core, patterns.measure_core
     for entity, name, text, compact in _texts(ix):
-        if unit_typo is not None:
+        if unit_typo is not None and unit_core is not None and unit_core.search(compact):
             for m in unit_typo.finditer(compact):
                 out.observe(entity, name, "单位笔误", m.group(0), f"金额单位写全，如“{_fix_unit(m.group(0), terms)}”")
-        if measure is not None:
+        if measure is not None and measure_core is not None and measure_core.search(compact):
             for m in measure.finditer(compact):
                 fixed = "".join(
                     typos.get(ch, ch) if not ch.isdigit() and i == _first_nondigit(m.group(0)) else ch

@@ -391,3 +391,49 @@ def test_fact_clauses_refuse_floats_and_keep_every_value_type():
     assert sorted(p.evaluate(facts, {"seen": 2})["seen"], key=str) == sorted((f[1], f[2]) for f in facts)
     with pytest.raises(datalog.DatalogFailure, match="float"):
         p.evaluate([("value", "e", 1.5)], {"seen": 2})
+
+
+@pytest.mark.parametrize("path", FILINGS[:4], ids=lambda p: p.name)
+def test_sum_facts_equal_the_engine_aggregate_they_replace(path, evaluator):
+    """hegui_sum facts are added up beside the facts instead of by the engine's sum aggregate per
+    subject: for every sum the built-in rules read, the same totals as that aggregate gives."""
+    specs = sorted(evaluator.compiled.sums, key=lambda s: s.key)
+    assert any(s.over and s.over not in compiler.TABLE_KINDS for s in specs)
+    assert any(s.name_contains for s in specs) and any(not s.over for s in specs)
+    raw = filing_facts(read_filing(path)).raw
+    needles = {n for s in specs for n in s.name_contains}
+    matches = [
+        ("matches", f[1], "名称", n) for f in raw if f[0] == "text" and f[2] == "名称" for n in needles if n in f[3]
+    ]
+    p = datalog.Program()
+    queries = {}
+    for index, spec in enumerate(specs):
+        parts, total, got = f"part_{index}", f"total_{index}", f"got_{index}"
+        predicate = "number" if spec.numeric else "amount"
+        for fname in spec.fields:
+            s, e, v = p.var(), p.var(), p.var()
+            if not spec.over:
+                owner, head = [p.lit(predicate, s, fname, v)], [s, s, p.const(fname), v]
+            elif spec.over in compiler.TABLE_KINDS:
+                owner = [p.lit("entity", s, spec.kind), p.lit("entity", e, spec.over), p.lit(predicate, e, fname, v)]
+                head = [s, e, p.const(fname), v]
+            else:
+                owner = [p.lit("rel", e, "所属", s), p.lit("entity", e, spec.over), p.lit(predicate, e, fname, v)]
+                head = [s, e, p.const(fname), v]
+            for needle in spec.name_contains or (None,):
+                named = [p.lit("matches", e if spec.over else s, "名称", needle)] if needle else []
+                p.clause(parts, head, [*named, *owner])
+        s, e, f, v = p.var(), p.var(), p.var(), p.var()
+        p.sum_into(total, s, v, [e, f], [p.lit(parts, s, e, f, v)])
+        s, k, v = p.var(), p.var(), p.var()
+        p.clause(got, [s, v], [p.lit("entity", s, k), p.function_value(total, s, v)])
+        queries[got] = 2
+    joined = p.evaluate(raw + matches, queries)
+    computed = compiler.sum_facts(raw, frozenset(specs))
+    entities = {f[1] for f in raw if f[0] == "entity"}
+    found = 0
+    for index, spec in enumerate(specs):
+        mine = sorted((f[1], f[3]) for f in computed if f[2] == spec.key and f[1] in entities)
+        assert mine == sorted(joined[f"got_{index}"]), spec
+        found += len(mine)
+    assert found or path != FILINGS[0]

@@ -271,39 +271,11 @@ class SumInput(InputKind):
         return name
 
     def body(self, rc: RuleCompiler, inp: Input, subject: Any) -> tuple[Any, Any, list[Any]]:
-        p = rc.p
-        value = p.var()
-        parts = p.predicate("part")
-        predicate = "number" if inp.numeric else "amount"
-        for fname in inp.fields:
-            s, e, v = p.var(), p.var(), p.var()
-            # The sum is only ever asked for a bound subject (after the rule's applies(S)),
-            # so the subject's own kind needs no test where the literals reach it anyway.
-            if not inp.over:
-                # Fields of the subject itself: the subject is the part.
-                owner = [p.lit(predicate, s, fname, v)]
-                head = [s, s, p.const(fname), v]
-            elif inp.over in TABLE_KINDS:
-                owner = [
-                    p.lit("entity", s, rc.rule.subject),
-                    p.lit("entity", e, inp.over),
-                    p.lit(predicate, e, fname, v),
-                ]
-                head = [s, e, p.const(fname), v]
-            else:
-                owner = [rc.child_of(s, inp.over, e), p.lit(predicate, e, fname, v)]
-                head = [s, e, p.const(fname), v]
-            if inp.name_contains:
-                for needle in inp.name_contains:
-                    rc.look_for("名称", needle)
-                    # The few parts named so, found once for every subject, come first.
-                    p.clause(parts, head, [p.lit("matches", e if inp.over else s, "名称", needle), *owner])
-            else:
-                p.clause(parts, head, owner)
-        total = p.predicate("sum")
-        s, e, f, v = p.var(), p.var(), p.var(), p.var()
-        p.sum_into(total, s, v, [e, f], [p.lit(parts, s, e, f, v)])
-        return value, subject, [p.function_value(total, subject, value)]
+        # Added up beside the facts, once per filing (hegui.engine.compiler.sum_facts): the
+        # engine's aggregate was a subgoal for the sum, its parts and each child lookup, asked
+        # per subject.
+        value = rc.p.var()
+        return value, subject, [rc.sum_of(subject, inp, value)]
 
     def evidence_field(self, inp: Input) -> str | None:
         return None

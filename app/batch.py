@@ -14,7 +14,7 @@ the whole run. This module runs the same check in worker processes under a super
   only the filing it was checking: that filing is recorded as an error, the worker is
   replaced and the batch goes on; never more than ``jobs`` workers are alive;
 * each filing's result is the per-filing entry of the JSON report (exactly what
-  :func:`hegui.reports.to_json` writes for it), which the worker sends as one line of JSON
+  :func:`hegui.reports.to_json` writes for it), which the worker sends as JSON
   text; it is streamed to a results file as soon as it is known (completion order), so an
   interrupted batch can be resumed;
 * the supervisor keeps no entry in memory: each line goes to a spool file on disk, and only
@@ -60,6 +60,7 @@ from hegui.facts.model import Filing
 from hegui.facts.read import FOLDER_SUFFIXES, LEGACY_REFUSED
 from hegui.plugins.manager import build_registry
 from hegui.reports import FilingOutcome, ReportContext, Totals, filing_entry, reporters_for, to_json
+from hegui.reports.jsonstream import compact
 
 #: Suffixes a directory is searched for, besides those plugin readers register. The legacy
 #: formats (.xls, .doc, .et, .wps) are included on purpose: such a file in an intake folder is
@@ -231,14 +232,17 @@ def _session(options: BatchOptions, registry: Registry | None = None) -> Checker
 
 
 class _Line(NamedTuple):
-    """One filing's entry as a worker sends it: the JSON line, and what the supervisor adds up.
+    """One filing's entry as a worker sends it: its JSON text, and what the supervisor adds up.
 
     The entry travels as text, not as a dict: the supervisor writes it to the spool (and the
-    results file) without parsing or serialising it, so at two workers it is not the
-    bottleneck; ``status``, ``counts`` and ``message`` are all of it the totals need.
+    results file) without parsing or serialising it, and the JSON report copies it from the
+    spool, so at two workers the supervisor is not the bottleneck; ``status``, ``counts`` and
+    ``message`` are all of it the totals need. The text is indented as the JSON report indents
+    an entry (:class:`~hegui.reports.jsonstream.Encoded`); a results file gets its one-line
+    form (:func:`~hegui.reports.jsonstream.compact`).
     """
 
-    text: str  # the entry as one line of JSON (sorted keys, UTF-8 kept), without the newline
+    text: str  # json.dumps(entry, ensure_ascii=False, sort_keys=True, indent=2)
     status: str
     counts: dict[str, int] | None  # checked: the entry's counts
     message: str  # error: the message
@@ -251,9 +255,8 @@ def _check(checker: Checker, path: str) -> _Line:
 
 
 def _line(entry: dict[str, Any]) -> _Line:
-    """``entry`` as a :class:`_Line` (the form of a line of the results file)."""
-    # json.dumps escapes newlines inside strings: the entry stays on one line.
-    return _brief(entry, json.dumps(entry, ensure_ascii=False, sort_keys=True))
+    """``entry`` as a :class:`_Line`."""
+    return _brief(entry, json.dumps(entry, ensure_ascii=False, sort_keys=True, indent=2))
 
 
 def _brief(entry: dict[str, Any], text: str = "") -> _Line:
@@ -363,6 +366,7 @@ class _ResultsFile:
             self.handle = open(path, "w", encoding="utf-8")  # noqa: SIM115  # a fresh batch: only its own results
 
     def write(self, line: str) -> None:
+        # json.dumps escapes newlines inside strings: the entry stays on one line.
         self.handle.write(line + "\n")
         self.handle.flush()
 
@@ -439,6 +443,10 @@ class _SpooledEntries:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return (_decode(self._spool.get(i)) for i in range(self._size))
 
+    def texts(self) -> Iterator[str]:
+        """The entries as the JSON text they were spooled as, not decoded."""
+        return (self._spool.get(i).decode("utf-8") for i in range(self._size))
+
 
 def _decode(data: bytes) -> dict[str, Any]:
     """An entry read back from the spool (one place, so a test can count what is alive)."""
@@ -459,6 +467,9 @@ class SpooledOutcomes:
 
     def entries(self) -> Iterator[dict[str, Any]]:
         return iter(self._entries)
+
+    def encoded_entries(self) -> Iterator[str]:
+        return self._entries.texts()
 
     def __iter__(self) -> Iterator[FilingOutcome]:
         for entry in self._entries:
@@ -637,7 +648,7 @@ def run_batch(
             spool.put(index, line.text)
             tally.add(index, line)
             if results is not None:
-                results.write(line.text)
+                results.write(compact(line.text))
             bar.update(tally.filings, len(tally.error_indexes))
             if on_result is not None:
                 on_result(json.loads(line.text))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hegui import __version__
 from hegui.engine.rules import RuleSet
-from hegui.reports.jsonstream import LazyArray, iter_json, materialize
+from hegui.reports.jsonstream import Encoded, LazyArray, iter_json, materialize
 from hegui.reports.outcome import FilingOutcome, Totals, counts, totals_of
 from hegui.reports.registry import ReportContext, Reporter
 
@@ -39,7 +39,7 @@ def summary_fields(totals: Totals, ruleset: RuleSet) -> dict[str, Any]:
     }
 
 
-def _document(entries: Iterable[dict[str, Any]], totals: Totals, ruleset: RuleSet) -> dict[str, Any]:
+def _document(entries: Iterable[dict[str, Any] | Encoded], totals: Totals, ruleset: RuleSet) -> dict[str, Any]:
     """The report's skeleton: the filings' entries as a :class:`LazyArray` (read as it is written)."""
     return {
         "$schema": SCHEMA_ID,
@@ -56,8 +56,9 @@ def to_json(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
 
 
 def stream(outcomes: Outcomes, context: ReportContext) -> Iterator[str]:
-    """:func:`render`'s text in pieces, one filing's entry at a time."""
-    yield from iter_json(_document(outcomes.entries(), outcomes.totals, context.ruleset))
+    """:func:`render`'s text in pieces, one filing's entry at a time (copied as encoded)."""
+    entries = map(Encoded, outcomes.encoded_entries())
+    yield from iter_json(_document(entries, outcomes.totals, context.ruleset))
     yield "\n"
 
 

@@ -13,6 +13,7 @@ sort_keys=True, indent=2)`` writes: the streamed text equals the dumped text byt
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -20,11 +21,36 @@ INDENT = "  "
 _END = object()
 
 
+class Encoded:
+    """An item of a :class:`LazyArray` that is already JSON text: ``json.dumps(value,
+    ensure_ascii=False, sort_keys=True, indent=2)`` of it, written as it is (re-indented to
+    its depth) rather than decoded and encoded again. A batch spools its entries in this form."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def compact(text: str) -> str:
+    """The ``json.dumps(value, ensure_ascii=False, sort_keys=True)`` text (one line, default
+    separators) of ``text``, the indented text of the same value.
+
+    Cheap because it is safe: an encoded string never holds a raw newline, so every newline
+    and the spaces after it are layout, and a comma before a newline separates items.
+    """
+    return _LAYOUT.sub("", _ITEM_BREAK.sub(", ", text))
+
+
+_ITEM_BREAK = re.compile(",\n *")
+_LAYOUT = re.compile("\n *")
+
+
 class LazyArray:
     """A JSON array whose items are produced while the document is written.
 
     ``items`` is iterated once (by :func:`iter_json` or :func:`materialize`). The items are
-    plain JSON data: a :class:`LazyArray` inside an item is not expanded.
+    plain JSON data or :class:`Encoded` text: a :class:`LazyArray` inside an item is not expanded.
     """
 
     def __init__(self, items: Iterable[Any]) -> None:
@@ -35,7 +61,7 @@ class LazyArray:
 
 
 def _dumps(value: Any, level: int) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
+    text = value.text if isinstance(value, Encoded) else json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
     # Encoded strings never hold a raw newline (it is escaped), so every newline is layout.
     return text.replace("\n", "\n" + INDENT * level) if level else text
 
@@ -88,7 +114,7 @@ def iter_json(value: Any, level: int = 0) -> Iterator[str]:
 def materialize(value: Any) -> Any:
     """The skeleton as plain JSON data: every :class:`LazyArray` read into a list."""
     if isinstance(value, LazyArray):
-        return list(value)
+        return [json.loads(v.text) if isinstance(v, Encoded) else v for v in value]
     if not _has_lazy(value):
         return value  # shared, not copied: a batch's entries can be large
     if isinstance(value, dict):

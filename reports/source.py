@@ -11,6 +11,7 @@ report states before its filings come with the source (:class:`~hegui.reports.ou
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any, Protocol
@@ -42,6 +43,11 @@ class Outcomes(Protocol):
         """One pass over the outcomes as their JSON report entries (:func:`~hegui.reports.json.filing_entry`)."""
         ...
 
+    def encoded_entries(self) -> Iterator[str]:
+        """One pass over the entries as JSON text: ``json.dumps(entry, ensure_ascii=False,
+        sort_keys=True, indent=2)`` (what a batch spools, so the JSON report copies it)."""
+        ...
+
 
 class OutcomeList:
     """An :class:`Outcomes` source over outcomes already in memory."""
@@ -65,3 +71,6 @@ class OutcomeList:
 
     def entries(self) -> Iterator[dict[str, Any]]:
         return (filing_entry(o) for o in self.outcomes)
+
+    def encoded_entries(self) -> Iterator[str]:
+        return (json.dumps(entry, ensure_ascii=False, sort_keys=True, indent=2) for entry in self.entries())

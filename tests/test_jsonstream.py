@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from hegui.reports.jsonstream import LazyArray, iter_json, materialize
+from hegui.reports.jsonstream import Encoded, LazyArray, compact, iter_json, materialize
 
 
 def _dumps(value) -> str:
@@ -81,3 +81,17 @@ def test_items_are_produced_only_as_the_text_is_taken():
 def test_keys_must_be_strings_where_the_writer_sorts_them_itself():
     with pytest.raises(TypeError):
         "".join(iter_json({1: LazyArray(iter([]))}))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_compact_is_the_one_line_dumps_of_the_indented_text(seed):
+    value = materialize(_random_value(random.Random(seed), 0))
+    indented = _dumps(value)
+    assert compact(indented) == json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def test_encoded_items_are_copied_not_decoded():
+    items = [{"b": [1, {"c": "第2行\n"}], "a": {}}, [], "x"]
+    document = {"list": LazyArray(Encoded(_dumps(item)) for item in items), "k": 1}
+    assert "".join(iter_json(document)) == _dumps({"list": items, "k": 1})
+    assert materialize({"list": LazyArray(Encoded(_dumps(item)) for item in items)}) == {"list": items}

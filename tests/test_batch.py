@@ -226,6 +226,9 @@ def corpus(tmp_path_factory):
     once = retry / "again.once"
     once.write_text(variant(lines, 1), encoding="utf-8")
     good.append(once)
+    # Killers sort last: a worker that dies while other filings are pending is replaced, then
+    # its filing gets another worker for the retry alone; dying at the end, it needs only that one.
+    (bad / "worker.sigkill").rename(retry / "worker.sigkill")
     # Not filings: never picked up from a folder.
     (root / "dept0" / "~$filing-000.txt").write_text("lock", encoding="utf-8")
     (root / "dept0" / ".hidden.txt").write_text("hidden", encoding="utf-8")
@@ -240,7 +243,9 @@ def corpus(tmp_path_factory):
         "broken.boom": "RuntimeError: boom",
         **{name: words for name, words in KILLERS.items() if name != "worker.kill"},
     }
-    return root, [str(p) for p in good], {str(bad / name): words for name, words in expected_bad.items()}
+    paths = {str(bad / name): words for name, words in expected_bad.items()}
+    paths[str(retry / "worker.sigkill")] = paths.pop(str(bad / "worker.sigkill"))
+    return root, [str(p) for p in good], paths
 
 
 @pytest.fixture(scope="module")
@@ -335,7 +340,9 @@ def test_expand_inputs_is_sorted_recursive_and_skips_non_filings(plugin_env, cor
     root, good, bad = corpus
     found = expand_inputs([root])
     assert sorted(found) == sorted(good + list(bad))  # lock, hidden and notes.rtf skipped
-    assert found[: len(bad)] == sorted(bad)  # bad/ sorts before dept0/ … office/
+    in_bad = sorted(p for p in bad if Path(p).parent.name == "bad")
+    assert found[: len(in_bad)] == in_bad  # bad/ sorts before dept0/ … office/, retry/
+    assert found[-2:] == [p for p in good if p.endswith(".once")] + [p for p in bad if p.endswith(".sigkill")]
     # Sorted by path components, whatever order the file system lists them in.
     assert found == sorted(found, key=lambda p: Path(p).relative_to(root).parts)
     # Files named explicitly are kept as given (any suffix, even missing ones), once each.
@@ -451,16 +458,16 @@ def test_one_worker_gives_the_same_report_byte_for_byte(two_workers, reference, 
     root, good, bad = corpus
     kill = str(root / OUTSIDE / "worker.kill")
     quick = [p for p in sorted(bad) if Path(p).suffix in (".txt", ".boom")]
-    paths = [kill, *quick, *good[::5]]
+    paths = [*quick, *good[::5], kill]  # the killer last: after its retry no replacement is needed
     one = run_batch(paths, jobs=1, timeout=TIMEOUT, options=BatchOptions())
     assert one.paths == paths
     killed = {"file": kill, "status": "error", "error": {"message": KILLERS["worker.kill"], "location": ""}}
     expected = {**reference["entries"], kill: killed}
     assert list(one.entries) == [expected[p] for p in paths]
     by_path = dict(zip(two_workers["batch"].paths, two_workers["batch"].entries, strict=True))
-    assert list(one.entries)[1:] == [by_path[p] for p in paths[1:]]
-    outcomes = [FilingOutcome(kill, error=InputError(kill, KILLERS["worker.kill"]))]
-    outcomes += [reference["outcomes"][p] for p in paths[1:]]
+    assert list(one.entries)[:-1] == [by_path[p] for p in paths[:-1]]
+    outcomes = [reference["outcomes"][p] for p in paths[:-1]]
+    outcomes.append(FilingOutcome(kill, error=InputError(kill, KILLERS["worker.kill"])))
     assert one.to_json() == to_json(outcomes, reference["ruleset"])
     assert one.to_text() == to_text(outcomes, reference["ruleset"])
     assert (one.summary["timeouts"], one.summary["crashes"], one.summary["errors"]) == (0, 1, 1 + len(quick))

@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -111,6 +112,23 @@ def _emit(output: str | bytes, output_path: Path | None) -> None:
         sys.stdout.buffer.write(output)
     else:
         click.echo(output, nl=False)
+
+
+def _emit_pieces(pieces: Iterable[str | bytes], output_path: Path | None) -> None:
+    """Write a report that comes in pieces as they come; the file is created at the first piece,
+    so a format that fails before producing anything leaves no file behind."""
+    handle = None
+    try:
+        for piece in pieces:
+            if output_path is None:
+                _emit(piece, None)
+                continue
+            if handle is None:
+                handle = output_path.open("wb")
+            handle.write(piece if isinstance(piece, bytes) else piece.encode("utf-8"))
+    finally:
+        if handle is not None:
+            handle.close()
 
 
 def _registry() -> Registry:
@@ -304,7 +322,6 @@ def check(
     if resume and results_path is None:
         raise click.UsageError("--resume 需要与 --results 一起使用")
     batch_mode = jobs > 1 or timeout is not None or results_path is not None or any(Path(f).is_dir() for f in files)
-    summary = None
     if batch_mode:
         options = BatchOptions(
             rule_paths=tuple(rule_paths), district=district, explain=explain, waivers=tuple(waivers), today=on
@@ -321,25 +338,30 @@ def check(
             )
         except (PluginError, RuleLoadError, BatchError) as exc:
             _stop(exc)
-        outcomes = batch.outcomes()
-        ruleset = batch.ruleset
-        summary = format_summary(batch.summary)
-    else:
-        # In this process, one file after another: each under the watchdog's time limit (the
-        # process's memory is capped by ``console``), as the batch workers are.
-        checker = _checker(
-            rule_paths,
-            CheckOptions(district=district, explain=explain, waivers=tuple(waivers), today=on, seconds=DEFAULT_SECONDS),
-        )
-        outcomes = checker.check_all(files)  # a file that cannot be checked is its own error record
-        ruleset = checker.ruleset
+        # The report is written as it is read back from the batch's spool, one filing at a
+        # time: memory stays flat however many filings the batch had.
+        with batch:
+            try:
+                _emit_pieces(batch.report(fmt, registry), output_path)
+            except PluginError as exc:  # a plugin format that raised (or exited): no half report, exit 2
+                _stop(exc)
+            click.echo(format_summary(batch.summary), err=True)
+            if fmt == "json":
+                for outcome in batch.errors():
+                    click.echo(f"✗ {outcome.error}", err=True)
+            sys.exit(batch.exit_code(fail_on))
+    # In this process, one file after another: each under the watchdog's time limit (the
+    # process's memory is capped by ``console``), as the batch workers are.
+    checker = _checker(
+        rule_paths,
+        CheckOptions(district=district, explain=explain, waivers=tuple(waivers), today=on, seconds=DEFAULT_SECONDS),
+    )
+    outcomes = checker.check_all(files)  # a file that cannot be checked is its own error record
     try:
-        report = render_report(fmt, outcomes, ruleset, registry)
+        report = render_report(fmt, outcomes, checker.ruleset, registry)
     except PluginError as exc:  # a plugin format that raised (or exited): no half report, exit 2
         _stop(exc)
     _emit(report, output_path)
-    if summary is not None:
-        click.echo(summary, err=True)
     for outcome in outcomes:
         if outcome.error is not None and fmt == "json":
             click.echo(f"✗ {outcome.error}", err=True)

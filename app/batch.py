@@ -14,10 +14,14 @@ the whole run. This module runs the same check in worker processes under a super
   only the filing it was checking: that filing is recorded as an error, the worker is
   replaced and the batch goes on; never more than ``jobs`` workers are alive;
 * each filing's result is the per-filing entry of the JSON report (exactly what
-  :func:`hegui.reports.to_json` writes for it), streamed as one JSON line to a results
-  file as soon as it is known (completion order), so an interrupted batch can be resumed;
-* the final report is built in input order, so the same input gives byte-identical JSON
-  whatever the number of workers.
+  :func:`hegui.reports.to_json` writes for it), which the worker sends as JSON
+  text; it is streamed to a results file as soon as it is known (completion order), so an
+  interrupted batch can be resumed;
+* the supervisor keeps no entry in memory: each line goes to a spool file on disk, and only
+  the totals the report states are added up as lines arrive; the report is then written by
+  reading the spool back in input order, one filing at a time (every built-in format but
+  ``xlsx`` streams, see :class:`hegui.reports.Reporter`), so its memory is flat in the number
+  of filings and the same input gives byte-identical JSON whatever the number of workers.
 
 The CLI-facing pieces: :class:`BatchOptions`, :func:`expand_inputs`, :func:`run_batch`
 (returning a :class:`BatchResult`), :func:`outcomes_from_entries`, :func:`format_summary`
@@ -31,15 +35,29 @@ import datetime as dt
 import json
 import os
 import sys
+import tempfile
 import time
+import weakref
+from array import array
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, NamedTuple, TextIO
 
 from hegui.app.checker import Checker, CheckOptions
-from hegui.app.workers import Retire, Worker, WorkerEntry, exit_message, memory_error_in, stop_all, wait_any
+from hegui.app.workers import (
+    CRASH_MESSAGE,
+    MAX_STARTUP_FAILURES,
+    STARTUP_TIMEOUT,
+    Retire,
+    Worker,
+    WorkerEntry,
+    exit_message,
+    memory_error_in,
+    stop_all,
+    wait_any,
+)
 from hegui.engine.findings import Evidence, Finding
 from hegui.engine.registry import Registry
 from hegui.engine.rules import Citation
@@ -49,19 +67,14 @@ from hegui.facts.limits import MEMORY_BYTES
 from hegui.facts.model import Filing
 from hegui.facts.read import FOLDER_SUFFIXES, LEGACY_REFUSED
 from hegui.plugins.manager import build_registry
-from hegui.reports import FilingOutcome, to_json, to_text
+from hegui.reports import FilingOutcome, ReportContext, Totals, filing_entry, reporters_for, to_json
+from hegui.reports.jsonstream import compact
 
 #: Suffixes a directory is searched for, besides those plugin readers register. The legacy
 #: formats (.xls, .doc, .et, .wps) are included on purpose: such a file in an intake folder is
 #: a filing someone handed in, and it must come out as an error telling them to re-save it,
 #: not be skipped silently.
 FILING_SUFFIXES = (*FOLDER_SUFFIXES, *sorted(LEGACY_REFUSED))
-
-#: How long a fresh worker may take to import hegui, build the registry and compile the rules.
-STARTUP_TIMEOUT = 120.0
-#: A worker that dies before it is ready this many times in a row stops the batch: something
-#: in the environment is broken, and replacing it again would loop for ever.
-MAX_STARTUP_FAILURES = 3
 
 #: Address space one worker may use (see :data:`hegui.facts.limits.MEMORY_BYTES`): one
 #: hostile filing cannot take the machine, nor make the OOM killer choose another process.
@@ -70,8 +83,9 @@ WORKER_MEMORY_BYTES = MEMORY_BYTES
 TIMEOUT_MESSAGE = "检查超时（超过{seconds}秒）"
 #: Added to a crash message when the filing's worker died again on its retry alone.
 RETRIED_NOTE = "；已单独重试一次，仍然失败"
-CRASH_MESSAGE = "检查进程异常退出（退出码{code}）"
-SIGNAL_MESSAGE = "检查进程异常退出（退出码{code}，被信号{name}终止）"
+# How the summary tells timeouts and dead workers from other errors.
+_TIMEOUT_HEAD = TIMEOUT_MESSAGE.split("（", 1)[0]
+_CRASH_HEAD = CRASH_MESSAGE.split("（", 1)[0]
 
 
 class BatchError(Exception):
@@ -100,26 +114,65 @@ class BatchOptions:
         return CheckOptions(district=self.district, explain=self.explain, waivers=tuple(self.waivers), today=self.today)
 
 
-@dataclass
 class BatchResult:
-    """A finished batch: one entry per input filing, in input order, and the rule set used."""
+    """A finished batch: one entry per input filing, in input order, and the rule set used.
 
-    paths: list[str]
-    entries: list[dict[str, Any]]
-    ruleset: Any
-    summary: dict[str, Any]
+    The entries are not in memory: they are read back from the batch's spool file (a
+    temporary file, gone when the result is closed or collected) each time they are asked
+    for, one at a time. ``summary`` and :attr:`totals` were added up as the entries arrived.
+    Use it as a context manager, or :meth:`close` it, to free the spool at once.
+    """
 
-    def outcomes(self) -> list[FilingOutcome]:
-        """The entries as :class:`FilingOutcome` objects, for reporters and ``exit_code``."""
-        return outcomes_from_entries(self.entries)
+    def __init__(self, paths: list[str], spool: _Spool, ruleset: Any, tally: _Tally, resumed: int) -> None:
+        self.paths = paths
+        self.ruleset = ruleset
+        self.summary = tally.summary(resumed)
+        self.totals = tally.totals()
+        self._spool = spool
+        self._errors = tally.error_indexes
+
+    @property
+    def entries(self) -> _SpooledEntries:
+        """The entries (``to_json``'s per-filing objects), in input order: a sequence read from the spool."""
+        return _SpooledEntries(self._spool, len(self.paths))
+
+    def outcomes(self) -> SpooledOutcomes:
+        """The entries as :class:`FilingOutcome` objects, one at a time: the
+        :class:`~hegui.reports.Outcomes` source the report formats read."""
+        return SpooledOutcomes(self.paths, self._spool, self.totals)
+
+    def errors(self) -> Iterator[FilingOutcome]:
+        """The outcomes of the filings that could not be checked, in input order."""
+        for index in self._errors:
+            yield _outcome(_decode(self._spool.get(index)))
+
+    def exit_code(self, fail_on: str) -> int:
+        """What :func:`hegui.reports.exit_code` gives for the batch's outcomes."""
+        return self.totals.exit_code(fail_on)
+
+    def report(self, fmt: str, registry: Registry | None = None) -> Iterator[str | bytes]:
+        """The report in format ``fmt`` in pieces, read from the spool as they are taken
+        (see :meth:`hegui.reports.Reporters.stream`)."""
+        reporters = reporters_for(registry)
+        return reporters.stream(fmt, self.outcomes(), ReportContext(self.ruleset, registry))
 
     def to_json(self) -> str:
         """The JSON report (the same text ``to_json`` gives for a sequential run)."""
-        return to_json(self.outcomes(), self.ruleset)
+        return "".join(str(piece) for piece in self.report("json"))
 
     def to_text(self) -> str:
         """The text report (the same text ``to_text`` gives for a sequential run)."""
-        return to_text(self.outcomes(), self.ruleset)
+        return "".join(str(piece) for piece in self.report("text"))
+
+    def close(self) -> None:
+        """Delete the spool; the entries cannot be read afterwards."""
+        self._spool.close()
+
+    def __enter__(self) -> BatchResult:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # --- inputs ------------------------------------------------------------------------------------
@@ -178,9 +231,38 @@ def _session(options: BatchOptions, registry: Registry | None = None) -> Checker
     return Checker.load(options.rule_paths, registry=registry, options=options.check_options())
 
 
-def _check(checker: Checker, path: str) -> dict[str, Any]:
+class _Line(NamedTuple):
+    """One filing's entry as a worker sends it: its JSON text, and what the supervisor adds up.
+
+    The entry travels as text, not as a dict: the supervisor writes it to the spool (and the
+    results file) without parsing or serialising it, and the JSON report copies it from the
+    spool, so at two workers the supervisor is not the bottleneck; ``status``, ``counts`` and
+    ``message`` are all of it the totals need. The text is indented as the JSON report indents
+    an entry (:class:`~hegui.reports.jsonstream.Encoded`); a results file gets its one-line
+    form (:func:`~hegui.reports.jsonstream.compact`).
+    """
+
+    text: str  # json.dumps(entry, ensure_ascii=False, sort_keys=True, indent=2)
+    status: str
+    counts: dict[str, int] | None  # checked: the entry's counts
+    message: str  # error: the message
+
+
+def _check(checker: Checker, path: str) -> _Line:
     """The report entry for ``path``: read, check, apply waivers, as ``hegui check`` does."""
-    return entry_of(checker.check(path), checker.ruleset)
+    entry = filing_entry(checker.check(path))
+    return _line(entry)
+
+
+def _line(entry: dict[str, Any]) -> _Line:
+    """``entry`` as a :class:`_Line`."""
+    return _brief(entry, json.dumps(entry, ensure_ascii=False, sort_keys=True, indent=2))
+
+
+def _brief(entry: dict[str, Any], text: str = "") -> _Line:
+    if entry["status"] == "error":
+        return _Line(text, "error", None, entry["error"]["message"])
+    return _Line(text, entry["status"], entry["counts"], "")
 
 
 def entry_of(outcome: FilingOutcome, ruleset) -> dict[str, Any]:
@@ -209,19 +291,19 @@ def outcomes_from_entries(entries: Iterable[dict[str, Any]]) -> list[FilingOutco
     department, year, encoding): its tables stay in the worker. A plugin reporter that needs
     more than the report's fields should be given a sequential run.
     """
-    out: list[FilingOutcome] = []
-    for entry in entries:
-        path = entry["file"]
-        if entry["status"] == "error":
-            error = entry["error"]
-            out.append(FilingOutcome(path, error=InputError(path, error["message"], error.get("location", ""))))
-            continue
-        filing = Filing(
-            path=path, year=entry["year"], year_source=None, department=entry["department"], encoding=entry["encoding"]
-        )
-        findings = [_finding(data) for data in entry["findings"]]
-        out.append(FilingOutcome(path, filing, findings, jurisdiction=list(entry["jurisdiction"])))
-    return out
+    return [_outcome(entry) for entry in entries]
+
+
+def _outcome(entry: dict[str, Any]) -> FilingOutcome:
+    path = entry["file"]
+    if entry["status"] == "error":
+        error = entry["error"]
+        return FilingOutcome(path, error=InputError(path, error["message"], error.get("location", "")))
+    filing = Filing(
+        path=path, year=entry["year"], year_source=None, department=entry["department"], encoding=entry["encoding"]
+    )
+    findings = [_finding(data) for data in entry["findings"]]
+    return FilingOutcome(path, filing, findings, jurisdiction=list(entry["jurisdiction"]))
 
 
 def _finding(data: dict[str, Any]) -> Finding:
@@ -250,7 +332,11 @@ def read_results(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
     writing it) is ignored: that filing is simply checked again. A filing listed twice keeps
     its last entry.
     """
-    entries: dict[str, dict[str, Any]] = {}
+    return {entry["file"]: entry for entry in _scan_results(path)}
+
+
+def _scan_results(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
+    """The complete entries of a results file, one at a time, in file order."""
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             for line in handle:
@@ -263,10 +349,9 @@ def read_results(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
                     and isinstance(entry.get("file"), str)
                     and entry.get("status") in ("checked", "error")
                 ):
-                    entries[entry["file"]] = entry
+                    yield entry
     except FileNotFoundError:
-        return entries
-    return entries
+        return
 
 
 class _ResultsFile:
@@ -280,9 +365,9 @@ class _ResultsFile:
         else:
             self.handle = open(path, "w", encoding="utf-8")  # noqa: SIM115  # a fresh batch: only its own results
 
-    def write(self, entry: dict[str, Any]) -> None:
+    def write(self, line: str) -> None:
         # json.dumps escapes newlines inside strings: the entry stays on one line.
-        self.handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        self.handle.write(line + "\n")
         self.handle.flush()
 
     def close(self) -> None:
@@ -298,6 +383,134 @@ def _drop_partial_last_line(path: str | os.PathLike) -> None:
                 handle.truncate(data.rfind(b"\n") + 1)
     except FileNotFoundError:
         pass
+
+
+# --- the spool: entries on disk, read back in input order ----------------------------------------
+
+
+class _Spool:
+    """Each filing's entry line, appended in completion order to an anonymous temporary file.
+
+    Only where each entry starts and how long it is stay in memory (16 bytes a filing), so
+    the supervisor's memory does not grow with the batch; the operating system's page cache,
+    not the process, holds what was recently written. The file has no name (it is deleted
+    as soon as it is created), so nothing is left behind whatever ends the process.
+    """
+
+    def __init__(self, size: int) -> None:
+        # Lives as long as the batch result (closed by close() or the finalizer), not a with-block.
+        self.file: IO[bytes] = tempfile.TemporaryFile(prefix="hegui-batch-")  # noqa: SIM115
+        self.offsets = array("q", [-1]) * size
+        self.lengths = array("q", [0]) * size
+        self.end = 0
+        # A result dropped without close() still gives its file back, without a ResourceWarning.
+        self._closer = weakref.finalize(self, self.file.close)
+
+    def put(self, index: int, text: str) -> None:
+        data = text.encode("utf-8")
+        self.file.seek(self.end)
+        self.file.write(data)
+        self.offsets[index], self.lengths[index] = self.end, len(data)
+        self.end += len(data)
+
+    def has(self, index: int) -> bool:
+        return self.offsets[index] >= 0
+
+    def get(self, index: int) -> bytes:
+        if self.file.closed:
+            raise ValueError("the batch result was closed: its entries are gone")
+        self.file.seek(self.offsets[index])
+        return self.file.read(self.lengths[index])
+
+    def close(self) -> None:
+        self._closer()
+
+
+class _SpooledEntries:
+    """The entries of a batch as a read-only sequence, each read from the spool when asked for."""
+
+    def __init__(self, spool: _Spool, size: int) -> None:
+        self._spool, self._size = spool, size
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        if not -self._size <= index < self._size:
+            raise IndexError(index)
+        return _decode(self._spool.get(index % self._size))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (_decode(self._spool.get(i)) for i in range(self._size))
+
+    def texts(self) -> Iterator[str]:
+        """The entries as the JSON text they were spooled as, not decoded."""
+        return (self._spool.get(i).decode("utf-8") for i in range(self._size))
+
+
+def _decode(data: bytes) -> dict[str, Any]:
+    """An entry read back from the spool (one place, so a test can count what is alive)."""
+    return json.loads(data)
+
+
+class SpooledOutcomes:
+    """A finished batch's outcomes as an :class:`~hegui.reports.Outcomes` source: each pass reads
+    the spool in input order and yields one :class:`FilingOutcome` at a time."""
+
+    def __init__(self, paths: list[str], spool: _Spool, totals: Totals) -> None:
+        self.paths = paths
+        self.totals = totals
+        self._entries = _SpooledEntries(spool, len(paths))
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def entries(self) -> Iterator[dict[str, Any]]:
+        return iter(self._entries)
+
+    def encoded_entries(self) -> Iterator[str]:
+        return self._entries.texts()
+
+    def __iter__(self) -> Iterator[FilingOutcome]:
+        for entry in self._entries:
+            yield _outcome(entry)
+
+
+class _Tally:
+    """What the summary and the report's totals need, added up as entries arrive (no entry kept)."""
+
+    def __init__(self) -> None:
+        self.filings = 0
+        self.findings = {"error": 0, "warning": 0, "info": 0, "cannot_verify": 0, "waived": 0, "total": 0}
+        self.error_indexes = array("q")
+        self.timeouts = 0
+        self.crashes = 0
+
+    def add(self, index: int, line: _Line) -> None:
+        """Count the entry of filing ``index``."""
+        self.filings += 1
+        if line.status == "error":
+            self.error_indexes.append(index)
+            self.timeouts += line.message.startswith(_TIMEOUT_HEAD)
+            self.crashes += line.message.startswith(_CRASH_HEAD)
+        elif line.counts is not None:
+            for key in self.findings:
+                self.findings[key] += line.counts.get(key, 0)
+
+    def summary(self, resumed: int) -> dict[str, Any]:
+        errors = len(self.error_indexes)
+        return {
+            "filings": self.filings,
+            "checked": self.filings - errors,
+            "errors": errors,
+            "timeouts": self.timeouts,
+            "crashes": self.crashes,
+            "resumed": resumed,
+            "findings": dict(self.findings),
+        }
+
+    def totals(self) -> Totals:
+        return Totals(dict(self.findings), files=self.filings, input_errors=len(self.error_indexes))
 
 
 # --- progress and summary ------------------------------------------------------------------------
@@ -335,24 +548,10 @@ class _Progress:
 def summarize(entries: Iterable[dict[str, Any]], resumed: int = 0) -> dict[str, Any]:
     """Totals of a batch: filings, checked, errors (of which timeouts and crashed workers),
     filings taken from an earlier run (``resumed``) and findings by severity."""
-    entries = list(entries)
-    findings = {"error": 0, "warning": 0, "info": 0, "cannot_verify": 0, "waived": 0, "total": 0}
-    errors = [e for e in entries if e["status"] == "error"]
-    for entry in entries:
-        if entry["status"] == "checked":
-            for key in findings:
-                findings[key] += entry["counts"].get(key, 0)
-    timeout_head = TIMEOUT_MESSAGE.split("（", 1)[0]
-    crash_head = CRASH_MESSAGE.split("（", 1)[0]
-    return {
-        "filings": len(entries),
-        "checked": len(entries) - len(errors),
-        "errors": len(errors),
-        "timeouts": sum(1 for e in errors if e["error"]["message"].startswith(timeout_head)),
-        "crashes": sum(1 for e in errors if e["error"]["message"].startswith(crash_head)),
-        "resumed": resumed,
-        "findings": findings,
-    }
+    tally = _Tally()
+    for index, entry in enumerate(entries):
+        tally.add(index, _brief(entry))
+    return tally.summary(resumed)
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -423,44 +622,52 @@ def run_batch(
     filings = expand_inputs(paths, checker.registry)
     index_of = {path: i for i, path in enumerate(filings)}
 
-    entries: list[dict[str, Any] | None] = [None] * len(filings)
-    resumed = 0
-    if resume:
-        assert results_path is not None  # run_batch refuses resume without a results file
-        for path, entry in read_results(results_path).items():
-            if path in index_of:
-                entries[index_of[path]] = entry
-                resumed += 1
-    todo = [(i, path) for i, path in enumerate(filings) if entries[i] is None]
-
-    results = _ResultsFile(results_path, resume) if results_path is not None else None
-    bar = _Progress(len(filings), stream, progress)
-    done = [resumed, sum(1 for e in entries if e is not None and e["status"] == "error")]
-    bar.update(*done)
-
-    def record(index: int, entry: dict[str, Any]) -> None:
-        entries[index] = entry
-        if results is not None:
-            results.write(entry)
-        done[0] += 1
-        done[1] += entry["status"] == "error"
-        bar.update(*done)
-        if on_result is not None:
-            on_result(entry)
-
+    spool = _Spool(len(filings))
+    tally = _Tally()
     try:
-        if not isolate:
-            for index, path in todo:
-                record(index, _check(checker, path))
-        elif todo:
-            _Supervisor(options, jobs, timeout).run(todo, record)
-    finally:
-        bar.close()
-        if results is not None:
-            results.close()
-    complete = [e for e in entries if e is not None]
-    assert len(complete) == len(filings)
-    return BatchResult(filings, complete, checker.ruleset, summarize(complete, resumed))
+        resumed = 0
+        if resume:
+            assert results_path is not None  # run_batch refuses resume without a results file
+            # A filing listed twice keeps its last entry: spool them all, count the survivors.
+            for entry in _scan_results(results_path):
+                if entry["file"] in index_of:
+                    spool.put(index_of[entry["file"]], _line(entry).text)
+            for index in range(len(filings)):
+                if spool.has(index):
+                    tally.add(index, _brief(json.loads(spool.get(index))))
+                    resumed += 1
+        todo = [(i, path) for i, path in enumerate(filings) if not spool.has(i)]
+
+        results = _ResultsFile(results_path, resume) if results_path is not None else None
+        bar = _Progress(len(filings), stream, progress)
+        bar.update(tally.filings, len(tally.error_indexes))
+
+        def record(index: int, entry: _Line | dict[str, Any]) -> None:
+            # Workers send a _Line; the supervisor's own errors (timeouts, dead workers) are dicts.
+            line = entry if isinstance(entry, _Line) else _line(entry)
+            spool.put(index, line.text)
+            tally.add(index, line)
+            if results is not None:
+                results.write(compact(line.text))
+            bar.update(tally.filings, len(tally.error_indexes))
+            if on_result is not None:
+                on_result(json.loads(line.text))
+
+        try:
+            if not isolate:
+                for index, path in todo:
+                    record(index, _check(checker, path))
+            elif todo:
+                _Supervisor(options, jobs, timeout).run(todo, record)
+        finally:
+            bar.close()
+            if results is not None:
+                results.close()
+    except BaseException:
+        spool.close()
+        raise
+    assert tally.filings == len(filings)
+    return BatchResult(filings, spool, checker.ruleset, tally, resumed)
 
 
 # --- the supervisor and its workers --------------------------------------------------------------
@@ -472,17 +679,17 @@ def _seconds(timeout: float) -> str:
     return f"{timeout:g}"
 
 
-def _check_in_worker(checker: Checker, path: str) -> dict[str, Any] | Retire:
-    """A worker's answer for ``path``: the report entry ``hegui check`` gives it; after a
-    MemoryError the worker retires with it (the supervisor starts a fresh one), since whatever
-    the allocation interrupted — the evaluation's tables, a reader's state — may be damaged and
-    would otherwise be inherited by the next filings. The entry itself is the one a run
+def _check_in_worker(checker: Checker, path: str) -> _Line | Retire:
+    """A worker's answer for ``path``: the line :func:`_check` gives it; after a MemoryError
+    the worker retires with it (the supervisor starts a fresh one), since whatever the
+    allocation interrupted — the evaluation's tables, a reader's state — may be damaged and
+    would otherwise be inherited by the next filings. The line itself is the one a run
     without workers gives, so the report stays the same whatever ``--jobs``."""
     outcome = checker.check(path)
-    entry = entry_of(outcome, checker.ruleset)
+    line = _line(filing_entry(outcome))
     if outcome.error is not None and memory_error_in(outcome.error):
-        return Retire(entry)
-    return entry
+        return Retire(line)
+    return line
 
 
 @dataclass

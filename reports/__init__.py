@@ -9,6 +9,17 @@ report::
     reporters = reporters_for(plugin_registry)
     text = reporters.render("json", outcomes, ReportContext(ruleset, plugin_registry))
 
+A format that can be written while its outcomes are read one at a time also has
+``stream(outcomes, context)`` (:attr:`Reporter.streams`): given an :class:`Outcomes` source
+(a batch spooled on disk, or :class:`OutcomeList`), it yields the same text in pieces, so a
+batch of thousands of filings is reported without holding them all::
+
+    for piece in reporters.stream("json", batch.outcomes(), ReportContext(ruleset)):
+        out.write(piece)
+
+Every built-in format streams except ``xlsx`` (openpyxl builds the whole workbook in memory);
+plugin formats never stream (their hook takes a list).
+
 Layering: this package is an application of the engine; it imports :mod:`hegui.engine`,
 :mod:`hegui.facts` and :mod:`hegui.plugins`, and none of those imports it.
 """
@@ -19,7 +30,7 @@ from hegui.plugins.manager import Registry
 from hegui.reports import html, json, jsonl, junit, sarif, text, xlsx
 from hegui.reports.json import SCHEMA_ID, SCHEMA_VERSION, filing_entry, report_schema, to_json
 from hegui.reports.jsonl import to_jsonl
-from hegui.reports.outcome import FilingOutcome, counts, exit_code
+from hegui.reports.outcome import FilingOutcome, Totals, counts, exit_code, totals_of
 from hegui.reports.registry import (
     FormatNameTaken,
     ReportContext,
@@ -27,6 +38,7 @@ from hegui.reports.registry import (
     Reporters,
     register_plugin_reporters,
 )
+from hegui.reports.source import OutcomeList, Outcomes
 from hegui.reports.text import to_text
 
 #: The formats hegui ships, in the order ``--format`` lists them.
@@ -62,9 +74,12 @@ __all__ = [
     "SCHEMA_VERSION",
     "FilingOutcome",
     "FormatNameTaken",
+    "OutcomeList",
+    "Outcomes",
     "ReportContext",
     "Reporter",
     "Reporters",
+    "Totals",
     "counts",
     "exit_code",
     "filing_entry",
@@ -73,4 +88,5 @@ __all__ = [
     "to_json",
     "to_jsonl",
     "to_text",
+    "totals_of",
 ]

@@ -7,7 +7,7 @@ byte-identical HTML.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from hegui import __version__
@@ -16,6 +16,7 @@ from hegui.engine.rules import SEVERITY_NAMES, RuleSet
 from hegui.reports.common import STATUS_NAMES, citation_text, not_waived
 from hegui.reports.outcome import FilingOutcome, counts
 from hegui.reports.registry import ReportContext, Reporter
+from hegui.reports.source import OutcomeList, Outcomes
 
 _CSS = """
 body{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;margin:2em auto;max-width:60em;padding:0 1em;color:#222;line-height:1.5}
@@ -217,10 +218,16 @@ def to_html(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
     citation and the derivation in a ``<details>``), then what could not be verified, what is
     waived, and files that could not be read. All text from filings is HTML-escaped.
     """
-    all_findings = [f for o in outcomes for f in o.findings]
-    tally = counts(all_findings)
-    errors = sum(1 for o in outcomes if o.error)
-    out = [
+    return "".join(stream(OutcomeList(outcomes), ReportContext(ruleset)))
+
+
+def stream(outcomes: Outcomes, context: ReportContext) -> Iterator[str]:
+    """:func:`render`'s page in pieces: the head and totals, the table of contents, then one
+    filing's section at a time."""
+    ruleset = context.ruleset
+    totals = outcomes.totals
+    tally = totals.counts
+    head = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN">',
         "<head>",
@@ -231,21 +238,19 @@ def to_html(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
         "</head>",
         "<body>",
         "<h1>预算绩效目标表合规检查报告</h1>",
-        f'<p class="summary">检查文件{len(outcomes)}个（无法读取{errors}个），规则{len(ruleset.rules)}条'
-        f"（规则包：{_e('、'.join(ruleset.packs) or '—')}）；发现{len(all_findings)}项："
+        f'<p class="summary">检查文件{totals.files}个（无法读取{totals.input_errors}个），规则{len(ruleset.rules)}条'
+        f"（规则包：{_e('、'.join(ruleset.packs) or '—')}）；发现{totals.findings}项："
         f"错误{tally['error']}，警告{tally['warning']}，提示{tally['info']}（其中无法核实{tally['cannot_verify']}），已豁免{tally['waived']}。</p>",
     ]
-    if len(outcomes) > 1:
-        out.append(
-            '<ul class="toc">'
-            + "".join(f'<li><a href="#filing-{n}">{_e(o.path)}</a></li>' for n, o in enumerate(outcomes, 1))
-            + "</ul>"
-        )
-    out.extend(_html_outcome(o, n) for n, o in enumerate(outcomes, 1))
-    out.append(f"<footer>hegui {_e(__version__)}</footer>")
-    out.append("</body>")
-    out.append("</html>")
-    return "\n".join(out) + "\n"
+    yield "".join(line + "\n" for line in head)
+    if totals.files > 1:
+        yield '<ul class="toc">'
+        for n, path in enumerate(outcomes.paths, 1):
+            yield f'<li><a href="#filing-{n}">{_e(path)}</a></li>'
+        yield "</ul>\n"
+    for n, outcome in enumerate(outcomes, 1):
+        yield _html_outcome(outcome, n) + "\n"
+    yield f"<footer>hegui {_e(__version__)}</footer>\n</body>\n</html>\n"
 
 
 def render(outcomes: Sequence[FilingOutcome], context: ReportContext) -> str:
@@ -257,4 +262,4 @@ def render(outcomes: Sequence[FilingOutcome], context: ReportContext) -> str:
     return to_html(list(outcomes), context.ruleset)
 
 
-REPORTER = Reporter("html", "text/html", ".html", False, render)
+REPORTER = Reporter("html", "text/html", ".html", False, render, stream=stream)

@@ -8,14 +8,18 @@ same input always gives byte-identical output.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hegui import __version__
 from hegui.engine.rules import RuleSet
-from hegui.reports.outcome import FilingOutcome, counts
+from hegui.reports.jsonstream import Encoded, LazyArray, iter_json, materialize
+from hegui.reports.outcome import FilingOutcome, Totals, counts, totals_of
 from hegui.reports.registry import ReportContext, Reporter
+
+if TYPE_CHECKING:
+    from hegui.reports.source import Outcomes
 
 SCHEMA_ID = "https://hegui.invalid/schema/report/1"
 SCHEMA_VERSION = "1"
@@ -26,23 +30,36 @@ def report_schema() -> dict[str, Any]:
     return json.loads(resources.files("hegui.reports").joinpath("report.schema.json").read_text(encoding="utf-8"))
 
 
-def to_json(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
-    """The report as JSON text (sorted keys, UTF-8 characters kept, trailing newline)."""
-    filings = [filing_entry(outcome) for outcome in outcomes]
-    all_findings = [f for o in outcomes for f in o.findings]
-    document = {
-        "$schema": SCHEMA_ID,
-        "schema_version": SCHEMA_VERSION,
+def summary_fields(totals: Totals, ruleset: RuleSet) -> dict[str, Any]:
+    """The report's ``tool``, ``rules`` and ``counts`` (also the JSON Lines report's summary)."""
+    return {
         "tool": {"name": "hegui", "version": __version__},
         "rules": {"packs": list(ruleset.packs), "count": len(ruleset.rules)},
-        "filings": filings,
-        "counts": {
-            **counts(all_findings),
-            "files": len(outcomes),
-            "input_errors": sum(1 for o in outcomes if o.error),
-        },
+        "counts": {**totals.counts, "files": totals.files, "input_errors": totals.input_errors},
     }
+
+
+def _document(entries: Iterable[dict[str, Any] | Encoded], totals: Totals, ruleset: RuleSet) -> dict[str, Any]:
+    """The report's skeleton: the filings' entries as a :class:`LazyArray` (read as it is written)."""
+    return {
+        "$schema": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        **summary_fields(totals, ruleset),
+        "filings": LazyArray(entries),
+    }
+
+
+def to_json(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
+    """The report as JSON text (sorted keys, UTF-8 characters kept, trailing newline)."""
+    document = materialize(_document(map(filing_entry, outcomes), totals_of(outcomes), ruleset))
     return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+
+
+def stream(outcomes: Outcomes, context: ReportContext) -> Iterator[str]:
+    """:func:`render`'s text in pieces, one filing's entry at a time (copied as encoded)."""
+    entries = map(Encoded, outcomes.encoded_entries())
+    yield from iter_json(_document(entries, outcomes.totals, context.ruleset))
+    yield "\n"
 
 
 def filing_entry(outcome: FilingOutcome) -> dict[str, Any]:
@@ -73,4 +90,4 @@ def render(outcomes: Sequence[FilingOutcome], context: ReportContext) -> str:
     return to_json(list(outcomes), context.ruleset)
 
 
-REPORTER = Reporter("json", "application/json", ".json", False, render)
+REPORTER = Reporter("json", "application/json", ".json", False, render, stream=stream)

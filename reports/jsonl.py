@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from hegui.engine.rules import RuleSet
-from hegui.reports.json import SCHEMA_VERSION, filing_entry, to_json
+from hegui.reports.json import SCHEMA_VERSION, summary_fields
 from hegui.reports.outcome import FilingOutcome
 from hegui.reports.registry import ReportContext, Reporter
+from hegui.reports.source import OutcomeList, Outcomes
 
 
 def to_jsonl(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
     """JSON Lines: one filing per line, each exactly a ``#/$defs/filing`` object of the report
     schema (the same lines ``--results`` streams), then one ``{"summary": …}`` line."""
-    lines = [json.dumps(filing_entry(o), ensure_ascii=False, sort_keys=True) for o in outcomes]
-    document = json.loads(to_json(outcomes, ruleset))
-    closing = {
-        "summary": {
-            "schema_version": SCHEMA_VERSION,
-            "counts": document["counts"],
-            "rules": document["rules"],
-            "tool": document["tool"],
-        }
-    }
-    lines.append(json.dumps(closing, ensure_ascii=False, sort_keys=True))
-    return "\n".join(lines) + "\n"
+    return "".join(stream(OutcomeList(outcomes), ReportContext(ruleset)))
+
+
+def stream(outcomes: Outcomes, context: ReportContext) -> Iterator[str]:
+    """:func:`render`'s text, one line at a time."""
+    for entry in outcomes.entries():
+        yield json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
+    closing = {"summary": {"schema_version": SCHEMA_VERSION, **summary_fields(outcomes.totals, context.ruleset)}}
+    yield json.dumps(closing, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def render(outcomes: Sequence[FilingOutcome], context: ReportContext) -> str:
@@ -35,4 +33,4 @@ def render(outcomes: Sequence[FilingOutcome], context: ReportContext) -> str:
     return to_jsonl(list(outcomes), context.ruleset)
 
 
-REPORTER = Reporter("jsonl", "application/jsonl", ".jsonl", False, render)
+REPORTER = Reporter("jsonl", "application/jsonl", ".jsonl", False, render, stream=stream)

@@ -43,12 +43,47 @@ def counts(findings: Iterable[Finding]) -> dict[str, int]:
     }
 
 
-def exit_code(outcomes: list[FilingOutcome], fail_on: str) -> int:
+@dataclass(frozen=True)
+class Totals:
+    """The figures of a whole batch a report states, known without holding its outcomes.
+
+    ``counts``: :func:`counts` of every finding of the batch; ``files``: the inputs;
+    ``input_errors``: the inputs that could not be checked. A streamed report states its
+    totals before the filings (the JSON report's ``counts`` sorts before ``filings``), so a
+    batch adds them up as results arrive.
+    """
+
+    counts: dict[str, int]
+    files: int
+    input_errors: int
+
+    @property
+    def findings(self) -> int:
+        """Every finding, waived ones included."""
+        return self.counts["total"] + self.counts["waived"]
+
+    def exit_code(self, fail_on: str) -> int:
+        """What :func:`exit_code` gives for the outcomes these totals are of."""
+        if self.input_errors:
+            return 2
+        if fail_on == "never":
+            return 0
+        threshold = SEVERITY_RANK[fail_on]
+        # counts() counts the findings no waiver covers by severity, whatever their status.
+        worst = max((rank for severity, rank in SEVERITY_RANK.items() if self.counts[severity]), default=0)
+        return 1 if worst >= threshold else 0
+
+
+def totals_of(outcomes: Iterable[FilingOutcome]) -> Totals:
+    """The :class:`Totals` of ``outcomes``."""
+    outcomes = list(outcomes)
+    return Totals(
+        counts([f for o in outcomes for f in o.findings]),
+        files=len(outcomes),
+        input_errors=sum(1 for o in outcomes if o.error),
+    )
+
+
+def exit_code(outcomes: Iterable[FilingOutcome], fail_on: str) -> int:
     """0: nothing at or above ``fail_on``; 1: findings at or above it; 2: an input error."""
-    if any(o.error for o in outcomes):
-        return 2
-    if fail_on == "never":
-        return 0
-    threshold = SEVERITY_RANK[fail_on]
-    worst = max((SEVERITY_RANK[f.severity] for o in outcomes for f in o.findings if not f.waived), default=0)
-    return 1 if worst >= threshold else 0
+    return totals_of(outcomes).exit_code(fail_on)

@@ -1,8 +1,9 @@
 """The one registry of report formats: name → :class:`Reporter`, built-in and plugin alike.
 
 A reporter is a name (what ``hegui check --format NAME`` takes), a media type and file suffix
-(what the service and a caller writing files need), whether its output is bytes or text, and
-``render(outcomes, context)`` returning the whole report. The built-in formats
+(what the service and a caller writing files need), whether its output is bytes or text,
+``render(outcomes, context)`` returning the whole report and, for a format that can be written
+as it is read, ``stream(outcomes, context)`` yielding it in pieces (see :meth:`Reporters.stream`). The built-in formats
 (:mod:`hegui.reports.text`, :mod:`~hegui.reports.json`, …, each in a module of its own) and
 the formats plugins register through ``hegui_register_reporters`` are added with the same
 :meth:`Reporters.register`, so one name can only ever mean one format: a second format of
@@ -12,12 +13,16 @@ the same name is refused, never silently ignored.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hegui.engine.rules import RuleSet
 from hegui.plugins.manager import PluginError, Registry
 from hegui.reports.outcome import FilingOutcome
+
+if TYPE_CHECKING:
+    from hegui.reports.source import Outcomes
 
 #: The ``origin`` of the formats hegui itself ships.
 BUILTIN = "hegui"
@@ -39,6 +44,9 @@ class ReportContext:
 
 
 RenderFunction = Callable[[Sequence[FilingOutcome], ReportContext], str | bytes]
+#: ``stream(outcomes, context)``: the report's text in pieces, reading ``outcomes`` (an
+#: :class:`~hegui.reports.source.Outcomes` source, possibly more than once) one at a time.
+StreamFunction = Callable[["Outcomes", ReportContext], Iterable[str]]
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,12 @@ class Reporter:
     :class:`~hegui.reports.outcome.FilingOutcome` per input, in input order); its docstring
     says what the output is. ``origin``: ``"hegui"`` for a built-in format, else the name of
     the plugin that registered it.
+
+    ``stream``: for a format that can be written while its outcomes are read one at a time
+    (a batch of thousands of filings then never has them all in memory), the function that
+    yields its text in pieces; the pieces joined are exactly what ``render`` returns for the
+    same outcomes. ``None`` for a format that needs every outcome at once (the workbook,
+    plugin formats): it is given them as a list.
     """
 
     name: str
@@ -60,6 +74,12 @@ class Reporter:
     binary: bool
     render: RenderFunction
     origin: str = BUILTIN
+    stream: StreamFunction | None = None
+
+    @property
+    def streams(self) -> bool:
+        """Whether the format is written while its outcomes are read (memory flat in their number)."""
+        return self.stream is not None
 
     @property
     def builtin(self) -> bool:
@@ -109,6 +129,19 @@ class Reporters:
     def render(self, name: str, outcomes: Sequence[FilingOutcome], context: ReportContext) -> str | bytes:
         """The report of ``outcomes`` in the format called ``name``."""
         return self.get(name).render(outcomes, context)
+
+    def stream(self, name: str, outcomes: Outcomes, context: ReportContext) -> Iterator[str | bytes]:
+        """The report of ``outcomes`` in the format called ``name``, in pieces to write one after another.
+
+        A format that streams reads ``outcomes`` one at a time as the pieces are taken; any
+        other format is given them all as a list and yields its whole report as one piece
+        (so an error while rendering it comes before anything is written).
+        """
+        reporter = self.get(name)
+        if reporter.stream is not None:
+            yield from reporter.stream(outcomes, context)
+        else:
+            yield reporter.render(list(outcomes), context)
 
     def __contains__(self, name: object) -> bool:
         return name in self._by_name

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from hegui import __version__
@@ -25,8 +25,10 @@ from hegui.reports.common import (
     rules_by_id,
     xlsx_anchor,
 )
+from hegui.reports.jsonstream import LazyArray, iter_json, materialize
 from hegui.reports.outcome import FilingOutcome, counts
 from hegui.reports.registry import ReportContext, Reporter
+from hegui.reports.source import OutcomeList, Outcomes
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -170,62 +172,88 @@ def _sarif_result(
     return result
 
 
-def sarif_document(outcomes: list[FilingOutcome], ruleset: RuleSet) -> dict[str, Any]:
-    """The SARIF 2.1.0 log as a dict (see :func:`to_sarif`)."""
+def _artifact(outcome: FilingOutcome) -> dict[str, Any]:
+    artifact: dict[str, Any] = {"location": {"uri": _uri(outcome.path)}, "roles": ["analysisTarget"]}
+    if outcome.filing is not None:
+        artifact["encoding"] = outcome.filing.encoding
+        artifact["properties"] = {
+            "department": outcome.filing.department,
+            "year": outcome.filing.year,
+            "jurisdiction": list(outcome.jurisdiction),
+            "counts": counts(outcome.findings),
+        }
+    return artifact
+
+
+def _notification(outcome: FilingOutcome, index: int) -> dict[str, Any]:
+    assert outcome.error is not None
+    physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(outcome.path), "index": index}}
+    notification: dict[str, Any] = {
+        "level": "error",
+        "message": {"text": str(outcome.error)},
+        "locations": [{"physicalLocation": physical}],
+        "descriptor": {"id": "hegui.input-error"},
+    }
+    if outcome.error.location:
+        notification["properties"] = {"location": outcome.error.location}
+    return notification
+
+
+def _skeleton(outcomes: Outcomes, ruleset: RuleSet) -> dict[str, Any]:
+    """The log with its per-file arrays as :class:`LazyArray` objects, each a pass over ``outcomes``.
+
+    A path given twice is one artifact (the first outcome's) that both outcomes point at.
+    """
     rules = rules_by_id(ruleset)
     rule_index = {rule.id: i for i, rule in enumerate(rules)}
-    artifacts: list[dict[str, Any]] = []
     artifact_of: dict[str, int] = {}
-    results: list[dict[str, Any]] = []
-    notifications: list[dict[str, Any]] = []
-    for outcome in outcomes:
-        if outcome.path not in artifact_of:
-            artifact_of[outcome.path] = len(artifacts)
-            artifact: dict[str, Any] = {"location": {"uri": _uri(outcome.path)}, "roles": ["analysisTarget"]}
-            if outcome.filing is not None:
-                artifact["encoding"] = outcome.filing.encoding
-                artifact["properties"] = {
-                    "department": outcome.filing.department,
-                    "year": outcome.filing.year,
-                    "jurisdiction": list(outcome.jurisdiction),
-                    "counts": counts(outcome.findings),
-                }
-            artifacts.append(artifact)
-        index = artifact_of[outcome.path]
-        if outcome.error is not None:
-            physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(outcome.path), "index": index}}
-            notification: dict[str, Any] = {
-                "level": "error",
-                "message": {"text": str(outcome.error)},
-                "locations": [{"physicalLocation": physical}],
-                "descriptor": {"id": "hegui.input-error"},
-            }
-            if outcome.error.location:
-                notification["properties"] = {"location": outcome.error.location}
-            notifications.append(notification)
-            continue
-        results.extend(_sarif_result(f, outcome, rule_index, index) for f in outcome.findings)
+    for path in outcomes.paths:
+        artifact_of.setdefault(path, len(artifact_of))
+    totals = outcomes.totals
+
+    def artifacts() -> Iterator[dict[str, Any]]:
+        seen: set[str] = set()
+        for outcome in outcomes:
+            if outcome.path not in seen:
+                seen.add(outcome.path)
+                yield _artifact(outcome)
+
+    def notifications() -> Iterator[dict[str, Any]]:
+        for outcome in outcomes:
+            if outcome.error is not None:
+                yield _notification(outcome, artifact_of[outcome.path])
+
+    def results() -> Iterator[dict[str, Any]]:
+        for outcome in outcomes:
+            if outcome.error is None:
+                index = artifact_of[outcome.path]
+                yield from (_sarif_result(f, outcome, rule_index, index) for f in outcome.findings)
+
     # A file that could not be read means the analysis is incomplete: the run reports it as
     # not fully successful (like exit code 2 of ``hegui check``), with one notification per file.
-    invocation: dict[str, Any] = {"executionSuccessful": not notifications}
-    if notifications:
-        invocation["toolExecutionNotifications"] = notifications
-    all_findings = [f for o in outcomes for f in o.findings]
+    invocation: dict[str, Any] = {"executionSuccessful": not totals.input_errors}
+    if totals.input_errors:
+        invocation["toolExecutionNotifications"] = LazyArray(notifications())
     run = {
         "tool": {"driver": {"name": "hegui", "version": __version__, "rules": [_sarif_rule(r) for r in rules]}},
-        "artifacts": artifacts,
+        "artifacts": LazyArray(artifacts()),
         "invocations": [invocation],
-        "results": results,
+        "results": LazyArray(results()),
         "columnKind": "unicodeCodePoints",
         "properties": {
             "packs": list(ruleset.packs),
             "ruleCount": len(rules),
-            "files": len(outcomes),
-            "inputErrors": len(notifications),
-            "counts": counts(all_findings),
+            "files": totals.files,
+            "inputErrors": totals.input_errors,
+            "counts": totals.counts,
         },
     }
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
+
+
+def sarif_document(outcomes: list[FilingOutcome], ruleset: RuleSet) -> dict[str, Any]:
+    """The SARIF 2.1.0 log as a dict (see :func:`to_sarif`)."""
+    return materialize(_skeleton(OutcomeList(outcomes), ruleset))
 
 
 def to_sarif(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
@@ -240,6 +268,13 @@ def to_sarif(outcomes: list[FilingOutcome], ruleset: RuleSet) -> str:
     return json.dumps(sarif_document(outcomes, ruleset), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
 
+def stream(outcomes: Outcomes, context: ReportContext) -> Iterator[str]:
+    """:func:`render`'s log in pieces: the artifacts, the notifications and the results are
+    each one pass over ``outcomes``."""
+    yield from iter_json(_skeleton(outcomes, context.ruleset))
+    yield "\n"
+
+
 def render(outcomes: Sequence[FilingOutcome], context: ReportContext) -> str:
     """A SARIF 2.1.0 log (JSON) for code-scanning tools: one run, every rule in
     ``tool.driver.rules``, one result per finding (text-dump lines as regions, cells as
@@ -248,4 +283,4 @@ def render(outcomes: Sequence[FilingOutcome], context: ReportContext) -> str:
     return to_sarif(list(outcomes), context.ruleset)
 
 
-REPORTER = Reporter("sarif", "application/sarif+json", ".sarif", False, render)
+REPORTER = Reporter("sarif", "application/sarif+json", ".sarif", False, render, stream=stream)

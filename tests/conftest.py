@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import sys
@@ -175,3 +176,25 @@ def reader_plugin(tmp_path_factory):
         mp.setenv("HEGUI_SERVICE_TEST_LOG", str(log))
         yield log
     sys.modules.pop(PLUGIN, None)
+
+
+@pytest.fixture(scope="session")
+def served():
+    """``with served(**create_app options) as client``: a test client of an app of its own
+    (the service's checks and the workbench's run in its worker pool), with its workers and
+    review store closed afterwards."""
+    from fastapi.testclient import TestClient
+
+    from hegui.app.service import create_app
+
+    @contextlib.contextmanager
+    def _served(**options):
+        app = create_app(**options)
+        try:
+            with TestClient(app) as client:
+                yield client
+        finally:
+            app.state.workbench.close()
+            app.state.hegui.close()
+
+    return _served

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
@@ -11,9 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fastapi.testclient import TestClient
 
-from hegui.app.service import create_app
 from hegui.cli import main
 from hegui.engine.rules import RuleLoadError
 from hegui.engine.waivers import load_waivers
@@ -27,22 +24,9 @@ def db_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'review.db'}"
 
 
-@contextlib.contextmanager
-def _served(**options):
-    """A client of an app of its own (one check worker: the pages' checks run in the pool), with
-    its workers and review store closed afterwards."""
-    app = create_app(workers=1, **options)
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        app.state.workbench.close()
-        app.state.hegui.close()
-
-
 @pytest.fixture(scope="module")
-def client(db_url):
-    with _served(db_url=db_url) as client:
+def client(db_url, served):
+    with served(db_url=db_url, workers=1) as client:
         yield client
 
 
@@ -91,9 +75,9 @@ def test_pages_and_docs_load_nothing_from_outside(client, uploaded):
     assert client.get("/redoc").status_code == 404  # ReDoc would come from a CDN: not offered
 
 
-def test_the_service_without_the_page_creates_no_database(tmp_path, monkeypatch):
+def test_the_service_without_the_page_creates_no_database(tmp_path, monkeypatch, served):
     monkeypatch.chdir(tmp_path)
-    with _served() as client:
+    with served(workers=1) as client:
         assert client.get("/healthz").status_code == 200
         assert not (tmp_path / "hegui-review.db").exists()
         assert client.get("/").status_code == 200
@@ -172,8 +156,8 @@ def test_downloads_in_every_format(client, uploaded):
     assert client.get(f"/filings/{sha}/report.exe").status_code == 404
 
 
-def test_json_download_equals_the_cli(tmp_path, example_path, monkeypatch):
-    with _served(db_url=f"sqlite:///{tmp_path / 'fresh.db'}") as client, open(example_path, "rb") as handle:
+def test_json_download_equals_the_cli(tmp_path, example_path, monkeypatch, served):
+    with served(workers=1, db_url=f"sqlite:///{tmp_path / 'fresh.db'}") as client, open(example_path, "rb") as handle:
         review = client.post("/upload", files=[("files", (NAME, handle))], follow_redirects=False).headers["location"]
         got = client.get(f"/filings/{_sha(review)}/report.json").text
     shutil.copy(example_path, tmp_path / NAME)
@@ -181,9 +165,9 @@ def test_json_download_equals_the_cli(tmp_path, example_path, monkeypatch):
     assert got == CliRunner().invoke(main, ["check", "--explain", "--format", "json", NAME]).output
 
 
-def test_decisions_are_kept_across_a_restart_and_shown_next_to_the_finding(tmp_path, example_path):
+def test_decisions_are_kept_across_a_restart_and_shown_next_to_the_finding(tmp_path, example_path, served):
     url = f"sqlite:///{tmp_path / 'review.db'}"
-    with _served(db_url=url) as client, open(example_path, "rb") as handle:
+    with served(workers=1, db_url=url) as client, open(example_path, "rb") as handle:
         review = client.post("/upload", files=[("files", (NAME, handle))], follow_redirects=False).headers["location"]
         sha = _sha(review)
         # The truncated citation 《关于》（株组〔2018〕93号）: a finding a reviewer may well call a false alarm.
@@ -202,16 +186,16 @@ def test_decisions_are_kept_across_a_restart_and_shown_next_to_the_finding(tmp_p
             follow_redirects=False,
         )
         assert saved.status_code == 303 and saved.headers["location"].startswith(review.split("#")[0])
-    with _served(db_url=url) as client:  # a restart: nothing in memory
+    with served(workers=1, db_url=url) as client:  # a restart: nothing in memory
         page = client.get(review).text
         item = page[page.index(f'data-id="{finding}"') :]
         item = item[: item.index("</summary>")]
         assert "审核结论：误报（标题在附件中已写全）" in item
 
 
-def test_a_waiver_decision_becomes_a_waiver_file_check_understands(tmp_path, example_path):
+def test_a_waiver_decision_becomes_a_waiver_file_check_understands(tmp_path, example_path, served):
     url = f"sqlite:///{tmp_path / 'review.db'}"
-    with _served(db_url=url) as client, open(example_path, "rb") as handle:
+    with served(workers=1, db_url=url) as client, open(example_path, "rb") as handle:
         review = client.post("/upload", files=[("files", (NAME, handle))], follow_redirects=False).headers["location"]
         sha = _sha(review)
         finding = re.search(r'data-id="(ZZ-ZCDY-001@[0-9a-f]{8})"', client.get(review).text).group(1)
@@ -315,8 +299,8 @@ def test_impact_page(client, uploaded, example_path):
     assert bad.status_code == 422 and "十进制数" in bad.text
 
 
-def test_serve_with_files_lists_them_on_the_first_page(tmp_path, example_path):
-    with _served(db_url=f"sqlite:///{tmp_path / 'pre.db'}", preload=[str(example_path)]) as client:
+def test_serve_with_files_lists_them_on_the_first_page(tmp_path, example_path, served):
+    with served(workers=1, db_url=f"sqlite:///{tmp_path / 'pre.db'}", preload=[str(example_path)]) as client:
         home = client.get("/").text
         link = re.search(r'<a href="(/review\?f=[0-9a-f]{64})">' + re.escape(NAME) + "</a>", home)
         assert link is not None

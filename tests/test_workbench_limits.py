@@ -22,7 +22,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hegui.app.checker import Checker
-from hegui.app.service import create_app
 from hegui.app.service_worker import WorkerState
 from hegui.engine.explain import Explainer
 from hegui.facts.read import read_grid
@@ -37,15 +36,10 @@ NAME = "shifeng-zzb-2023.txt"
 
 
 @pytest.fixture(scope="module")
-def client(reader_plugin, tmp_path_factory):
+def client(reader_plugin, tmp_path_factory, served):
     db = tmp_path_factory.mktemp("db") / "review.db"
-    app = create_app(db_url=f"sqlite:///{db}", workers=1, timeout_seconds=TIMEOUT, worker_memory_bytes=MEMORY)
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        app.state.workbench.close()
-        app.state.hegui.close()
+    with served(db_url=f"sqlite:///{db}", workers=1, timeout_seconds=TIMEOUT, worker_memory_bytes=MEMORY) as client:
+        yield client
 
 
 def _upload(client: TestClient, *files: tuple[str, bytes]) -> str:

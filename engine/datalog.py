@@ -317,7 +317,8 @@ def compiling():
 
 def _fact_storage_known(pred: Any) -> bool:
     """Whether this pyDatalog keeps a predicate's clauses in a dict by id (``db``) and its facts
-    in one dict of sets per argument (``index``), as pyDatalog 0.17 does (decided once)."""
+    in one dict of sets per argument (``index``), as the pyDatalog releases hegui runs on do
+    (decided once; tests/test_performance_mechanisms.py compares the result with ``assert_``'s)."""
     global _FAST_FACTS
     if _FAST_FACTS is None:
         _FAST_FACTS = isinstance(getattr(pred, "db", None), dict) and isinstance(getattr(pred, "index", None), list)

@@ -437,3 +437,45 @@ def test_sum_facts_equal_the_engine_aggregate_they_replace(path, evaluator):
         assert mine == sorted(joined[f"got_{index}"]), spec
         found += len(mine)
     assert found or path != FILINGS[0]
+
+
+# --- asserting: facts written straight into the engine's store are stored as assert_ stores them --
+
+
+def _store(clauses) -> dict:
+    """What the engine holds for the predicates of ``clauses``: clause ids, and per argument
+    the ids of the facts indexed under each value."""
+    preds = {c.head.pred.id: c.head.pred for c in clauses}
+    return {
+        name: (
+            sorted(pred.db),
+            [{value: sorted(c.get_id() for c in facts) for value, facts in column.items()} for column in pred.index],
+        )
+        for name, pred in sorted(preds.items())
+    }
+
+
+def test_facts_asserted_directly_are_stored_as_the_engine_stores_them():
+    facts = [
+        ("amount", "行1", "金额", Decimal("20.00")),
+        ("amount", "行1", "金额", Decimal("20.00")),  # a duplicate takes the engine's own path
+        ("amount", "行2", "金额", Decimal("5")),
+        ("text", "行1", "名称", "驻村工作队"),
+        ("rel", "行2", "所属", "行1"),
+        ("entity", "行1", "明细行"),
+    ]
+    program = datalog.Program()
+    program.clause("hegui_probe", [program.var()], [program.lit("entity", program.var(), "明细行")])
+    by_engine = datalog._fact_clauses(facts, {})
+    for clause in by_engine:
+        datalog.pyEngine.assert_(clause)
+    expected = _store(by_engine)
+    for clause in by_engine:
+        datalog.pyEngine.retract(clause)
+    assert all(not db for db, _ in _store(by_engine).values())
+
+    direct = datalog.assert_facts(datalog._fact_clauses(facts, {}))
+    assert datalog._FAST_FACTS  # this pyDatalog keeps facts where assert_facts writes them
+    assert _store(direct) == expected
+    datalog.retract_facts(direct)
+    assert _store(direct) == {name: ([], [{} for _ in index]) for name, (_, index) in expected.items()}

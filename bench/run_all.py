@@ -282,6 +282,8 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
             checker.compiled.kind_texts,
             checker.compiled.text_numbers,
             checker.compiled.sums,
+            checker.compiled.counts,
+            checker.compiled.rates,
         )
     )
     t1 = clock()

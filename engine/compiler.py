@@ -25,7 +25,7 @@ from typing import Any
 from hegui.engine.checks import WitnessSlot
 from hegui.engine.datalog import Program, compiling
 from hegui.engine.rules import Input, Rule, RuleSet
-from hegui.facts.vocabulary import FILING, TABLE_KINDS
+from hegui.facts.vocabulary import FILING, TABLE_KINDS, WHOLE
 
 EVALUATED = "hegui_evaluated"  # every evaluation of a compare rule, pass or fail: for why-not
 OUTCOME = "hegui_outcome"
@@ -39,6 +39,8 @@ KIND_TEXT = "hegui_kind_text"  # (entity, kind, field, text): an entity of that 
 TEXT_NUMBER = "hegui_text_number"  # (entity, text field, text, number field, number)
 CHILD_OF = "hegui_child_of"  # (entity, kind, child): the child (所属 the entity) is of that kind
 SUM = "hegui_sum"  # (entity, sum key, total): a sum input's value for the entity (see SumSpec)
+COUNT = "hegui_count"  # (scope, count key, number, claim): a count claim stated within the scope
+STATED = "hegui_stated"  # (scope, rate key, rate, claim): a stated rate within the scope (RateSpec)
 _VALUE_PREDICATES = ("amount", "number", "text")
 
 
@@ -126,6 +128,69 @@ def sum_facts(facts: list[tuple], sums: frozenset[SumSpec]) -> list[tuple]:
     return out
 
 
+@dataclass(frozen=True)
+class RateSpec:
+    """What one stated-rate input looks for (:class:`~hegui.engine.checks.stated.StatedInput`): a
+    费率 claim whose 名称 contains one of ``needles``, written per one of the 计量单位 ``pers``,
+    with a 单价."""
+
+    key: str
+    needles: tuple[str, ...]
+    pers: tuple[str, ...]
+
+
+def claim_facts(facts: list[tuple], counts: frozenset[str], rates: frozenset[RateSpec]) -> list[tuple]:
+    """``hegui_count(Scope, key, N, C)`` for the count keys of ``counts`` and
+    ``hegui_stated(Scope, key, rate, C)`` for the stated rates of ``rates``: a claim ``C`` for
+    each scope it is ``within`` (its owner, its table, the whole text).
+
+    The engine joined the claims of a key (or the rates named so, of the unit, with a 单价) with
+    the subject's scope, asked per subject and input: the same rows are joined here once per filing,
+    so an input reads one literal per subject.
+    """
+    if not counts and not rates:
+        return []
+    within: dict[str, list[str]] = {}
+    count_rows: list[tuple] = []
+    rate_kind: set[str] = set()
+    names: dict[str, list[str]] = {}
+    units: dict[str, list[str]] = {}
+    prices: dict[str, list[Any]] = {}
+    for fact in facts:
+        name = fact[0]
+        if name == "within":
+            within.setdefault(fact[1], []).append(fact[2])
+        elif name == "count":
+            if fact[2] in counts:
+                count_rows.append(fact)
+        elif not rates:
+            continue
+        elif name == "entity":
+            if fact[2] == "费率":
+                rate_kind.add(fact[1])
+        elif name == "text":
+            if fact[2] == "名称":
+                names.setdefault(fact[1], []).append(fact[3])
+            elif fact[2] == "计量单位":
+                units.setdefault(fact[1], []).append(fact[3])
+        elif name == "amount" and fact[2] == "单价":
+            prices.setdefault(fact[1], []).append(fact[3])
+    out: list[tuple] = []
+    for _, claim, key, number in count_rows:
+        for scope in within.get(claim, ()):
+            out.append((COUNT, scope, key, number, claim))
+    for spec in sorted(rates, key=lambda s: s.key):
+        for claim in sorted(rate_kind):
+            if not any(unit in spec.pers for unit in units.get(claim, ())):
+                continue
+            if not any(needle in text for text in names.get(claim, ()) for needle in spec.needles):
+                continue
+            for value in prices.get(claim, ()):
+                for scope in within.get(claim, ()):
+                    out.append((STATED, scope, spec.key, value, claim))
+    return out
+
+
 def presence_facts(
     facts: list[tuple],
     child_fields: frozenset[tuple[str, str]] = frozenset(),
@@ -133,6 +198,8 @@ def presence_facts(
     kind_texts: frozenset[tuple[str, str, str]] = frozenset(),
     text_numbers: frozenset[tuple[str, str]] = frozenset(),
     sums: frozenset[SumSpec] = frozenset(),
+    counts: frozenset[str] = frozenset(),
+    rates: frozenset[RateSpec] = frozenset(),
 ) -> list[tuple]:
     """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
     relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has,
@@ -141,7 +208,9 @@ def presence_facts(
     ``hegui_kind_field(E, K, F)`` for those of ``kind_fields`` and ``hegui_kind_text(E, K, F, V)``
     for the (kind, field, text) triples of ``kind_texts``, ``hegui_text_number(E, F, T, G, N)`` for
     the (text field, number field) pairs of ``text_numbers`` (an entity's text and number read as
-    one row), and ``hegui_sum`` for the sum inputs of ``sums`` (:func:`sum_facts`); once each.
+    one row), ``hegui_sum`` for the sum inputs of ``sums`` (:func:`sum_facts`), ``hegui_count`` and
+    ``hegui_stated`` for the count keys of ``counts`` and the stated rates of ``rates``
+    (:func:`claim_facts`); once each.
 
     The last three are joins (``rel(C, 所属, E), entity(C, K) [, text(C, F, V)]``,
     ``entity(E, K), hegui_field(E, F)``) done once here: asked of the engine for each subject,
@@ -197,6 +266,8 @@ def presence_facts(
                         out[(TEXT_NUMBER, entity, text_field, text, number_field, number)] = None
     for fact in sum_facts(facts, sums):
         out[fact] = None
+    for fact in claim_facts(facts, counts, rates):
+        out[fact] = None
     return list(out)
 
 
@@ -233,6 +304,10 @@ class Compiled:
     text_numbers: frozenset[tuple[str, str]] = frozenset()
     #: the sum inputs some rule reads through :meth:`RuleCompiler.sum_of`
     sums: frozenset[SumSpec] = frozenset()
+    #: the count keys some rule reads through :meth:`RuleCompiler.count_of`
+    counts: frozenset[str] = frozenset()
+    #: the stated rates some rule reads through :meth:`RuleCompiler.stated_of`
+    rates: frozenset[RateSpec] = frozenset()
 
 
 class RuleCompiler:
@@ -267,6 +342,8 @@ class RuleCompiler:
         self.kind_texts: set[tuple[str, str, str]] = set()
         self.text_numbers: set[tuple[str, str]] = set()
         self.sums: set[SumSpec] = set()
+        self.counts: set[str] = set()
+        self.rates: set[RateSpec] = set()
 
     def _shared(self, key: Hashable, define: Callable[[str], None], prefix: str) -> str:
         name = self.shared.get(key)
@@ -376,6 +453,35 @@ class RuleCompiler:
         key = "\x1f".join([kind, over, "\x1e".join(fields), "n" if numeric else "a", "\x1e".join(names)])
         self.sums.add(SumSpec(key, kind, over, fields, numeric, names))
         return self.p.lit(SUM, subject, key, value)
+
+    def _claim_scope(self, subject: Any, scope: str) -> tuple[Any, list[Any]]:
+        """The entity a claim must be ``within`` for ``subject`` and ``scope``, and the literals
+        that find it: the whole text, the subject itself (本行, or a table subject), its table."""
+        p = self.p
+        if scope == WHOLE:
+            return WHOLE, []
+        if scope == "本行" or self.rule.subject in TABLE_KINDS:
+            return subject, []
+        table = p.var()
+        return table, [p.lit("rel", subject, "所属表", table)]
+
+    def count_of(self, subject: Any, key: str, scope: str, value: Any, claim: Any) -> list[Any]:
+        """The literals "``claim`` states ``value`` ``key`` within ``subject``'s ``scope``": one
+        precomputed fact per (scope, key, value, claim) (:func:`claim_facts`)."""
+        self.counts.add(key)
+        where, literals = self._claim_scope(subject, scope)
+        return [*literals, self.p.lit(COUNT, where, key, value, claim)]
+
+    def stated_of(
+        self, subject: Any, needles: tuple[str, ...], pers: tuple[str, ...], scope: str, value: Any, claim: Any
+    ) -> list[Any]:
+        """The literals "``claim`` states the rate ``value`` named one of ``needles``, per one of
+        ``pers``, within ``subject``'s ``scope``": one precomputed fact per (scope, key, value,
+        claim) (:func:`claim_facts`)."""
+        key = "\x1f".join(["\x1e".join(needles), "\x1e".join(pers)])
+        self.rates.add(RateSpec(key, needles, pers))
+        where, literals = self._claim_scope(subject, scope)
+        return [*literals, self.p.lit(STATED, where, key, value, claim)]
 
     def look_for(self, field_name: str, needle: str) -> None:
         """Ask for ``matches(entity, field_name, needle)`` facts: ``needle`` occurs in the field."""
@@ -495,6 +601,8 @@ def _builtins(program: Program) -> None:
     p.declare(TEXT_NUMBER, 5)
     p.declare(CHILD_OF, 3)
     p.declare(SUM, 3)
+    p.declare(COUNT, 4)
+    p.declare(STATED, 4)
 
 
 def compile_rules(ruleset: RuleSet) -> Compiled:
@@ -509,6 +617,8 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         kind_texts: set[tuple[str, str, str]] = set()
         text_numbers: set[tuple[str, str]] = set()
         sums: set[SumSpec] = set()
+        counts: set[str] = set()
+        rates: set[RateSpec] = set()
         compiled = {}
         for rule in ruleset.rules:
             rc = RuleCompiler(program, rule, needles, shared)
@@ -518,6 +628,8 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
             kind_texts |= rc.kind_texts
             text_numbers |= rc.text_numbers
             sums |= rc.sums
+            counts |= rc.counts
+            rates |= rc.rates
     return Compiled(
         program,
         compiled,
@@ -527,4 +639,6 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         frozenset(kind_texts),
         frozenset(text_numbers),
         frozenset(sums),
+        frozenset(counts),
+        frozenset(rates),
     )

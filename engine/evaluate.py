@@ -200,6 +200,8 @@ class Evaluator:
                 self.compiled.kind_texts,
                 self.compiled.text_numbers,
                 self.compiled.sums,
+                self.compiled.counts,
+                self.compiled.rates,
             )
         )
         queries = {OUTCOME: OUTCOME_ARITY}

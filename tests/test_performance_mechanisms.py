@@ -479,3 +479,52 @@ def test_facts_asserted_directly_are_stored_as_the_engine_stores_them():
     assert _store(direct) == expected
     datalog.retract_facts(direct)
     assert _store(direct) == {name: ([], [{} for _ in index]) for name, (_, index) in expected.items()}
+
+
+@pytest.mark.parametrize("path", [f for f in FILINGS if f.name[:3] in ("shi", "03_", "15_")], ids=lambda p: p.name)
+def test_claim_facts_equal_the_engine_join_they_replace(path, evaluator):
+    """hegui_count and hegui_stated facts join the claims with the scopes they are stated within
+    beside the facts instead of per subject in the engine: for every count key and stated rate
+    the built-in rules read, the same (scope, value, claim) rows as that join gives."""
+    counts = sorted(evaluator.compiled.counts)
+    rates = sorted(evaluator.compiled.rates, key=lambda r: r.key)
+    assert counts and rates and any(len(r.pers) > 1 for r in rates)
+    # The same rates written per a unit none of them is: no rows, by either way.
+    rates += [compiler.RateSpec(f"{r.key}/天", r.needles, ("人/天",)) for r in rates]
+    raw = filing_facts(read_filing(path)).raw
+    needles = {n for r in rates for n in r.needles}
+    matches = [
+        ("matches", f[1], "名称", n) for f in raw if f[0] == "text" and f[2] == "名称" for n in needles if n in f[3]
+    ]
+    p = datalog.Program()
+    queries = {}
+    for index, key in enumerate(counts):
+        s, n, c = p.var(), p.var(), p.var()
+        p.clause(f"count_{index}", [s, n, c], [p.lit("count", c, key, n), p.lit("within", c, s)])
+        queries[f"count_{index}"] = 3
+    for index, spec in enumerate(rates):
+        s, v, c = p.var(), p.var(), p.var()
+        for needle in spec.needles:
+            for per in spec.pers:
+                body = [
+                    p.lit("matches", c, "名称", needle),
+                    p.lit("entity", c, "费率"),
+                    p.lit("text", c, "计量单位", per),
+                    p.lit("amount", c, "单价", v),
+                    p.lit("within", c, s),
+                ]
+                p.clause(f"rate_{index}", [s, v, c], body)
+        queries[f"rate_{index}"] = 3
+    joined = p.evaluate(raw + matches, queries)
+    computed = compiler.claim_facts(raw, frozenset(counts), frozenset(rates))
+    assert len(computed) == len(set(computed))
+    found = 0
+    for index, key in enumerate(counts):
+        mine = sorted(f[1:2] + f[3:] for f in computed if f[0] == compiler.COUNT and f[2] == key)
+        assert mine == sorted(joined.get(f"count_{index}", [])), key
+        found += len(mine)
+    for index, spec in enumerate(rates):
+        mine = sorted(f[1:2] + f[3:] for f in computed if f[0] == compiler.STATED and f[2] == spec.key)
+        assert mine == sorted(joined.get(f"rate_{index}", [])), spec
+        found += len(mine)
+    assert found or path != FILINGS[0]

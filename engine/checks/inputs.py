@@ -370,19 +370,11 @@ class CountInput(InputKind):
         return f"{inp.scope}中写明的“{inp.field}”数量"
 
     def body(self, rc: RuleCompiler, inp: Input, subject: Any) -> tuple[Any, Any, list[Any]]:
-        p = rc.p
-        value = p.var()
-        claim = p.var()
-        if inp.scope == WHOLE:
-            scope_body = [p.lit("within", claim, WHOLE)]
-        elif inp.scope == "本行" or rc.rule.subject in TABLE_KINDS:
-            scope_body = [p.lit("within", claim, subject)]
-        else:
-            table = p.var()
-            scope_body = [p.lit("rel", subject, "所属表", table), p.lit("within", claim, table)]
-        # The counts of this key first: one lookup shared by every subject, a few claims, each
-        # then tested for the scope (the scope first walked every claim of the table or text).
-        return value, claim, [p.lit("count", claim, inp.field, value), *scope_body]
+        # The counts of the key are joined with the scopes they are stated within beside the
+        # facts, once per filing (hegui.engine.compiler.claim_facts): the engine looked up the
+        # key's counts and tested each for the scope, per subject.
+        value, claim = rc.p.var(), rc.p.var()
+        return value, claim, rc.count_of(subject, inp.field, inp.scope, value, claim)
 
     def evidence_field(self, inp: Input) -> str | None:
         return "原文"

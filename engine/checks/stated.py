@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from hegui.engine.checks.inputs import INPUT_KINDS, SCOPES, Input, InputKind, InputSpec
 from hegui.facts.units import Unit, UnitError, format_decimal, format_money, parse_unit
-from hegui.facts.vocabulary import TABLE_KINDS, WHOLE
 
 if TYPE_CHECKING:
     from hegui.engine.compiler import RuleCompiler
@@ -91,15 +90,6 @@ class StatedInput(InputKind):
         text = f"{inp.scope}中写明的“{'、'.join(s.needles)}”标准（{inp.unit_text}）"
         return text + (f"；未写明时按参数“{s.default}”" if s.default else "")
 
-    def _scope(self, rc: RuleCompiler, inp: Input, subject: Any, claim: Any) -> list[Any]:
-        p = rc.p
-        if inp.scope == WHOLE:
-            return [p.lit("within", claim, WHOLE)]
-        if inp.scope == "本行" or rc.rule.subject in TABLE_KINDS:
-            return [p.lit("within", claim, subject)]
-        table = p.var()
-        return [p.lit("rel", subject, "所属表", table), p.lit("within", claim, table)]
-
     def body(self, rc: RuleCompiler, inp: Input, subject: Any) -> tuple[Any, Any, list[Any]]:
         p = rc.p
         s = self.spec(inp)
@@ -107,27 +97,18 @@ class StatedInput(InputKind):
         chosen = p.predicate("chosen")
         subj, claim, value = p.var(), p.var(), p.var()
         # A rate for an annual budget may omit the year: “每个村3万元” is 万元/村 for 万元/村/年.
-        per_ok = p.predicate("per")
-        r = p.var()
-        for per in dict.fromkeys((s.per, s.per.removesuffix("/年"))):
-            if per:
-                p.clause(per_ok, [r], [p.lit("text", r, "计量单位", per)])
-        for needle in s.needles:
-            rc.look_for("名称", needle)
-            # Asked with the subject bound: the few rates named so are found once for every
-            # subject (the needle first), then each is tested for the subject's scope.
-            p.clause(
-                stated,
-                [subj, claim, value],
-                [
-                    p.lit("matches", claim, "名称", needle),
-                    *self._scope(rc, inp, subj, claim),
-                    p.lit("entity", claim, "费率"),
-                    p.lit(per_ok, claim),
-                    p.lit("amount", claim, "单价", value),
-                    p.lit("entity", subj, rc.rule.subject),
-                ],
-            )
+        pers = tuple(per for per in dict.fromkeys((s.per, s.per.removesuffix("/年"))) if per)
+        # The rates named so, of the unit, with a price, are joined with the scopes they are
+        # stated within beside the facts, once per filing (hegui.engine.compiler.claim_facts):
+        # the engine found them and tested each for the subject's scope, per subject.
+        p.clause(
+            stated,
+            [subj, claim, value],
+            [
+                *rc.stated_of(subj, s.needles, pers, inp.scope, value, claim),
+                p.lit("entity", subj, rc.rule.subject),
+            ],
+        )
         p.clause(chosen, [subj, value, claim], [p.lit(stated, subj, claim, value)])
         if s.default:
             any_stated = p.predicate("any_stated")

@@ -284,6 +284,7 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
             checker.compiled.sums,
             checker.compiled.counts,
             checker.compiled.rates,
+            checker.compiled.lacking,
         )
     )
     t1 = clock()

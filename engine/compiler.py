@@ -41,6 +41,7 @@ CHILD_OF = "hegui_child_of"  # (entity, kind, child): the child (所属 the enti
 SUM = "hegui_sum"  # (entity, sum key, total): a sum input's value for the entity (see SumSpec)
 COUNT = "hegui_count"  # (scope, count key, number, claim): a count claim stated within the scope
 STATED = "hegui_stated"  # (scope, rate key, rate, claim): a stated rate within the scope (RateSpec)
+LACKS_CHILD = "hegui_lacks_child"  # (entity, kind, field, text): no child of that kind has that text
 _VALUE_PREDICATES = ("amount", "number", "text")
 
 
@@ -200,6 +201,7 @@ def presence_facts(
     sums: frozenset[SumSpec] = frozenset(),
     counts: frozenset[str] = frozenset(),
     rates: frozenset[RateSpec] = frozenset(),
+    lacking: frozenset[tuple[str, str, str, str]] = frozenset(),
 ) -> list[tuple]:
     """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
     relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has,
@@ -210,7 +212,9 @@ def presence_facts(
     the (text field, number field) pairs of ``text_numbers`` (an entity's text and number read as
     one row), ``hegui_sum`` for the sum inputs of ``sums`` (:func:`sum_facts`), ``hegui_count`` and
     ``hegui_stated`` for the count keys of ``counts`` and the stated rates of ``rates``
-    (:func:`claim_facts`); once each.
+    (:func:`claim_facts`), and ``hegui_lacks_child(E, K, F, V)`` for the (entity kind, child kind,
+    field, text) quadruples of ``lacking``: an entity of that kind with no child of kind ``K``
+    whose ``F`` is ``V``; once each.
 
     The last three are joins (``rel(C, 所属, E), entity(C, K) [, text(C, F, V)]``,
     ``entity(E, K), hegui_field(E, F)``) done once here: asked of the engine for each subject,
@@ -264,6 +268,19 @@ def presence_facts(
                 for text in values:
                     for number in numbers.get((entity, number_field), ()):
                         out[(TEXT_NUMBER, entity, text_field, text, number_field, number)] = None
+    if lacking:
+        pairs = {(kind, field_name) for _, kind, field_name, _ in lacking}
+        have: set[tuple[str, str, str, str]] = set()
+        for fact in facts:
+            if fact[0] == "text" and fact[1] in parents:
+                for kind in kinds.get(fact[1], ()):
+                    if (kind, fact[2]) in pairs:
+                        for owner in parents[fact[1]]:
+                            have.add((owner, kind, fact[2], fact[3]))
+        for owner_kind, kind, field_name, value in sorted(lacking):
+            for entity, entity_kinds in kinds.items():
+                if owner_kind in entity_kinds and (entity, kind, field_name, value) not in have:
+                    out[(LACKS_CHILD, entity, kind, field_name, value)] = None
     for fact in sum_facts(facts, sums):
         out[fact] = None
     for fact in claim_facts(facts, counts, rates):
@@ -308,6 +325,8 @@ class Compiled:
     counts: frozenset[str] = frozenset()
     #: the stated rates some rule reads through :meth:`RuleCompiler.stated_of`
     rates: frozenset[RateSpec] = frozenset()
+    #: (entity kind, child kind, field, text) read through :meth:`RuleCompiler.lacks_child`
+    lacking: frozenset[tuple[str, str, str, str]] = frozenset()
 
 
 class RuleCompiler:
@@ -344,6 +363,7 @@ class RuleCompiler:
         self.sums: set[SumSpec] = set()
         self.counts: set[str] = set()
         self.rates: set[RateSpec] = set()
+        self.lacking: set[tuple[str, str, str, str]] = set()
 
     def _shared(self, key: Hashable, define: Callable[[str], None], prefix: str) -> str:
         name = self.shared.get(key)
@@ -429,6 +449,14 @@ class RuleCompiler:
         """The literal "``subject`` has a child (所属) of ``kind`` whose ``field_name`` is ``value``"."""
         self.child_fields.add((kind, field_name))
         return self.p.lit(CHILD_TEXT, subject, kind, field_name, value)
+
+    def lacks_child(self, subject: Any, kind: str, field_name: str, value: str) -> Any:
+        """The literal "``subject`` (of the rule's kind) has no child (所属) of ``kind`` whose
+        ``field_name`` is ``value``": one precomputed fact per such subject, asked with the subject
+        free (one lookup finds the few subjects lacking it, where the negation of
+        :meth:`child_text` was a subgoal per subject and value)."""
+        self.lacking.add((self.rule.subject, kind, field_name, value))
+        return self.p.lit(LACKS_CHILD, subject, kind, field_name, value)
 
     def child_of(self, subject: Any, kind: str, child: Any) -> Any:
         """The literal "``child`` is a child (所属) of ``subject`` and of ``kind``": one lookup
@@ -603,6 +631,7 @@ def _builtins(program: Program) -> None:
     p.declare(SUM, 3)
     p.declare(COUNT, 4)
     p.declare(STATED, 4)
+    p.declare(LACKS_CHILD, 4)
 
 
 def compile_rules(ruleset: RuleSet) -> Compiled:
@@ -619,6 +648,7 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         sums: set[SumSpec] = set()
         counts: set[str] = set()
         rates: set[RateSpec] = set()
+        lacking: set[tuple[str, str, str, str]] = set()
         compiled = {}
         for rule in ruleset.rules:
             rc = RuleCompiler(program, rule, needles, shared)
@@ -630,6 +660,7 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
             sums |= rc.sums
             counts |= rc.counts
             rates |= rc.rates
+            lacking |= rc.lacking
     return Compiled(
         program,
         compiled,
@@ -641,4 +672,5 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         frozenset(sums),
         frozenset(counts),
         frozenset(rates),
+        frozenset(lacking),
     )

@@ -202,6 +202,7 @@ class Evaluator:
                 self.compiled.sums,
                 self.compiled.counts,
                 self.compiled.rates,
+                self.compiled.lacking,
             )
         )
         queries = {OUTCOME: OUTCOME_ARITY}

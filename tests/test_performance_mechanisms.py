@@ -528,3 +528,37 @@ def test_claim_facts_equal_the_engine_join_they_replace(path, evaluator):
         assert mine == sorted(joined.get(f"rate_{index}", [])), spec
         found += len(mine)
     assert found or path != FILINGS[0]
+
+
+@pytest.mark.parametrize("dropped", [(), ("生态效益指标", "满意度指标")], ids=["as-read", "rows-dropped"])
+def test_lacks_child_facts_equal_the_engine_negation_they_replace(dropped, evaluator):
+    """hegui_lacks_child facts name the entities with no child of a kind with a text, found beside
+    the facts instead of by a negation per subject and value: the same entities as the engine's
+    ``entity(E, kind), ~(rel(C, 所属, E), entity(C, K), text(C, F, V))``."""
+    lacking = sorted(evaluator.compiled.lacking)
+    assert len(lacking) >= 9 and len({q[0] for q in lacking}) > 1
+    raw = filing_facts(read_filing(FILINGS[0])).raw  # the one filing with indicator tables
+    if dropped:
+        # The filings have every required row: without these, some entities lack them.
+        raw = [f for f in raw if not (f[0] == "text" and f[2] == "指标类别" and f[3] in dropped)]
+    p = datalog.Program()
+    queries = {}
+    for index, (owner_kind, kind, field_name, value) in enumerate(lacking):
+        s, c = p.var(), p.var()
+        p.clause(
+            f"has_{index}",
+            [s],
+            [p.lit("rel", c, "所属", s), p.lit("entity", c, kind), p.lit("text", c, field_name, value)],
+        )
+        s = p.var()
+        p.clause(f"lacks_{index}", [s], [p.lit("entity", s, owner_kind), p.neg(p.lit(f"has_{index}", s))])
+        queries[f"lacks_{index}"] = 1
+    joined = p.evaluate(raw, queries)
+    computed = [f for f in compiler.presence_facts(raw, lacking=frozenset(lacking)) if f[0] == compiler.LACKS_CHILD]
+    kinds = {(f[1], f[2]) for f in raw if f[0] == "entity"}
+    found = 0
+    for index, (owner_kind, kind, field_name, value) in enumerate(lacking):
+        mine = sorted((f[1],) for f in computed if f[2:] == (kind, field_name, value) and (f[1], owner_kind) in kinds)
+        assert mine == sorted(joined.get(f"lacks_{index}", [])), (owner_kind, kind, field_name, value)
+        found += len(mine)
+    assert found or not dropped

@@ -285,6 +285,7 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
             checker.compiled.counts,
             checker.compiled.rates,
             checker.compiled.lacking,
+            checker.compiled.disagreements,
         )
     )
     t1 = clock()

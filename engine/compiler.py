@@ -41,6 +41,7 @@ CHILD_OF = "hegui_child_of"  # (entity, kind, child): the child (所属 the enti
 SUM = "hegui_sum"  # (entity, sum key, total): a sum input's value for the entity (see SumSpec)
 COUNT = "hegui_count"  # (scope, count key, number, claim): a count claim stated within the scope
 STATED = "hegui_stated"  # (scope, rate key, rate, claim): a stated rate within the scope (RateSpec)
+DISAGREE = "hegui_disagree"  # (text field, number field, text, smaller, larger): rows with that text differ
 LACKS_CHILD = "hegui_lacks_child"  # (entity, kind, field, text): no child of that kind has that text
 _VALUE_PREDICATES = ("amount", "number", "text")
 
@@ -202,6 +203,7 @@ def presence_facts(
     counts: frozenset[str] = frozenset(),
     rates: frozenset[RateSpec] = frozenset(),
     lacking: frozenset[tuple[str, str, str, str]] = frozenset(),
+    disagreements: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[tuple]:
     """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
     relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has,
@@ -214,7 +216,9 @@ def presence_facts(
     ``hegui_stated`` for the count keys of ``counts`` and the stated rates of ``rates``
     (:func:`claim_facts`), and ``hegui_lacks_child(E, K, F, V)`` for the (entity kind, child kind,
     field, text) quadruples of ``lacking``: an entity of that kind with no child of kind ``K``
-    whose ``F`` is ``V``; once each.
+    whose ``F`` is ``V``, and ``hegui_disagree(F, G, T, N1, N2)`` for the (text field, number
+    field) pairs of ``disagreements``: two numbers ``N1 < N2`` of rows with the text ``T``; once
+    each.
 
     The last three are joins (``rel(C, 所属, E), entity(C, K) [, text(C, F, V)]``,
     ``entity(E, K), hegui_field(E, F)``) done once here: asked of the engine for each subject,
@@ -268,6 +272,26 @@ def presence_facts(
                 for text in values:
                     for number in numbers.get((entity, number_field), ()):
                         out[(TEXT_NUMBER, entity, text_field, text, number_field, number)] = None
+    if disagreements:
+        row_texts: dict[tuple[str, str], list[str]] = {}
+        row_numbers: dict[tuple[str, str], list[Any]] = {}
+        for fact in facts:
+            if fact[0] == "text":
+                row_texts.setdefault((fact[1], fact[2]), []).append(fact[3])
+            elif fact[0] == "number":
+                row_numbers.setdefault((fact[1], fact[2]), []).append(fact[3])
+        for text_field, number_field in sorted(disagreements):
+            stated: dict[str, dict[Any, None]] = {}
+            for (entity, name), values in row_texts.items():
+                if name == text_field:
+                    for text in values:
+                        for number in row_numbers.get((entity, number_field), ()):
+                            stated.setdefault(text, {})[number] = None
+            for text, numbers_of in stated.items():
+                for smaller in numbers_of:
+                    for larger in numbers_of:
+                        if smaller < larger:
+                            out[(DISAGREE, text_field, number_field, text, smaller, larger)] = None
     if lacking:
         pairs = {(kind, field_name) for _, kind, field_name, _ in lacking}
         have: set[tuple[str, str, str, str]] = set()
@@ -327,6 +351,8 @@ class Compiled:
     rates: frozenset[RateSpec] = frozenset()
     #: (entity kind, child kind, field, text) read through :meth:`RuleCompiler.lacks_child`
     lacking: frozenset[tuple[str, str, str, str]] = frozenset()
+    #: (text field, number field) pairs compared through :meth:`RuleCompiler.disagree`
+    disagreements: frozenset[tuple[str, str]] = frozenset()
 
 
 class RuleCompiler:
@@ -364,6 +390,7 @@ class RuleCompiler:
         self.counts: set[str] = set()
         self.rates: set[RateSpec] = set()
         self.lacking: set[tuple[str, str, str, str]] = set()
+        self.disagreements: set[tuple[str, str]] = set()
 
     def _shared(self, key: Hashable, define: Callable[[str], None], prefix: str) -> str:
         name = self.shared.get(key)
@@ -457,6 +484,13 @@ class RuleCompiler:
         :meth:`child_text` was a subgoal per subject and value)."""
         self.lacking.add((self.rule.subject, kind, field_name, value))
         return self.p.lit(LACKS_CHILD, subject, kind, field_name, value)
+
+    def disagree(self, text_field: str, number_field: str, text: Any, smaller: Any, larger: Any) -> Any:
+        """The literal "rows whose ``text_field`` is ``text`` state the two numbers ``smaller`` <
+        ``larger`` in ``number_field``": one precomputed fact per such pair (the engine joined
+        every row's number with every other's of the same text and compared them)."""
+        self.disagreements.add((text_field, number_field))
+        return self.p.lit(DISAGREE, text_field, number_field, text, smaller, larger)
 
     def child_of(self, subject: Any, kind: str, child: Any) -> Any:
         """The literal "``child`` is a child (所属) of ``subject`` and of ``kind``": one lookup
@@ -632,6 +666,7 @@ def _builtins(program: Program) -> None:
     p.declare(COUNT, 4)
     p.declare(STATED, 4)
     p.declare(LACKS_CHILD, 4)
+    p.declare(DISAGREE, 5)
 
 
 def compile_rules(ruleset: RuleSet) -> Compiled:
@@ -649,6 +684,7 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         counts: set[str] = set()
         rates: set[RateSpec] = set()
         lacking: set[tuple[str, str, str, str]] = set()
+        disagreements: set[tuple[str, str]] = set()
         compiled = {}
         for rule in ruleset.rules:
             rc = RuleCompiler(program, rule, needles, shared)
@@ -661,6 +697,7 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
             counts |= rc.counts
             rates |= rc.rates
             lacking |= rc.lacking
+            disagreements |= rc.disagreements
     return Compiled(
         program,
         compiled,
@@ -673,4 +710,5 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         frozenset(counts),
         frozenset(rates),
         frozenset(lacking),
+        frozenset(disagreements),
     )

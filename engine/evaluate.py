@@ -203,6 +203,7 @@ class Evaluator:
                 self.compiled.counts,
                 self.compiled.rates,
                 self.compiled.lacking,
+                self.compiled.disagreements,
             )
         )
         queries = {OUTCOME: OUTCOME_ARITY}

@@ -562,3 +562,26 @@ def test_lacks_child_facts_equal_the_engine_negation_they_replace(dropped, evalu
         assert mine == sorted(joined.get(f"lacks_{index}", [])), (owner_kind, kind, field_name, value)
         found += len(mine)
     assert found or not dropped
+
+
+@pytest.mark.parametrize("path", [f for f in FILINGS if f.name[:3] in ("shi", "15_")], ids=lambda p: p.name)
+def test_disagree_facts_equal_the_engine_comparison_they_replace(path, evaluator):
+    """hegui_disagree facts pair the different numbers stated for one object beside the facts
+    instead of by the engine joining each object's numbers with each other: the same pairs as
+    ``text(C, F, T), number(C, G, N1), text(D, F, T), number(D, G, N2), N1 < N2``."""
+    pairs = sorted(evaluator.compiled.disagreements)
+    assert pairs == [("对象", "数量")]
+    raw = filing_facts(read_filing(path)).raw
+    p = datalog.Program()
+    for index, (text_field, number_field) in enumerate(pairs):
+        c, t, n = p.var(), p.var(), p.var()
+        p.clause(f"numbers_{index}", [t, n], [p.lit("text", c, text_field, t), p.lit("number", c, number_field, n)])
+        t, n1, n2 = p.var(), p.var(), p.var()
+        body = [p.lit(f"numbers_{index}", t, n1), p.lit(f"numbers_{index}", t, n2), p.cmp(n1, "<", n2)]
+        p.clause(f"pairs_{index}", [t, n1, n2], body)
+    joined = p.evaluate(raw, {f"pairs_{index}": 3 for index in range(len(pairs))})
+    computed = compiler.presence_facts(raw, disagreements=frozenset(pairs))
+    for index, pair in enumerate(pairs):
+        mine = sorted(f[3:] for f in computed if f[0] == compiler.DISAGREE and f[1:3] == pair)
+        assert mine == sorted(joined.get(f"pairs_{index}", []))
+        assert mine or path != FILINGS[0]

@@ -46,20 +46,14 @@ class AgreeCheck(CheckKind):
     def compile(self, rc: RuleCompiler) -> list[WitnessSlot]:
         p = rc.p
 
-        def define_numbers(name: str) -> None:
-            c, k, n = p.var(), p.var(), p.var()
-            p.clause(name, [k, n], [rc.text_number(c, "对象", k, "数量", n)])
-
-        # Each count's (object, number) is one precomputed row; the different numbers of one
-        # object are compared first, and only a pair that disagrees looks for the sentences
-        # that state it (every pair of sentences was joined and compared before).
-        numbers = rc._shared(("agree", "numbers"), define_numbers, "numbers")
+        # The different numbers stated for one object are paired beside the facts, once per
+        # filing (one precomputed fact per pair); only a pair that disagrees looks for the
+        # sentences that state it. The engine joined each object's numbers with each other and
+        # compared them, a subgoal per object.
         c1, c2, kind, n1, n2 = p.var(), p.var(), p.var(), p.var(), p.var()
         body = [
             p.lit("in_jurisdiction", rc.rule.jurisdiction),
-            p.lit(numbers, kind, n1),
-            p.lit(numbers, kind, n2),
-            p.cmp(n1, "<", n2),
+            rc.disagree("对象", "数量", kind, n1, n2),
             rc.text_number(c1, "对象", kind, "数量", n1),
             rc.text_number(c2, "对象", kind, "数量", n2),
         ]

@@ -275,18 +275,7 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
         + checker.param_facts(filing.year, chain)
         + checker.jurisdiction_facts(chain)
         + checker.match_facts(factset.raw)
-        + presence_facts(
-            factset.raw,
-            checker.compiled.child_fields,
-            checker.compiled.kind_fields,
-            checker.compiled.kind_texts,
-            checker.compiled.text_numbers,
-            checker.compiled.sums,
-            checker.compiled.counts,
-            checker.compiled.rates,
-            checker.compiled.lacking,
-            checker.compiled.disagreements,
-        )
+        + presence_facts(factset.raw, checker.compiled.precomputed)
     )
     t1 = clock()
     program = checker.compiled.program

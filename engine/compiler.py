@@ -18,8 +18,8 @@ Datalog program only sees terms.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Hashable
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from hegui.engine.checks import WitnessSlot
@@ -61,7 +61,7 @@ class SumSpec:
     name_contains: tuple[str, ...]
 
 
-def sum_facts(facts: list[tuple], sums: frozenset[SumSpec]) -> list[tuple]:
+def sum_facts(facts: list[tuple], sums: Collection[SumSpec]) -> list[tuple]:
     """``hegui_sum(E, key, total)`` for each spec of ``sums`` and each entity with a part.
 
     The engine's sum aggregate added the distinct (part, field, value) rows of each subject,
@@ -141,7 +141,7 @@ class RateSpec:
     pers: tuple[str, ...]
 
 
-def claim_facts(facts: list[tuple], counts: frozenset[str], rates: frozenset[RateSpec]) -> list[tuple]:
+def claim_facts(facts: list[tuple], counts: Collection[str], rates: Collection[RateSpec]) -> list[tuple]:
     """``hegui_count(Scope, key, N, C)`` for the count keys of ``counts`` and
     ``hegui_stated(Scope, key, rate, C)`` for the stated rates of ``rates``: a claim ``C`` for
     each scope it is ``within`` (its owner, its table, the whole text).
@@ -193,22 +193,42 @@ def claim_facts(facts: list[tuple], counts: frozenset[str], rates: frozenset[Rat
     return out
 
 
-def presence_facts(
-    facts: list[tuple],
-    child_fields: frozenset[tuple[str, str]] = frozenset(),
-    kind_fields: frozenset[tuple[str, str]] = frozenset(),
-    kind_texts: frozenset[tuple[str, str, str]] = frozenset(),
-    text_numbers: frozenset[tuple[str, str]] = frozenset(),
-    sums: frozenset[SumSpec] = frozenset(),
-    counts: frozenset[str] = frozenset(),
-    rates: frozenset[RateSpec] = frozenset(),
-    lacking: frozenset[tuple[str, str, str, str]] = frozenset(),
-    disagreements: frozenset[tuple[str, str]] = frozenset(),
-) -> list[tuple]:
+@dataclass
+class Precomputed:
+    """What the compiled rules read from joins :func:`presence_facts` computes in Python beside
+    a filing's facts, once per filing, instead of asking the engine for each subject."""
+
+    #: (child kind, text field) pairs some rule reads through :meth:`RuleCompiler.child_text`
+    child_fields: set[tuple[str, str]] = field(default_factory=set)
+    #: (kind, field) pairs some rule's subject must have filled (``present`` conditions)
+    kind_fields: set[tuple[str, str]] = field(default_factory=set)
+    #: (kind, field, text) triples some rule's subject must have (``equals`` conditions)
+    kind_texts: set[tuple[str, str, str]] = field(default_factory=set)
+    #: (text field, number field) pairs read as one row through :meth:`RuleCompiler.text_number`
+    text_numbers: set[tuple[str, str]] = field(default_factory=set)
+    #: the sum inputs some rule reads through :meth:`RuleCompiler.sum_of`
+    sums: set[SumSpec] = field(default_factory=set)
+    #: the count keys some rule reads through :meth:`RuleCompiler.count_of`
+    counts: set[str] = field(default_factory=set)
+    #: the stated rates some rule reads through :meth:`RuleCompiler.stated_of`
+    rates: set[RateSpec] = field(default_factory=set)
+    #: (entity kind, child kind, field, text) read through :meth:`RuleCompiler.lacks_child`
+    lacking: set[tuple[str, str, str, str]] = field(default_factory=set)
+    #: (text field, number field) pairs compared through :meth:`RuleCompiler.disagree`
+    disagreements: set[tuple[str, str]] = field(default_factory=set)
+
+    def update(self, other: Precomputed) -> None:
+        """Add what ``other`` asks for (one rule's needs into the rule set's)."""
+        for spec in fields(self):
+            getattr(self, spec.name).update(getattr(other, spec.name))
+
+
+def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> list[tuple]:
     """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
     relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has,
     ``hegui_child_of(E, K, C)`` for each of its children,
-    ``hegui_child_text(E, K, F, V)`` for the (kind, field) pairs of ``child_fields`` and
+    and, for what ``wanted`` asks, ``hegui_child_text(E, K, F, V)`` for the (kind, field) pairs of
+    ``child_fields`` and
     ``hegui_kind_field(E, K, F)`` for those of ``kind_fields`` and ``hegui_kind_text(E, K, F, V)``
     for the (kind, field, text) triples of ``kind_texts``, ``hegui_text_number(E, F, T, G, N)`` for
     the (text field, number field) pairs of ``text_numbers`` (an entity's text and number read as
@@ -224,6 +244,16 @@ def presence_facts(
     ``entity(E, K), hegui_field(E, F)``) done once here: asked of the engine for each subject,
     they cost a subgoal per subject and rule.
     """
+    wanted = wanted or Precomputed()
+    child_fields = wanted.child_fields
+    kind_fields = wanted.kind_fields
+    kind_texts = wanted.kind_texts
+    text_numbers = wanted.text_numbers
+    sums = wanted.sums
+    counts = wanted.counts
+    rates = wanted.rates
+    lacking = wanted.lacking
+    disagreements = wanted.disagreements
     out: dict[tuple, None] = {}
     kinds: dict[str, list[str]] = {}
     parents: dict[str, list[str]] = {}
@@ -335,24 +365,8 @@ class Compiled:
     program: Program
     rules: dict[str, CompiledRule]
     needles: dict[str, set[str]]  # text field → words some rule looks for
-    #: (child kind, text field) pairs some rule reads through :meth:`RuleCompiler.child_text`
-    child_fields: frozenset[tuple[str, str]] = frozenset()
-    #: (kind, field) pairs some rule's subject must have filled (``present`` conditions)
-    kind_fields: frozenset[tuple[str, str]] = frozenset()
-    #: (kind, field, text) triples some rule's subject must have (``equals`` conditions)
-    kind_texts: frozenset[tuple[str, str, str]] = frozenset()
-    #: (text field, number field) pairs read as one row through :meth:`RuleCompiler.text_number`
-    text_numbers: frozenset[tuple[str, str]] = frozenset()
-    #: the sum inputs some rule reads through :meth:`RuleCompiler.sum_of`
-    sums: frozenset[SumSpec] = frozenset()
-    #: the count keys some rule reads through :meth:`RuleCompiler.count_of`
-    counts: frozenset[str] = frozenset()
-    #: the stated rates some rule reads through :meth:`RuleCompiler.stated_of`
-    rates: frozenset[RateSpec] = frozenset()
-    #: (entity kind, child kind, field, text) read through :meth:`RuleCompiler.lacks_child`
-    lacking: frozenset[tuple[str, str, str, str]] = frozenset()
-    #: (text field, number field) pairs compared through :meth:`RuleCompiler.disagree`
-    disagreements: frozenset[tuple[str, str]] = frozenset()
+    #: the joins computed beside the facts that the rules read
+    precomputed: Precomputed = field(default_factory=Precomputed)
 
 
 class RuleCompiler:
@@ -382,15 +396,8 @@ class RuleCompiler:
         # resolve each input once between them.
         self.shared: dict[Hashable, str] = shared if shared is not None else {}
         self._applies: str | None = None
-        self.child_fields: set[tuple[str, str]] = set()
-        self.kind_fields: set[tuple[str, str]] = set()
-        self.kind_texts: set[tuple[str, str, str]] = set()
-        self.text_numbers: set[tuple[str, str]] = set()
-        self.sums: set[SumSpec] = set()
-        self.counts: set[str] = set()
-        self.rates: set[RateSpec] = set()
-        self.lacking: set[tuple[str, str, str, str]] = set()
-        self.disagreements: set[tuple[str, str]] = set()
+        #: what this rule reads from the joins computed beside the facts
+        self.precomputed = Precomputed()
 
     def _shared(self, key: Hashable, define: Callable[[str], None], prefix: str) -> str:
         name = self.shared.get(key)
@@ -439,10 +446,10 @@ class RuleCompiler:
         rest = [p.lit("entity", subject, kind)] if keyed is None else []
         for condition in self.rule.where:
             if condition is keyed and condition.op == "equals":
-                self.kind_texts.add((kind, condition.field, condition.values[0]))
+                self.precomputed.kind_texts.add((kind, condition.field, condition.values[0]))
                 selective.insert(0, p.lit(KIND_TEXT, subject, kind, condition.field, condition.values[0]))
             elif condition is keyed:
-                self.kind_fields.add((kind, condition.field))
+                self.precomputed.kind_fields.add((kind, condition.field))
                 rest.insert(0, p.lit(KIND_FIELD, subject, kind, condition.field))
             elif condition.op == "equals":
                 selective.append(p.lit("text", subject, condition.field, condition.values[0]))
@@ -474,7 +481,7 @@ class RuleCompiler:
 
     def child_text(self, subject: Any, kind: str, field_name: str, value: Any) -> Any:
         """The literal "``subject`` has a child (所属) of ``kind`` whose ``field_name`` is ``value``"."""
-        self.child_fields.add((kind, field_name))
+        self.precomputed.child_fields.add((kind, field_name))
         return self.p.lit(CHILD_TEXT, subject, kind, field_name, value)
 
     def lacks_child(self, subject: Any, kind: str, field_name: str, value: str) -> Any:
@@ -482,14 +489,14 @@ class RuleCompiler:
         ``field_name`` is ``value``": one precomputed fact per such subject, asked with the subject
         free (one lookup finds the few subjects lacking it, where the negation of
         :meth:`child_text` was a subgoal per subject and value)."""
-        self.lacking.add((self.rule.subject, kind, field_name, value))
+        self.precomputed.lacking.add((self.rule.subject, kind, field_name, value))
         return self.p.lit(LACKS_CHILD, subject, kind, field_name, value)
 
     def disagree(self, text_field: str, number_field: str, text: Any, smaller: Any, larger: Any) -> Any:
         """The literal "rows whose ``text_field`` is ``text`` state the two numbers ``smaller`` <
         ``larger`` in ``number_field``": one precomputed fact per such pair (the engine joined
         every row's number with every other's of the same text and compared them)."""
-        self.disagreements.add((text_field, number_field))
+        self.precomputed.disagreements.add((text_field, number_field))
         return self.p.lit(DISAGREE, text_field, number_field, text, smaller, larger)
 
     def child_of(self, subject: Any, kind: str, child: Any) -> Any:
@@ -502,7 +509,7 @@ class RuleCompiler:
         """The literal "``entity`` has text ``text`` in ``text_field`` and number ``number`` in
         ``number_field``": one precomputed fact, where joining the two facts looked the number
         up once per entity."""
-        self.text_numbers.add((text_field, number_field))
+        self.precomputed.text_numbers.add((text_field, number_field))
         return self.p.lit(TEXT_NUMBER, entity, text_field, text, number_field, number)
 
     def sum_of(self, subject: Any, inp: Input, value: Any) -> Any:
@@ -513,7 +520,7 @@ class RuleCompiler:
         numeric = bool(inp.numeric)
         # The key is built from the spec alone: the same sum read by two rules is one fact.
         key = "\x1f".join([kind, over, "\x1e".join(fields), "n" if numeric else "a", "\x1e".join(names)])
-        self.sums.add(SumSpec(key, kind, over, fields, numeric, names))
+        self.precomputed.sums.add(SumSpec(key, kind, over, fields, numeric, names))
         return self.p.lit(SUM, subject, key, value)
 
     def _claim_scope(self, subject: Any, scope: str) -> tuple[Any, list[Any]]:
@@ -530,7 +537,7 @@ class RuleCompiler:
     def count_of(self, subject: Any, key: str, scope: str, value: Any, claim: Any) -> list[Any]:
         """The literals "``claim`` states ``value`` ``key`` within ``subject``'s ``scope``": one
         precomputed fact per (scope, key, value, claim) (:func:`claim_facts`)."""
-        self.counts.add(key)
+        self.precomputed.counts.add(key)
         where, literals = self._claim_scope(subject, scope)
         return [*literals, self.p.lit(COUNT, where, key, value, claim)]
 
@@ -541,7 +548,7 @@ class RuleCompiler:
         ``pers``, within ``subject``'s ``scope``": one precomputed fact per (scope, key, value,
         claim) (:func:`claim_facts`)."""
         key = "\x1f".join(["\x1e".join(needles), "\x1e".join(pers)])
-        self.rates.add(RateSpec(key, needles, pers))
+        self.precomputed.rates.add(RateSpec(key, needles, pers))
         where, literals = self._claim_scope(subject, scope)
         return [*literals, self.p.lit(STATED, where, key, value, claim)]
 
@@ -676,39 +683,10 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
         _builtins(program)
         needles: dict[str, set[str]] = {}
         shared: dict[Hashable, str] = {}
-        child_fields: set[tuple[str, str]] = set()
-        kind_fields: set[tuple[str, str]] = set()
-        kind_texts: set[tuple[str, str, str]] = set()
-        text_numbers: set[tuple[str, str]] = set()
-        sums: set[SumSpec] = set()
-        counts: set[str] = set()
-        rates: set[RateSpec] = set()
-        lacking: set[tuple[str, str, str, str]] = set()
-        disagreements: set[tuple[str, str]] = set()
+        precomputed = Precomputed()
         compiled = {}
         for rule in ruleset.rules:
             rc = RuleCompiler(program, rule, needles, shared)
             compiled[rule.id] = rc.compile()
-            child_fields |= rc.child_fields
-            kind_fields |= rc.kind_fields
-            kind_texts |= rc.kind_texts
-            text_numbers |= rc.text_numbers
-            sums |= rc.sums
-            counts |= rc.counts
-            rates |= rc.rates
-            lacking |= rc.lacking
-            disagreements |= rc.disagreements
-    return Compiled(
-        program,
-        compiled,
-        needles,
-        frozenset(child_fields),
-        frozenset(kind_fields),
-        frozenset(kind_texts),
-        frozenset(text_numbers),
-        frozenset(sums),
-        frozenset(counts),
-        frozenset(rates),
-        frozenset(lacking),
-        frozenset(disagreements),
-    )
+            precomputed.update(rc.precomputed)
+    return Compiled(program, compiled, needles, precomputed)

@@ -193,18 +193,7 @@ class Evaluator:
             + self.param_facts(filing.year, chain)
             + self.jurisdiction_facts(chain)
             + self.match_facts(factset.raw)
-            + presence_facts(
-                factset.raw,
-                self.compiled.child_fields,
-                self.compiled.kind_fields,
-                self.compiled.kind_texts,
-                self.compiled.text_numbers,
-                self.compiled.sums,
-                self.compiled.counts,
-                self.compiled.rates,
-                self.compiled.lacking,
-                self.compiled.disagreements,
-            )
+            + presence_facts(factset.raw, self.compiled.precomputed)
         )
         queries = {OUTCOME: OUTCOME_ARITY}
         if explain:

@@ -367,7 +367,7 @@ def test_child_facts_equal_the_join_they_replace(path):
     kinds = {fact[2] for fact in raw if fact[0] == "entity"}
     everything = frozenset((kind, t[2]) for kind in kinds for t in raw if t[0] in ("amount", "number", "text"))
     texts = frozenset((kind, t[2], t[3]) for kind in kinds for t in raw if t[0] == "text")
-    computed = compiler.presence_facts(raw, everything, everything, texts, frozenset({("对象", "数量")}))
+    computed = compiler.presence_facts(raw, compiler.Precomputed(everything, everything, texts, {("对象", "数量")}))
     assert joined["join_child"] and joined["join_text"] and joined["join_field"]
     assert sorted(joined["join_child"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.HAS_CHILD)
     assert sorted(joined["join_text"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.CHILD_TEXT)
@@ -378,7 +378,7 @@ def test_child_facts_equal_the_join_they_replace(path):
     assert sorted(joined["join_text_number"], key=str) == sorted(rows, key=str)
     assert rows or path != FILINGS[0]  # the example states counts of named objects
     # only the (kind, field) pairs some rule reads are computed
-    narrow = compiler.presence_facts(raw, frozenset({("指标", "指标类别")}))
+    narrow = compiler.presence_facts(raw, compiler.Precomputed(child_fields={("指标", "指标类别")}))
     assert {fact[2:4] for fact in narrow if fact[0] == compiler.CHILD_TEXT} == {("指标", "指标类别")}
 
 
@@ -397,7 +397,7 @@ def test_fact_clauses_refuse_floats_and_keep_every_value_type():
 def test_sum_facts_equal_the_engine_aggregate_they_replace(path, evaluator):
     """hegui_sum facts are added up beside the facts instead of by the engine's sum aggregate per
     subject: for every sum the built-in rules read, the same totals as that aggregate gives."""
-    specs = sorted(evaluator.compiled.sums, key=lambda s: s.key)
+    specs = sorted(evaluator.compiled.precomputed.sums, key=lambda s: s.key)
     assert any(s.over and s.over not in compiler.TABLE_KINDS for s in specs)
     assert any(s.name_contains for s in specs) and any(not s.over for s in specs)
     raw = filing_facts(read_filing(path)).raw
@@ -486,8 +486,8 @@ def test_claim_facts_equal_the_engine_join_they_replace(path, evaluator):
     """hegui_count and hegui_stated facts join the claims with the scopes they are stated within
     beside the facts instead of per subject in the engine: for every count key and stated rate
     the built-in rules read, the same (scope, value, claim) rows as that join gives."""
-    counts = sorted(evaluator.compiled.counts)
-    rates = sorted(evaluator.compiled.rates, key=lambda r: r.key)
+    counts = sorted(evaluator.compiled.precomputed.counts)
+    rates = sorted(evaluator.compiled.precomputed.rates, key=lambda r: r.key)
     assert counts and rates and any(len(r.pers) > 1 for r in rates)
     # The same rates written per a unit none of them is: no rows, by either way.
     rates += [compiler.RateSpec(f"{r.key}/天", r.needles, ("人/天",)) for r in rates]
@@ -535,7 +535,7 @@ def test_lacks_child_facts_equal_the_engine_negation_they_replace(dropped, evalu
     """hegui_lacks_child facts name the entities with no child of a kind with a text, found beside
     the facts instead of by a negation per subject and value: the same entities as the engine's
     ``entity(E, kind), ~(rel(C, 所属, E), entity(C, K), text(C, F, V))``."""
-    lacking = sorted(evaluator.compiled.lacking)
+    lacking = sorted(evaluator.compiled.precomputed.lacking)
     assert len(lacking) >= 9 and len({q[0] for q in lacking}) > 1
     raw = filing_facts(read_filing(FILINGS[0])).raw  # the one filing with indicator tables
     if dropped:
@@ -554,7 +554,11 @@ def test_lacks_child_facts_equal_the_engine_negation_they_replace(dropped, evalu
         p.clause(f"lacks_{index}", [s], [p.lit("entity", s, owner_kind), p.neg(p.lit(f"has_{index}", s))])
         queries[f"lacks_{index}"] = 1
     joined = p.evaluate(raw, queries)
-    computed = [f for f in compiler.presence_facts(raw, lacking=frozenset(lacking)) if f[0] == compiler.LACKS_CHILD]
+    computed = [
+        f
+        for f in compiler.presence_facts(raw, compiler.Precomputed(lacking=set(lacking)))
+        if f[0] == compiler.LACKS_CHILD
+    ]
     kinds = {(f[1], f[2]) for f in raw if f[0] == "entity"}
     found = 0
     for index, (owner_kind, kind, field_name, value) in enumerate(lacking):
@@ -569,7 +573,7 @@ def test_disagree_facts_equal_the_engine_comparison_they_replace(path, evaluator
     """hegui_disagree facts pair the different numbers stated for one object beside the facts
     instead of by the engine joining each object's numbers with each other: the same pairs as
     ``text(C, F, T), number(C, G, N1), text(D, F, T), number(D, G, N2), N1 < N2``."""
-    pairs = sorted(evaluator.compiled.disagreements)
+    pairs = sorted(evaluator.compiled.precomputed.disagreements)
     assert pairs == [("对象", "数量")]
     raw = filing_facts(read_filing(path)).raw
     p = datalog.Program()
@@ -580,7 +584,7 @@ def test_disagree_facts_equal_the_engine_comparison_they_replace(path, evaluator
         body = [p.lit(f"numbers_{index}", t, n1), p.lit(f"numbers_{index}", t, n2), p.cmp(n1, "<", n2)]
         p.clause(f"pairs_{index}", [t, n1, n2], body)
     joined = p.evaluate(raw, {f"pairs_{index}": 3 for index in range(len(pairs))})
-    computed = compiler.presence_facts(raw, disagreements=frozenset(pairs))
+    computed = compiler.presence_facts(raw, compiler.Precomputed(disagreements=set(pairs)))
     for index, pair in enumerate(pairs):
         mine = sorted(f[3:] for f in computed if f[0] == compiler.DISAGREE and f[1:3] == pair)
         assert mine == sorted(joined.get(f"pairs_{index}", []))

@@ -393,6 +393,13 @@ def test_fact_clauses_refuse_floats_and_keep_every_value_type():
         p.evaluate([("value", "e", 1.5)], {"seen": 2})
 
 
+def _name_matches(raw: list[tuple], needles: set[str]) -> list[tuple]:
+    """The ``matches`` facts the evaluator adds for words looked for in 名称."""
+    return [
+        ("matches", f[1], "名称", n) for f in raw if f[0] == "text" and f[2] == "名称" for n in needles if n in f[3]
+    ]
+
+
 @pytest.mark.parametrize("path", FILINGS[:4], ids=lambda p: p.name)
 def test_sum_facts_equal_the_engine_aggregate_they_replace(path, evaluator):
     """hegui_sum facts are added up beside the facts instead of by the engine's sum aggregate per
@@ -402,9 +409,7 @@ def test_sum_facts_equal_the_engine_aggregate_they_replace(path, evaluator):
     assert any(s.name_contains for s in specs) and any(not s.over for s in specs)
     raw = filing_facts(read_filing(path)).raw
     needles = {n for s in specs for n in s.name_contains}
-    matches = [
-        ("matches", f[1], "名称", n) for f in raw if f[0] == "text" and f[2] == "名称" for n in needles if n in f[3]
-    ]
+    matches = _name_matches(raw, needles)
     p = datalog.Program()
     queries = {}
     for index, spec in enumerate(specs):
@@ -493,9 +498,7 @@ def test_claim_facts_equal_the_engine_join_they_replace(path, evaluator):
     rates += [compiler.RateSpec(f"{r.key}/天", r.needles, ("人/天",)) for r in rates]
     raw = filing_facts(read_filing(path)).raw
     needles = {n for r in rates for n in r.needles}
-    matches = [
-        ("matches", f[1], "名称", n) for f in raw if f[0] == "text" and f[2] == "名称" for n in needles if n in f[3]
-    ]
+    matches = _name_matches(raw, needles)
     p = datalog.Program()
     queries = {}
     for index, key in enumerate(counts):

@@ -481,9 +481,26 @@ def test_facts_asserted_directly_are_stored_as_the_engine_stores_them():
 
     direct = datalog.assert_facts(datalog._fact_clauses(facts, {}))
     assert datalog._FAST_FACTS  # this pyDatalog keeps facts where assert_facts writes them
-    assert _store(direct) == expected
+    assert _store(direct.clauses) == expected
     datalog.retract_facts(direct)
-    assert _store(direct) == {name: ([], [{} for _ in index]) for name, (_, index) in expected.items()}
+    assert _store(direct.clauses) == {name: ([], [{} for _ in index]) for name, (_, index) in expected.items()}
+
+
+def test_retracting_keeps_the_facts_a_predicate_held_before():
+    """A predicate that held facts before a check is not emptied wholesale: only the check's own
+    facts leave it, whether they were new or equal to one it held."""
+    program = datalog.Program()
+    program.clause("hegui_probe", [program.var()], [program.lit("entity", program.var(), "明细行")])
+    before = datalog.assert_facts(datalog._fact_clauses([("amount", "行0", "金额", Decimal("1"))], {}))
+    held = _store(before.clauses)
+    check = [("amount", "行1", "金额", Decimal("2")), ("text", "行1", "名称", "驻村工作队")]
+    during = datalog.assert_facts(datalog._fact_clauses(check, {}))
+    assert [p.name for p in during.fresh] == ["text"]
+    datalog.retract_facts(during)
+    assert _store(before.clauses) == held
+    assert _store(during.clauses)["text/3"] == ([], [{}, {}, {}])
+    datalog.retract_facts(before)
+    assert _store(before.clauses)["amount/3"] == ([], [{}, {}, {}])
 
 
 @pytest.mark.parametrize("path", [f for f in FILINGS if f.name[:3] in ("shi", "03_", "15_")], ids=lambda p: p.name)

@@ -24,7 +24,7 @@ from typing import Any
 
 from hegui.engine.checks import WitnessSlot
 from hegui.engine.datalog import Program, compiling
-from hegui.engine.rules import Input, Rule, RuleSet
+from hegui.engine.rules import Condition, Input, Rule, RuleSet
 from hegui.facts.vocabulary import FILING, TABLE_KINDS, WHOLE
 
 EVALUATED = "hegui_evaluated"  # every evaluation of a compare rule, pass or fail: for why-not
@@ -34,8 +34,7 @@ FIELD = "hegui_field"  # (entity, field) for every amount, number and text fact
 RELATED = "hegui_related"  # (entity, relation) for every rel fact
 HAS_CHILD = "hegui_has_child"  # (entity, kind): the entity has a child (所属) of that kind
 CHILD_TEXT = "hegui_child_text"  # (entity, kind, field, text): a child of that kind has that text
-KIND_FIELD = "hegui_kind_field"  # (entity, kind, field): an entity of that kind has the field filled
-KIND_TEXT = "hegui_kind_text"  # (entity, kind, field, text): an entity of that kind has that text
+SUBJECT = "hegui_subject"  # (entity, selection key): the entity is of a rule's kind and meets its conditions
 TEXT_NUMBER = "hegui_text_number"  # (entity, text field, text, number field, number)
 CHILD_OF = "hegui_child_of"  # (entity, kind, child): the child (所属 the entity) is of that kind
 SUM = "hegui_sum"  # (entity, sum key, total): a sum input's value for the entity (see SumSpec)
@@ -43,7 +42,10 @@ COUNT = "hegui_count"  # (scope, count key, number, claim): a count claim stated
 STATED = "hegui_stated"  # (scope, rate key, rate, claim): a stated rate within the scope (RateSpec)
 DISAGREE = "hegui_disagree"  # (text field, number field, text, smaller, larger): rows with that text differ
 LACKS_CHILD = "hegui_lacks_child"  # (entity, kind, field, text): no child of that kind has that text
+LACKS_VALUE = "hegui_lacks_value"  # (entity, selection key, predicate, field or sum key): a subject without that value
 _VALUE_PREDICATES = ("amount", "number", "text")
+# What an input reads straight from its subject, as one fact: no input predicate around it.
+_DIRECT_READS = (*_VALUE_PREDICATES, SUM)
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,83 @@ def claim_facts(facts: list[tuple], counts: Collection[str], rates: Collection[R
     return out
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The entities a rule is about: of ``kind``, meeting every condition of ``where``.
+
+    Tested beside the facts (:func:`presence_facts`), once per filing for every rule with the same
+    subject: asked of the engine, a rule's conditions were a subgoal per condition and subject,
+    and a subject bound by another literal asked them all again. The meaning of each ``op`` is
+    that of the Datalog the conditions used to compile to, which
+    ``tests/test_performance_mechanisms.py`` keeps as the reference.
+    """
+
+    kind: str
+    where: tuple[Condition, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The constant that names the selection in ``hegui_subject`` and ``hegui_lacks_value`` facts."""
+        conditions = ("\x1d".join([c.op, c.field, "\x1c".join(c.values)]) for c in self.where)
+        return "\x1f".join([self.kind, "\x1e".join(conditions)])
+
+    def holds(self, entity: str, facts: FactIndex) -> bool:
+        """Whether ``entity`` is one of the selected (its kind is tested by the caller)."""
+        for condition in self.where:
+            op, name, values = condition.op, condition.field, condition.values
+            if op == "equals":
+                ok = values[0] in facts.texts.get((entity, name), ())
+            elif op in ("contains_all", "contains_any", "excludes_any"):
+                texts = facts.texts.get((entity, name), ())
+                found = [any(needle in text for text in texts) for needle in values]
+                ok = all(found) if op == "contains_all" else any(found) if op == "contains_any" else not any(found)
+            elif op in ("present", "absent"):
+                ok = ((entity, name) in facts.filled) == (op == "present")
+            elif op == "has_children":
+                ok = (entity, values[0]) in facts.child_kinds
+            elif op == "in_table":
+                ok = any(values[0] in facts.kinds.get(t, ()) for t in facts.related.get((entity, "所属表"), ()))
+            else:  # a condition this version cannot test: never select silently
+                raise ValueError(f"unknown where-condition {op!r}")
+            if not ok:
+                return False
+        return True
+
+
+@dataclass
+class FactIndex:
+    """A filing's facts arranged for the tests beside them: one pass over the facts."""
+
+    kinds: dict[str, list[str]] = field(default_factory=dict)  # entity → its kinds
+    texts: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (entity, field) → texts
+    filled: set[tuple[str, str]] = field(default_factory=set)  # (entity, field) with any value
+    valued: set[tuple[str, str, str]] = field(default_factory=set)  # (predicate, entity, field)
+    related: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (entity, relation) → targets
+    child_kinds: set[tuple[str, str]] = field(default_factory=set)  # (entity, kind of a child)
+
+    @classmethod
+    def of(cls, facts: list[tuple]) -> FactIndex:
+        index = cls()
+        parents: dict[str, list[str]] = {}
+        for fact in facts:
+            name = fact[0]
+            if name in _VALUE_PREDICATES:
+                index.filled.add((fact[1], fact[2]))
+                index.valued.add((name, fact[1], fact[2]))
+                if name == "text":
+                    index.texts.setdefault((fact[1], fact[2]), []).append(fact[3])
+            elif name == "entity":
+                index.kinds.setdefault(fact[1], []).append(fact[2])
+            elif name == "rel":
+                index.related.setdefault((fact[1], fact[2]), []).append(fact[3])
+                if fact[2] == "所属":
+                    parents.setdefault(fact[1], []).append(fact[3])
+        for child, owners in parents.items():
+            for kind in index.kinds.get(child, ()):
+                index.child_kinds.update((owner, kind) for owner in owners)
+        return index
+
+
 @dataclass
 class Precomputed:
     """What the compiled rules read from joins :func:`presence_facts` computes in Python beside
@@ -200,10 +279,8 @@ class Precomputed:
 
     #: (child kind, text field) pairs some rule reads through :meth:`RuleCompiler.child_text`
     child_fields: set[tuple[str, str]] = field(default_factory=set)
-    #: (kind, field) pairs some rule's subject must have filled (``present`` conditions)
-    kind_fields: set[tuple[str, str]] = field(default_factory=set)
-    #: (kind, field, text) triples some rule's subject must have (``equals`` conditions)
-    kind_texts: set[tuple[str, str, str]] = field(default_factory=set)
+    #: the subjects of the rules (:meth:`RuleCompiler.subject_body`)
+    subjects: set[Selection] = field(default_factory=set)
     #: (text field, number field) pairs read as one row through :meth:`RuleCompiler.text_number`
     text_numbers: set[tuple[str, str]] = field(default_factory=set)
     #: the sum inputs some rule reads through :meth:`RuleCompiler.sum_of`
@@ -216,6 +293,8 @@ class Precomputed:
     lacking: set[tuple[str, str, str, str]] = field(default_factory=set)
     #: (text field, number field) pairs compared through :meth:`RuleCompiler.disagree`
     disagreements: set[tuple[str, str]] = field(default_factory=set)
+    #: (selection, predicate, field or sum key) read through :meth:`RuleCompiler.absent_body`
+    missing: set[tuple[Selection, str, str]] = field(default_factory=set)
 
     def update(self, other: Precomputed) -> None:
         """Add what ``other`` asks for (one rule's needs into the rule set's)."""
@@ -228,17 +307,18 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
     relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has,
     ``hegui_child_of(E, K, C)`` for each of its children,
     and, for what ``wanted`` asks, ``hegui_child_text(E, K, F, V)`` for the (kind, field) pairs of
-    ``child_fields`` and
-    ``hegui_kind_field(E, K, F)`` for those of ``kind_fields`` and ``hegui_kind_text(E, K, F, V)``
-    for the (kind, field, text) triples of ``kind_texts``, ``hegui_text_number(E, F, T, G, N)`` for
+    ``child_fields``, ``hegui_subject(E, S)`` for the rule subjects of ``subjects`` (an entity
+    the :class:`Selection` named ``S`` selects), ``hegui_text_number(E, F, T, G, N)`` for
     the (text field, number field) pairs of ``text_numbers`` (an entity's text and number read as
     one row), ``hegui_sum`` for the sum inputs of ``sums`` (:func:`sum_facts`), ``hegui_count`` and
     ``hegui_stated`` for the count keys of ``counts`` and the stated rates of ``rates``
     (:func:`claim_facts`), and ``hegui_lacks_child(E, K, F, V)`` for the (entity kind, child kind,
     field, text) quadruples of ``lacking``: an entity of that kind with no child of kind ``K``
     whose ``F`` is ``V``, and ``hegui_disagree(F, G, T, N1, N2)`` for the (text field, number
-    field) pairs of ``disagreements``: two numbers ``N1 < N2`` of rows with the text ``T``; once
-    each.
+    field) pairs of ``disagreements``: two numbers ``N1 < N2`` of rows with the text ``T``, and
+    ``hegui_lacks_value(E, S, P, F)`` for the (selection, predicate, field or sum key) triples of
+    ``missing``: an entity the selection named ``S`` selects with no ``P(E, F, _)`` fact (``P`` a
+    value predicate or ``hegui_sum``); once each.
 
     The last three are joins (``rel(C, 所属, E), entity(C, K) [, text(C, F, V)]``,
     ``entity(E, K), hegui_field(E, F)``) done once here: asked of the engine for each subject,
@@ -246,14 +326,13 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
     """
     wanted = wanted or Precomputed()
     child_fields = wanted.child_fields
-    kind_fields = wanted.kind_fields
-    kind_texts = wanted.kind_texts
     text_numbers = wanted.text_numbers
     sums = wanted.sums
     counts = wanted.counts
     rates = wanted.rates
     lacking = wanted.lacking
     disagreements = wanted.disagreements
+    missing = wanted.missing
     out: dict[tuple, None] = {}
     kinds: dict[str, list[str]] = {}
     parents: dict[str, list[str]] = {}
@@ -272,14 +351,6 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
             for owner in owners:
                 out[(HAS_CHILD, owner, kind)] = None
                 out[(CHILD_OF, owner, kind, child)] = None
-    if kind_fields or kind_texts:
-        for fact in facts:
-            if fact[0] in _VALUE_PREDICATES:
-                for kind in kinds.get(fact[1], ()):
-                    if (kind, fact[2]) in kind_fields:
-                        out[(KIND_FIELD, fact[1], kind, fact[2])] = None
-                    if fact[0] == "text" and (kind, fact[2], fact[3]) in kind_texts:
-                        out[(KIND_TEXT, fact[1], kind, fact[2], fact[3])] = None
     if child_fields:
         for fact in facts:
             if fact[0] == "text" and fact[1] in parents:
@@ -335,11 +406,36 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
             for entity, entity_kinds in kinds.items():
                 if owner_kind in entity_kinds and (entity, kind, field_name, value) not in have:
                     out[(LACKS_CHILD, entity, kind, field_name, value)] = None
-    for fact in sum_facts(facts, sums):
+    summed = sum_facts(facts, sums)
+    for fact in summed:
         out[fact] = None
+    if wanted.subjects:
+        out.update(dict.fromkeys(_subject_facts(FactIndex.of(facts), wanted.subjects, missing, summed)))
     for fact in claim_facts(facts, counts, rates):
         out[fact] = None
     return list(out)
+
+
+def _subject_facts(
+    index: FactIndex, subjects: Collection[Selection], missing: Collection[tuple[Selection, str, str]], summed: list[tuple]
+) -> list[tuple]:
+    """The ``hegui_subject`` and ``hegui_lacks_value`` facts of :func:`presence_facts`."""
+    of_kind: dict[str, list[str]] = {}
+    for entity, entity_kinds in index.kinds.items():
+        for kind in dict.fromkeys(entity_kinds):
+            of_kind.setdefault(kind, []).append(entity)
+    selected: dict[Selection, list[str]] = {}
+    out = []
+    for selection in sorted(subjects, key=lambda s: s.key):
+        chosen = [e for e in of_kind.get(selection.kind, ()) if selection.holds(e, index)]
+        selected[selection] = chosen
+        out += [(SUBJECT, entity, selection.key) for entity in chosen]
+    valued = index.valued | {(SUM, fact[1], fact[2]) for fact in summed}
+    for selection, predicate, key in sorted(missing, key=lambda m: (m[0].key, m[1], m[2])):
+        for entity in selected.get(selection, ()):
+            if (predicate, entity, key) not in valued:
+                out.append((LACKS_VALUE, entity, selection.key, predicate, key))
+    return out
 
 
 __all__ = [
@@ -428,56 +524,15 @@ class RuleCompiler:
         return [p.lit(self._applies, subject)]
 
     def _subject_literals(self, subject: Any) -> list[Any]:
-        p = self.p
-        # A pack's rules apply only to filings of its jurisdiction (or below it).
-        # pyDatalog tables every call with its own constants: a condition tested after
-        # entity(S, kind) is one lookup per entity of the kind, the same condition asked first
-        # with S free is one lookup for all of them. So conditions that name a value (equals,
-        # contains) come first and bind S; entity and the conditions that need S bound follow.
-        # The subject's kind is tested together with one condition, as one precomputed fact
-        # (hegui_kind_text, hegui_kind_field): asked with S free, one lookup finds exactly the
-        # subjects, where entity(S, kind) was a lookup per subject after (or before) it.
-        kind = self.rule.subject
-        keyed = next((c for c in self.rule.where if c.op == "equals"), None)
-        if keyed is None:
-            keyed = next((c for c in self.rule.where if c.op == "present"), None)
-        selective: list[Any] = []
-        body = [p.lit("in_jurisdiction", self.rule.jurisdiction)]
-        rest = [p.lit("entity", subject, kind)] if keyed is None else []
-        for condition in self.rule.where:
-            if condition is keyed and condition.op == "equals":
-                self.precomputed.kind_texts.add((kind, condition.field, condition.values[0]))
-                selective.insert(0, p.lit(KIND_TEXT, subject, kind, condition.field, condition.values[0]))
-            elif condition is keyed:
-                self.precomputed.kind_fields.add((kind, condition.field))
-                rest.insert(0, p.lit(KIND_FIELD, subject, kind, condition.field))
-            elif condition.op == "equals":
-                selective.append(p.lit("text", subject, condition.field, condition.values[0]))
-            elif condition.op == "contains_all":
-                for needle in condition.values:
-                    self.look_for(condition.field, needle)
-                    selective.append(p.lit("matches", subject, condition.field, needle))
-            elif condition.op in ("contains_any", "excludes_any"):
-                helper = p.predicate("cond")
-                s = p.var()
-                for needle in condition.values:
-                    self.look_for(condition.field, needle)
-                    p.clause(helper, [s], [p.lit("matches", s, condition.field, needle)])
-                literal = p.lit(helper, subject)
-                if condition.op == "contains_any":
-                    selective.append(literal)
-                else:
-                    rest.append(p.neg(literal))
-            elif condition.op == "present":
-                rest.append(p.lit(self.has_field, subject, condition.field))
-            elif condition.op == "absent":
-                rest.append(p.neg(p.lit(self.has_field, subject, condition.field)))
-            elif condition.op == "has_children":
-                rest.append(p.lit(HAS_CHILD, subject, condition.values[0]))
-            elif condition.op == "in_table":
-                table = p.var()
-                rest += [p.lit("rel", subject, "所属表", table), p.lit("entity", table, condition.values[0])]
-        return body + selective + rest
+        # A pack's rules apply only to filings of its jurisdiction (or below it); the kind and
+        # where-conditions are tested beside the facts (Selection), one lookup for all subjects.
+        selection = self.selection()
+        self.precomputed.subjects.add(selection)
+        return [self.p.lit("in_jurisdiction", self.rule.jurisdiction), self.p.lit(SUBJECT, subject, selection.key)]
+
+    def selection(self) -> Selection:
+        """The entities the rule is about: its subject kind and where-conditions."""
+        return Selection(self.rule.subject, tuple(self.rule.where))
 
     def child_text(self, subject: Any, kind: str, field_name: str, value: Any) -> Any:
         """The literal "``subject`` has a child (所属) of ``kind`` whose ``field_name`` is ``value``"."""
@@ -591,7 +646,7 @@ class RuleCompiler:
             p.clause(name, [s, value, origin], [*guard, *literals])
 
         value, origin, literals = inp.input_kind.body(self, inp, subject)
-        if origin is subject and len(literals) == 1 and literals[0].predicate_name in (*_VALUE_PREDICATES, SUM):
+        if origin is subject and len(literals) == 1 and literals[0].predicate_name in _DIRECT_READS:
             # A field of the subject itself is one fact lookup, tabled per (subject, field) and
             # so already shared by every rule: a predicate around it was one more subgoal and
             # two more steps per subject and input.
@@ -599,6 +654,27 @@ class RuleCompiler:
         name = self._shared(("input", self._input_key(inp)), define, "input")
         value, origin = p.var(), p.var()
         return value, origin, [p.lit(name, subject, value, origin)]
+
+    def absent_body(self, inp: Input, subject: Any, before: list[Any]) -> list[Any]:
+        """The body of "the rule applies to ``subject`` and ``inp`` has no value for it", with the
+        subject-free literals ``before`` (periods, reference data) ahead of the subject.
+
+        A value read straight from the subject (a field, a sum) is missing where a fact computed
+        beside the facts says so (``hegui_lacks_value``, among the rule's :meth:`selection`).
+        Asked first, with the subject free, it is one lookup shared by every rule with that
+        subject and input, and it usually finds none, which ends the clause: the negation after
+        the rule's subjects was a resolution step and a subgoal per rule and subject. Other
+        inputs keep the negation (:meth:`input_absent`).
+        """
+        _, _, literals = self.input_body(inp, subject)
+        predicate = literals[0].predicate_name
+        if predicate not in _DIRECT_READS:
+            return [*before, *self.subject_body(subject), self.p.neg(literals[0])]
+        key = self.p.constant(literals[0].terms[1])
+        selection = self.selection()
+        self.precomputed.missing.add((selection, predicate, key))
+        lacks = self.p.lit(LACKS_VALUE, subject, selection.key, predicate, key)
+        return [lacks, *before, self.p.lit("in_jurisdiction", self.rule.jurisdiction)]
 
     def input_absent(self, inp: Input, subject: Any) -> Any:
         """A literal that holds when ``inp`` has no value for ``subject``.
@@ -665,14 +741,14 @@ def _builtins(program: Program) -> None:
     # Computed by presence_facts, not by clauses: a filing may have none of them.
     p.declare(HAS_CHILD, 2)
     p.declare(CHILD_TEXT, 4)
-    p.declare(KIND_FIELD, 3)
-    p.declare(KIND_TEXT, 4)
+    p.declare(SUBJECT, 2)
     p.declare(TEXT_NUMBER, 5)
     p.declare(CHILD_OF, 3)
     p.declare(SUM, 3)
     p.declare(COUNT, 4)
     p.declare(STATED, 4)
     p.declare(LACKS_CHILD, 4)
+    p.declare(LACKS_VALUE, 4)
     p.declare(DISAGREE, 5)
 
 

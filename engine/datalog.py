@@ -97,6 +97,14 @@ class Program:
         return Expression._pyD_for(value)
 
     @staticmethod
+    def constant(term: Any) -> Any:
+        """The value of a constant term (as :meth:`const` made it); a variable is an error."""
+        value = _pattern_term(term)
+        if isinstance(value, _Var) or value is _ANY:
+            raise DatalogFailure(f"{term} is not a constant")
+        return value
+
+    @staticmethod
     def lit(predicate: str, *args: Any) -> Any:
         """A positive literal ``predicate(args…)``; non-term arguments become constants."""
         terms = [a if isinstance(a, Expression) else Program.const(a) for a in args]

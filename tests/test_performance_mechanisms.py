@@ -340,17 +340,14 @@ def test_a_rule_is_written_down_by_content_and_class():
 
 @pytest.mark.parametrize("path", FILINGS[:4], ids=lambda p: p.name)
 def test_child_facts_equal_the_join_they_replace(path):
-    """The hegui_has_child/child_of/child_text/kind_field/kind_text/text_number facts are computed beside the facts
+    """The hegui_has_child/child_of/child_text/text_number facts are computed beside the facts
     instead of joined per subject by the engine: the same rows as the engine's joins."""
     raw = filing_facts(read_filing(path)).raw
     p = datalog.Program()
     c, e, k, f, v = (p.var() for _ in range(5))
     p.clause("join_child", [e, k], [p.lit("rel", c, "所属", e), p.lit("entity", c, k)])
     p.clause("join_text", [e, k, f, v], [p.lit("rel", c, "所属", e), p.lit("entity", c, k), p.lit("text", c, f, v)])
-    for value in ("amount", "number", "text"):
-        p.clause("join_field", [e, k, f], [p.lit("entity", e, k), p.lit(value, e, f, v)])
     p.clause("join_child_of", [e, k, c], [p.lit("rel", c, "所属", e), p.lit("entity", c, k)])
-    p.clause("join_kind_text", [e, k, f, v], [p.lit("entity", e, k), p.lit("text", e, f, v)])
     n = p.var()
     p.clause("join_text_number", [e, v, n], [p.lit("text", e, "对象", v), p.lit("number", e, "数量", n)])
     joined = p.evaluate(
@@ -358,28 +355,155 @@ def test_child_facts_equal_the_join_they_replace(path):
         {
             "join_child": 2,
             "join_text": 4,
-            "join_field": 3,
             "join_child_of": 3,
-            "join_kind_text": 4,
             "join_text_number": 3,
         },
     )
     kinds = {fact[2] for fact in raw if fact[0] == "entity"}
-    everything = frozenset((kind, t[2]) for kind in kinds for t in raw if t[0] in ("amount", "number", "text"))
-    texts = frozenset((kind, t[2], t[3]) for kind in kinds for t in raw if t[0] == "text")
-    computed = compiler.presence_facts(raw, compiler.Precomputed(everything, everything, texts, {("对象", "数量")}))
-    assert joined["join_child"] and joined["join_text"] and joined["join_field"]
+    everything = {(kind, t[2]) for kind in kinds for t in raw if t[0] in ("amount", "number", "text")}
+    computed = compiler.presence_facts(
+        raw, compiler.Precomputed(child_fields=everything, text_numbers={("对象", "数量")})
+    )
+    assert joined["join_child"] and joined["join_text"]
     assert sorted(joined["join_child"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.HAS_CHILD)
     assert sorted(joined["join_text"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.CHILD_TEXT)
-    assert sorted(joined["join_field"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.KIND_FIELD)
     assert sorted(joined["join_child_of"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.CHILD_OF)
-    assert sorted(joined["join_kind_text"]) == sorted(fact[1:] for fact in computed if fact[0] == compiler.KIND_TEXT)
     rows = sorted((f[1], f[3], f[5]) for f in computed if f[0] == compiler.TEXT_NUMBER)
     assert sorted(joined["join_text_number"], key=str) == sorted(rows, key=str)
     assert rows or path != FILINGS[0]  # the example states counts of named objects
     # only the (kind, field) pairs some rule reads are computed
     narrow = compiler.presence_facts(raw, compiler.Precomputed(child_fields={("指标", "指标类别")}))
     assert {fact[2:4] for fact in narrow if fact[0] == compiler.CHILD_TEXT} == {("指标", "指标类别")}
+
+
+def _selection_reference(p: datalog.Program, head: str, selection: compiler.Selection) -> None:
+    """``head(S)`` for the entities ``selection`` selects, as the engine's clauses that rule subjects
+    compiled to before the selection was made beside the facts (the meaning it must keep)."""
+    s = p.var()
+    body = [p.lit("entity", s, selection.kind)]
+    for index, condition in enumerate(selection.where):
+        name, values = condition.field, condition.values
+        if condition.op == "equals":
+            body.append(p.lit("text", s, name, values[0]))
+        elif condition.op == "contains_all":
+            body += [p.lit("matches", s, name, needle) for needle in values]
+        elif condition.op in ("contains_any", "excludes_any"):
+            for needle in values:
+                e = p.var()
+                p.clause(f"{head}_any_{index}", [e], [p.lit("matches", e, name, needle)])
+            literal = p.lit(f"{head}_any_{index}", s)
+            body.append(literal if condition.op == "contains_any" else p.neg(literal))
+        elif condition.op in ("present", "absent"):
+            literal = p.lit(compiler.FIELD, s, name)
+            body.append(literal if condition.op == "present" else p.neg(literal))
+        elif condition.op == "has_children":
+            c = p.var()
+            body += [p.lit("rel", c, "所属", s), p.lit("entity", c, values[0])]
+        elif condition.op == "in_table":
+            t = p.var()
+            body += [p.lit("rel", s, "所属表", t), p.lit("entity", t, values[0])]
+        else:
+            raise AssertionError(condition.op)
+    p.clause(head, [s], body)
+
+
+def _all_matches(raw: list[tuple], selections: list[compiler.Selection]) -> list[tuple]:
+    """The ``matches`` facts for every word the selections look for (substring, as the evaluator's)."""
+    words = {
+        (c.field, n)
+        for sel in selections
+        for c in sel.where
+        if c.op.startswith(("contains", "excludes"))
+        for n in c.values
+    }
+    return [
+        ("matches", f[1], f[2], n) for f in raw if f[0] == "text" for field, n in words if f[2] == field and n in f[3]
+    ]
+
+
+def _extra_selections(raw: list[tuple]) -> list[compiler.Selection]:
+    """Selections with every kind of condition, on fields and texts the filing has (so some select
+    entities and some do not), beyond those the built-in rules use."""
+    cond = rules_module.Condition
+    texts = sorted({(f[2], f[3]) for f in raw if f[0] == "text" and len(f[3]) >= 2})[:40:4]
+    kinds = sorted({(f[1], f[2]) for f in raw if f[0] == "entity"})
+    kind_of = dict(kinds)
+    out = []
+    for name, text in texts:
+        owner = next(f[1] for f in raw if f[0] == "text" and f[2] == name and f[3] == text)
+        kind = kind_of.get(owner, "明细")
+        word = text[:2]
+        out += [
+            compiler.Selection(kind, (cond(name, "equals", (text,)),)),
+            compiler.Selection(kind, (cond(name, "contains_all", (word, text[-1:])),)),
+            compiler.Selection(kind, (cond(name, "contains_any", ("不会出现的词", word)),)),
+            compiler.Selection(kind, (cond(name, "excludes_any", (word,)), cond("金额", "present"))),
+            compiler.Selection(kind, (cond(name, "absent"),)),
+        ]
+    for kind in sorted({k for _, k in kinds}):
+        out += [
+            compiler.Selection(kind, (cond("", "has_children", ("明细",)),)),
+            compiler.Selection(kind, (cond("", "in_table", ("附件3",)), cond("名称", "present"))),
+        ]
+    return out
+
+
+@pytest.mark.parametrize("path", FILINGS, ids=lambda p: p.name)
+def test_subject_facts_select_what_the_engine_conditions_selected(path, evaluator):
+    """hegui_subject facts name the entities each rule is about, tested beside the facts instead of
+    by a subgoal per condition and subject: the same entities as the Datalog the subject and its
+    where-conditions compiled to, for every built-in rule and for every kind of condition."""
+    raw = filing_facts(read_filing(path)).raw
+    builtin = sorted(evaluator.compiled.precomputed.subjects, key=lambda s: s.key)
+    assert {c.op for sel in builtin for c in sel.where} >= {"equals", "present", "has_children", "contains_any"}
+    selections = builtin + _extra_selections(raw)
+    p = datalog.Program()
+    for index, selection in enumerate(selections):
+        _selection_reference(p, f"sel_{index}", selection)
+    presence = compiler.presence_facts(raw, compiler.Precomputed())
+    joined = p.evaluate(raw + presence + _all_matches(raw, selections), {f"sel_{i}": 1 for i in range(len(selections))})
+    computed = compiler.presence_facts(raw, compiler.Precomputed(subjects=set(selections)))
+    picked = 0
+    for index, selection in enumerate(selections):
+        mine = sorted((f[1],) for f in computed if f[0] == compiler.SUBJECT and f[2] == selection.key)
+        assert mine == sorted(joined.get(f"sel_{index}", [])), selection
+        picked += bool(mine)
+    assert 0 < picked < len(selections)  # some select entities, some select none
+
+
+@pytest.mark.parametrize("path", FILINGS[:4], ids=lambda p: p.name)
+def test_lacks_value_facts_equal_the_engine_negation_they_replace(path, evaluator):
+    """hegui_lacks_value facts name the subjects without a value a rule reads from them, found beside
+    the facts instead of by a negation per rule and subject: the same subjects as the engine's
+    ``subject(S), ~P(S, F, _)`` (``P`` a value predicate or the precomputed sum)."""
+    missing = sorted(evaluator.compiled.precomputed.missing, key=lambda m: (m[0].key, m[1], m[2]))
+    assert {m[1] for m in missing} >= {"amount", "number", compiler.SUM}
+    raw = filing_facts(read_filing(path)).raw
+    # The filings fill most values: without every third amount and number, more subjects lack one.
+    values = [f for f in raw if f[0] in ("amount", "number")]
+    raw = [f for f in raw if f not in values[::3]]
+    sums = evaluator.compiled.precomputed.sums
+    computed = compiler.presence_facts(
+        raw, compiler.Precomputed(subjects={m[0] for m in missing}, missing=set(missing), sums=sums)
+    )
+    subjects = {(f[1], f[2]) for f in computed if f[0] == compiler.SUBJECT}
+    p = datalog.Program()
+    queries = {}
+    for index, (selection, predicate, key) in enumerate(missing):
+        s, v = p.var(), p.var()
+        body = [p.lit(compiler.SUBJECT, s, selection.key), p.neg(p.lit(predicate, s, key, v))]
+        p.clause(f"lacks_{index}", [s], body)
+        queries[f"lacks_{index}"] = 1
+    joined = p.evaluate(raw + [f for f in computed if f[0] in (compiler.SUBJECT, compiler.SUM)], queries)
+    found = 0
+    for index, (selection, predicate, key) in enumerate(missing):
+        mine = sorted(
+            (f[1],) for f in computed if f[0] == compiler.LACKS_VALUE and f[2:] == (selection.key, predicate, key)
+        )
+        assert mine == sorted(joined.get(f"lacks_{index}", [])), (selection, predicate, key)
+        assert all((entity, selection.key) in subjects for (entity,) in mine)
+        found += len(mine)
+    assert found  # every filing leaves some subject without some value
 
 
 def test_fact_clauses_refuse_floats_and_keep_every_value_type():

@@ -169,7 +169,7 @@ class CompareCheck(CheckKind):
         # The period literals name no subject: first, they are one lookup per clause.
         for inp in [i for i in inputs if i.input_kind.missing_is_cannot]:
             subject = p.var()
-            rc.cannot(subject, inp.name, in_period + rc.subject_body(subject) + [rc.input_absent(inp, subject)])
+            rc.cannot(subject, inp.name, rc.absent_body(inp, subject, in_period))
             if inp.name in blocked:
                 subject = p.var()
                 # Unreadable addends are rare: asked with the subject free, one lookup.

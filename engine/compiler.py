@@ -417,7 +417,10 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
 
 
 def _subject_facts(
-    index: FactIndex, subjects: Collection[Selection], missing: Collection[tuple[Selection, str, str]], summed: list[tuple]
+    index: FactIndex,
+    subjects: Collection[Selection],
+    missing: Collection[tuple[Selection, str, str]],
+    summed: list[tuple],
 ) -> list[tuple]:
     """The ``hegui_subject`` and ``hegui_lacks_value`` facts of :func:`presence_facts`."""
     of_kind: dict[str, list[str]] = {}

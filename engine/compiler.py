@@ -63,8 +63,58 @@ class SumSpec:
     name_contains: tuple[str, ...]
 
 
-def sum_facts(facts: list[tuple], sums: Collection[SumSpec]) -> list[tuple]:
-    """``hegui_sum(E, key, total)`` for each spec of ``sums`` and each entity with a part.
+@dataclass
+class FactIndex:
+    """A filing's facts arranged for the joins computed beside them, in one pass over the facts."""
+
+    kinds: dict[str, list[str]] = field(default_factory=dict)  # entity → its kinds
+    of_kind: dict[str, list[str]] = field(default_factory=dict)  # kind → its entities
+    #: (predicate, entity, field) → values, for the three value predicates
+    values: dict[tuple[str, str, str], list[Any]] = field(default_factory=dict)
+    filled: dict[tuple[str, str], None] = field(default_factory=dict)  # (entity, field) with a value
+    related: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (entity, relation) → targets
+    parents: dict[str, list[str]] = field(default_factory=dict)  # child → what it is 所属
+    children: dict[str, list[str]] = field(default_factory=dict)  # owner → its 所属 children
+    child_kinds: set[tuple[str, str]] = field(default_factory=set)  # (entity, kind of one of its children)
+    within: dict[str, list[str]] = field(default_factory=dict)  # claim → the scopes it is stated within
+    counts: list[tuple] = field(default_factory=list)  # the count facts
+
+    @classmethod
+    def of(cls, facts: list[tuple]) -> FactIndex:
+        index = cls()
+        values, filled, kinds, related = index.values, index.filled, index.kinds, index.related
+        for fact in facts:
+            name = fact[0]
+            if name in _VALUE_PREDICATES:
+                values.setdefault((name, fact[1], fact[2]), []).append(fact[3])
+                filled[(fact[1], fact[2])] = None
+            elif name == "rel":
+                related.setdefault((fact[1], fact[2]), []).append(fact[3])
+                if fact[2] == "所属":
+                    index.parents.setdefault(fact[1], []).append(fact[3])
+                    index.children.setdefault(fact[3], []).append(fact[1])
+            elif name == "entity":
+                kinds.setdefault(fact[1], []).append(fact[2])
+            elif name == "within":
+                index.within.setdefault(fact[1], []).append(fact[2])
+            elif name == "count":
+                index.counts.append(fact)
+        for entity, entity_kinds in kinds.items():
+            for kind in dict.fromkeys(entity_kinds):
+                index.of_kind.setdefault(kind, []).append(entity)
+        for child, owners in index.parents.items():
+            for kind in kinds.get(child, ()):
+                index.child_kinds.update((owner, kind) for owner in owners)
+        return index
+
+    def texts(self, entity: str, name: str) -> list[str]:
+        """The texts of ``entity``'s field ``name``."""
+        return self.values.get(("text", entity, name), [])
+
+
+def sum_facts(facts: list[tuple], sums: Collection[SumSpec], index: FactIndex | None = None) -> list[tuple]:
+    """``hegui_sum(E, key, total)`` for each spec of ``sums`` and each entity with a part
+    (``index``: :class:`FactIndex` of ``facts``, when the caller has it).
 
     The engine's sum aggregate added the distinct (part, field, value) rows of each subject,
     asked per subject: a subgoal for the sum, one for its parts and one per child lookup, for
@@ -72,31 +122,15 @@ def sum_facts(facts: list[tuple], sums: Collection[SumSpec]) -> list[tuple]:
     """
     if not sums:
         return []
-    kinds: dict[str, list[str]] = {}
-    children: dict[str, list[str]] = {}
-    values: dict[tuple[str, str, str], list[Any]] = {}
-    names: dict[str, list[str]] = {}
-    for fact in facts:
-        name = fact[0]
-        if name == "amount" or name == "number":
-            values.setdefault((name, fact[1], fact[2]), []).append(fact[3])
-        elif name == "entity":
-            kinds.setdefault(fact[1], []).append(fact[2])
-        elif name == "rel" and fact[2] == "所属":
-            children.setdefault(fact[3], []).append(fact[1])
-        elif name == "text" and fact[2] == "名称":
-            names.setdefault(fact[1], []).append(fact[3])
-    of_kind: dict[str, list[str]] = {}
-    for entity, entity_kinds in kinds.items():
-        for kind in entity_kinds:
-            of_kind.setdefault(kind, []).append(entity)
+    index = index or FactIndex.of(facts)
+    values, kinds, of_kind = index.values, index.kinds, index.of_kind
     out: list[tuple] = []
     for spec in sorted(sums, key=lambda s: s.key):
         predicate = "number" if spec.numeric else "amount"
 
         def named(entity: str, spec: SumSpec = spec) -> bool:
             return not spec.name_contains or any(
-                needle in text for text in names.get(entity, ()) for needle in spec.name_contains
+                needle in text for text in index.texts(entity, "名称") for needle in spec.name_contains
             )
 
         def total(owner_parts: list[str], predicate: str = predicate, spec: SumSpec = spec) -> Any:
@@ -125,7 +159,7 @@ def sum_facts(facts: list[tuple], sums: Collection[SumSpec]) -> list[tuple]:
                 for owner in of_kind.get(spec.kind, ()):
                     out.append((SUM, owner, spec.key, value))
         else:
-            for owner, kids in children.items():
+            for owner, kids in index.children.items():
                 value = total([c for c in kids if spec.over in kinds.get(c, ()) and named(c)])
                 if value is not None:
                     out.append((SUM, owner, spec.key, value))
@@ -143,10 +177,13 @@ class RateSpec:
     pers: tuple[str, ...]
 
 
-def claim_facts(facts: list[tuple], counts: Collection[str], rates: Collection[RateSpec]) -> list[tuple]:
+def claim_facts(
+    facts: list[tuple], counts: Collection[str], rates: Collection[RateSpec], index: FactIndex | None = None
+) -> list[tuple]:
     """``hegui_count(Scope, key, N, C)`` for the count keys of ``counts`` and
     ``hegui_stated(Scope, key, rate, C)`` for the stated rates of ``rates``: a claim ``C`` for
-    each scope it is ``within`` (its owner, its table, the whole text).
+    each scope it is ``within`` (its owner, its table, the whole text). ``index``: the
+    :class:`FactIndex` of ``facts``, when the caller has it.
 
     The engine joined the claims of a key (or the rates named so, of the unit, with a 单价) with
     the subject's scope, asked per subject and input: the same rows are joined here once per filing,
@@ -154,42 +191,20 @@ def claim_facts(facts: list[tuple], counts: Collection[str], rates: Collection[R
     """
     if not counts and not rates:
         return []
-    within: dict[str, list[str]] = {}
-    count_rows: list[tuple] = []
-    rate_kind: set[str] = set()
-    names: dict[str, list[str]] = {}
-    units: dict[str, list[str]] = {}
-    prices: dict[str, list[Any]] = {}
-    for fact in facts:
-        name = fact[0]
-        if name == "within":
-            within.setdefault(fact[1], []).append(fact[2])
-        elif name == "count":
-            if fact[2] in counts:
-                count_rows.append(fact)
-        elif not rates:
-            continue
-        elif name == "entity":
-            if fact[2] == "费率":
-                rate_kind.add(fact[1])
-        elif name == "text":
-            if fact[2] == "名称":
-                names.setdefault(fact[1], []).append(fact[3])
-            elif fact[2] == "计量单位":
-                units.setdefault(fact[1], []).append(fact[3])
-        elif name == "amount" and fact[2] == "单价":
-            prices.setdefault(fact[1], []).append(fact[3])
+    index = index or FactIndex.of(facts)
+    within = index.within
     out: list[tuple] = []
-    for _, claim, key, number in count_rows:
-        for scope in within.get(claim, ()):
-            out.append((COUNT, scope, key, number, claim))
+    for _, claim, key, number in index.counts:
+        if key in counts:
+            for scope in within.get(claim, ()):
+                out.append((COUNT, scope, key, number, claim))
     for spec in sorted(rates, key=lambda s: s.key):
-        for claim in sorted(rate_kind):
-            if not any(unit in spec.pers for unit in units.get(claim, ())):
+        for claim in sorted(index.of_kind.get("费率", ())):
+            if not any(unit in spec.pers for unit in index.texts(claim, "计量单位")):
                 continue
-            if not any(needle in text for text in names.get(claim, ()) for needle in spec.needles):
+            if not any(needle in text for text in index.texts(claim, "名称") for needle in spec.needles):
                 continue
-            for value in prices.get(claim, ()):
+            for value in index.values.get(("amount", claim, "单价"), ()):
                 for scope in within.get(claim, ()):
                     out.append((STATED, scope, spec.key, value, claim))
     return out
@@ -220,9 +235,9 @@ class Selection:
         for condition in self.where:
             op, name, values = condition.op, condition.field, condition.values
             if op == "equals":
-                ok = values[0] in facts.texts.get((entity, name), ())
+                ok = values[0] in facts.texts(entity, name)
             elif op in ("contains_all", "contains_any", "excludes_any"):
-                texts = facts.texts.get((entity, name), ())
+                texts = facts.texts(entity, name)
                 found = [any(needle in text for text in texts) for needle in values]
                 ok = all(found) if op == "contains_all" else any(found) if op == "contains_any" else not any(found)
             elif op in ("present", "absent"):
@@ -236,40 +251,6 @@ class Selection:
             if not ok:
                 return False
         return True
-
-
-@dataclass
-class FactIndex:
-    """A filing's facts arranged for the tests beside them: one pass over the facts."""
-
-    kinds: dict[str, list[str]] = field(default_factory=dict)  # entity → its kinds
-    texts: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (entity, field) → texts
-    filled: set[tuple[str, str]] = field(default_factory=set)  # (entity, field) with any value
-    valued: set[tuple[str, str, str]] = field(default_factory=set)  # (predicate, entity, field)
-    related: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (entity, relation) → targets
-    child_kinds: set[tuple[str, str]] = field(default_factory=set)  # (entity, kind of a child)
-
-    @classmethod
-    def of(cls, facts: list[tuple]) -> FactIndex:
-        index = cls()
-        parents: dict[str, list[str]] = {}
-        for fact in facts:
-            name = fact[0]
-            if name in _VALUE_PREDICATES:
-                index.filled.add((fact[1], fact[2]))
-                index.valued.add((name, fact[1], fact[2]))
-                if name == "text":
-                    index.texts.setdefault((fact[1], fact[2]), []).append(fact[3])
-            elif name == "entity":
-                index.kinds.setdefault(fact[1], []).append(fact[2])
-            elif name == "rel":
-                index.related.setdefault((fact[1], fact[2]), []).append(fact[3])
-                if fact[2] == "所属":
-                    parents.setdefault(fact[1], []).append(fact[3])
-        for child, owners in parents.items():
-            for kind in index.kinds.get(child, ()):
-                index.child_kinds.update((owner, kind) for owner in owners)
-        return index
 
 
 @dataclass
@@ -325,95 +306,74 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
     they cost a subgoal per subject and rule.
     """
     wanted = wanted or Precomputed()
-    child_fields = wanted.child_fields
-    text_numbers = wanted.text_numbers
-    sums = wanted.sums
-    counts = wanted.counts
-    rates = wanted.rates
-    lacking = wanted.lacking
-    disagreements = wanted.disagreements
-    missing = wanted.missing
+    index = FactIndex.of(facts)
+    kinds, parents, values = index.kinds, index.parents, index.values
     out: dict[tuple, None] = {}
-    kinds: dict[str, list[str]] = {}
-    parents: dict[str, list[str]] = {}
-    for fact in facts:
-        name = fact[0]
-        if name in _VALUE_PREDICATES:
-            out[(FIELD, fact[1], fact[2])] = None
-        elif name == "rel":
-            out[(RELATED, fact[1], fact[2])] = None
-            if fact[2] == "所属":
-                parents.setdefault(fact[1], []).append(fact[3])
-        elif name == "entity":
-            kinds.setdefault(fact[1], []).append(fact[2])
+    for entity, name in index.filled:
+        out[(FIELD, entity, name)] = None
+    for entity, relation in index.related:
+        out[(RELATED, entity, relation)] = None
     for child, owners in parents.items():
         for kind in kinds.get(child, ()):
             for owner in owners:
                 out[(HAS_CHILD, owner, kind)] = None
                 out[(CHILD_OF, owner, kind, child)] = None
-    if child_fields:
-        for fact in facts:
-            if fact[0] == "text" and fact[1] in parents:
-                for kind in kinds.get(fact[1], ()):
-                    if (kind, fact[2]) in child_fields:
-                        for owner in parents[fact[1]]:
-                            out[(CHILD_TEXT, owner, kind, fact[2], fact[3])] = None
-    if text_numbers:
-        texts: dict[tuple[str, str], list[str]] = {}
-        numbers: dict[tuple[str, str], list[Any]] = {}
-        for fact in facts:
-            if fact[0] == "text":
-                texts.setdefault((fact[1], fact[2]), []).append(fact[3])
-            elif fact[0] == "number":
-                numbers.setdefault((fact[1], fact[2]), []).append(fact[3])
-        for text_field, number_field in sorted(text_numbers):
-            for (entity, name), values in texts.items():
-                if name != text_field:
-                    continue
-                for text in values:
-                    for number in numbers.get((entity, number_field), ()):
-                        out[(TEXT_NUMBER, entity, text_field, text, number_field, number)] = None
-    if disagreements:
-        row_texts: dict[tuple[str, str], list[str]] = {}
-        row_numbers: dict[tuple[str, str], list[Any]] = {}
-        for fact in facts:
-            if fact[0] == "text":
-                row_texts.setdefault((fact[1], fact[2]), []).append(fact[3])
-            elif fact[0] == "number":
-                row_numbers.setdefault((fact[1], fact[2]), []).append(fact[3])
-        for text_field, number_field in sorted(disagreements):
+    # The texts of entities that are some entity's child, for the joins through a child.
+    child_texts = [
+        (child, kind, name, text)
+        for (predicate, child, name), texts in values.items()
+        if predicate == "text" and child in parents
+        for kind in kinds.get(child, ())
+        for text in texts
+    ]
+    if wanted.child_fields:
+        for child, kind, name, text in child_texts:
+            if (kind, name) in wanted.child_fields:
+                for owner in parents[child]:
+                    out[(CHILD_TEXT, owner, kind, name, text)] = None
+    if wanted.text_numbers or wanted.disagreements:
+        for text_field, number_field in sorted(wanted.text_numbers):
+            for entity, text, number in _text_number_rows(index, text_field, number_field):
+                out[(TEXT_NUMBER, entity, text_field, text, number_field, number)] = None
+        for text_field, number_field in sorted(wanted.disagreements):
             stated: dict[str, dict[Any, None]] = {}
-            for (entity, name), values in row_texts.items():
-                if name == text_field:
-                    for text in values:
-                        for number in row_numbers.get((entity, number_field), ()):
-                            stated.setdefault(text, {})[number] = None
+            for _, text, number in _text_number_rows(index, text_field, number_field):
+                stated.setdefault(text, {})[number] = None
             for text, numbers_of in stated.items():
                 for smaller in numbers_of:
                     for larger in numbers_of:
                         if smaller < larger:
                             out[(DISAGREE, text_field, number_field, text, smaller, larger)] = None
-    if lacking:
-        pairs = {(kind, field_name) for _, kind, field_name, _ in lacking}
-        have: set[tuple[str, str, str, str]] = set()
-        for fact in facts:
-            if fact[0] == "text" and fact[1] in parents:
-                for kind in kinds.get(fact[1], ()):
-                    if (kind, fact[2]) in pairs:
-                        for owner in parents[fact[1]]:
-                            have.add((owner, kind, fact[2], fact[3]))
-        for owner_kind, kind, field_name, value in sorted(lacking):
-            for entity, entity_kinds in kinds.items():
-                if owner_kind in entity_kinds and (entity, kind, field_name, value) not in have:
+    if wanted.lacking:
+        pairs = {(kind, field_name) for _, kind, field_name, _ in wanted.lacking}
+        have = {
+            (owner, kind, name, text)
+            for child, kind, name, text in child_texts
+            if (kind, name) in pairs
+            for owner in parents[child]
+        }
+        for owner_kind, kind, field_name, value in sorted(wanted.lacking):
+            for entity in index.of_kind.get(owner_kind, ()):
+                if (entity, kind, field_name, value) not in have:
                     out[(LACKS_CHILD, entity, kind, field_name, value)] = None
-    summed = sum_facts(facts, sums)
-    for fact in summed:
-        out[fact] = None
+    summed = sum_facts(facts, wanted.sums, index)
+    out.update(dict.fromkeys(summed))
     if wanted.subjects:
-        out.update(dict.fromkeys(_subject_facts(FactIndex.of(facts), wanted.subjects, missing, summed)))
-    for fact in claim_facts(facts, counts, rates):
-        out[fact] = None
+        out.update(dict.fromkeys(_subject_facts(index, wanted.subjects, wanted.missing, summed)))
+    out.update(dict.fromkeys(claim_facts(facts, wanted.counts, wanted.rates, index)))
     return list(out)
+
+
+def _text_number_rows(index: FactIndex, text_field: str, number_field: str) -> list[tuple[str, str, Any]]:
+    """(entity, text, number) for each text of ``text_field`` and number of ``number_field`` of
+    one entity."""
+    return [
+        (entity, text, number)
+        for (predicate, entity, name), texts in index.values.items()
+        if predicate == "text" and name == text_field
+        for text in texts
+        for number in index.values.get(("number", entity, number_field), ())
+    ]
 
 
 def _subject_facts(
@@ -423,20 +383,17 @@ def _subject_facts(
     summed: list[tuple],
 ) -> list[tuple]:
     """The ``hegui_subject`` and ``hegui_lacks_value`` facts of :func:`presence_facts`."""
-    of_kind: dict[str, list[str]] = {}
-    for entity, entity_kinds in index.kinds.items():
-        for kind in dict.fromkeys(entity_kinds):
-            of_kind.setdefault(kind, []).append(entity)
     selected: dict[Selection, list[str]] = {}
-    out = []
+    out: list[tuple] = []
     for selection in sorted(subjects, key=lambda s: s.key):
-        chosen = [e for e in of_kind.get(selection.kind, ()) if selection.holds(e, index)]
+        chosen = [e for e in index.of_kind.get(selection.kind, ()) if selection.holds(e, index)]
         selected[selection] = chosen
         out += [(SUBJECT, entity, selection.key) for entity in chosen]
-    valued = index.valued | {(SUM, fact[1], fact[2]) for fact in summed}
+    summed_keys = {(fact[1], fact[2]) for fact in summed}
     for selection, predicate, key in sorted(missing, key=lambda m: (m[0].key, m[1], m[2])):
         for entity in selected.get(selection, ()):
-            if (predicate, entity, key) not in valued:
+            present = (entity, key) in summed_keys if predicate == SUM else (predicate, entity, key) in index.values
+            if not present:
                 out.append((LACKS_VALUE, entity, selection.key, predicate, key))
     return out
 

@@ -42,10 +42,11 @@ COUNT = "hegui_count"  # (scope, count key, number, claim): a count claim stated
 STATED = "hegui_stated"  # (scope, rate key, rate, claim): a stated rate within the scope (RateSpec)
 DISAGREE = "hegui_disagree"  # (text field, number field, text, smaller, larger): rows with that text differ
 LACKS_CHILD = "hegui_lacks_child"  # (entity, kind, field, text): no child of that kind has that text
-LACKS_VALUE = "hegui_lacks_value"  # (entity, selection key, predicate, field or sum key): a subject without that value
+LACKS_VALUE = "hegui_lacks_value"  # (entity, selection key, predicate, key): a subject without that value
+VIA = "hegui_via"  # (entity, via key, value, target): a field of the entity a relation leads to (ViaSpec)
 _VALUE_PREDICATES = ("amount", "number", "text")
 # What an input reads straight from its subject, as one fact: no input predicate around it.
-_DIRECT_READS = (*_VALUE_PREDICATES, SUM)
+_DIRECT_READS = (*_VALUE_PREDICATES, SUM, VIA)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,35 @@ class FactIndex:
     def texts(self, entity: str, name: str) -> list[str]:
         """The texts of ``entity``'s field ``name``."""
         return self.values.get(("text", entity, name), [])
+
+
+@dataclass(frozen=True)
+class ViaSpec:
+    """A field read through a relation (:meth:`RuleCompiler.field_read`): the ``predicate`` value
+    of ``field`` of each entity the entity's relation ``relation`` leads to."""
+
+    relation: str
+    predicate: str
+    field: str
+
+    @property
+    def key(self) -> str:
+        """The constant that names the read in ``hegui_via`` and ``hegui_lacks_value`` facts."""
+        return "\x1f".join([self.relation, self.predicate, self.field])
+
+
+def via_facts(index: FactIndex, reads: Collection[ViaSpec]) -> list[tuple]:
+    """``hegui_via(E, key, V, T)`` for each read of ``reads``: ``rel(E, relation, T)`` and
+    ``predicate(T, field, V)``, joined here once per filing where the engine joined them per
+    subject and rule (a subgoal for the relation, one for the field, one for the input)."""
+    out: list[tuple] = []
+    for spec in sorted(reads, key=lambda r: r.key):
+        for (entity, relation), targets in index.related.items():
+            if relation == spec.relation:
+                for target in targets:
+                    for value in index.values.get((spec.predicate, target, spec.field), ()):
+                        out.append((VIA, entity, spec.key, value, target))
+    return out
 
 
 def sum_facts(facts: list[tuple], sums: Collection[SumSpec], index: FactIndex | None = None) -> list[tuple]:
@@ -274,8 +304,10 @@ class Precomputed:
     lacking: set[tuple[str, str, str, str]] = field(default_factory=set)
     #: (text field, number field) pairs compared through :meth:`RuleCompiler.disagree`
     disagreements: set[tuple[str, str]] = field(default_factory=set)
-    #: (selection, predicate, field or sum key) read through :meth:`RuleCompiler.absent_body`
+    #: (selection, predicate, field or sum key) read through :meth:`RuleCompiler.lacks`
     missing: set[tuple[Selection, str, str]] = field(default_factory=set)
+    #: the fields read through a relation (:meth:`RuleCompiler.field_read`)
+    via: set[ViaSpec] = field(default_factory=set)
 
     def update(self, other: Precomputed) -> None:
         """Add what ``other`` asks for (one rule's needs into the rule set's)."""
@@ -358,8 +390,10 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
                     out[(LACKS_CHILD, entity, kind, field_name, value)] = None
     summed = sum_facts(facts, wanted.sums, index)
     out.update(dict.fromkeys(summed))
+    through = via_facts(index, wanted.via)
+    out.update(dict.fromkeys(through))
     if wanted.subjects:
-        out.update(dict.fromkeys(_subject_facts(index, wanted.subjects, wanted.missing, summed)))
+        out.update(dict.fromkeys(_subject_facts(index, wanted.subjects, wanted.missing, summed + through)))
     out.update(dict.fromkeys(claim_facts(facts, wanted.counts, wanted.rates, index)))
     return list(out)
 
@@ -380,19 +414,27 @@ def _subject_facts(
     index: FactIndex,
     subjects: Collection[Selection],
     missing: Collection[tuple[Selection, str, str]],
-    summed: list[tuple],
+    computed: list[tuple],
 ) -> list[tuple]:
-    """The ``hegui_subject`` and ``hegui_lacks_value`` facts of :func:`presence_facts`."""
+    """The ``hegui_subject`` and ``hegui_lacks_value`` facts of :func:`presence_facts` (``computed``:
+    the ``hegui_sum`` and ``hegui_via`` facts, which the lacks facts also read)."""
     selected: dict[Selection, list[str]] = {}
     out: list[tuple] = []
     for selection in sorted(subjects, key=lambda s: s.key):
         chosen = [e for e in index.of_kind.get(selection.kind, ()) if selection.holds(e, index)]
         selected[selection] = chosen
         out += [(SUBJECT, entity, selection.key) for entity in chosen]
-    summed_keys = {(fact[1], fact[2]) for fact in summed}
+    has = {(fact[0], fact[1], fact[2]) for fact in computed}
     for selection, predicate, key in sorted(missing, key=lambda m: (m[0].key, m[1], m[2])):
         for entity in selected.get(selection, ()):
-            present = (entity, key) in summed_keys if predicate == SUM else (predicate, entity, key) in index.values
+            if predicate == FIELD:
+                present = (entity, key) in index.filled
+            elif predicate == RELATED:
+                present = (entity, key) in index.related
+            elif predicate in _VALUE_PREDICATES:
+                present = (predicate, entity, key) in index.values
+            else:
+                present = (predicate, entity, key) in has
             if not present:
                 out.append((LACKS_VALUE, entity, selection.key, predicate, key))
     return out
@@ -583,6 +625,20 @@ class RuleCompiler:
             return t, [p.lit("entity", t, of)]
         return t, [p.lit("rel", subject, of, t)]
 
+    def field_read(self, subject: Any, of: str, predicate: str, field_name: str, value: Any) -> tuple[Any, list[Any]]:
+        """(origin term, literals) reading ``predicate(origin, field_name, value)`` of the entity
+        ``of`` leads to from ``subject`` (:meth:`target`). Through a relation it is one fact
+        computed beside the facts (``hegui_via``), where the relation and the field were a
+        subgoal each per subject and rule."""
+        p = self.p
+        if of and of != FILING and of not in TABLE_KINDS:
+            spec = ViaSpec(of, predicate, field_name)
+            self.precomputed.via.add(spec)
+            origin = p.var()
+            return origin, [p.lit(VIA, subject, spec.key, value, origin)]
+        origin, literals = self.target(subject, of)
+        return origin, [*literals, p.lit(predicate, origin, field_name, value)]
+
     def _input_key(self, inp: Input) -> Hashable:
         # The name is the rule's own; what is read depends on the rest and the subject kind.
         return (self.rule.subject, replace(inp, name=""))
@@ -598,43 +654,70 @@ class RuleCompiler:
         def define(name: str) -> None:
             s = p.var()
             value, origin, literals = inp.input_kind.body(self, inp, s)
-            # Every clause asks for an input with the subject bound by the rule's applies(S),
-            # which already holds entity(S, kind): testing it again cost a resolution step per
-            # subject and input. It stays when the literals do not name the subject (a table,
-            # the year), so the head's subject is still bound by the body.
-            guard = [] if p.mentions(literals, s) else [p.lit("entity", s, self.rule.subject)]
-            p.clause(name, [s, value, origin], [*guard, *literals])
+            # A value that does not depend on the subject (a table's, the year, reference data)
+            # is a predicate without it: one subgoal for every subject, where a subject in the
+            # head needed a guard and a subgoal per subject.
+            head = [s, value, origin] if p.mentions(literals, s) else [value, origin]
+            p.clause(name, head, literals)
 
         value, origin, literals = inp.input_kind.body(self, inp, subject)
-        if origin is subject and len(literals) == 1 and literals[0].predicate_name in _DIRECT_READS:
-            # A field of the subject itself is one fact lookup, tabled per (subject, field) and
-            # so already shared by every rule: a predicate around it was one more subgoal and
-            # two more steps per subject and input.
+        if len(literals) == 1 and literals[0].predicate_name in _DIRECT_READS and p.mentions(literals, subject):
+            # A field of the subject (itself or through a relation) or a sum is one fact lookup,
+            # tabled per subject and so already shared by every rule: a predicate around it was
+            # one more subgoal and two more steps per subject and input.
             return value, origin, literals
         name = self._shared(("input", self._input_key(inp)), define, "input")
         value, origin = p.var(), p.var()
-        return value, origin, [p.lit(name, subject, value, origin)]
+        args = [subject, value, origin] if p.mentions(literals, subject) else [value, origin]
+        return value, origin, [p.lit(name, *args)]
 
     def absent_body(self, inp: Input, subject: Any, before: list[Any]) -> list[Any]:
         """The body of "the rule applies to ``subject`` and ``inp`` has no value for it", with the
         subject-free literals ``before`` (periods, reference data) ahead of the subject.
 
-        A value read straight from the subject (a field, a sum) is missing where a fact computed
-        beside the facts says so (``hegui_lacks_value``, among the rule's :meth:`selection`).
-        Asked first, with the subject free, it is one lookup shared by every rule with that
-        subject and input, and it usually finds none, which ends the clause: the negation after
-        the rule's subjects was a resolution step and a subgoal per rule and subject. Other
-        inputs keep the negation (:meth:`input_absent`).
+        A value read from the subject as one fact (a field, a sum, a field through a relation)
+        is missing where a fact computed beside the facts says so (:meth:`lacks`). A value that
+        does not depend on the subject is missing for all or none: its negation comes first,
+        one subgoal, and ends the clause when the value exists. Others keep the negation after
+        the subject (:meth:`input_absent`).
         """
         _, _, literals = self.input_body(inp, subject)
-        predicate = literals[0].predicate_name
-        if predicate not in _DIRECT_READS:
-            return [*before, *self.subject_body(subject), self.p.neg(literals[0])]
-        key = self.p.constant(literals[0].terms[1])
+        literal = literals[0]
+        if literal.predicate_name in _DIRECT_READS:
+            return [*before, *self.lacks(subject, literal.predicate_name, self.p.constant(literal.terms[1]))]
+        if not self.p.mentions(literals, subject):
+            return [*before, self.p.neg(literal), *self.subject_body(subject)]
+        return [*before, *self.subject_body(subject), self.p.neg(literal)]
+
+    def lacks(self, subject: Any, predicate: str, key: str) -> list[Any]:
+        """The literals "the rule applies to ``subject`` and it has no ``predicate(subject, key, …)``
+        fact": ``predicate`` is a value predicate, ``hegui_sum``, ``hegui_via``, ``hegui_field``
+        or ``hegui_related``.
+
+        The subjects without it are found beside the facts (``hegui_lacks_value``, among the
+        rule's :meth:`selection`). Asked with the subject free, it is one lookup shared by every
+        rule with that subject and read, and it usually finds none, which ends the clause: the
+        negation after the rule's subjects was a resolution step and a subgoal per rule and
+        subject.
+        """
         selection = self.selection()
+        self.precomputed.subjects.add(selection)
         self.precomputed.missing.add((selection, predicate, key))
-        lacks = self.p.lit(LACKS_VALUE, subject, selection.key, predicate, key)
-        return [lacks, *before, self.p.lit("in_jurisdiction", self.rule.jurisdiction)]
+        return [
+            self.p.lit(LACKS_VALUE, subject, selection.key, predicate, key),
+            self.p.lit("in_jurisdiction", self.rule.jurisdiction),
+        ]
+
+    def subject_bound(self, subject: Any) -> list[Any]:
+        """The literals "the rule applies to ``subject``" for a subject another literal binds: the
+        jurisdiction (one lookup) and the selection, without the rule's applies predicate, which
+        asked with a bound subject was one more subgoal per subject."""
+        selection = self.selection()
+        self.precomputed.subjects.add(selection)
+        return [
+            self.p.lit("in_jurisdiction", self.rule.jurisdiction),
+            self.p.lit(SUBJECT, subject, selection.key),
+        ]
 
     def input_absent(self, inp: Input, subject: Any) -> Any:
         """A literal that holds when ``inp`` has no value for ``subject``.
@@ -702,6 +785,7 @@ def _builtins(program: Program) -> None:
     p.declare(HAS_CHILD, 2)
     p.declare(CHILD_TEXT, 4)
     p.declare(SUBJECT, 2)
+    p.declare(VIA, 4)
     p.declare(TEXT_NUMBER, 5)
     p.declare(CHILD_OF, 3)
     p.declare(SUM, 3)

@@ -475,26 +475,35 @@ def test_subject_facts_select_what_the_engine_conditions_selected(path, evaluato
 def test_lacks_value_facts_equal_the_engine_negation_they_replace(path, evaluator):
     """hegui_lacks_value facts name the subjects without a value a rule reads from them, found beside
     the facts instead of by a negation per rule and subject: the same subjects as the engine's
-    ``subject(S), ~P(S, F, _)`` (``P`` a value predicate or the precomputed sum)."""
+    ``subject(S), ~P(S, F, …)`` (``P`` a value predicate, a field or relation filled, a precomputed
+    sum or a field read through a relation)."""
     missing = sorted(evaluator.compiled.precomputed.missing, key=lambda m: (m[0].key, m[1], m[2]))
-    assert {m[1] for m in missing} >= {"amount", "number", compiler.SUM}
+    assert {m[1] for m in missing} >= {"amount", "number", compiler.SUM, compiler.VIA, compiler.FIELD}
     raw = filing_facts(read_filing(path)).raw
     # The filings fill most values: without every third amount and number, more subjects lack one.
     values = [f for f in raw if f[0] in ("amount", "number")]
     raw = [f for f in raw if f not in values[::3]]
-    sums = evaluator.compiled.precomputed.sums
-    computed = compiler.presence_facts(
-        raw, compiler.Precomputed(subjects={m[0] for m in missing}, missing=set(missing), sums=sums)
+    wanted = compiler.Precomputed(
+        subjects={m[0] for m in missing},
+        missing=set(missing),
+        sums=evaluator.compiled.precomputed.sums,
+        via=evaluator.compiled.precomputed.via,
     )
+    computed = compiler.presence_facts(raw, wanted)
     subjects = {(f[1], f[2]) for f in computed if f[0] == compiler.SUBJECT}
     p = datalog.Program()
     queries = {}
     for index, (selection, predicate, key) in enumerate(missing):
-        s, v = p.var(), p.var()
-        body = [p.lit(compiler.SUBJECT, s, selection.key), p.neg(p.lit(predicate, s, key, v))]
+        s = p.var()
+        arity = {compiler.FIELD: 0, compiler.RELATED: 0, compiler.VIA: 2}.get(predicate, 1)
+        body = [
+            p.lit(compiler.SUBJECT, s, selection.key),
+            p.neg(p.lit(predicate, s, key, *(p.var() for _ in range(arity)))),
+        ]
         p.clause(f"lacks_{index}", [s], body)
         queries[f"lacks_{index}"] = 1
-    joined = p.evaluate(raw + [f for f in computed if f[0] in (compiler.SUBJECT, compiler.SUM)], queries)
+    kept = (compiler.SUBJECT, compiler.SUM, compiler.VIA, compiler.FIELD, compiler.RELATED)
+    joined = p.evaluate(raw + [f for f in computed if f[0] in kept], queries)
     found = 0
     for index, (selection, predicate, key) in enumerate(missing):
         mine = sorted(
@@ -504,6 +513,29 @@ def test_lacks_value_facts_equal_the_engine_negation_they_replace(path, evaluato
         assert all((entity, selection.key) in subjects for (entity,) in mine)
         found += len(mine)
     assert found  # every filing leaves some subject without some value
+
+
+@pytest.mark.parametrize("path", FILINGS[:4], ids=lambda p: p.name)
+def test_via_facts_equal_the_engine_join_they_replace(path, evaluator):
+    """hegui_via facts join a relation with a field of the entity it leads to beside the facts
+    instead of per subject in the engine: for every such read the built-in rules make, the same
+    (entity, value, target) rows as ``rel(E, R, T), P(T, F, V)``."""
+    reads = sorted(evaluator.compiled.precomputed.via, key=lambda r: r.key)
+    assert reads
+    raw = filing_facts(read_filing(path)).raw
+    p = datalog.Program()
+    for index, spec in enumerate(reads):
+        e, t, v = p.var(), p.var(), p.var()
+        body = [p.lit("rel", e, spec.relation, t), p.lit(spec.predicate, t, spec.field, v)]
+        p.clause(f"via_{index}", [e, v, t], body)
+    joined = p.evaluate(raw, {f"via_{index}": 3 for index in range(len(reads))})
+    computed = compiler.presence_facts(raw, compiler.Precomputed(via=set(reads)))
+    found = 0
+    for index, spec in enumerate(reads):
+        mine = sorted(f[1:2] + f[3:] for f in computed if f[0] == compiler.VIA and f[2] == spec.key)
+        assert mine == sorted(joined.get(f"via_{index}", [])), spec
+        found += len(mine)
+    assert found or path != FILINGS[0]
 
 
 def test_fact_clauses_refuse_floats_and_keep_every_value_type():

@@ -173,7 +173,9 @@ class CompareCheck(CheckKind):
             if inp.name in blocked:
                 subject = p.var()
                 # Unreadable addends are rare: asked with the subject free, one lookup.
-                rc.cannot(subject, inp.name, [*in_period, p.lit(blocked[inp.name], subject), *rc.subject_body(subject)])
+                rc.cannot(
+                    subject, inp.name, [*in_period, p.lit(blocked[inp.name], subject), *rc.subject_bound(subject)]
+                )
         # A parameter with no value in the filing's year puts the filing outside the rule's
         # period: the rule does not apply (hegui why says so), it is not "cannot verify".
         return witness_slots

@@ -169,8 +169,8 @@ class FieldInput(InputKind):
 
     def body(self, rc: RuleCompiler, inp: Input, subject: Any) -> tuple[Any, Any, list[Any]]:
         value = rc.p.var()
-        origin, literals = rc.target(subject, inp.of)
-        return value, origin, [*literals, rc.p.lit(self.keyword, origin, inp.field, value)]
+        origin, literals = rc.field_read(subject, inp.of, self.keyword, inp.field, value)
+        return value, origin, literals
 
     def evidence_field(self, inp: Input) -> str | None:
         return inp.field

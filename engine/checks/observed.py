@@ -94,7 +94,7 @@ class ObservedCheck(CheckKind):
         # Observations are few: asked first with the subject free, the code is one lookup;
         # asked after the subject, it was one lookup per entity of the subject kind.
         if entity is subject:
-            body = [observed, *rc.subject_body(subject)]
+            body = [observed, *rc.subject_bound(subject)]
         else:
             body = [*rc.subject_body(subject), observed]
         if self.fields:

@@ -50,8 +50,7 @@ class RequiredCheck(CheckKind):
         for index, name in enumerate(self.fields):
             subject = p.var()
             has = rc.has_rel if name in RELATIONS else rc.has_field
-            body = [*rc.subject_body(subject), p.neg(p.lit(has, subject, name))]
-            rc.violation(rc.head(subject, index, p.const(name), p.const(""), []), body)
+            rc.violation(rc.head(subject, index, p.const(name), p.const(""), []), rc.lacks(subject, has, name))
         return []
 
     def finding(

@@ -308,11 +308,15 @@ class Precomputed:
     missing: set[tuple[Selection, str, str]] = field(default_factory=set)
     #: the fields read through a relation (:meth:`RuleCompiler.field_read`)
     via: set[ViaSpec] = field(default_factory=set)
+    #: which of the facts made for every filing (hegui_field, hegui_related, hegui_has_child,
+    #: hegui_child_of) some clause reads; None: all of them
+    families: frozenset[str] | None = None
 
     def update(self, other: Precomputed) -> None:
         """Add what ``other`` asks for (one rule's needs into the rule set's)."""
         for spec in fields(self):
-            getattr(self, spec.name).update(getattr(other, spec.name))
+            if spec.name != "families":
+                getattr(self, spec.name).update(getattr(other, spec.name))
 
 
 def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> list[tuple]:
@@ -340,16 +344,20 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
     wanted = wanted or Precomputed()
     index = FactIndex.of(facts)
     kinds, parents, values = index.kinds, index.parents, index.values
+    # Built for every filing, ~1,300 of them: only those some clause of the rule set reads.
+    families = wanted.families if wanted.families is not None else frozenset((FIELD, RELATED, HAS_CHILD, CHILD_OF))
     out: dict[tuple, None] = {}
-    for entity, name in index.filled:
-        out[(FIELD, entity, name)] = None
-    for entity, relation in index.related:
-        out[(RELATED, entity, relation)] = None
-    for child, owners in parents.items():
-        for kind in kinds.get(child, ()):
-            for owner in owners:
-                out[(HAS_CHILD, owner, kind)] = None
-                out[(CHILD_OF, owner, kind, child)] = None
+    if FIELD in families:
+        out.update(((FIELD, entity, name), None) for entity, name in index.filled)
+    if RELATED in families:
+        out.update(((RELATED, entity, relation), None) for entity, relation in index.related)
+    if HAS_CHILD in families:
+        out.update(((HAS_CHILD, owner, kind), None) for owner, kind in index.child_kinds)
+    if CHILD_OF in families:
+        for child, owners in parents.items():
+            for kind in kinds.get(child, ()):
+                for owner in owners:
+                    out[(CHILD_OF, owner, kind, child)] = None
     # The texts of entities that are some entity's child, for the joins through a child.
     child_texts = [
         (child, kind, name, text)
@@ -809,4 +817,5 @@ def compile_rules(ruleset: RuleSet) -> Compiled:
             rc = RuleCompiler(program, rule, needles, shared)
             compiled[rule.id] = rc.compile()
             precomputed.update(rc.precomputed)
+        precomputed.families = frozenset(program.fact_filter([OUTCOME, EVALUATED]))
     return Compiled(program, compiled, needles, precomputed)

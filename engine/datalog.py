@@ -266,7 +266,7 @@ class Program:
 
     def fact_clauses(self, facts: Iterable[tuple], wanted: dict[str, tuple[int, frozenset] | None]) -> list[Any]:
         """The engine clauses of the ``facts`` that pass ``wanted`` (see :meth:`fact_filter`)."""
-        return _fact_clauses([fact for fact in facts if _wanted(wanted, fact)], self._fact_preds)
+        return _fact_clauses(_kept(facts, wanted), self._fact_preds)
 
     def evaluate(self, facts: Iterable[tuple], queries: dict[str, int]) -> dict[str, list[tuple]]:
         """Assert ``facts``, answer each ``{predicate: arity}`` query, retract, return rows.
@@ -476,14 +476,25 @@ def _bind(head_args: tuple, call: tuple, binding: dict[str, Any]) -> bool:
     return True
 
 
-def _wanted(wanted: dict[str, tuple[int, frozenset] | None], fact: tuple) -> bool:
-    if fact[0] not in wanted:
-        return False
-    test = wanted[fact[0]]
-    if test is None:
-        return True
-    position, values = test
-    return position + 1 < len(fact) and fact[position + 1] in values
+_SKIP: Any = object()  # a predicate no clause reads, in a fact filter
+
+
+def _kept(facts: Iterable[tuple], wanted: dict[str, tuple[int, frozenset] | None]) -> list[tuple]:
+    """The ``facts`` that pass ``wanted`` (:meth:`Program.fact_filter`).
+
+    One loop with the test written out: a filing has ~2,000 facts before filtering, and a call
+    per fact was a tenth of asserting them.
+    """
+    kept = []
+    for fact in facts:
+        test = wanted.get(fact[0], _SKIP)
+        if test is None:
+            kept.append(fact)
+        elif test is not _SKIP:
+            position, values = test
+            if position + 1 < len(fact) and fact[position + 1] in values:
+                kept.append(fact)
+    return kept
 
 
 def _row_key(row: tuple) -> tuple:

@@ -33,12 +33,22 @@ FILINGS = [REPO / "examples" / "shifeng-zzb-2023.txt", *sorted((REPO / "tests/fi
 @pytest.fixture(scope="module")
 def unfiltered_results(evaluator):
     """Findings (with explanations) of every filing when every fact is asserted."""
-    saved = datalog._wanted
-    datalog._wanted = lambda wanted, fact: True
+    saved = datalog.Program.fact_filter
+    families = evaluator.compiled.precomputed.families
+    datalog.Program.fact_filter = lambda self, roots: _EveryFact()  # type: ignore[assignment,method-assign]
+    evaluator.compiled.precomputed.families = None
     try:
         return {path.name: evaluator.check(read_filing(path), explain=True).findings for path in FILINGS}
     finally:
-        datalog._wanted = saved
+        datalog.Program.fact_filter = saved  # type: ignore[method-assign]
+        evaluator.compiled.precomputed.families = families
+
+
+class _EveryFact(dict):
+    """A fact filter that keeps every fact of every predicate."""
+
+    def get(self, key, default=None):
+        return None
 
 
 @pytest.mark.parametrize("path", FILINGS, ids=lambda p: p.name)
@@ -67,7 +77,24 @@ def test_facts_no_rule_reads_are_not_asserted(evaluator, example_path, monkeypat
     assert not any(f[0] == "missing" for f in asserted)  # no built-in rule reads a blank as a fact
     assert ("text", "附件1", "联系电话") not in {f[:3] for f in asserted}
     wanted = evaluator.compiled.program.fact_filter(["hegui_outcome"])
-    assert all(datalog._wanted(wanted, f) for f in asserted)
+    assert datalog._kept(asserted, wanted) == asserted
+
+
+def test_facts_made_for_every_filing_are_made_only_when_some_clause_reads_them(evaluator, example_path):
+    """hegui_field, hegui_related, hegui_has_child and hegui_child_of facts exist for a rule set whose
+    clauses read them (a rule or check kind may), and are not built for one whose clauses do not."""
+    raw = filing_facts(read_filing(example_path)).raw
+    families = evaluator.compiled.precomputed.families
+    assert families is not None and compiler.CHILD_OF in families and compiler.FIELD not in families
+    made = {f[0] for f in compiler.presence_facts(raw, evaluator.compiled.precomputed)}
+    assert compiler.CHILD_OF in made and not made & {compiler.FIELD, compiler.RELATED, compiler.HAS_CHILD}
+    p = datalog.Program()
+    compiler._builtins(p)
+    s = p.var()
+    p.clause("goal", [s], [p.lit("hegui_has_field", s, "金额")])
+    p.clause(compiler.OUTCOME, [s], [p.lit("goal", s)])
+    assert compiler.FIELD in p.fact_filter([compiler.OUTCOME])
+    assert compiler.FIELD in {f[0] for f in compiler.presence_facts(raw, compiler.Precomputed())}
 
 
 def test_call_constants_narrow_what_a_builtin_reads():
@@ -78,9 +105,9 @@ def test_call_constants_narrow_what_a_builtin_reads():
     p.clause("goal", [s], [p.lit("entity", s, "明细"), p.lit("has_field", s, "金额")])
     wanted = p.fact_filter(["goal"])
     assert wanted["amount"] == (1, frozenset({"金额"}))
-    assert datalog._wanted(wanted, ("amount", "x", "金额", 1))
-    assert not datalog._wanted(wanted, ("amount", "x", "单价", 1))
-    assert not datalog._wanted(wanted, ("text", "x", "金额", "a"))  # nothing reads text
+    assert datalog._kept([("amount", "x", "金额", 1)], wanted)
+    assert not datalog._kept([("amount", "x", "单价", 1)], wanted)
+    assert not datalog._kept([("text", "x", "金额", "a")], wanted)  # nothing reads text
 
 
 def test_fact_set_sorts_only_when_asked(example_path):

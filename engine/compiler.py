@@ -658,26 +658,32 @@ class RuleCompiler:
         subject kind and input, shared by every clause and rule that reads it.
         """
         p = self.p
-
-        def define(name: str) -> None:
+        key = ("input", self._input_key(inp))
+        shape = self.shared.get(("shape", key))
+        if shape is None:
+            # The input kind's literals are built once per input: a kind may define predicates
+            # of its own while building them (a stated rate does), which a second build repeated.
             s = p.var()
             value, origin, literals = inp.input_kind.body(self, inp, s)
-            # A value that does not depend on the subject (a table's, the year, reference data)
-            # is a predicate without it: one subgoal for every subject, where a subject in the
-            # head needed a guard and a subgoal per subject.
-            head = [s, value, origin] if p.mentions(literals, s) else [value, origin]
-            p.clause(name, head, literals)
-
-        value, origin, literals = inp.input_kind.body(self, inp, subject)
-        if len(literals) == 1 and literals[0].predicate_name in _DIRECT_READS and p.mentions(literals, subject):
-            # A field of the subject (itself or through a relation) or a sum is one fact lookup,
-            # tabled per subject and so already shared by every rule: a predicate around it was
-            # one more subgoal and two more steps per subject and input.
-            return value, origin, literals
-        name = self._shared(("input", self._input_key(inp)), define, "input")
+            if len(literals) == 1 and literals[0].predicate_name in _DIRECT_READS and p.mentions(literals, s):
+                # A field of the subject (itself or through a relation) or a sum is one fact
+                # lookup, tabled per subject and so already shared by every rule: a predicate
+                # around it was one more subgoal and two more steps per subject and input.
+                shape = "direct"
+            else:
+                # A value that does not depend on the subject (a table's, the year, reference
+                # data) is a predicate without it: one subgoal for every subject, where a subject
+                # in the head needed a guard and a subgoal per subject.
+                shape = "subject" if p.mentions(literals, s) else "free"
+                name = p.predicate("input")
+                p.clause(name, [s, value, origin] if shape == "subject" else [value, origin], literals)
+                self.shared[key] = name
+            self.shared[("shape", key)] = shape
+        if shape == "direct":
+            return inp.input_kind.body(self, inp, subject)
         value, origin = p.var(), p.var()
-        args = [subject, value, origin] if p.mentions(literals, subject) else [value, origin]
-        return value, origin, [p.lit(name, *args)]
+        args = [subject, value, origin] if shape == "subject" else [value, origin]
+        return value, origin, [p.lit(self.shared[key], *args)]
 
     def absent_body(self, inp: Input, subject: Any, before: list[Any]) -> list[Any]:
         """The body of "the rule applies to ``subject`` and ``inp`` has no value for it", with the

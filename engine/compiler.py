@@ -44,6 +44,10 @@ DISAGREE = "hegui_disagree"  # (text field, number field, text, smaller, larger)
 LACKS_CHILD = "hegui_lacks_child"  # (entity, kind, field, text): no child of that kind has that text
 LACKS_VALUE = "hegui_lacks_value"  # (entity, selection key, predicate, key): a subject without that value
 VIA = "hegui_via"  # (entity, via key, value, target): a field of the entity a relation leads to (ViaSpec)
+# (selection key, predicate, key, status, rule, leg, actual, jurisdiction, gate): a rule's row for a
+# subject without that value (RuleCompiler.report_lacking); facts of the compiled program
+LACKING_ROW = "hegui_lacking_row"
+READY = "hegui_ready"  # (gate): the periods and reference data a lacking row needs are there
 _VALUE_PREDICATES = ("amount", "number", "text")
 # What an input reads straight from its subject, as one fact: no input predicate around it.
 _DIRECT_READS = (*_VALUE_PREDICATES, SUM, VIA)
@@ -685,42 +689,52 @@ class RuleCompiler:
         args = [subject, value, origin] if shape == "subject" else [value, origin]
         return value, origin, [p.lit(self.shared[key], *args)]
 
-    def absent_body(self, inp: Input, subject: Any, before: list[Any]) -> list[Any]:
-        """The body of "the rule applies to ``subject`` and ``inp`` has no value for it", with the
-        subject-free literals ``before`` (periods, reference data) ahead of the subject.
+    def cannot_absent(self, inp: Input, before: list[Any]) -> None:
+        """Report "cannot verify" for each subject of the rule without a value for ``inp``, when the
+        subject-free literals ``before`` (periods, reference data) hold.
 
         A value read from the subject as one fact (a field, a sum, a field through a relation)
-        is missing where a fact computed beside the facts says so (:meth:`lacks`). A value that
-        does not depend on the subject is missing for all or none: its negation comes first,
-        one subgoal, and ends the clause when the value exists. Others keep the negation after
-        the subject (:meth:`input_absent`).
+        is missing where a fact computed beside the facts says so: a row of the rule set's one
+        clause for such rows (:meth:`report_lacking`). A value that does not depend on the
+        subject is missing for all or none: its negation comes first, one subgoal, and ends the
+        clause when the value exists. Others keep the negation after the subject.
         """
+        p = self.p
+        subject = p.var()
         _, _, literals = self.input_body(inp, subject)
         literal = literals[0]
         if literal.predicate_name in _DIRECT_READS:
-            return [*before, *self.lacks(subject, literal.predicate_name, self.p.constant(literal.terms[1]))]
-        if not self.p.mentions(literals, subject):
-            return [*before, self.p.neg(literal), *self.subject_body(subject)]
-        return [*before, *self.subject_body(subject), self.p.neg(literal)]
+            self.report_lacking("cannot", 0, inp.name, literal.predicate_name, p.constant(literal.terms[1]), before)
+        elif not p.mentions(literals, subject):
+            self.cannot(subject, inp.name, [*before, p.neg(literal), *self.subject_body(subject)])
+        else:
+            self.cannot(subject, inp.name, [*before, *self.subject_body(subject), p.neg(literal)])
 
-    def lacks(self, subject: Any, predicate: str, key: str) -> list[Any]:
-        """The literals "the rule applies to ``subject`` and it has no ``predicate(subject, key, …)``
-        fact": ``predicate`` is a value predicate, ``hegui_sum``, ``hegui_via``, ``hegui_field``
-        or ``hegui_related``.
+    def report_lacking(self, status: str, leg: int, actual: str, predicate: str, key: str, before: list[Any]) -> None:
+        """Add the outcome row ``(status, rule, subject, leg, actual, "", ())`` for each subject of the
+        rule with no ``predicate(subject, key, …)`` fact, when the subject-free literals ``before``
+        hold. ``predicate`` is a value predicate, ``hegui_sum``, ``hegui_via``, ``hegui_field`` or
+        ``hegui_related``.
 
-        The subjects without it are found beside the facts (``hegui_lacks_value``, among the
-        rule's :meth:`selection`). Asked with the subject free, it is one lookup shared by every
-        rule with that subject and read, and it usually finds none, which ends the clause: the
-        negation after the rule's subjects was a resolution step and a subgoal per rule and
-        subject.
+        The subjects without it are found beside the facts (``hegui_lacks_value``, among the rule's
+        :meth:`selection`), and one clause of the rule set joins them with a table of which rule
+        reports what for which missing value (``hegui_lacking_row``, facts of the program): a
+        clause of its own per rule and input cost its resolution on every check, and these rows
+        are few (a filing usually fills what rules read).
         """
+        p = self.p
         selection = self.selection()
         self.precomputed.subjects.add(selection)
         self.precomputed.missing.add((selection, predicate, key))
-        return [
-            self.p.lit(LACKS_VALUE, subject, selection.key, predicate, key),
-            self.p.lit("in_jurisdiction", self.rule.jurisdiction),
-        ]
+        gate = ""
+        if before:
+            gate = self.rule.id
+            if self.shared.get(("gate", gate)) is None:
+                p.clause(READY, [p.const(gate)], before)
+                self.shared[("gate", gate)] = gate
+        p.fact(
+            LACKING_ROW, selection.key, predicate, key, status, self.rule.id, leg, actual, self.rule.jurisdiction, gate
+        )
 
     def subject_bound(self, subject: Any) -> list[Any]:
         """The literals "the rule applies to ``subject``" for a subject another literal binds: the
@@ -800,6 +814,20 @@ def _builtins(program: Program) -> None:
     p.declare(CHILD_TEXT, 4)
     p.declare(SUBJECT, 2)
     p.declare(VIA, 4)
+    # The rows of the rules for subjects without a value they read (RuleCompiler.report_lacking).
+    s, sel, pr, key, status, rule, leg, actual, juris, gate = (p.var() for _ in range(10))
+    p.fact(READY, "")
+    p.declare(LACKING_ROW, 9)
+    p.clause(
+        OUTCOME,
+        [status, rule, s, leg, actual, p.const(""), p.tuple_of([])],
+        [
+            p.lit(LACKS_VALUE, s, sel, pr, key),
+            p.lit(LACKING_ROW, sel, pr, key, status, rule, leg, actual, juris, gate),
+            p.lit("in_jurisdiction", juris),
+            p.lit(READY, gate),
+        ],
+    )
     p.declare(TEXT_NUMBER, 5)
     p.declare(CHILD_OF, 3)
     p.declare(SUM, 3)

@@ -158,6 +158,13 @@ class Program:
         self._heads[head] = len(head_args)
         self._record_reads(head, head_args, conj)
 
+    def fact(self, predicate: str, *values: Any) -> None:
+        """Add the fact ``predicate(values…)`` to the program itself (a table the rule set's
+        clauses read), not to one filing's facts: it stays across checks."""
+        self._ensure_active()
+        for clause in _fact_clauses([(predicate, *values)], self._fact_preds):
+            pyEngine.assert_(clause)
+
     def declare(self, predicate: str, arity: int) -> None:
         """Make ``predicate`` known as a fact predicate, so a filing without such facts answers
         no (or, negated, yes) instead of "predicate without definition"."""

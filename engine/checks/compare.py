@@ -168,8 +168,7 @@ class CompareCheck(CheckKind):
             in_period += inp.input_kind.defined(rc, inp)
         # The period literals name no subject: first, they are one lookup per clause.
         for inp in [i for i in inputs if i.input_kind.missing_is_cannot]:
-            subject = p.var()
-            rc.cannot(subject, inp.name, rc.absent_body(inp, subject, in_period))
+            rc.cannot_absent(inp, in_period)
             if inp.name in blocked:
                 subject = p.var()
                 # Unreadable addends are rare: asked with the subject free, one lookup.

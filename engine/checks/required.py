@@ -46,11 +46,8 @@ class RequiredCheck(CheckKind):
         return cls(required)
 
     def compile(self, rc: RuleCompiler) -> list[WitnessSlot]:
-        p = rc.p
         for index, name in enumerate(self.fields):
-            subject = p.var()
-            has = rc.has_rel if name in RELATIONS else rc.has_field
-            rc.violation(rc.head(subject, index, p.const(name), p.const(""), []), rc.lacks(subject, has, name))
+            rc.report_lacking("fail", index, name, rc.has_rel if name in RELATIONS else rc.has_field, name, [])
         return []
 
     def finding(

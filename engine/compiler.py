@@ -119,9 +119,11 @@ class FactIndex:
 
 @dataclass(frozen=True)
 class ViaSpec:
-    """A field read through a relation (:meth:`RuleCompiler.field_read`): the ``predicate`` value
-    of ``field`` of each entity the entity's relation ``relation`` leads to."""
+    """A field read through a relation (:meth:`RuleCompiler.field_read`): for each entity of
+    ``kind`` (the reading rule's subject), the ``predicate`` value of ``field`` of each entity its
+    relation ``relation`` leads to."""
 
+    kind: str
     relation: str
     predicate: str
     field: str
@@ -129,17 +131,18 @@ class ViaSpec:
     @property
     def key(self) -> str:
         """The constant that names the read in ``hegui_via`` and ``hegui_lacks_value`` facts."""
-        return "\x1f".join([self.relation, self.predicate, self.field])
+        return "\x1f".join([self.kind, self.relation, self.predicate, self.field])
 
 
 def via_facts(index: FactIndex, reads: Collection[ViaSpec]) -> list[tuple]:
-    """``hegui_via(E, key, V, T)`` for each read of ``reads``: ``rel(E, relation, T)`` and
-    ``predicate(T, field, V)``, joined here once per filing where the engine joined them per
-    subject and rule (a subgoal for the relation, one for the field, one for the input)."""
+    """``hegui_via(E, key, V, T)`` for each read of ``reads``: ``E`` of the read's kind,
+    ``rel(E, relation, T)`` and ``predicate(T, field, V)``, joined here once per filing where the
+    engine joined them per subject and rule (a subgoal for the relation, one for the field, one
+    for the input)."""
     out: list[tuple] = []
     for spec in sorted(reads, key=lambda r: r.key):
         for (entity, relation), targets in index.related.items():
-            if relation == spec.relation:
+            if relation == spec.relation and spec.kind in index.kinds.get(entity, ()):
                 for target in targets:
                     for value in index.values.get((spec.predicate, target, spec.field), ()):
                         out.append((VIA, entity, spec.key, value, target))
@@ -644,7 +647,7 @@ class RuleCompiler:
         subgoal each per subject and rule."""
         p = self.p
         if of and of != FILING and of not in TABLE_KINDS:
-            spec = ViaSpec(of, predicate, field_name)
+            spec = ViaSpec(self.rule.subject, of, predicate, field_name)
             self.precomputed.via.add(spec)
             origin = p.var()
             return origin, [p.lit(VIA, subject, spec.key, value, origin)]

@@ -546,14 +546,18 @@ def test_lacks_value_facts_equal_the_engine_negation_they_replace(path, evaluato
 def test_via_facts_equal_the_engine_join_they_replace(path, evaluator):
     """hegui_via facts join a relation with a field of the entity it leads to beside the facts
     instead of per subject in the engine: for every such read the built-in rules make, the same
-    (entity, value, target) rows as ``rel(E, R, T), P(T, F, V)``."""
+    (entity, value, target) rows as ``entity(E, K), rel(E, R, T), P(T, F, V)``."""
     reads = sorted(evaluator.compiled.precomputed.via, key=lambda r: r.key)
     assert reads
     raw = filing_facts(read_filing(path)).raw
     p = datalog.Program()
     for index, spec in enumerate(reads):
         e, t, v = p.var(), p.var(), p.var()
-        body = [p.lit("rel", e, spec.relation, t), p.lit(spec.predicate, t, spec.field, v)]
+        body = [
+            p.lit("entity", e, spec.kind),
+            p.lit("rel", e, spec.relation, t),
+            p.lit(spec.predicate, t, spec.field, v),
+        ]
         p.clause(f"via_{index}", [e, v, t], body)
     joined = p.evaluate(raw, {f"via_{index}": 3 for index in range(len(reads))})
     computed = compiler.presence_facts(raw, compiler.Precomputed(via=set(reads)))

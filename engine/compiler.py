@@ -42,7 +42,10 @@ COUNT = "hegui_count"  # (scope, count key, number, claim): a count claim stated
 STATED = "hegui_stated"  # (scope, rate key, rate, claim): a stated rate within the scope (RateSpec)
 DISAGREE = "hegui_disagree"  # (text field, number field, text, smaller, larger): rows with that text differ
 LACKS_CHILD = "hegui_lacks_child"  # (entity, kind, field, text): no child of that kind has that text
-LACKS_VALUE = "hegui_lacks_value"  # (entity, selection key, predicate, key): a subject without that value
+# (entity, selection key, predicate, key): a subject without a usable value of that read: no such
+# fact, or for hegui_blocked, such a fact (an addend that could not be read)
+LACKS_VALUE = "hegui_lacks_value"
+BLOCKED = "hegui_blocked"  # (entity, sum key): one of the parts the sum adds up could not be read (SumSpec)
 VIA = "hegui_via"  # (entity, via key, value, target): a field of the entity a relation leads to (ViaSpec)
 # (selection key, predicate, key, status, rule, leg, actual, jurisdiction, gate): a rule's row for a
 # subject without that value (RuleCompiler.report_lacking); facts of the compiled program
@@ -83,6 +86,7 @@ class FactIndex:
     child_kinds: set[tuple[str, str]] = field(default_factory=set)  # (entity, kind of one of its children)
     within: dict[str, list[str]] = field(default_factory=dict)  # claim → the scopes it is stated within
     counts: list[tuple] = field(default_factory=list)  # the count facts
+    unreadable: set[tuple[str, str]] = field(default_factory=set)  # (entity, field) that could not be read
 
     @classmethod
     def of(cls, facts: list[tuple]) -> FactIndex:
@@ -104,6 +108,8 @@ class FactIndex:
                 index.within.setdefault(fact[1], []).append(fact[2])
             elif name == "count":
                 index.counts.append(fact)
+            elif name == "unreadable_field":
+                index.unreadable.add((fact[1], fact[2]))
         for entity, entity_kinds in kinds.items():
             for kind in dict.fromkeys(entity_kinds):
                 index.of_kind.setdefault(kind, []).append(entity)
@@ -200,6 +206,44 @@ def sum_facts(facts: list[tuple], sums: Collection[SumSpec], index: FactIndex | 
                 value = total([c for c in kids if spec.over in kinds.get(c, ()) and named(c)])
                 if value is not None:
                     out.append((SUM, owner, spec.key, value))
+    return out
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """Where a sum input's parts are (:class:`SumSpec`, names aside), for the subjects of kind
+    ``subject`` one of whose parts may hold a cell that could not be read."""
+
+    subject: str
+    over: str
+    fields: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """The constant that names the sum's parts in ``hegui_blocked`` facts."""
+        return "\x1f".join([self.subject, self.over, "\x1e".join(self.fields)])
+
+
+def blocked_facts(index: FactIndex, specs: Collection[BlockSpec]) -> list[tuple]:
+    """``hegui_blocked(E, key)`` for each spec of ``specs`` and each entity of its subject kind one
+    of whose parts has a field the sum adds that could not be read (adding the readable parts
+    would read it as zero), or whose list of such children was cut off part-way. Found here once
+    per filing, where the engine joined each unreadable cell with its owners per rule."""
+    out: list[tuple] = []
+    for spec in sorted(specs, key=lambda s: s.key):
+        if spec.over in TABLE_KINDS:
+            parts = index.of_kind.get(spec.over, ())
+            if any((part, name) in index.unreadable for part in parts for name in spec.fields):
+                out += [(BLOCKED, owner, spec.key) for owner in index.of_kind.get(spec.subject, ())]
+            continue
+        for owner in index.of_kind.get(spec.subject, ()):
+            if spec.over:
+                parts = [c for c in index.children.get(owner, ()) if spec.over in index.kinds.get(c, ())]
+                cut_off = (owner, spec.over) in index.unreadable
+            else:
+                parts, cut_off = [owner], False
+            if cut_off or any((part, name) in index.unreadable for part in parts for name in spec.fields):
+                out.append((BLOCKED, owner, spec.key))
     return out
 
 
@@ -315,6 +359,8 @@ class Precomputed:
     missing: set[tuple[Selection, str, str]] = field(default_factory=set)
     #: the fields read through a relation (:meth:`RuleCompiler.field_read`)
     via: set[ViaSpec] = field(default_factory=set)
+    #: the sums whose unreadable parts some rule tests (:meth:`RuleCompiler.blocked`)
+    blocked: set[BlockSpec] = field(default_factory=set)
     #: which of the facts made for every filing (hegui_field, hegui_related, hegui_has_child,
     #: hegui_child_of) some clause reads; None: all of them
     families: frozenset[str] | None = None
@@ -407,8 +453,10 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
     out.update(dict.fromkeys(summed))
     through = via_facts(index, wanted.via)
     out.update(dict.fromkeys(through))
+    blocked = blocked_facts(index, wanted.blocked)
+    out.update(dict.fromkeys(blocked))
     if wanted.subjects:
-        out.update(dict.fromkeys(_subject_facts(index, wanted.subjects, wanted.missing, summed + through)))
+        out.update(dict.fromkeys(_subject_facts(index, wanted.subjects, wanted.missing, summed + through + blocked)))
     out.update(dict.fromkeys(claim_facts(facts, wanted.counts, wanted.rates, index)))
     return list(out)
 
@@ -432,7 +480,7 @@ def _subject_facts(
     computed: list[tuple],
 ) -> list[tuple]:
     """The ``hegui_subject`` and ``hegui_lacks_value`` facts of :func:`presence_facts` (``computed``:
-    the ``hegui_sum`` and ``hegui_via`` facts, which the lacks facts also read)."""
+    the ``hegui_sum``, ``hegui_via`` and ``hegui_blocked`` facts, which the lacks facts also read)."""
     selected: dict[Selection, list[str]] = {}
     out: list[tuple] = []
     for selection in sorted(subjects, key=lambda s: s.key):
@@ -448,6 +496,8 @@ def _subject_facts(
                 present = (entity, key) in index.related
             elif predicate in _VALUE_PREDICATES:
                 present = (predicate, entity, key) in index.values
+            elif predicate == BLOCKED:  # a value is there, but not one to use
+                present = (predicate, entity, key) not in has
             else:
                 present = (predicate, entity, key) in has
             if not present:
@@ -760,15 +810,32 @@ class RuleCompiler:
         _, _, literals = self.input_body(inp, subject)
         return self.p.neg(literals[0])
 
-    def input_unverifiable(self, inp: Input) -> str | None:
-        """The input kind's predicate for subjects where ``inp`` could not be read, if it has one."""
-        key = ("blocked", self._input_key(inp))
-        if key not in self.shared:
-            name = inp.input_kind.unverifiable(self, inp)
-            if name is None:
-                return None
-            self.shared[key] = name
-        return self.shared[key]
+    def input_unverifiable(self, inp: Input, subject: Any) -> Any | None:
+        """The input kind's literal "``inp`` has a value for ``subject`` that cannot be used" (an
+        addend that could not be read), or None when values of its kind always can."""
+        return inp.input_kind.unverifiable(self, inp, subject)
+
+    def cannot_unverifiable(self, inp: Input, before: list[Any]) -> None:
+        """Report "cannot verify" for each subject of the rule whose value of ``inp`` cannot be used
+        (:meth:`input_unverifiable`), when the subject-free literals ``before`` hold: a row of the
+        rule set's one clause for such rows when the test is a fact computed beside the facts
+        (:meth:`report_lacking`), else a clause that asks it first, with the subject free."""
+        p = self.p
+        subject = p.var()
+        literal = self.input_unverifiable(inp, subject)
+        if literal is None:
+            return
+        if literal.predicate_name == BLOCKED:
+            self.report_lacking("cannot", 0, inp.name, BLOCKED, p.constant(literal.terms[1]), before)
+        else:
+            self.cannot(subject, inp.name, [*before, literal, *self.subject_bound(subject)])
+
+    def blocked(self, subject: Any, inp: Input) -> Any:
+        """The literal "one of the parts the sum ``inp`` adds up for ``subject`` could not be read":
+        one fact per such subject computed beside the facts (:func:`blocked_facts`)."""
+        spec = BlockSpec(self.rule.subject, inp.over or "", tuple(inp.fields))
+        self.precomputed.blocked.add(spec)
+        return self.p.lit(BLOCKED, subject, spec.key)
 
     # -- heads --------------------------------------------------------------------------------------
     def head(self, subject: Any, leg: int, actual: Any, expected: Any, witness: list[Any]) -> list[Any]:
@@ -817,6 +884,7 @@ def _builtins(program: Program) -> None:
     p.declare(CHILD_TEXT, 4)
     p.declare(SUBJECT, 2)
     p.declare(VIA, 4)
+    p.declare(BLOCKED, 2)
     # The rows of the rules for subjects without a value they read (RuleCompiler.report_lacking).
     s, sel, pr, key, status, rule, leg, actual, juris, gate = (p.var() for _ in range(10))
     p.fact(READY, "")

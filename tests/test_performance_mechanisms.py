@@ -84,17 +84,17 @@ def test_facts_made_for_every_filing_are_made_only_when_some_clause_reads_them(e
     """hegui_field, hegui_related, hegui_has_child and hegui_child_of facts exist for a rule set whose
     clauses read them (a rule or check kind may), and are not built for one whose clauses do not."""
     raw = filing_facts(read_filing(example_path)).raw
-    families = evaluator.compiled.precomputed.families
-    assert families is not None and compiler.CHILD_OF in families and compiler.FIELD not in families
-    made = {f[0] for f in compiler.presence_facts(raw, evaluator.compiled.precomputed)}
-    assert compiler.CHILD_OF in made and not made & {compiler.FIELD, compiler.RELATED, compiler.HAS_CHILD}
+    families = {compiler.FIELD, compiler.RELATED, compiler.HAS_CHILD, compiler.CHILD_OF}
+    read = evaluator.compiled.precomputed.families
+    assert read is not None and not read & families  # the built-in rules read none of them
+    assert not {f[0] for f in compiler.presence_facts(raw, evaluator.compiled.precomputed)} & families
     p = datalog.Program()
     compiler._builtins(p)
     s = p.var()
     p.clause("goal", [s], [p.lit("hegui_has_field", s, "金额")])
     p.clause(compiler.OUTCOME, [s], [p.lit("goal", s)])
     assert compiler.FIELD in p.fact_filter([compiler.OUTCOME])
-    assert compiler.FIELD in {f[0] for f in compiler.presence_facts(raw, compiler.Precomputed())}
+    assert {f[0] for f in compiler.presence_facts(raw, compiler.Precomputed())} >= families
 
 
 def test_call_constants_narrow_what_a_builtin_reads():
@@ -515,6 +515,7 @@ def test_lacks_value_facts_equal_the_engine_negation_they_replace(path, evaluato
         missing=set(missing),
         sums=evaluator.compiled.precomputed.sums,
         via=evaluator.compiled.precomputed.via,
+        blocked=evaluator.compiled.precomputed.blocked,
     )
     computed = compiler.presence_facts(raw, wanted)
     subjects = {(f[1], f[2]) for f in computed if f[0] == compiler.SUBJECT}
@@ -522,14 +523,13 @@ def test_lacks_value_facts_equal_the_engine_negation_they_replace(path, evaluato
     queries = {}
     for index, (selection, predicate, key) in enumerate(missing):
         s = p.var()
-        arity = {compiler.FIELD: 0, compiler.RELATED: 0, compiler.VIA: 2}.get(predicate, 1)
-        body = [
-            p.lit(compiler.SUBJECT, s, selection.key),
-            p.neg(p.lit(predicate, s, key, *(p.var() for _ in range(arity)))),
-        ]
+        arity = {compiler.FIELD: 0, compiler.RELATED: 0, compiler.BLOCKED: 0, compiler.VIA: 2}.get(predicate, 1)
+        read = p.lit(predicate, s, key, *(p.var() for _ in range(arity)))
+        # a sum with an unreadable part has no usable value: the blocked fact is there
+        body = [p.lit(compiler.SUBJECT, s, selection.key), read if predicate == compiler.BLOCKED else p.neg(read)]
         p.clause(f"lacks_{index}", [s], body)
         queries[f"lacks_{index}"] = 1
-    kept = (compiler.SUBJECT, compiler.SUM, compiler.VIA, compiler.FIELD, compiler.RELATED)
+    kept = (compiler.SUBJECT, compiler.SUM, compiler.VIA, compiler.FIELD, compiler.RELATED, compiler.BLOCKED)
     joined = p.evaluate(raw + [f for f in computed if f[0] in kept], queries)
     found = 0
     for index, (selection, predicate, key) in enumerate(missing):
@@ -567,6 +567,52 @@ def test_via_facts_equal_the_engine_join_they_replace(path, evaluator):
         assert mine == sorted(joined.get(f"via_{index}", [])), spec
         found += len(mine)
     assert found or path != FILINGS[0]
+
+
+def test_blocked_facts_equal_the_engine_join_they_replace(evaluator, example_path):
+    """hegui_blocked facts name the subjects one of whose sum's parts could not be read, found beside
+    the facts instead of by the engine joining each unreadable cell with its owners: the same
+    subjects as the clauses sums compiled to before (a part's field unreadable; for children, a
+    list cut off part-way), on the example with cells made unreadable in each kind of part."""
+    specs = sorted(evaluator.compiled.precomputed.blocked, key=lambda b: b.key)
+    assert {bool(b.over) for b in specs} == {True, False} and any(b.over in compiler.TABLE_KINDS for b in specs)
+    raw = filing_facts(read_filing(example_path)).raw
+    kinds = {f[1]: f[2] for f in raw if f[0] == "entity"}
+    unreadable = []
+    for spec in specs:  # one cell of one part of each kind, and one cut-off list
+        part = next((e for e, k in sorted(kinds.items()) if k == (spec.over or spec.subject)), None)
+        if part is not None:
+            unreadable.append(("unreadable_field", part, spec.fields[0]))
+        if spec.over and spec.over not in compiler.TABLE_KINDS:
+            # the last owner, so that the first part (above) is most likely not its own
+            owner = next((e for e, k in sorted(kinds.items(), reverse=True) if k == spec.subject), None)
+            if owner is not None:
+                unreadable.append(("unreadable_field", owner, spec.over))
+    raw = raw + sorted(set(unreadable))
+    p = datalog.Program()
+    for index, spec in enumerate(specs):
+        for name in spec.fields:
+            s, e = p.var(), p.var()
+            if spec.over in compiler.TABLE_KINDS:
+                part = [p.lit("entity", e, spec.over)]
+            elif spec.over:
+                part = [p.lit("rel", e, "所属", s), p.lit("entity", e, spec.over)]
+            else:
+                part = [p.cmp(e, "==", s)]
+            body = [p.lit("unreadable_field", e, name), p.lit("entity", s, spec.subject), *part]
+            p.clause(f"blocked_{index}", [s], body)
+        if spec.over and spec.over not in compiler.TABLE_KINDS:
+            s = p.var()
+            body = [p.lit("unreadable_field", s, spec.over), p.lit("entity", s, spec.subject)]
+            p.clause(f"blocked_{index}", [s], body)
+    joined = p.evaluate(raw, {f"blocked_{index}": 1 for index in range(len(specs))})
+    computed = compiler.presence_facts(raw, compiler.Precomputed(blocked=set(specs)))
+    found = 0
+    for index, spec in enumerate(specs):
+        mine = sorted((f[1],) for f in computed if f[0] == compiler.BLOCKED and f[2] == spec.key)
+        assert mine == sorted(joined.get(f"blocked_{index}", [])), spec
+        found += bool(mine)
+    assert found >= 3  # parts of each kind (own fields, children, a table) made some sum unusable
 
 
 def test_fact_clauses_refuse_floats_and_keep_every_value_type():

@@ -123,11 +123,7 @@ class CompareCheck(CheckKind):
         for prm in params:
             witness_slots.append(WitnessSlot(prm.name, "param"))
 
-        blocked: dict[str, str] = {}
-        for inp in inputs:
-            predicate = rc.input_unverifiable(inp)
-            if predicate is not None:
-                blocked[inp.name] = predicate
+        blocked = [inp for inp in inputs if rc.input_unverifiable(inp, p.var()) is not None]
         text_compare = any(i.input_kind.is_text for i in rule.inputs)
         for leg, comparison in enumerate(self.comparisons):
             subject = p.var()
@@ -142,7 +138,7 @@ class CompareCheck(CheckKind):
             body = params_body + rc.subject_body(subject)
             # Unreadable addends are tested last: the violation clause tests them only for a
             # subject that fails, instead of for every subject up front.
-            unblocked = [p.neg(p.lit(name, subject)) for name in blocked.values()]
+            unblocked = [p.neg(rc.input_unverifiable(inp, subject)) for inp in blocked]
             bound: dict[str, Any] = {}
             witness: list[Any] = []
             for inp in inputs:
@@ -169,12 +165,7 @@ class CompareCheck(CheckKind):
         # The period literals name no subject: first, they are one lookup per clause.
         for inp in [i for i in inputs if i.input_kind.missing_is_cannot]:
             rc.cannot_absent(inp, in_period)
-            if inp.name in blocked:
-                subject = p.var()
-                # Unreadable addends are rare: asked with the subject free, one lookup.
-                rc.cannot(
-                    subject, inp.name, [*in_period, p.lit(blocked[inp.name], subject), *rc.subject_bound(subject)]
-                )
+            rc.cannot_unverifiable(inp, in_period)
         # A parameter with no value in the filing's year puts the filing outside the rule's
         # period: the rule does not apply (hegui why says so), it is not "cannot verify".
         return witness_slots

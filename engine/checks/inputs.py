@@ -102,8 +102,9 @@ class InputKind:
         """(value term, origin term, literals) that read ``inp`` for ``subject``."""
         raise NotImplementedError
 
-    def unverifiable(self, rc: RuleCompiler, inp: Input) -> str | None:
-        """A predicate true for subjects where the value exists but cannot be trusted, or None."""
+    def unverifiable(self, rc: RuleCompiler, inp: Input, subject: Any) -> Any | None:
+        """A literal true for ``subject`` when the value exists but cannot be trusted (asked with the
+        subject bound or free), or None when values of this kind always can."""
         return None
 
     def defined(self, rc: RuleCompiler, inp: Input) -> list[Any]:
@@ -238,37 +239,10 @@ class SumInput(InputKind):
     def describe(self, inp: Input) -> str:
         return f"{'、'.join(inp.fields)}之和" + (f"（各{inp.over}）" if inp.over else "")
 
-    def _part_owner(self, rc: RuleCompiler, inp: Input, s: Any, e: Any) -> list[Any]:
-        """Literals that make ``e`` one of the entities whose fields ``inp`` adds up for ``s``."""
-        p = rc.p
-        body = [p.lit("entity", s, rc.rule.subject)]
-        if inp.over in TABLE_KINDS:
-            body.append(p.lit("entity", e, inp.over))
-        elif inp.over:
-            body.append(rc.child_of(s, inp.over, e))
-        else:
-            body.append(p.cmp(e, "==", s))
-        return body
-
-    def unverifiable(self, rc: RuleCompiler, inp: Input) -> str | None:
+    def unverifiable(self, rc: RuleCompiler, inp: Input, subject: Any) -> Any | None:
         """True for subjects where one addend could not be read: adding only the readable parts
         would read the unreadable one as zero."""
-        p = rc.p
-        name = p.predicate("blocked")
-        # Unreadable cells come first: asked with the part free, it is one lookup shared by
-        # every subject, and nearly always empty, which ends the search for all of them.
-        for fname in inp.fields:
-            s, e = p.var(), p.var()
-            p.clause(name, [s], [p.lit("unreadable_field", e, fname), *self._part_owner(rc, inp, s, e)])
-        if inp.over and inp.over not in TABLE_KINDS:
-            # A table cut off part-way: the subject's list of such children was not read in full.
-            s = p.var()
-            p.clause(
-                name,
-                [s],
-                [p.lit("unreadable_field", s, p.const(inp.over)), p.lit("entity", s, rc.rule.subject)],
-            )
-        return name
+        return rc.blocked(subject, inp)
 
     def body(self, rc: RuleCompiler, inp: Input, subject: Any) -> tuple[Any, Any, list[Any]]:
         # Added up beside the facts, once per filing (hegui.engine.compiler.sum_facts): the

@@ -370,11 +370,10 @@ class FindingBuilder:
         subject: str,
         leg: int,
         status: str,
-        *,
-        key: str | None = None,
-        where: tuple[str, int] | None = None,
-        item_override: str | None = None,
-        **kw: Any,
+        key: str | None,
+        where: tuple[str, int] | None,
+        item_override: str | None,
+        kw: dict[str, Any],
     ) -> Finding:
         table = self.prov.table_of.get(subject, "")
         item = item_override or self.prov.item_of.get(subject, subject)
@@ -397,12 +396,22 @@ class FindingBuilder:
         )
 
     # -- what check kinds build with ----------------------------------------------------------------
-    def fail(self, rule: Rule, subject: str, leg: int, *, key: str | None = None, **kw: Any) -> Finding:
+    def fail(
+        self,
+        rule: Rule,
+        subject: str,
+        leg: int,
+        *,
+        key: str | None = None,
+        where: tuple[str, int] | None = None,
+        item_override: str | None = None,
+        **kw: Any,
+    ) -> Finding:
         """A failing finding of ``rule`` for ``subject``; ``where`` (location, line) defaults to
         the subject's, ``item_override`` to its item; with ``key``, the finding is identified
         by it as :meth:`with_id` does (without building the record twice); other keywords are
         Finding fields."""
-        return self._base(rule, subject, leg, STATUS_FAIL, key=key, **kw)
+        return self._base(rule, subject, leg, STATUS_FAIL, key, where, item_override, kw)
 
     @staticmethod
     def evidence(name: str, value: str, location: str = "", text: str = "") -> Evidence:
@@ -460,11 +469,15 @@ class FindingBuilder:
             subject,
             0,
             STATUS_CANNOT_VERIFY,
-            where=where,
-            message=message,
-            expected=f"需要{what}",
-            actual="缺失",
-            evidence=(Evidence(what, "缺失", "", describe_input(inp) if inp else "规则包参数"),),
+            None,
+            where,
+            None,
+            {
+                "message": message,
+                "expected": f"需要{what}",
+                "actual": "缺失",
+                "evidence": (Evidence(what, "缺失", "", describe_input(inp) if inp else "规则包参数"),),
+            },
         )
 
     @staticmethod

@@ -447,13 +447,14 @@ class FindingBuilder:
         if inp is not None and blank is not None:
             where = self.location(blank, inp.field)
         kind_message = rule.check.cannot_message(self, rule, subject, what) if inp is None else None
+        described = describe_input(inp) if inp is not None else "规则包参数"
         if inp is not None:
             if blank is not None:
                 raw = self.prov.raw_text.get((blank, inp.field), "").strip()
                 state = "未填写" if raw in ("", "/", "-", "—") else f"写的是“{raw}”，读不出所需的值"
                 looked = f"{self.prov.table_of.get(blank, blank)}的“{inp.field}”栏{state}"
             else:
-                looked = f"查找范围：{describe_input(inp)}"
+                looked = f"查找范围：{described}"
             message = f"无法核实“{rule.title}”：缺少{what}（{looked}）"
             # A table cut off in the copy: say which part was not in the file.
             table = self.prov.table_of.get(str(subject), "")
@@ -476,7 +477,7 @@ class FindingBuilder:
                 "message": message,
                 "expected": f"需要{what}",
                 "actual": "缺失",
-                "evidence": (Evidence(what, "缺失", "", describe_input(inp) if inp else "规则包参数"),),
+                "evidence": (Evidence(what, "缺失", "", described),),
             },
         )
 

@@ -129,7 +129,7 @@ class StatedInput(InputKind):
         param = fb.checker.ruleset.parameters.get(origin)
         if param is not None:
             # The nearest jurisdiction's parameter of that name decided the value: cite that one.
-            param, _ = fb.checker.resolve(param, fb.filing.year, fb.chain)
+            param, _ = fb.decided(param)
             return f"申报未写明该标准，按政策参数：{param.source or param.name}（规则包 {param.key.split(':', 1)[0]}）"
         return _sentence(fb.prov.raw_text, origin)
 

@@ -140,8 +140,8 @@ class Evaluator:
                 ]
             )
         self.compiled = compiled_rules(ruleset, reuse=reuse_compiled)
-        # What findings of a rule need from the compiled rule alone (FindingBuilder.prepared),
-        # kept while the rules are: worked out per finding it was most of building one.
+        # What findings need from a compiled rule alone (FindingBuilder.prepared), kept as long
+        # as the rules: worked out again for every finding, it was most of what one cost.
         self._prepared: dict[Hashable, Any] = {}
 
     def resolve(self, param: Parameter, year: int | None, chain: list[str]) -> tuple[Parameter, Any]:

@@ -807,3 +807,15 @@ def test_rows_that_repeat_a_finding_are_not_built(evaluator, path):
         # HN-YLBX-001 reads a rate stated in several sentences: rows repeat one finding.
         repeated = [row for row in answers if row[0] == "fail" and row[1] == "HN-YLBX-001"]
         assert len(repeated) > len({f.id for f in built if f.rule_id == "HN-YLBX-001"}) > 0
+
+
+def test_a_compare_rule_without_a_message_says_what_failed(ruleset, registry, example_path):
+    # Worked out once per rule, the default message still reads as one sentence. The example's
+    # 驻村工作队 line: 6 队员 at its own 2000元/人/月 and 600元/人/年, plus the 15万元 floor:
+    # 2000×6×12 + 600×6 + 150000 = 297600元 = 29.76万元, against a project amount of 20万元.
+    silent = replace(ruleset, rules=[replace(r, message="") if r.id == "ZZ-ZCDY-001" else r for r in ruleset.rules])
+    findings = Evaluator(silent, registry).check(read_filing(example_path)).findings
+    assert [f.message for f in findings if f.rule_id == "ZZ-ZCDY-001"] == [
+        "驻村工作队经费应足以保障交通费、意外伤害保险和后盾单位帮扶资金：项目金额为20.00万元，"
+        "应不少于交通费标准 × 队员人数 × 12月/年 + 意外伤害保险标准 × 队员人数 + 后盾单位帮扶资金下限（29.76万元）"
+    ]

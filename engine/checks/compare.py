@@ -282,7 +282,7 @@ class CompareCheck(CheckKind):
             subject,
             leg,
             where=where,
-            message=message or f"{plan.said}{shown_actual}，{plan.required}{shown_expected}）",
+            message=message or f"{plan.said}{shown_actual}{plan.required}{shown_expected}）",
             expected=f"{plan.op} {shown_expected}",
             actual=shown_actual,
             evidence=tuple(evidence),

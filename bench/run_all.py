@@ -292,12 +292,7 @@ def check_phases(checker, filing) -> tuple[dict[str, int], list[str]]:
         finally:
             datalog.retract_facts(clauses)
             t4 = clock()
-    builder = evaluate._FindingBuilder(checker, filing, factset, chain)
-    findings = [builder.violation(row[1:]) for row in answers if row[0] == "fail"]
-    findings += [builder.cannot((row[1], row[2], row[4])) for row in answers if row[0] == "cannot"]
-    findings = evaluate._dedupe(findings)
-    prov = factset.provenance
-    findings.sort(key=lambda f: (evaluate._table_order(f.table), prov.position(f.location), f.line, f.rule_id, f.id))
+    findings = evaluate._FindingBuilder(checker, filing, factset, chain).build(answers)
     t5 = clock()
     phases = {"facts": t1 - t0, "assert": t2 - t1, "query": t3 - t2, "retract": t4 - t3, "findings": t5 - t4}
     return phases, [f.id for f in findings]

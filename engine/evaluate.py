@@ -5,16 +5,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import hashlib
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from hegui.engine.checks.inputs import SumInput
-from hegui.engine.checks.stated import show_rate
+from hegui.engine.checks.stated import rate_amount, rate_suffix
 from hegui.engine.compiler import EVALUATED, OUTCOME, OUTCOME_ARITY, Compiled, compile_rules, presence_facts
 from hegui.engine.explain import explain_finding
 from hegui.engine.findings import STATUS_CANNOT_VERIFY, STATUS_FAIL, Evidence, Finding, finding_id
@@ -25,6 +27,8 @@ from hegui.facts.units import DIMENSIONLESS, Unit, format_decimal, format_money
 from hegui.facts.vocabulary import FILING, FactSet, filing_facts
 
 CANNOT_VERIFY_SEVERITY = "warning"
+
+T = TypeVar("T")
 
 # Compiled programs of this process, by the content of the rules they were compiled from. The
 # program depends on the rules alone (parameters and reference data are facts of each check),
@@ -136,6 +140,9 @@ class Evaluator:
                 ]
             )
         self.compiled = compiled_rules(ruleset, reuse=reuse_compiled)
+        # What findings need from a compiled rule alone (FindingBuilder.prepared), kept as long
+        # as the rules: worked out again for every finding, it was most of what one cost.
+        self._prepared: dict[Hashable, Any] = {}
 
     def resolve(self, param: Parameter, year: int | None, chain: list[str]) -> tuple[Parameter, Any]:
         """The parameter that decides for a filing: the nearest jurisdiction defining the name
@@ -199,13 +206,7 @@ class Evaluator:
         if explain:
             queries[EVALUATED] = OUTCOME_ARITY - 1
         answered = self.compiled.program.evaluate(facts, queries)
-        answers = answered[OUTCOME]
-        builder = _FindingBuilder(self, filing, factset, chain)
-        findings = [builder.violation(row[1:]) for row in answers if row[0] == "fail"]
-        findings += [builder.cannot((row[1], row[2], row[4])) for row in answers if row[0] == "cannot"]
-        findings = _dedupe(findings)
-        prov = factset.provenance
-        findings.sort(key=lambda f: (_table_order(f.table), prov.position(f.location), f.line, f.rule_id, f.id))
+        findings = _FindingBuilder(self, filing, factset, chain).build(answered[OUTCOME])
         result = CheckResult(filing, findings, factset, chain)
         if explain:
             result.evaluations = answered[EVALUATED]
@@ -231,6 +232,46 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+def _in_report_order(findings: list[Finding], prov: Any) -> None:
+    """Sort ``findings`` by table, reading position, line, rule and id."""
+    # A filing has a handful of tables: each label's order is worked out once, not per finding.
+    orders: dict[str, tuple] = {}
+
+    def key(f: Finding) -> tuple:
+        order = orders.get(f.table)
+        if order is None:
+            order = orders[f.table] = _table_order(f.table)
+        return (order, prov.position(f.location), f.line, f.rule_id, f.id)
+
+    findings.sort(key=key)
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _template(message: str) -> tuple[str, ...]:
+    """``message`` split at its ``{名称}`` placeholders: text, name, text, … name, text."""
+    return tuple(_PLACEHOLDER.split(message))
+
+
+# How a Decimal of a unit is shown (FindingBuilder.show): as a rate, as money, or as a number,
+# followed by a suffix that depends on the unit alone.
+_RATE, _MONEY, _NUMBER = "rate", "money", "number"
+
+
+@functools.lru_cache(maxsize=256)
+def _display(unit: Unit | None) -> tuple[str, str]:
+    if unit is None:
+        return _NUMBER, ""
+    per = rate_suffix(unit)
+    if per is not None:
+        return _RATE, per
+    if unit.money == 1:
+        return _MONEY, "" if unit in (BUDGET,) or unit.dims == () else f"（{unit}）"
+    return _NUMBER, "" if unit == DIMENSIONLESS else str(unit)
+
+
 class FindingBuilder:
     """Turns the engine's rows for one filing into findings.
 
@@ -245,18 +286,70 @@ class FindingBuilder:
         self.filing = filing
         self.prov = factset.provenance
         self.unit = filing.display_unit
+        # Of this filing only: several findings cite the same cell and the same parameters.
+        self._where: dict[tuple[str, str | None], tuple[str, int]] = {}
+        self._decided: dict[int, tuple[Parameter, Parameter, Any]] = {}
+
+    def build(self, answers: list[tuple]) -> list[Finding]:
+        """The findings of the engine's outcome rows: failures, then "cannot verify", each
+        finding once (the first row that gives its id), sorted as the report lists them."""
+        rules = self.checker.compiled.rules
+        findings: list[Finding] = []
+        # Rows that can only repeat a finding already built (same id) are not built at all: a
+        # rate stated in several sentences gives one row per sentence for one subject.
+        built: set[tuple] = set()
+        for row in answers:
+            if row[0] != "fail":
+                continue
+            if rules[row[1]].rule.check.identified_by_row:
+                seen = (row[1], row[2], row[3])
+                if seen in built:
+                    continue
+                built.add(seen)
+            findings.append(self.violation(row[1:]))
+        for row in answers:
+            if row[0] != "cannot":
+                continue
+            seen = ("cannot", row[1], row[2])
+            if seen in built:
+                continue
+            built.add(seen)
+            findings.append(self.cannot((row[1], row[2], row[4])))
+        findings = _dedupe(findings)
+        _in_report_order(findings, self.prov)
+        return findings
+
+    def prepared(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, worked out once while the evaluator's rules are the same: for what
+        findings need from a compiled rule alone, never from the filing. ``key`` names the
+        rule (its id) and what is prepared for it."""
+        store = self.checker._prepared
+        try:
+            return store[key]
+        except KeyError:
+            made = store[key] = make()
+            return made
+
+    def decided(self, param: Parameter) -> tuple[Parameter, Any]:
+        """The parameter that decides for the filing in place of ``param``, and its value for
+        the filing's year (:meth:`Evaluator.resolve`)."""
+        found = self._decided.get(id(param))
+        if found is None:
+            # ``param`` is kept with its answer so that its id stays its own while this filing is built.
+            found = self._decided[id(param)] = (param, *self.checker.resolve(param, self.filing.year, self.chain))
+        return found[1], found[2]
 
     # -- formatting ---------------------------------------------------------------------------------
     def show(self, value: Any, unit: Unit | None) -> str:
+        """``value`` as a reviewer reads it: money in the filing's unit, a rate as filings
+        write it (2000元/人/月), a count with its unit."""
         if isinstance(value, Decimal):
-            rate = show_rate(value, unit, self.unit) if unit is not None else None
-            if rate is not None:
-                return rate
-            if unit is not None and unit.money == 1:
-                return format_money(value, self.unit) + ("" if unit in (BUDGET,) or unit.dims == () else f"（{unit}）")
-            if unit is None or unit == DIMENSIONLESS:
-                return format_decimal(value)
-            return f"{format_decimal(value)}{unit}"
+            how, suffix = _display(unit)
+            if how is _RATE:
+                return rate_amount(value, self.unit) + suffix
+            if how is _MONEY:
+                return format_money(value, self.unit) + suffix
+            return format_decimal(value) + suffix
         return str(value)
 
     def place(self, entity: str) -> str:
@@ -264,13 +357,27 @@ class FindingBuilder:
         return src.place if src is not None else ""
 
     def location(self, entity: str, field_name: str | None = None) -> tuple[str, int]:
-        src = self.prov.source(entity, field_name)
-        return (str(src), src.line) if src is not None else (self.filing.path, 0)
+        key = (entity, field_name)
+        found = self._where.get(key)
+        if found is None:
+            src = self.prov.source(entity, field_name)
+            found = self._where[key] = (str(src), src.line) if src is not None else (self.filing.path, 0)
+        return found
 
-    def _base(self, rule: Rule, subject: str, leg: int, status: str, *, key: str | None = None, **kw: Any) -> Finding:
+    def _base(
+        self,
+        rule: Rule,
+        subject: str,
+        leg: int,
+        status: str,
+        key: str | None,
+        where: tuple[str, int] | None,
+        item_override: str | None,
+        kw: dict[str, Any],
+    ) -> Finding:
         table = self.prov.table_of.get(subject, "")
-        item = kw.pop("item_override", None) or self.prov.item_of.get(subject, subject)
-        location, line = kw.pop("where", None) or self.location(subject)
+        item = item_override or self.prov.item_of.get(subject, subject)
+        location, line = where or self.location(subject)
         return Finding(
             id=finding_id(rule.id, subject, leg, status) if key is None else finding_id(rule.id, key, 0, status),
             rule_id=rule.id,
@@ -289,12 +396,22 @@ class FindingBuilder:
         )
 
     # -- what check kinds build with ----------------------------------------------------------------
-    def fail(self, rule: Rule, subject: str, leg: int, *, key: str | None = None, **kw: Any) -> Finding:
+    def fail(
+        self,
+        rule: Rule,
+        subject: str,
+        leg: int,
+        *,
+        key: str | None = None,
+        where: tuple[str, int] | None = None,
+        item_override: str | None = None,
+        **kw: Any,
+    ) -> Finding:
         """A failing finding of ``rule`` for ``subject``; ``where`` (location, line) defaults to
         the subject's, ``item_override`` to its item; with ``key``, the finding is identified
         by it as :meth:`with_id` does (without building the record twice); other keywords are
         Finding fields."""
-        return self._base(rule, subject, leg, STATUS_FAIL, key=key, **kw)
+        return self._base(rule, subject, leg, STATUS_FAIL, key, where, item_override, kw)
 
     @staticmethod
     def evidence(name: str, value: str, location: str = "", text: str = "") -> Evidence:
@@ -330,13 +447,14 @@ class FindingBuilder:
         if inp is not None and blank is not None:
             where = self.location(blank, inp.field)
         kind_message = rule.check.cannot_message(self, rule, subject, what) if inp is None else None
+        described = describe_input(inp) if inp is not None else "规则包参数"
         if inp is not None:
             if blank is not None:
                 raw = self.prov.raw_text.get((blank, inp.field), "").strip()
                 state = "未填写" if raw in ("", "/", "-", "—") else f"写的是“{raw}”，读不出所需的值"
                 looked = f"{self.prov.table_of.get(blank, blank)}的“{inp.field}”栏{state}"
             else:
-                looked = f"查找范围：{describe_input(inp)}"
+                looked = f"查找范围：{described}"
             message = f"无法核实“{rule.title}”：缺少{what}（{looked}）"
             # A table cut off in the copy: say which part was not in the file.
             table = self.prov.table_of.get(str(subject), "")
@@ -352,11 +470,15 @@ class FindingBuilder:
             subject,
             0,
             STATUS_CANNOT_VERIFY,
-            where=where,
-            message=message,
-            expected=f"需要{what}",
-            actual="缺失",
-            evidence=(Evidence(what, "缺失", "", describe_input(inp) if inp else "规则包参数"),),
+            None,
+            where,
+            None,
+            {
+                "message": message,
+                "expected": f"需要{what}",
+                "actual": "缺失",
+                "evidence": (Evidence(what, "缺失", "", described),),
+            },
         )
 
     @staticmethod
@@ -364,7 +486,13 @@ class FindingBuilder:
         """Fill ``{名称}`` placeholders by plain substitution: no format-string machinery."""
         if not rule.message:
             return ""
-        return re.sub(r"\{([^{}]*)\}", lambda m: values.get(m.group(1), m.group(0)), rule.message)
+        parts = _template(rule.message)
+        out = [parts[0]]
+        for index in range(1, len(parts), 2):
+            name = parts[index]
+            out.append(values.get(name, "{" + name + "}"))
+            out.append(parts[index + 1])
+        return "".join(out)
 
 
 # The name Evaluator.check builds it by.

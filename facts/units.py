@@ -8,9 +8,10 @@ can never be silently compared with a yearly amount.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, getcontext, localcontext
 
 #: Money units and their value in 元.
 MONEY_SCALES: dict[str, Decimal] = {
@@ -150,10 +151,16 @@ class Quantity:
         return format_quantity(self.value, self.unit, self.written_unit)
 
 
+@functools.lru_cache(maxsize=256)
+def _scale(unit_text: str) -> Decimal:
+    # Findings show each amount in one of a handful of units: parsing the unit text again for
+    # every amount cost more than the division.
+    return parse_unit(unit_text)[0]
+
+
 def to_unit(value: Decimal, unit_text: str) -> Decimal:
     """Express a base-unit value in ``unit_text`` (e.g. 元 → 万元)."""
-    scale, _ = parse_unit(unit_text)
-    return value / scale
+    return value / _scale(unit_text)
 
 
 def _room(value: Decimal) -> int:
@@ -163,14 +170,31 @@ def _room(value: Decimal) -> int:
     return max(28, value.adjusted() + 4, len(value.as_tuple().digits) + 4)
 
 
+def _has_room(value: Decimal, ctx: Context) -> bool:
+    """Whether ``ctx`` already has :func:`_room` for ``value``. Entering a local context cost
+    more than the formatting it guards, and a larger precision gives the same digits here
+    (nothing is rounded to precision once every digit fits). ``str`` holds every digit of the
+    coefficient, so its length bounds their count without taking the number apart."""
+    prec = ctx.prec
+    return prec >= 28 and value.adjusted() + 4 <= prec and len(str(value)) + 4 <= prec
+
+
+_ONE = Decimal(1)
+_CENT = Decimal("0.01")
+
+
 def format_decimal(value: Decimal) -> str:
     """Plain notation without exponent and without trailing zeros (``Decimal('1E+1')`` → ``10``)."""
     if not value.is_finite():
         return str(value)
+    if _has_room(value, getcontext()):
+        if value == value.to_integral_value():
+            return str(value.quantize(_ONE))
+        return format(value.normalize(), "f")
     with localcontext() as ctx:
         ctx.prec = _room(value)
         if value == value.to_integral_value():
-            return str(value.quantize(Decimal(1)))
+            return str(value.quantize(_ONE))
         return format(value.normalize(), "f")
 
 
@@ -182,9 +206,12 @@ def format_money(value_yuan: Decimal, unit_text: str = "万元") -> str:
     amount = to_unit(value_yuan, unit_text)
     if not amount.is_finite():
         return f"{amount}{unit_text}"
-    with localcontext() as ctx:
-        ctx.prec = _room(amount)
-        cents = amount.quantize(Decimal("0.01"))
+    if _has_room(amount, getcontext()):
+        cents = amount.quantize(_CENT)
+    else:
+        with localcontext() as ctx:
+            ctx.prec = _room(amount)
+            cents = amount.quantize(_CENT)
     shown = f"{cents:.2f}" if cents == amount else format_decimal(amount)
     return f"{shown}{unit_text}"
 

@@ -842,3 +842,89 @@ def test_disagree_facts_equal_the_engine_comparison_they_replace(path, evaluator
         mine = sorted(f[3:] for f in computed if f[0] == compiler.DISAGREE and f[1:3] == pair)
         assert mine == sorted(joined.get(f"pairs_{index}", []))
         assert mine or path != FILINGS[0]
+
+
+# --- findings: what is worked out once belongs to the right filing -------------------------------
+
+
+def test_one_evaluator_gives_each_filing_its_own_findings(registry, example_path, example_text, tmp_path):
+    # The built-in packs with the 帮扶资金 floor raised from 2021, so that a 2019 and a 2023
+    # filing fail ZZ-ZCDY-001 with different parameter values; the 2019 copy also starts two
+    # lines lower, so every cell it cites is elsewhere under the same entity names.
+    packs = []
+    for folder in builtin_rule_paths():
+        packs.append(tmp_path / "rules" / folder.name)
+        shutil.copytree(folder, packs[-1])
+    village = tmp_path / "rules" / "zhuzhou" / "village.yaml"
+    floor = "      - {value: 15, from: 2018}\n"
+    text = village.read_text(encoding="utf-8")
+    assert text.count(floor) == 1
+    raised = "      - {value: 15, from: 2018, until: 2020}\n      - {value: 16, from: 2021}\n"
+    village.write_text(text.replace(floor, raised), encoding="utf-8")
+    ruleset = load_rules(packs)
+    earlier = tmp_path / "shifeng-zzb-2019.txt"
+    earlier.write_text("\n\n" + example_text.replace("2023年", "2019年"), encoding="utf-8")
+    filings = [read_filing(example_path), read_filing(earlier)]
+    assert [f.year for f in filings] == [2023, 2019]
+
+    alone = [Evaluator(ruleset, registry).check(filing).findings for filing in filings]
+
+    def floors(findings):
+        return [
+            e for f in findings if f.rule_id == "ZZ-ZCDY-001" for e in f.evidence if e.name == "后盾单位帮扶资金下限"
+        ]
+
+    assert [e.value for e in floors(alone[0])] == ["16万元/年"]
+    assert [e.value for e in floors(alone[1])] == ["15万元/年"]
+    assert {f.location for f in alone[0]}.isdisjoint(f.location for f in alone[1])
+    shared = Evaluator(ruleset, registry)
+    for index in (0, 1, 0, 1):
+        assert shared.check(filings[index]).findings == alone[index]
+
+
+def _answers(evaluator, filing):
+    factset = filing_facts(filing)
+    chain = evaluator.registry.chain_for(filing.department, None)
+    facts = (
+        factset.raw
+        + evaluator.param_facts(filing.year, chain)
+        + evaluator.jurisdiction_facts(chain)
+        + evaluator.match_facts(factset.raw)
+        + compiler.presence_facts(factset.raw, evaluator.compiled.precomputed)
+    )
+    answers = evaluator.compiled.program.evaluate(facts, {compiler.OUTCOME: compiler.OUTCOME_ARITY})
+    return factset, chain, answers[compiler.OUTCOME]
+
+
+@pytest.mark.parametrize("path", FILINGS, ids=lambda p: p.name)
+def test_rows_that_repeat_a_finding_are_not_built(evaluator, path):
+    filing = read_filing(path)
+    factset, chain, answers = _answers(evaluator, filing)
+    every = evaluate_module.FindingBuilder(evaluator, filing, factset, chain)
+    # Every row built, then each id kept once in row order: what the report lists.
+    reference = evaluate_module._dedupe(
+        [every.violation(row[1:]) for row in answers if row[0] == "fail"]
+        + [every.cannot((row[1], row[2], row[4])) for row in answers if row[0] == "cannot"]
+    )
+    prov = factset.provenance
+    reference.sort(
+        key=lambda f: (evaluate_module._table_order(f.table), prov.position(f.location), f.line, f.rule_id, f.id)
+    )
+    built = evaluate_module.FindingBuilder(evaluator, filing, factset, chain).build(answers)
+    assert built == reference
+    if path.name == "shifeng-zzb-2023.txt":
+        # HN-YLBX-001 reads a rate stated in several sentences: rows repeat one finding.
+        repeated = [row for row in answers if row[0] == "fail" and row[1] == "HN-YLBX-001"]
+        assert len(repeated) > len({f.id for f in built if f.rule_id == "HN-YLBX-001"}) > 0
+
+
+def test_a_compare_rule_without_a_message_says_what_failed(ruleset, registry, example_path):
+    # Worked out once per rule, the default message still reads as one sentence. The example's
+    # 驻村工作队 line: 6 队员 at its own 2000元/人/月 and 600元/人/年, plus the 15万元 floor:
+    # 2000×6×12 + 600×6 + 150000 = 297600元 = 29.76万元, against a project amount of 20万元.
+    silent = replace(ruleset, rules=[replace(r, message="") if r.id == "ZZ-ZCDY-001" else r for r in ruleset.rules])
+    findings = Evaluator(silent, registry).check(read_filing(example_path)).findings
+    assert [f.message for f in findings if f.rule_id == "ZZ-ZCDY-001"] == [
+        "驻村工作队经费应足以保障交通费、意外伤害保险和后盾单位帮扶资金：项目金额为20.00万元，"
+        "应不少于交通费标准 × 队员人数 × 12月/年 + 意外伤害保险标准 × 队员人数 + 后盾单位帮扶资金下限（29.76万元）"
+    ]

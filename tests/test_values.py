@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 
 from hegui.facts.model import IndicatorValue, Money
+from hegui.facts.units import format_decimal, format_money
 from hegui.facts.values import normalize_width, parse_indicator_value, parse_money, parse_number
 
 D = Decimal
@@ -296,3 +297,32 @@ def test_normalize_width_keeps_length() -> None:
     folded = normalize_width(text)
     assert len(folded) == len(text)
     assert folded == "≥95%,≤20万元(a) "
+
+
+# --- showing amounts -----------------------------------------------------------------------------
+
+SHOWN = [
+    # 3550元 is 0.355万元: not exact at two places, so every digit, never 0.36
+    (format_money, (D(3550), "万元"), "0.355万元"),
+    (format_money, (D(24000), "万元"), "2.40万元"),
+    (format_money, (D("0.5"), "元"), "0.50元"),
+    # 27 digits before the point and two after: more than the default 28-digit precision holds
+    (format_money, (D("1E+26"), "元"), "100000000000000000000000000.00元"),
+    (format_decimal, (D("1E+1"),), "10"),
+    (format_decimal, (D("1E+30"),), "1" + "0" * 30),
+    (format_decimal, (D("2.500"),), "2.5"),
+    # 30 significant digits: normalizing under 28 digits would round the last two away
+    (format_decimal, (D("1234567890.12345678901234567890"),), "1234567890.1234567890123456789"),
+]
+
+
+@pytest.mark.parametrize(("show", "args", "expected"), SHOWN)
+def test_amounts_are_shown_with_every_digit(show, args, expected: str) -> None:
+    assert show(*args) == expected
+
+
+def test_showing_a_number_ignores_a_lower_precision_of_the_caller() -> None:
+    with localcontext() as ctx:
+        ctx.prec = 6
+        assert format_decimal(D("123456789.125")) == "123456789.125"
+        assert format_decimal(D("1234567E+3")) == "1234567000"

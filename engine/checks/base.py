@@ -115,6 +115,10 @@ class CheckKind(ABC):
     * ``name`` — a stable name, shown as ``rule.check`` in explanations when :meth:`label`
       has nothing better.
     * ``keys`` — every key the section may contain, with its Chinese name (for typo errors).
+    * ``identified_by_row`` — True when :meth:`finding` identifies every finding by the row's
+      subject and leg (``fb.fail`` without ``key``): of several rows of one subject and leg,
+      only the first is then built, the others being the same finding, which the report
+      lists once. False (the default) builds every row.
 
     The class docstring is the kind's documentation: say what it checks and the YAML it takes.
     """
@@ -122,6 +126,7 @@ class CheckKind(ABC):
     keyword: ClassVar[str]
     name: ClassVar[str]
     keys: ClassVar[dict[str, str]] = {}
+    identified_by_row: ClassVar[bool] = False
 
     # -- loading ------------------------------------------------------------------------------------
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hegui.engine import expr as ex
 from hegui.engine.checks.base import CheckKind, CheckSection, WitnessSlot
@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from hegui.engine.compiler import CompiledRule, RuleCompiler
     from hegui.engine.evaluate import FindingBuilder
     from hegui.engine.explain import Explainer
-    from hegui.engine.findings import Finding
-    from hegui.engine.rules import Parameter, Rule
+    from hegui.engine.findings import Evidence, Finding
+    from hegui.engine.rules import Input, Parameter, Rule
 
 _OP_WORDS = {"=": "应等于", "≠": "应不等于", "≤": "应不超过", "≥": "应不少于", "<": "应小于", ">": "应大于"}
 _EXACT_OPS = ("<", ">", "≠")  # compared exactly, whatever the tolerance
@@ -43,6 +43,7 @@ class CompareCheck(CheckKind):
 
     keyword = ""
     name = "compare"
+    identified_by_row: ClassVar[bool] = True
 
     text: str
     comparisons: tuple[ex.Comparison, ...]
@@ -234,61 +235,47 @@ class CompareCheck(CheckKind):
         witness: tuple,
     ) -> Finding:
         rule = compiled.rule
-        comparison = self.comparisons[leg]
+        plan = fb.prepared((rule.id, "compare", leg), lambda: _LegPlan.of(self, compiled, leg))
         values: dict[str, str] = {}
-        evidence: list[Any] = []
-        origins: dict[str, str] = {}
-        units = {i.name: i.unit for i in rule.inputs} | {p.name: p.unit for p in rule.parameters}
-        for position, slot in enumerate(compiled.witness):
+        evidence: list[Evidence] = []
+        for position, role, name, inp, own in plan.slots:
             value = witness[position]
-            if slot.role == "input":
-                values[slot.name] = fb.show(value, slot.input.unit if slot.input else None)
-            elif slot.role == "origin":
-                origins[slot.name] = value
-                evidence.append(fb.input_evidence(slot.input, values[slot.name], value))
+            if role == "input":
+                values[name] = fb.show(value, inp.unit if inp else None)
+            elif role == "origin":
+                evidence.append(fb.input_evidence(inp, values[name], value))
             else:
-                own = next(p for p in rule.parameters if p.name == slot.name)
-                param, chosen = fb.checker.resolve(own, fb.filing.year, fb.chain)
+                assert own is not None
+                param, chosen = fb.decided(own)
                 shown = f"{format_decimal(chosen.written)}{param.unit_text}" if chosen else fb.show(value, param.unit)
-                values[slot.name] = shown
+                values[name] = shown
                 evidence.append(
                     fb.evidence(
-                        slot.name,
+                        name,
                         shown,
                         f"规则包 {param.key.split(':', 1)[0]}，{_period_words(chosen)}",
                         str(param.source) if param.source else "",
                     )
                 )
-        unit: Unit | None
-        try:
-            unit = ex.infer_unit(comparison.left, units)
-        except (ex.ExpressionError, KeyError):
-            unit = None
-        shown_actual, shown_expected = fb.show(actual, unit), fb.show(expected, unit)
-        values.update(
-            {
-                "实际": shown_actual,
-                "期望": shown_expected,
-                "对象": fb.prov.item_of.get(subject, subject),
-                "表": fb.prov.table_of.get(subject, ""),
-            }
-        )
-        left_names = [n for n in ex.names(comparison.left) if n in origins]
+        shown_actual, shown_expected = fb.show(actual, plan.unit), fb.show(expected, plan.unit)
+        message = ""
+        if rule.message:
+            values["实际"] = shown_actual
+            values["期望"] = shown_expected
+            values["对象"] = fb.prov.item_of.get(subject, subject)
+            values["表"] = fb.prov.table_of.get(subject, "")
+            message = fb.fill(rule, values)
         where = None
-        if left_names:
-            inp = next(i for i in rule.inputs if i.name == left_names[0])
-            where = fb.location(origins[inp.name], inp.input_kind.evidence_field(inp))
-        message = (
-            fb.fill(rule, values)
-            or f"{rule.title}：{ex.render(comparison.left)}为{shown_actual}，{_OP_WORDS[comparison.op]}{ex.render(comparison.right)}（{shown_expected}）"
-        )
+        if plan.where is not None:
+            position, field_name = plan.where
+            where = fb.location(witness[position], field_name)
         return fb.fail(
             rule,
             subject,
             leg,
             where=where,
-            message=message,
-            expected=f"{comparison.op} {shown_expected}",
+            message=message or f"{plan.said}{shown_actual}{plan.required}{shown_expected}）",
+            expected=f"{plan.op} {shown_expected}",
             actual=shown_actual,
             evidence=tuple(evidence),
             witness=witness,
@@ -368,6 +355,54 @@ class CompareCheck(CheckKind):
         if rule.tolerance and ops and ops <= set(_EXACT_OPS):
             return [f"写了容差（tolerance），但比较符 {' '.join(sorted(ops))} 不使用容差，只有 = ≤ ≥ 使用"]
         return []
+
+
+@dataclass(frozen=True)
+class _LegPlan:
+    """What a finding of one leg of a compare rule needs from the compiled rule alone, worked
+    out once per rule (see FindingBuilder.prepared) instead of once per finding."""
+
+    #: per witness position: (position, role, name, the input, the rule's own parameter)
+    slots: tuple[tuple[int, str, str, Input | None, Parameter | None], ...]
+    unit: Unit | None  # of the left side: both sides are shown in it
+    where: tuple[int, str | None] | None  # witness position and field of the left side's input
+    op: str
+    said: str  # the default message up to the actual value
+    required: str  # … between the actual and the expected value
+
+    @classmethod
+    def of(cls, check: CompareCheck, compiled: CompiledRule, leg: int) -> _LegPlan:
+        rule = compiled.rule
+        comparison = check.comparisons[leg]
+        slots: list[tuple[int, str, str, Input | None, Parameter | None]] = []
+        origins: dict[str, int] = {}
+        for position, slot in enumerate(compiled.witness):
+            own = None
+            if slot.role == "origin":
+                origins[slot.name] = position
+            elif slot.role != "input":
+                own = next(p for p in rule.parameters if p.name == slot.name)
+            slots.append((position, slot.role, slot.name, slot.input, own))
+        units = {i.name: i.unit for i in rule.inputs} | {p.name: p.unit for p in rule.parameters}
+        unit: Unit | None
+        try:
+            unit = ex.infer_unit(comparison.left, units)
+        except (ex.ExpressionError, KeyError):
+            unit = None
+        # The finding is where the left side's first input was read.
+        where = None
+        left_names = [n for n in ex.names(comparison.left) if n in origins]
+        if left_names:
+            inp = next(i for i in rule.inputs if i.name == left_names[0])
+            where = (origins[inp.name], inp.input_kind.evidence_field(inp))
+        return cls(
+            tuple(slots),
+            unit,
+            where,
+            comparison.op,
+            f"{rule.title}：{ex.render(comparison.left)}为",
+            f"，{_OP_WORDS[comparison.op]}{ex.render(comparison.right)}（",
+        )
 
 
 def _period_words(chosen: Any) -> str:

@@ -120,22 +120,25 @@ class ObservedCheck(CheckKind):
         field_name = str(witness[0])
         subject = str(witness[1])
         where = fb.location(subject, field_name)
-        label = fb.prov.item_of.get(subject, subject)
-        message = fb.fill(
-            rule, {"对象": label, "实际": str(actual), "期望": str(expected), "表": fb.prov.table_of.get(subject, "")}
-        ) or (f"{field_name}：{actual}（应：{expected}）")
+        seen, want = str(actual), str(expected)
+        message = ""
+        if rule.message:
+            label = fb.prov.item_of.get(subject, subject)
+            message = fb.fill(
+                rule, {"对象": label, "实际": seen, "期望": want, "表": fb.prov.table_of.get(subject, "")}
+            )
         # One finding per quoted text: a cell with two typos gets two findings, a re-run the same ids.
         return fb.fail(
             rule,
             subject,
             0,
-            key=f"{subject}|{field_name}|{actual}",
+            key=f"{subject}|{field_name}|{seen}",
             where=where,
-            message=message,
-            expected=str(expected),
-            actual=str(actual),
+            message=message or f"{field_name}：{seen}（应：{want}）",
+            expected=want,
+            actual=seen,
             evidence=(
-                fb.evidence(field_name, str(actual), where[0], fb.prov.raw_text.get((subject, field_name), "").strip()),
+                fb.evidence(field_name, seen, where[0], fb.prov.raw_text.get((subject, field_name), "").strip()),
             ),
         )
 

@@ -129,7 +129,7 @@ class StatedInput(InputKind):
         param = fb.checker.ruleset.parameters.get(origin)
         if param is not None:
             # The nearest jurisdiction's parameter of that name decided the value: cite that one.
-            param, _ = fb.checker.resolve(param, fb.filing.year, fb.chain)
+            param, _ = fb.decided(param)
             return f"申报未写明该标准，按政策参数：{param.source or param.name}（规则包 {param.key.split(':', 1)[0]}）"
         return _sentence(fb.prov.raw_text, origin)
 
@@ -160,12 +160,23 @@ class StatedInput(InputKind):
 def show_rate(value: Decimal, unit: Unit, filing_unit: str) -> str | None:
     """A rate as filings write it (2000元/人/月, 3.00万元/村/年), or None when ``unit`` is not a
     rate (no money, or money per year only, which reads best in the filing's unit)."""
+    per = rate_suffix(unit)
+    return None if per is None else rate_amount(value, filing_unit) + per
+
+
+def rate_suffix(unit: Unit) -> str | None:
+    """What a rate of ``unit`` is written per (``/人/月``), or None when ``unit`` is not a rate
+    (see :func:`show_rate`): it depends on the unit alone, so findings work it out once."""
     per = [d for d, e in unit.dims if e < 0]
     if unit.money != 1 or not per or dict(unit.dims) == {"年": -1} or any(e > 0 for _d, e in unit.dims):
         return None
     per.sort(key=lambda d: (d in ("年", "月", "日"), d))
-    money = format_money(value, filing_unit) if abs(value) >= 10000 else f"{format_decimal(value)}元"
-    return money + "".join(f"/{d}" for d in per)
+    return "".join(f"/{d}" for d in per)
+
+
+def rate_amount(value: Decimal, filing_unit: str) -> str:
+    """The money part of a rate: in the filing's unit from 1万 up, else in 元."""
+    return format_money(value, filing_unit) if abs(value) >= 10000 else f"{format_decimal(value)}元"
 
 
 def _sentence(raw_text: dict[tuple[str, str], str], claim: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 from hegui.engine.checks import WitnessSlot
@@ -84,6 +85,8 @@ class FactIndex:
     parents: dict[str, list[str]] = field(default_factory=dict)  # child → what it is 所属
     children: dict[str, list[str]] = field(default_factory=dict)  # owner → its 所属 children
     child_kinds: set[tuple[str, str]] = field(default_factory=set)  # (entity, kind of one of its children)
+    #: kind → owner → its 所属 children of that kind
+    children_by_kind: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     within: dict[str, list[str]] = field(default_factory=dict)  # claim → the scopes it is stated within
     counts: list[tuple] = field(default_factory=list)  # the count facts
     unreadable: set[tuple[str, str]] = field(default_factory=set)  # (entity, field) that could not be read
@@ -113,9 +116,11 @@ class FactIndex:
         for entity, entity_kinds in kinds.items():
             for kind in dict.fromkeys(entity_kinds):
                 index.of_kind.setdefault(kind, []).append(entity)
-        for child, owners in index.parents.items():
-            for kind in kinds.get(child, ()):
-                index.child_kinds.update((owner, kind) for owner in owners)
+        for owner, children in index.children.items():
+            for child in children:
+                for kind in kinds.get(child, ()):
+                    index.child_kinds.add((owner, kind))
+                    index.children_by_kind.setdefault(kind, {}).setdefault(owner, []).append(child)
         return index
 
     def texts(self, entity: str, name: str) -> list[str]:
@@ -134,7 +139,7 @@ class ViaSpec:
     predicate: str
     field: str
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The constant that names the read in ``hegui_via`` and ``hegui_lacks_value`` facts."""
         return "\x1f".join([self.kind, self.relation, self.predicate, self.field])
@@ -166,7 +171,7 @@ def sum_facts(facts: list[tuple], sums: Collection[SumSpec], index: FactIndex | 
     if not sums:
         return []
     index = index or FactIndex.of(facts)
-    values, kinds, of_kind = index.values, index.kinds, index.of_kind
+    values, of_kind = index.values, index.of_kind
     out: list[tuple] = []
     for spec in sorted(sums, key=lambda s: s.key):
         predicate = "number" if spec.numeric else "amount"
@@ -202,8 +207,8 @@ def sum_facts(facts: list[tuple], sums: Collection[SumSpec], index: FactIndex | 
                 for owner in of_kind.get(spec.kind, ()):
                     out.append((SUM, owner, spec.key, value))
         else:
-            for owner, kids in index.children.items():
-                value = total([c for c in kids if spec.over in kinds.get(c, ()) and named(c)])
+            for owner, kids in index.children_by_kind.get(spec.over, {}).items():
+                value = total([c for c in kids if named(c)])
                 if value is not None:
                     out.append((SUM, owner, spec.key, value))
     return out
@@ -218,7 +223,7 @@ class BlockSpec:
     over: str
     fields: tuple[str, ...]
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The constant that names the sum's parts in ``hegui_blocked`` facts."""
         return "\x1f".join([self.subject, self.over, "\x1e".join(self.fields)])
@@ -305,7 +310,7 @@ class Selection:
     kind: str
     where: tuple[Condition, ...] = ()
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The constant that names the selection in ``hegui_subject`` and ``hegui_lacks_value`` facts."""
         conditions = ("\x1d".join([c.op, c.field, "\x1c".join(c.values)]) for c in self.where)

@@ -52,6 +52,9 @@ VIA = "hegui_via"  # (entity, via key, value, target): a field of the entity a r
 # subject without that value (RuleCompiler.report_lacking); facts of the compiled program
 LACKING_ROW = "hegui_lacking_row"
 READY = "hegui_ready"  # (gate): the periods and reference data a lacking row needs are there
+# hegui_row_N(entity, row key, value₁, origin₁, …, value_N, origin_N): a subject of a rule with a
+# value of each of the N reads it makes of the subject as one fact (RowSpec)
+ROW = "hegui_row"
 _VALUE_PREDICATES = ("amount", "number", "text")
 # What an input reads straight from its subject, as one fact: no input predicate around it.
 _DIRECT_READS = (*_VALUE_PREDICATES, SUM, VIA)
@@ -229,6 +232,26 @@ class BlockSpec:
         return "\x1f".join([self.subject, self.over, "\x1e".join(self.fields)])
 
 
+@dataclass(frozen=True)
+class RowSpec:
+    """The reads a rule makes of its subject as one fact each (``reads``: (predicate, key) pairs of
+    a value predicate and field, ``hegui_sum`` and sum key, or ``hegui_via`` and via key), for the
+    subjects of ``selection``: one ``hegui_row_N`` fact per subject and combination of values."""
+
+    selection: Selection
+    reads: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def key(self) -> str:
+        """The constant that names the row in ``hegui_row_N`` facts."""
+        return "\x1d\x1d".join([self.selection.key, *("\x1c\x1c".join(read) for read in self.reads)])
+
+    @property
+    def predicate(self) -> str:
+        """The row predicate of this many reads."""
+        return f"{ROW}_{len(self.reads)}"
+
+
 def blocked_facts(index: FactIndex, specs: Collection[BlockSpec]) -> list[tuple]:
     """``hegui_blocked(E, key)`` for each spec of ``specs`` and each entity of its subject kind one
     of whose parts has a field the sum adds that could not be read (adding the readable parts
@@ -366,6 +389,8 @@ class Precomputed:
     via: set[ViaSpec] = field(default_factory=set)
     #: the sums whose unreadable parts some rule tests (:meth:`RuleCompiler.blocked`)
     blocked: set[BlockSpec] = field(default_factory=set)
+    #: the rows of values rules read of their subjects (:meth:`RuleCompiler.inputs_body`)
+    rows: set[RowSpec] = field(default_factory=set)
     #: which of the facts made for every filing (hegui_field, hegui_related, hegui_has_child,
     #: hegui_child_of) some clause reads; None: all of them
     families: frozenset[str] | None = None
@@ -461,7 +486,8 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
     blocked = blocked_facts(index, wanted.blocked)
     out.update(dict.fromkeys(blocked))
     if wanted.subjects:
-        out.update(dict.fromkeys(_subject_facts(index, wanted.subjects, wanted.missing, summed + through + blocked)))
+        computed = summed + through + blocked
+        out.update(dict.fromkeys(_subject_facts(index, wanted.subjects, wanted.missing, computed, wanted.rows)))
     out.update(dict.fromkeys(claim_facts(facts, wanted.counts, wanted.rates, index)))
     return list(out)
 
@@ -483,9 +509,11 @@ def _subject_facts(
     subjects: Collection[Selection],
     missing: Collection[tuple[Selection, str, str]],
     computed: list[tuple],
+    rows: Collection[RowSpec] = (),
 ) -> list[tuple]:
-    """The ``hegui_subject`` and ``hegui_lacks_value`` facts of :func:`presence_facts` (``computed``:
-    the ``hegui_sum``, ``hegui_via`` and ``hegui_blocked`` facts, which the lacks facts also read)."""
+    """The ``hegui_subject``, ``hegui_lacks_value`` and ``hegui_row_N`` facts of :func:`presence_facts`
+    (``computed``: the ``hegui_sum``, ``hegui_via`` and ``hegui_blocked`` facts, which the lacks
+    and row facts also read)."""
     selected: dict[Selection, list[str]] = {}
     out: list[tuple] = []
     for selection in sorted(subjects, key=lambda s: s.key):
@@ -507,6 +535,22 @@ def _subject_facts(
                 present = (predicate, entity, key) in has
             if not present:
                 out.append((LACKS_VALUE, entity, selection.key, predicate, key))
+    read: dict[tuple[str, str, str], list[tuple[Any, str]]] = {}  # (predicate, entity, key) → (value, origin)
+    for fact in computed:
+        if fact[0] == SUM:
+            read.setdefault((SUM, fact[1], fact[2]), []).append((fact[3], fact[1]))
+        elif fact[0] == VIA:
+            read.setdefault((VIA, fact[1], fact[2]), []).append((fact[3], fact[4]))
+    for spec in sorted(rows, key=lambda r: r.key):
+        for entity in selected.get(spec.selection, ()):
+            combinations: list[tuple] = [()]
+            for predicate, key in spec.reads:
+                if predicate in _VALUE_PREDICATES:
+                    pairs = [(value, entity) for value in index.values.get((predicate, entity, key), ())]
+                else:
+                    pairs = read.get((predicate, entity, key), [])
+                combinations = [done + pair for done in combinations for pair in pairs]
+            out += [(spec.predicate, entity, spec.key, *values) for values in combinations]
     return out
 
 
@@ -746,6 +790,39 @@ class RuleCompiler:
         value, origin = p.var(), p.var()
         args = [subject, value, origin] if shape == "subject" else [value, origin]
         return value, origin, [p.lit(self.shared[key], *args)]
+
+    def inputs_body(self, subject: Any, inputs: list[Input]) -> tuple[list[tuple[Any, Any]], list[Any]]:
+        """((value, origin) per input, literals): "the rule applies to ``subject`` and each of
+        ``inputs`` has that value", for a check kind that reads several inputs of one subject.
+
+        The inputs read from the subject as one fact each (fields, sums, fields through a
+        relation) are one ``hegui_row_N`` fact per subject, joined beside the facts for the
+        rule's subjects: asked with the subject free, one lookup finds every subject with its
+        values, where the subject's predicate and then a lookup per input and subject were a
+        subgoal each. The other inputs follow, as :meth:`input_body` reads them.
+        """
+        p = self.p
+        direct: list[tuple[int, Any]] = []
+        others: list[Any] = []
+        terms: list[tuple[Any, Any]] = []
+        for index, inp in enumerate(inputs):
+            value, origin, literals = self.input_body(inp, subject)
+            terms.append((value, origin))
+            if len(literals) == 1 and literals[0].predicate_name in _DIRECT_READS:
+                direct.append((index, literals[0]))
+            else:
+                others += literals
+        if not direct:
+            return terms, [*self.subject_body(subject), *others]
+        spec = RowSpec(self.selection(), tuple((lit.predicate_name, p.constant(lit.terms[1])) for _, lit in direct))
+        self.precomputed.subjects.add(spec.selection)
+        self.precomputed.rows.add(spec)
+        if ("row", spec.predicate) not in self.shared:
+            p.declare(spec.predicate, 2 + 2 * len(direct))
+            self.shared[("row", spec.predicate)] = spec.predicate
+        values = [term for index, _ in direct for term in terms[index]]
+        row = p.lit(spec.predicate, subject, spec.key, *values)
+        return terms, [p.lit("in_jurisdiction", self.rule.jurisdiction), row, *others]
 
     def cannot_absent(self, inp: Input, before: list[Any]) -> None:
         """Report "cannot verify" for each subject of the rule without a value for ``inp``, when the

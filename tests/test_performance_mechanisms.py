@@ -615,6 +615,46 @@ def test_blocked_facts_equal_the_engine_join_they_replace(evaluator, example_pat
     assert found >= 3  # parts of each kind (own fields, children, a table) made some sum unusable
 
 
+@pytest.mark.parametrize("path", FILINGS[:4], ids=lambda p: p.name)
+def test_row_facts_equal_the_engine_join_they_replace(path, evaluator):
+    """hegui_row_N facts join a rule's subjects with the values it reads of them beside the facts,
+    instead of a subgoal per subject and read: for every row the built-in rules read, the same
+    (subject, value, origin, …) rows as ``hegui_subject(S, sel), read₁(S, …), read₂(S, …)``, with
+    every combination of a subject's values (a field may hold two)."""
+    rows = sorted(evaluator.compiled.precomputed.rows, key=lambda r: r.key)
+    assert {len(r.reads) for r in rows} >= {1, 2}
+    assert {pred for r in rows for pred, _ in r.reads} >= {"amount", "number", compiler.SUM, compiler.VIA}
+    raw = filing_facts(read_filing(path)).raw
+    # A second value in some fields: rows hold every combination.
+    raw = raw + [(f[0], f[1], f[2], f[3] + 1) for f in raw if f[0] in ("amount", "number")][::5]
+    pre = evaluator.compiled.precomputed
+    wanted = compiler.Precomputed(subjects={r.selection for r in rows}, rows=set(rows), sums=pre.sums, via=pre.via)
+    computed = compiler.presence_facts(raw, wanted)
+    p = datalog.Program()
+    for index, spec in enumerate(rows):
+        s = p.var()
+        body, head = [p.lit(compiler.SUBJECT, s, spec.selection.key)], [s]
+        for predicate, key in spec.reads:
+            v, o = p.var(), p.var()
+            if predicate == compiler.VIA:
+                body.append(p.lit(predicate, s, key, v, o))
+            else:
+                body += [p.lit(predicate, s, key, v), p.cmp(o, "==", s)]
+            head += [v, o]
+        p.clause(f"row_{index}", head, body)
+    kept = (compiler.SUBJECT, compiler.SUM, compiler.VIA)
+    joined = p.evaluate(
+        raw + [f for f in computed if f[0] in kept], {f"row_{i}": 1 + 2 * len(r.reads) for i, r in enumerate(rows)}
+    )
+    found = 0
+    for index, spec in enumerate(rows):
+        mine = sorted(f[1:2] + f[3:] for f in computed if f[0] == spec.predicate and f[2] == spec.key)
+        assert len(mine) == len(set(mine))
+        assert mine == sorted(joined.get(f"row_{index}", [])), spec
+        found += len(mine)
+    assert found or path != FILINGS[0]
+
+
 def test_fact_clauses_refuse_floats_and_keep_every_value_type():
     """The clause builder takes text, Decimal, int and tuples as they are, and refuses a float."""
     p = datalog.Program()

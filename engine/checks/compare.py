@@ -136,15 +136,14 @@ class CompareCheck(CheckKind):
                 value = p.var()
                 params_body.append(p.lit("param", prm.key, value))
                 param_values.append(value)
-            body = params_body + rc.subject_body(subject)
+            terms, literals = rc.inputs_body(subject, inputs)
+            body = params_body + literals
             # Unreadable addends are tested last: the violation clause tests them only for a
             # subject that fails, instead of for every subject up front.
             unblocked = [p.neg(rc.input_unverifiable(inp, subject)) for inp in blocked]
             bound: dict[str, Any] = {}
             witness: list[Any] = []
-            for inp in inputs:
-                value, origin, literals = rc.input_body(inp, subject)
-                body += literals
+            for inp, (value, origin) in zip(inputs, terms, strict=True):
                 bound[inp.name] = value
                 witness += [value, origin]
             for prm, value in zip(params, param_values, strict=True):

@@ -841,9 +841,9 @@ class RuleCompiler:
         if literal.predicate_name in _DIRECT_READS:
             self.report_lacking("cannot", 0, inp.name, literal.predicate_name, p.constant(literal.terms[1]), before)
         elif not p.mentions(literals, subject):
-            self.cannot(subject, inp.name, [*before, p.neg(literal), *self.subject_body(subject)])
+            self.cannot(subject, inp.name, [*before, self.input_absent(inp, subject), *self.subject_body(subject)])
         else:
-            self.cannot(subject, inp.name, [*before, *self.subject_body(subject), p.neg(literal)])
+            self.cannot(subject, inp.name, [*before, *self.subject_body(subject), self.input_absent(inp, subject)])
 
     def report_lacking(self, status: str, leg: int, actual: str, predicate: str, key: str, before: list[Any]) -> None:
         """Add the outcome row ``(status, rule, subject, leg, actual, "", ())`` for each subject of the

@@ -403,6 +403,19 @@ def test_child_facts_equal_the_join_they_replace(path):
     assert {fact[2:4] for fact in narrow if fact[0] == compiler.CHILD_TEXT} == {("指标", "指标类别")}
 
 
+def _same_rows(computed: list[tuple], reads: list[tuple[str, str]], joined: dict, prefix: str) -> list[int]:
+    """Assert that for each (predicate, key) of ``reads`` the computed facts of the predicate with that
+    key (their entity and the columns after the key) are the engine's rows ``{prefix}_{index}``;
+    returns how many rows each has."""
+    counts = []
+    for index, (predicate, key) in enumerate(reads):
+        mine = sorted(f[1:2] + f[3:] for f in computed if f[0] == predicate and f[2] == key)
+        assert len(mine) == len(set(mine)), key
+        assert mine == sorted(joined.get(f"{prefix}_{index}", [])), key
+        counts.append(len(mine))
+    return counts
+
+
 def _selection_reference(p: datalog.Program, head: str, selection: compiler.Selection) -> None:
     """``head(S)`` for the entities ``selection`` selects, as the engine's clauses that rule subjects
     compiled to before the selection was made beside the facts (the meaning it must keep)."""
@@ -490,12 +503,8 @@ def test_subject_facts_select_what_the_engine_conditions_selected(path, evaluato
     presence = compiler.presence_facts(raw, compiler.Precomputed())
     joined = p.evaluate(raw + presence + _all_matches(raw, selections), {f"sel_{i}": 1 for i in range(len(selections))})
     computed = compiler.presence_facts(raw, compiler.Precomputed(subjects=set(selections)))
-    picked = 0
-    for index, selection in enumerate(selections):
-        mine = sorted((f[1],) for f in computed if f[0] == compiler.SUBJECT and f[2] == selection.key)
-        assert mine == sorted(joined.get(f"sel_{index}", [])), selection
-        picked += bool(mine)
-    assert 0 < picked < len(selections)  # some select entities, some select none
+    picked = _same_rows(computed, [(compiler.SUBJECT, s.key) for s in selections], joined, "sel")
+    assert 0 < sum(map(bool, picked)) < len(selections)  # some select entities, some select none
 
 
 @pytest.mark.parametrize("path", FILINGS[:4], ids=lambda p: p.name)
@@ -561,12 +570,8 @@ def test_via_facts_equal_the_engine_join_they_replace(path, evaluator):
         p.clause(f"via_{index}", [e, v, t], body)
     joined = p.evaluate(raw, {f"via_{index}": 3 for index in range(len(reads))})
     computed = compiler.presence_facts(raw, compiler.Precomputed(via=set(reads)))
-    found = 0
-    for index, spec in enumerate(reads):
-        mine = sorted(f[1:2] + f[3:] for f in computed if f[0] == compiler.VIA and f[2] == spec.key)
-        assert mine == sorted(joined.get(f"via_{index}", [])), spec
-        found += len(mine)
-    assert found or path != FILINGS[0]
+    found = _same_rows(computed, [(compiler.VIA, spec.key) for spec in reads], joined, "via")
+    assert sum(found) or path != FILINGS[0]
 
 
 def test_blocked_facts_equal_the_engine_join_they_replace(evaluator, example_path):
@@ -607,12 +612,8 @@ def test_blocked_facts_equal_the_engine_join_they_replace(evaluator, example_pat
             p.clause(f"blocked_{index}", [s], body)
     joined = p.evaluate(raw, {f"blocked_{index}": 1 for index in range(len(specs))})
     computed = compiler.presence_facts(raw, compiler.Precomputed(blocked=set(specs)))
-    found = 0
-    for index, spec in enumerate(specs):
-        mine = sorted((f[1],) for f in computed if f[0] == compiler.BLOCKED and f[2] == spec.key)
-        assert mine == sorted(joined.get(f"blocked_{index}", [])), spec
-        found += bool(mine)
-    assert found >= 3  # parts of each kind (own fields, children, a table) made some sum unusable
+    found = _same_rows(computed, [(compiler.BLOCKED, spec.key) for spec in specs], joined, "blocked")
+    assert sum(map(bool, found)) >= 3  # parts of each kind (own fields, children, a table) made some sum unusable
 
 
 @pytest.mark.parametrize("path", FILINGS[:4], ids=lambda p: p.name)
@@ -646,13 +647,8 @@ def test_row_facts_equal_the_engine_join_they_replace(path, evaluator):
     joined = p.evaluate(
         raw + [f for f in computed if f[0] in kept], {f"row_{i}": 1 + 2 * len(r.reads) for i, r in enumerate(rows)}
     )
-    found = 0
-    for index, spec in enumerate(rows):
-        mine = sorted(f[1:2] + f[3:] for f in computed if f[0] == spec.predicate and f[2] == spec.key)
-        assert len(mine) == len(set(mine))
-        assert mine == sorted(joined.get(f"row_{index}", [])), spec
-        found += len(mine)
-    assert found or path != FILINGS[0]
+    found = _same_rows(computed, [(spec.predicate, spec.key) for spec in rows], joined, "row")
+    assert sum(found) or path != FILINGS[0]
 
 
 def test_fact_clauses_refuse_floats_and_keep_every_value_type():

@@ -145,7 +145,10 @@ class CheckKind(ABC):
 
         A violation row is (subject, leg, actual, expected, witness); ``rc.violation`` adds
         a clause for it, ``rc.cannot`` one for "cannot verify", ``rc.evaluated`` one for an
-        evaluation that the why-not explanation can show when it held.
+        evaluation that the why-not explanation can show when it held. Bodies start from
+        ``rc.subject_body`` (the rule's subjects) or ``rc.inputs_body`` (its subjects with the
+        values of several inputs, one row each); ``rc.cannot_absent`` and ``rc.report_lacking``
+        add the rows for subjects without a value an input reads, found beside the facts.
         """
 
     # -- findings -----------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ READY = "hegui_ready"  # (gate): the periods and reference data a lacking row ne
 ROW = "hegui_row"
 _VALUE_PREDICATES = ("amount", "number", "text")
 # What an input reads straight from its subject, as one fact: no input predicate around it.
-_DIRECT_READS = (*_VALUE_PREDICATES, SUM, VIA)
+_DIRECT_READS = (*_VALUE_PREDICATES, SUM, VIA, COUNT)
 
 
 @dataclass(frozen=True)
@@ -485,10 +485,11 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
     out.update(dict.fromkeys(through))
     blocked = blocked_facts(index, wanted.blocked)
     out.update(dict.fromkeys(blocked))
+    claimed = claim_facts(facts, wanted.counts, wanted.rates, index)
     if wanted.subjects:
-        computed = summed + through + blocked
+        computed = summed + through + blocked + claimed
         out.update(dict.fromkeys(_subject_facts(index, wanted.subjects, wanted.missing, computed, wanted.rows)))
-    out.update(dict.fromkeys(claim_facts(facts, wanted.counts, wanted.rates, index)))
+    out.update(dict.fromkeys(claimed))
     return list(out)
 
 
@@ -512,7 +513,7 @@ def _subject_facts(
     rows: Collection[RowSpec] = (),
 ) -> list[tuple]:
     """The ``hegui_subject``, ``hegui_lacks_value`` and ``hegui_row_N`` facts of :func:`presence_facts`
-    (``computed``: the ``hegui_sum``, ``hegui_via`` and ``hegui_blocked`` facts, which the lacks
+    (``computed``: the ``hegui_sum``, ``hegui_via``, ``hegui_blocked`` and claim facts, which the lacks
     and row facts also read)."""
     selected: dict[Selection, list[str]] = {}
     out: list[tuple] = []
@@ -539,8 +540,8 @@ def _subject_facts(
     for fact in computed:
         if fact[0] == SUM:
             read.setdefault((SUM, fact[1], fact[2]), []).append((fact[3], fact[1]))
-        elif fact[0] == VIA:
-            read.setdefault((VIA, fact[1], fact[2]), []).append((fact[3], fact[4]))
+        elif fact[0] == VIA or fact[0] == COUNT:  # (predicate, entity, key, value, origin)
+            read.setdefault((fact[0], fact[1], fact[2]), []).append((fact[3], fact[4]))
     for spec in sorted(rows, key=lambda r: r.key):
         for entity in selected.get(spec.selection, ()):
             combinations: list[tuple] = [()]
@@ -795,7 +796,7 @@ class RuleCompiler:
         """((value, origin) per input, literals): "the rule applies to ``subject`` and each of
         ``inputs`` has that value", for a check kind that reads several inputs of one subject.
 
-        The inputs read from the subject as one fact each (fields, sums, fields through a
+        The inputs read from the subject as one fact each (fields, sums, counts on its line, fields through a
         relation) are one ``hegui_row_N`` fact per subject, joined beside the facts for the
         rule's subjects: asked with the subject free, one lookup finds every subject with its
         values, where the subject's predicate and then a lookup per input and subject were a
@@ -828,7 +829,7 @@ class RuleCompiler:
         """Report "cannot verify" for each subject of the rule without a value for ``inp``, when the
         subject-free literals ``before`` (periods, reference data) hold.
 
-        A value read from the subject as one fact (a field, a sum, a field through a relation)
+        A value read from the subject as one fact (a field, a sum, a count on its line, a field through a relation)
         is missing where a fact computed beside the facts says so: a row of the rule set's one
         clause for such rows (:meth:`report_lacking`). A value that does not depend on the
         subject is missing for all or none: its negation comes first, one subgoal, and ends the
@@ -848,7 +849,7 @@ class RuleCompiler:
     def report_lacking(self, status: str, leg: int, actual: str, predicate: str, key: str, before: list[Any]) -> None:
         """Add the outcome row ``(status, rule, subject, leg, actual, "", ())`` for each subject of the
         rule with no ``predicate(subject, key, …)`` fact, when the subject-free literals ``before``
-        hold. ``predicate`` is a value predicate, ``hegui_sum``, ``hegui_via``, ``hegui_field`` or
+        hold. ``predicate`` is a value predicate, ``hegui_sum``, ``hegui_via``, ``hegui_count``, ``hegui_field`` or
         ``hegui_related``.
 
         The subjects without it are found beside the facts (``hegui_lacks_value``, among the rule's

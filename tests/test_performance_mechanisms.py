@@ -514,7 +514,7 @@ def test_lacks_value_facts_equal_the_engine_negation_they_replace(path, evaluato
     ``subject(S), ~P(S, F, …)`` (``P`` a value predicate, a field or relation filled, a precomputed
     sum or a field read through a relation)."""
     missing = sorted(evaluator.compiled.precomputed.missing, key=lambda m: (m[0].key, m[1], m[2]))
-    assert {m[1] for m in missing} >= {"amount", "number", compiler.SUM, compiler.VIA, compiler.FIELD}
+    assert {m[1] for m in missing} >= {"amount", "number", compiler.SUM, compiler.VIA, compiler.COUNT, compiler.FIELD}
     raw = filing_facts(read_filing(path)).raw
     # The filings fill most values: without every third amount and number, more subjects lack one.
     values = [f for f in raw if f[0] in ("amount", "number")]
@@ -525,6 +525,7 @@ def test_lacks_value_facts_equal_the_engine_negation_they_replace(path, evaluato
         sums=evaluator.compiled.precomputed.sums,
         via=evaluator.compiled.precomputed.via,
         blocked=evaluator.compiled.precomputed.blocked,
+        counts=evaluator.compiled.precomputed.counts,
     )
     computed = compiler.presence_facts(raw, wanted)
     subjects = {(f[1], f[2]) for f in computed if f[0] == compiler.SUBJECT}
@@ -532,13 +533,23 @@ def test_lacks_value_facts_equal_the_engine_negation_they_replace(path, evaluato
     queries = {}
     for index, (selection, predicate, key) in enumerate(missing):
         s = p.var()
-        arity = {compiler.FIELD: 0, compiler.RELATED: 0, compiler.BLOCKED: 0, compiler.VIA: 2}.get(predicate, 1)
+        arity = {compiler.FIELD: 0, compiler.RELATED: 0, compiler.BLOCKED: 0, compiler.VIA: 2, compiler.COUNT: 2}.get(
+            predicate, 1
+        )
         read = p.lit(predicate, s, key, *(p.var() for _ in range(arity)))
         # a sum with an unreadable part has no usable value: the blocked fact is there
         body = [p.lit(compiler.SUBJECT, s, selection.key), read if predicate == compiler.BLOCKED else p.neg(read)]
         p.clause(f"lacks_{index}", [s], body)
         queries[f"lacks_{index}"] = 1
-    kept = (compiler.SUBJECT, compiler.SUM, compiler.VIA, compiler.FIELD, compiler.RELATED, compiler.BLOCKED)
+    kept = (
+        compiler.SUBJECT,
+        compiler.SUM,
+        compiler.VIA,
+        compiler.COUNT,
+        compiler.FIELD,
+        compiler.RELATED,
+        compiler.BLOCKED,
+    )
     joined = p.evaluate(raw + [f for f in computed if f[0] in kept], queries)
     found = 0
     for index, (selection, predicate, key) in enumerate(missing):
@@ -624,12 +635,20 @@ def test_row_facts_equal_the_engine_join_they_replace(path, evaluator):
     every combination of a subject's values (a field may hold two)."""
     rows = sorted(evaluator.compiled.precomputed.rows, key=lambda r: r.key)
     assert {len(r.reads) for r in rows} >= {1, 2}
-    assert {pred for r in rows for pred, _ in r.reads} >= {"amount", "number", compiler.SUM, compiler.VIA}
+    assert {pred for r in rows for pred, _ in r.reads} >= {
+        "amount",
+        "number",
+        compiler.SUM,
+        compiler.VIA,
+        compiler.COUNT,
+    }
     raw = filing_facts(read_filing(path)).raw
     # A second value in some fields: rows hold every combination.
     raw = raw + [(f[0], f[1], f[2], f[3] + 1) for f in raw if f[0] in ("amount", "number")][::5]
     pre = evaluator.compiled.precomputed
-    wanted = compiler.Precomputed(subjects={r.selection for r in rows}, rows=set(rows), sums=pre.sums, via=pre.via)
+    wanted = compiler.Precomputed(
+        subjects={r.selection for r in rows}, rows=set(rows), sums=pre.sums, via=pre.via, counts=pre.counts
+    )
     computed = compiler.presence_facts(raw, wanted)
     p = datalog.Program()
     for index, spec in enumerate(rows):
@@ -637,13 +656,13 @@ def test_row_facts_equal_the_engine_join_they_replace(path, evaluator):
         body, head = [p.lit(compiler.SUBJECT, s, spec.selection.key)], [s]
         for predicate, key in spec.reads:
             v, o = p.var(), p.var()
-            if predicate == compiler.VIA:
+            if predicate in (compiler.VIA, compiler.COUNT):  # the origin is the fact's last column
                 body.append(p.lit(predicate, s, key, v, o))
             else:
                 body += [p.lit(predicate, s, key, v), p.cmp(o, "==", s)]
             head += [v, o]
         p.clause(f"row_{index}", head, body)
-    kept = (compiler.SUBJECT, compiler.SUM, compiler.VIA)
+    kept = (compiler.SUBJECT, compiler.SUM, compiler.VIA, compiler.COUNT)
     joined = p.evaluate(
         raw + [f for f in computed if f[0] in kept], {f"row_{i}": 1 + 2 * len(r.reads) for i, r in enumerate(rows)}
     )

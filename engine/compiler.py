@@ -55,6 +55,8 @@ READY = "hegui_ready"  # (gate): the periods and reference data a lacking row ne
 # hegui_row_N(entity, row key, value₁, origin₁, …, value_N, origin_N): a subject of a rule with a
 # value of each of the N reads it makes of the subject as one fact (RowSpec)
 ROW = "hegui_row"
+# (entity, selection key, field, code, seen, want): an observation of a rule's subject (observed facts)
+OBSERVED_ROW = "hegui_observed_row"
 _VALUE_PREDICATES = ("amount", "number", "text")
 # What an input reads straight from its subject, as one fact: no input predicate around it.
 _DIRECT_READS = (*_VALUE_PREDICATES, SUM, VIA, COUNT)
@@ -93,6 +95,7 @@ class FactIndex:
     within: dict[str, list[str]] = field(default_factory=dict)  # claim → the scopes it is stated within
     counts: list[tuple] = field(default_factory=list)  # the count facts
     unreadable: set[tuple[str, str]] = field(default_factory=set)  # (entity, field) that could not be read
+    observed: dict[str, list[tuple]] = field(default_factory=dict)  # entity → (field, code, seen, want)
 
     @classmethod
     def of(cls, facts: list[tuple]) -> FactIndex:
@@ -116,6 +119,8 @@ class FactIndex:
                 index.counts.append(fact)
             elif name == "unreadable_field":
                 index.unreadable.add((fact[1], fact[2]))
+            elif name == "observed":
+                index.observed.setdefault(fact[1], []).append(fact[2:])
         for entity, entity_kinds in kinds.items():
             for kind in dict.fromkeys(entity_kinds):
                 index.of_kind.setdefault(kind, []).append(entity)
@@ -391,6 +396,8 @@ class Precomputed:
     blocked: set[BlockSpec] = field(default_factory=set)
     #: the rows of values rules read of their subjects (:meth:`RuleCompiler.inputs_body`)
     rows: set[RowSpec] = field(default_factory=set)
+    #: (selection, code) of the observations rules report of their subjects (:meth:`RuleCompiler.observed`)
+    observations: set[tuple[Selection, str]] = field(default_factory=set)
     #: which of the facts made for every filing (hegui_field, hegui_related, hegui_has_child,
     #: hegui_child_of) some clause reads; None: all of them
     families: frozenset[str] | None = None
@@ -488,7 +495,10 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
     claimed = claim_facts(facts, wanted.counts, wanted.rates, index)
     if wanted.subjects:
         computed = summed + through + blocked + claimed
-        out.update(dict.fromkeys(_subject_facts(index, wanted.subjects, wanted.missing, computed, wanted.rows)))
+        facts_of_subjects = _subject_facts(
+            index, wanted.subjects, wanted.missing, computed, wanted.rows, wanted.observations
+        )
+        out.update(dict.fromkeys(facts_of_subjects))
     out.update(dict.fromkeys(claimed))
     return list(out)
 
@@ -511,8 +521,9 @@ def _subject_facts(
     missing: Collection[tuple[Selection, str, str]],
     computed: list[tuple],
     rows: Collection[RowSpec] = (),
+    observations: Collection[tuple[Selection, str]] = (),
 ) -> list[tuple]:
-    """The ``hegui_subject``, ``hegui_lacks_value`` and ``hegui_row_N`` facts of :func:`presence_facts`
+    """The ``hegui_subject``, ``hegui_lacks_value``, ``hegui_row_N`` and ``hegui_observed_row`` facts of :func:`presence_facts`
     (``computed``: the ``hegui_sum``, ``hegui_via``, ``hegui_blocked`` and claim facts, which the lacks
     and row facts also read)."""
     selected: dict[Selection, list[str]] = {}
@@ -552,6 +563,11 @@ def _subject_facts(
                     pairs = read.get((predicate, entity, key), [])
                 combinations = [done + pair for done in combinations for pair in pairs]
             out += [(spec.predicate, entity, spec.key, *values) for values in combinations]
+    for selection, code in sorted(observations, key=lambda o: (o[0].key, o[1])):
+        for entity in selected.get(selection, ()):
+            for name, seen_code, seen, want in index.observed.get(entity, ()):
+                if seen_code == code:
+                    out.append((OBSERVED_ROW, entity, selection.key, name, code, seen, want))
     return out
 
 
@@ -825,6 +841,19 @@ class RuleCompiler:
         row = p.lit(spec.predicate, subject, spec.key, *values)
         return terms, [p.lit("in_jurisdiction", self.rule.jurisdiction), row, *others]
 
+    def observed(self, subject: Any, name: Any, code: str, seen: Any, want: Any) -> list[Any]:
+        """The literals "the rule applies to ``subject`` and the review saw ``code`` in its field
+        ``name`` (``seen``, where ``want`` was expected)": the observations of the rule's subjects,
+        joined beside the facts (``hegui_observed_row``), one lookup for every subject, where each
+        observation asked the rule's selection again with its subject bound."""
+        selection = self.selection()
+        self.precomputed.subjects.add(selection)
+        self.precomputed.observations.add((selection, code))
+        return [
+            self.p.lit("in_jurisdiction", self.rule.jurisdiction),
+            self.p.lit(OBSERVED_ROW, subject, selection.key, name, code, seen, want),
+        ]
+
     def cannot_absent(self, inp: Input, before: list[Any]) -> None:
         """Report "cannot verify" for each subject of the rule without a value for ``inp``, when the
         subject-free literals ``before`` (periods, reference data) hold.
@@ -968,6 +997,7 @@ def _builtins(program: Program) -> None:
     p.declare(SUBJECT, 2)
     p.declare(VIA, 4)
     p.declare(BLOCKED, 2)
+    p.declare(OBSERVED_ROW, 6)
     # The rows of the rules for subjects without a value they read (RuleCompiler.report_lacking).
     s, sel, pr, key, status, rule, leg, actual, juris, gate = (p.var() for _ in range(10))
     p.fact(READY, "")

@@ -670,6 +670,34 @@ def test_row_facts_equal_the_engine_join_they_replace(path, evaluator):
     assert sum(found) or path != FILINGS[0]
 
 
+@pytest.mark.parametrize("path", FILINGS[:4], ids=lambda p: p.name)
+def test_observed_rows_equal_the_engine_join_they_replace(path, evaluator):
+    """hegui_observed_row facts join the review's observations with the subjects of the rules that
+    report them beside the facts: for every (selection, code) the built-in rules report, the same
+    rows as ``hegui_subject(S, sel), observed(S, F, code, Seen, Want)``."""
+    observations = sorted(evaluator.compiled.precomputed.observations, key=lambda o: (o[0].key, o[1]))
+    assert len({code for _, code in observations}) > 5
+    raw = filing_facts(read_filing(path)).raw
+    wanted = compiler.Precomputed(subjects={sel for sel, _ in observations}, observations=set(observations))
+    computed = compiler.presence_facts(raw, wanted)
+    p = datalog.Program()
+    for index, (selection, code) in enumerate(observations):
+        s, f, seen, want = p.var(), p.var(), p.var(), p.var()
+        body = [p.lit(compiler.SUBJECT, s, selection.key), p.lit("observed", s, f, code, seen, want)]
+        p.clause(f"obs_{index}", [s, f, seen, want], body)
+    joined = p.evaluate(raw + computed, {f"obs_{i}": 4 for i in range(len(observations))})
+    found = 0
+    for index, (selection, code) in enumerate(observations):
+        mine = sorted(
+            (f[1], f[3], f[5], f[6])
+            for f in computed
+            if f[0] == compiler.OBSERVED_ROW and f[2:5:2] == (selection.key, code)
+        )
+        assert mine == sorted(joined.get(f"obs_{index}", [])), (selection, code)
+        found += len(mine)
+    assert found or path != FILINGS[0]
+
+
 def test_fact_clauses_refuse_floats_and_keep_every_value_type():
     """The clause builder takes text, Decimal, int and tuples as they are, and refuses a float."""
     p = datalog.Program()

@@ -90,13 +90,10 @@ class ObservedCheck(CheckKind):
         # A rule on the whole filing (subject 申报) reports the pattern wherever it is, in any
         # table kind; otherwise only on the subject itself, so where-conditions apply.
         entity = p.var() if rc.rule.subject == FILING else subject
-        observed = p.lit("observed", entity, fname, self.code, seen, want)
-        # Observations are few: asked first with the subject free, the code is one lookup;
-        # asked after the subject, it was one lookup per entity of the subject kind.
         if entity is subject:
-            body = [observed, *rc.subject_bound(subject)]
+            body = rc.observed(subject, fname, self.code, seen, want)
         else:
-            body = [*rc.subject_body(subject), observed]
+            body = [*rc.subject_body(subject), p.lit("observed", entity, fname, self.code, seen, want)]
         if self.fields:
             allowed = p.predicate("field")
             f = p.var()

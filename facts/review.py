@@ -22,20 +22,24 @@ so nothing a user writes is ever compiled as a pattern or run as code.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from hegui.facts.claims import load_lexicon
 
+T = TypeVar("T")
+
 OBSERVED = "observed"
 MAX_TERM_CHARS = 40
 MAX_TERMS = 500
 MAX_TEXT_CHARS = 4000  # longer cells are cut before the quadratic repeated-phrase search
+MEMO_ENTRIES = 20_000  # texts whose review is remembered (Terms.memo): a few MB at most
 
 _PUNCT = frozenset("，,。.、；;：:！!？?（）()“”\"'‘’《》<>〈〉【】[]—-…·/ \t\r\n")
 _DROP_PUNCT = {ord(ch): None for ch in _PUNCT}
@@ -58,9 +62,26 @@ class Terms:
     lists: dict[str, tuple[str, ...]]
     maps: dict[str, dict[str, Any]] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
+    _memo: dict[tuple, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> tuple[str, ...]:
         return self.lists.get(name, ())
+
+    def memo(self, fn: Callable[..., T], *args: Hashable) -> T:
+        """``fn(*args, self)``, computed once per distinct ``args`` (texts, as a rule).
+
+        Kept on the terms because the result depends on them and on ``args`` only, never on
+        the filing: every filing repeats the template's texts (标题, 指标 names, 计划标准 …),
+        and re-checking one repeats all of them. Bounded: emptied when full, which changes
+        nothing but the time it takes.
+        """
+        key = (fn, *args)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= MEMO_ENTRIES:
+                self._memo.clear()
+            found = self._memo[key] = fn(*args, self)
+        return found
 
 
 def parse_terms(text: str, where: str = "review-terms.yaml") -> Terms:
@@ -139,7 +160,7 @@ class _Index:
         self.raw = raw
         # Read by several detectors: worked out once per filing.
         self._of_kind: dict[str, tuple[str, ...]] = {}
-        self._texts: list[tuple[str, str, str, str]] | None = None
+        self._texts: list[tuple[str, str, str]] | None = None
         for fact in facts:
             name = fact[0]
             if name == "entity":
@@ -394,17 +415,18 @@ _GOAL_LAYOUTS = {
 _GOAL_FIELDS = ("实施期绩效目标", "年度绩效目标", "总体目标", "年度目标")
 
 
-def _texts(ix: _Index) -> list[tuple[str, str, str, str]]:
-    """Every (entity, field, text as written, that text without whitespace) a reviewer reads,
-    claims excluded."""
+def _texts(ix: _Index) -> list[tuple[str, str, str]]:
+    """Every (entity, field, text as written) a reviewer reads, claims excluded, in the order
+    the facts were built: a detector whose findings depend on the order sorts what it found
+    (a few cells), not every text."""
     if ix._texts is None:
         skip = {"计数", "费率", "测算式", "比例", "测算项"}
-        ix._texts = []
-        for entity, name in sorted(ix.text):
-            if ix.kind.get(entity) in skip or name in ("指标类别", "比较符", "单位", "值类型", "原文"):
-                continue
-            text = ix.written(entity, name)
-            ix._texts.append((entity, name, text, _SPACE.sub("", text)))
+        kind = ix.kind
+        ix._texts = [
+            (entity, name, ix.written(entity, name))
+            for entity, name in ix.text
+            if kind.get(entity) not in skip and name not in ("指标类别", "比较符", "单位", "值类型", "原文")
+        ]
     return ix._texts
 
 
@@ -444,7 +466,29 @@ def _hygiene_patterns(
     )
 
 
+_PLAIN, _GOAL, _BASIS = 0, 1, 2  # what a field is, as far as the hygiene detectors care
+
+
 def _hygiene(ix: _Index, out: _Out, terms: Terms) -> None:
+    found = []
+    for entity, name, text in _texts(ix):
+        if name in _GOAL_FIELDS or name.startswith("工作计划"):
+            role = _GOAL
+        elif name in ("测算说明", "支出明细"):
+            role = _BASIS
+        else:
+            role = _PLAIN
+        seen = terms.memo(_hygiene_of, text, role)
+        if seen:
+            found.append((entity, name, seen))
+    # In (entity, field) order, as the detectors always reported; (entity, field) is unique.
+    for entity, name, seen in sorted(found, key=lambda f: (f[0], f[1])):
+        for code, quote, want in seen:
+            out.observe(entity, name, code, quote, want)
+
+
+def _hygiene_of(text: str, role: int, terms: Terms) -> tuple[tuple[str, str, str], ...]:
+    """What the hygiene detectors see in one text: (code, quote, want) in the order they report."""
     typos = terms.maps.get("measure_word_typos", {})
     patterns = _hygiene_patterns(
         terms["unit_typo_first"],
@@ -455,45 +499,47 @@ def _hygiene(ix: _Index, out: _Out, terms: Terms) -> None:
     )
     unit_typo, measure = patterns.unit_typo, patterns.measure
     unit_core, measure_core = patterns.unit_typo_core, patterns.measure_core
-    for entity, name, text, compact in _texts(ix):
-        if unit_typo is not None and unit_core is not None and unit_core.search(compact):
-            for m in unit_typo.finditer(compact):
-                out.observe(entity, name, "单位笔误", m.group(0), f"金额单位写全，如“{_fix_unit(m.group(0), terms)}”")
-        if measure is not None and measure_core is not None and measure_core.search(compact):
-            for m in measure.finditer(compact):
-                fixed = "".join(
-                    typos.get(ch, ch) if not ch.isdigit() and i == _first_nondigit(m.group(0)) else ch
-                    for i, ch in enumerate(m.group(0))
-                )
-                out.observe(entity, name, "量词笔误", m.group(0), f"“{fixed}”")
-        if patterns.any_placeholder is not None and patterns.any_placeholder.search(compact):
-            for pattern in patterns.placeholders:
-                left = pattern.search(compact)
-                if left:
-                    out.observe(entity, name, "占位符", left.group(0), "把占位符换成实际内容")
-        if name in _GOAL_FIELDS or name.startswith("工作计划"):
-            stripped = compact
-            if stripped and stripped[0] in terms["leading_punctuation"]:
-                out.observe(entity, name, "句首标点", _short(stripped, 30), "删去句首的标点")
-            phrase = _repeated_phrase(
-                _TITLE.sub("《》", stripped[:MAX_TEXT_CHARS]),
-                terms.numbers.get("repeated_phrase_min_chars", 6),
-                terms.numbers.get("repeated_phrase_max_gap", 3),
+    compact = _SPACE.sub("", text)
+    found: list[tuple[str, str, str]] = []
+    if unit_typo is not None and unit_core is not None and unit_core.search(compact):
+        for m in unit_typo.finditer(compact):
+            found.append(("单位笔误", m.group(0), f"金额单位写全，如“{_fix_unit(m.group(0), terms)}”"))
+    if measure is not None and measure_core is not None and measure_core.search(compact):
+        for m in measure.finditer(compact):
+            fixed = "".join(
+                typos.get(ch, ch) if not ch.isdigit() and i == _first_nondigit(m.group(0)) else ch
+                for i, ch in enumerate(m.group(0))
             )
-            if phrase:
-                out.observe(entity, name, "重复短语", phrase, "删去重复的文字")
-        if name in ("测算说明", "支出明细"):
-            for clause in re.split(r"[，,；;。\n]+", text):
-                if any(w in clause for w in terms["aggregate_words"]):
-                    continue
-                for items in _lumped_items(clause, terms):
-                    out.observe(
-                        entity,
-                        name,
+            found.append(("量词笔误", m.group(0), f"“{fixed}”"))
+    if patterns.any_placeholder is not None and patterns.any_placeholder.search(compact):
+        for pattern in patterns.placeholders:
+            left = pattern.search(compact)
+            if left:
+                found.append(("占位符", left.group(0), "把占位符换成实际内容"))
+    if role == _GOAL:
+        stripped = compact
+        if stripped and stripped[0] in terms["leading_punctuation"]:
+            found.append(("句首标点", _short(stripped, 30), "删去句首的标点"))
+        phrase = _repeated_phrase(
+            _TITLE.sub("《》", stripped[:MAX_TEXT_CHARS]),
+            terms.numbers.get("repeated_phrase_min_chars", 6),
+            terms.numbers.get("repeated_phrase_max_gap", 3),
+        )
+        if phrase:
+            found.append(("重复短语", phrase, "删去重复的文字"))
+    if role == _BASIS:
+        for clause in re.split(r"[，,；;。\n]+", text):
+            if any(w in clause for w in terms["aggregate_words"]):
+                continue
+            for items in _lumped_items(clause, terms):
+                found.append(
+                    (
                         "多项费用一个金额",
                         "、".join(items) + _MONEY.findall(clause[clause.find(items[-1]) :])[0],
                         f"{len(items)}项费用（{'、'.join(items)}）分别写出金额",
                     )
+                )
+    return tuple(found)
 
 
 def _first_nondigit(text: str) -> int:
@@ -567,8 +613,11 @@ def _citations(ix: _Index, out: _Out, terms: Terms) -> None:
     no_number: dict[str, list[tuple[str, str]]] = {}
     truncated: list[tuple[str, str, str, str]] = []
     function_words = sorted(terms["citation_function_words"], key=len, reverse=True)
-    for entity, name, _text, compact in _texts(ix):
-        # A title needs 《, a 文号 needs 号: most cells have neither.
+    # A title needs 《, a 文号 needs 号: most cells have neither. What is cited where is
+    # gathered in (entity, field) order, which decides which place a finding names.
+    citing = sorted((e, n, t) for e, n, t in _texts(ix) if "《" in t or "号" in t)
+    for entity, name, text in citing:
+        compact = _SPACE.sub("", text)
         titles = [(m.start(), m.end(), m.group(1)) for m in _TITLE.finditer(compact)] if "《" in compact else []
         numbers = (
             [(m.start(), m.end(), _docno(m.group(0))) for m in _DOCNO.finditer(compact)] if "号" in compact else []

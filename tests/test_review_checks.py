@@ -365,6 +365,49 @@ def test_review_facts_apply_to_other_table_kinds():
     assert {(ind, "口号式取值"), (table, "句首标点"), (table, "重复短语"), (table, "目标无数字")} <= observed
 
 
+@pytest.mark.parametrize("first", [0, 1], ids=["goal first", "plain first"])
+def test_a_remembered_review_of_a_text_does_not_leak_into_another_filing(first):
+    """The review of a text is remembered across filings (Terms.memo) with the field's role:
+    the same words are a slip in one filing's goal and ordinary prose in another's 立项依据,
+    whichever filing is checked first."""
+    from importlib import resources
+
+    from hegui.facts.review import review_facts
+    from hegui.facts.vocabulary import Provenance
+
+    shipped = resources.files("hegui.facts").joinpath("review-terms.yaml").read_text(encoding="utf-8")
+    text = "，完善农村供水设施，完善农村供水设施"  # leading comma, phrase written twice
+    filings = [
+        [("entity", "项目表1", "项目表"), ("text", "项目表1", "总体目标", text)],
+        [("entity", "项目表1", "项目表"), ("text", "项目表1", "立项依据", text)],
+    ]
+
+    def codes(facts, terms):
+        return sorted(f[3] for f in review_facts(facts, Provenance(), terms=terms) if f[0] == "observed")
+
+    alone = [codes(facts, parse_terms(shipped)) for facts in filings]
+    assert {"句首标点", "重复短语"} <= set(alone[0]) and not {"句首标点", "重复短语"} & set(alone[1])
+    shared = parse_terms(shipped)
+    together = {i: codes(filings[i], shared) for i in (first, 1 - first)}
+    assert together == {0: alone[0], 1: alone[1]}
+
+
+def test_remembered_reviews_are_bounded(monkeypatch):
+    from hegui.facts import review
+
+    monkeypatch.setattr(review, "MEMO_ENTRIES", 2)
+    terms = parse_terms("slogans: [提升服务]")
+    calls = []
+
+    def length(text, terms):
+        calls.append(text)
+        return len(text)
+
+    assert [terms.memo(length, t) for t in ("a", "bb", "a", "ccc", "a")] == [1, 2, 1, 3, 1]
+    assert calls == ["a", "bb", "ccc", "a"]  # full at "ccc": emptied, so "a" is worked out again
+    assert len(terms._memo) <= 2
+
+
 def review_facts_for(facts, prov):
     from hegui.facts.review import review_facts
 

@@ -178,19 +178,18 @@ INDICATOR_CATEGORIES = {
 
 def indicator_category(level2: str) -> str:
     """Canonical category for a 二级指标 such as 产出数量 or 社会公众及服务对象满意度."""
-    text = re.sub(r"\s+", "", level2)
+    text = squash(level2)
     for key, category in INDICATOR_CATEGORIES.items():
         if key in text:
             return category
     return text
 
 
-_SPACE = re.compile(r"\s+")
-
-
 def squash(text: str) -> str:
     """Whitespace-free text, as names are compared (no fuzzy matching)."""
-    return _SPACE.sub("", text)
+    # str.split() drops exactly the characters re's \s matches (both use Unicode isspace; a
+    # test checks every code point) at a third of the cost of re.sub, and every text is squashed.
+    return "".join(text.split())
 
 
 @dataclass
@@ -308,7 +307,8 @@ class _Builder:
     def field(self, eid: str, name: str, fld: Field | None, *, money: bool) -> None:
         if fld is None:
             return
-        self.unreadable(eid, name, fld.cell)
+        if fld.cell is not None and fld.cell.problem:
+            self.unreadable(eid, name, fld.cell)
         src = fld.source
         self.prov.remember(src)
         if src is not None:
@@ -333,11 +333,13 @@ class _Builder:
         self.prov.value_source[(eid, name)] = cell.source
         self.prov.remember(cell.source)
         self.prov.raw_text[(eid, name)] = cell.text
-        self.unreadable(eid, name, cell)
-        if cell.is_blank:
+        if cell.problem:
+            self.unreadable(eid, name, cell)
+        compact = squash(cell.text)
+        if not compact:  # blank: squash and strip drop the same characters
             self.fact(("missing", eid, name))
             return
-        self.fact(("text", eid, name, squash(cell.text)))
+        self.fact(("text", eid, name, compact))
         if claims_table is not None:
             self.claims(eid, name, cell, claims_table)
 

@@ -238,7 +238,6 @@ def _not_applicable(value: str, terms: Terms) -> bool:
 
 
 def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
-    allowed_standards = ("计划标准", "行业标准", "历史标准", "其他标准")
     na_rows: dict[str, list[str]] = {}
     for ind in ix.of_kind("指标"):
         value = ix.written(ind, "指标值").strip()
@@ -256,9 +255,21 @@ def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
             if name and not _empty_row_name(name) and not _cut_after(ix, ind, table):
                 out.observe(ind, "指标值", "指标值空白", _short(name), "填写“比较符＋数值＋单位”或分级分档的定性值")
             continue
-        if not value or _empty_row_name(name):
+        state, seen = terms.memo(
+            _indicator_review,
+            value,
+            name,
+            category,
+            unit,
+            comparator,
+            kind,
+            number,
+            standard,
+            (ind, "指标金额") in ix.amount,
+        )
+        if state == _SKIP:
             continue
-        if _not_applicable(value, terms) or _not_applicable(name, terms):
+        if state == _NOT_APPLICABLE:
             level2 = ix.written(ind, "二级指标").strip() or category
             note = _short(level2, 20) + "：" + _short(value, 20)
             if standard:
@@ -269,113 +280,132 @@ def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
             if source is not None and (table, "绩效指标") not in prov.value_source:
                 prov.value_source[(table, "绩效指标")] = source
             continue
-        if _is_slogan(value, terms):
-            out.observe(
-                ind,
-                "指标值",
-                "口号式取值",
-                _short(value),
-                "比较符＋数值＋单位（如“≥95%”“≤70万元”“76人”）或分级分档的定性值",
-            )
-        elif not _DIGIT.search(value) and _plain(value) not in terms["graded_values"] and kind != "date":
-            out.observe(
-                ind, "指标值", "无数字", _short(value), "写出可衡量的数值（比较符＋数值＋单位）或分级分档的定性值"
-            )
-        if standard and standard not in allowed_standards:
-            out.observe(ind, "绩效标准", "绩效标准不在允许范围", standard, "计划标准、行业标准、历史标准或其他标准")
-        if unit == "%":
-            plain_name = _plain(name)
-            sentence = len(plain_name) > terms.numbers.get("ratio_name_max_chars", 30) or bool(
-                re.search(r"[。；;]", name)
-            )
-            ratio_name = not sentence and any(w in plain_name for w in terms["ratio_words"])
-            # A …率 under 数量指标 (“发放覆盖率 100%”) is a ratio, not a count written as %.
-            if ratio_name:
-                pass
-            elif category == "数量指标":
-                out.observe(
-                    ind,
-                    "指标值",
-                    "数量写成百分比",
-                    f"{_short(name, 30)}：{value}",
-                    "数量指标写成“数值＋计数单位”（如“76人”“9个村”）",
-                )
-            else:
-                out.observe(
-                    ind,
-                    "三级指标",
-                    "百分比指标名称不是比率",
-                    f"{_short(name, 40)}：{value}",
-                    "三级指标写成可计算的比率（…率、…比例），如“待遇落实率”",
-                )
-            if comparator in ("≥", ">", "＞") and number == 100:
-                out.observe(
-                    ind,
-                    "指标值",
-                    "百分百下限",
-                    f"{_short(name, 30)}：{value}",
-                    "写“=100%”，或设为可以区分好坏的下限（如“≥98%”）",
-                )
-            if comparator in ("≥", ">", "＞") and any(w in plain_name for w in terms["low_is_good"]):
-                out.observe(
-                    ind,
-                    "比较符",
-                    "比率方向写反",
-                    f"{_short(name, 30)}：{value}",
-                    "越低越好的比率用“≤”（如“投诉率≤2%”）",
-                )
-        percent = "%" in value or "％" in value or "百分" in value
-        if category == "满意度指标" and _DIGIT.search(value) and not percent:
-            out.observe(ind, "指标值", "单位不符", f"{_short(name, 30)}：{value}", "满意度写成百分比（如“≥90%”）")
-        if category == "时效指标" and kind == "number" and not any(u in value for u in terms["time_units"]):
-            out.observe(
-                ind,
-                "指标值",
-                "单位不符",
-                f"{_short(name, 30)}：{value}",
-                "时效指标写完成时点或“天、工作日、%”等时间单位",
-            )
-        if category == "质量指标" and re.search(r"\d\s*[^\d\s%％/]{1,3}/", value) and not percent:
-            out.observe(
-                ind,
-                "指标值",
-                "单位不符",
-                f"{_short(name, 30)}：{value}",
-                "质量指标写合格率、达标率等比率，或分级分档的定性值",
-            )
-        if category == "成本指标" and kind == "number" and (ind, "指标金额") not in ix.amount and unit:
-            out.observe(ind, "指标值", "单位不符", f"{_short(name, 30)}：{value}", "成本指标写金额（如“≤70万元”）")
-        if category == "数量指标" and (ind, "指标金额") in ix.amount:
-            out.observe(
-                ind,
-                "指标值",
-                "投入作产出",
-                f"{_short(name, 30)}：{value}",
-                "数量指标写产出的数量（人、个、次……），资金是投入，放在成本指标",
-            )
-        if category == "成本指标" and comparator in ("≥", ">", "＞"):
-            out.observe(ind, "比较符", "成本比较符", f"{_short(name, 30)}：{value}", "成本指标用“≤”控制上限")
-        if kind != "date":
-            pieces = [p for p in re.split(r"[，,、；;。]+", value) if _NUMBER_WITH_UNIT.search(p)]
-            if len(pieces) >= 2:
-                out.observe(ind, "指标值", "一格多值", _short(value), "每个三级指标只写一个可计量的对象，分成几行")
-        if (
-            category == "时效指标"
-            and kind == "date"
-            and ix.number.get((ind, "月")) == 12
-            and _monthly(ix, table, terms)
-        ):
-            out.observe(
-                ind,
-                "指标值",
-                "按月发放只写年末",
-                f"{_short(name, 20)}：{value}",
-                "按月发放的支出，时效指标写“每月按时足额发放”或每月的发放日",
-            )
+        for field_name, code, quote, want, monthly in seen:
+            # 按月发放只写年末 also needs the table's spending to be monthly: not the texts' to say.
+            if monthly and not (ix.number.get((ind, "月")) == 12 and _monthly(ix, table, terms)):
+                continue
+            out.observe(ind, field_name, code, quote, want)
     for table, rows in sorted(na_rows.items()):
         out.observe(
             table, "绩效指标", "不适用作指标", "；".join(rows), "写明“不适用”并说明理由，或设置可衡量的效益指标"
         )
+
+
+_SKIP, _NOT_APPLICABLE, _CHECKED = 0, 1, 2
+
+
+def _indicator_review(
+    value: str,
+    name: str,
+    category: str,
+    unit: str,
+    comparator: str,
+    kind: str,
+    number: Decimal | None,
+    standard: str,
+    has_amount: bool,
+    terms: Terms,
+) -> tuple[int, tuple[tuple[str, str, str, str, bool], ...]]:
+    """What an indicator row's own words show: whether it is skipped (blank, a bare template
+    number) or not applicable, else its observations as (field, code, quote, want, monthly),
+    ``monthly`` marking the one that also needs the table's spending to be monthly."""
+    allowed_standards = ("计划标准", "行业标准", "历史标准", "其他标准")
+    if not value or _empty_row_name(name):
+        return _SKIP, ()
+    if _not_applicable(value, terms) or _not_applicable(name, terms):
+        return _NOT_APPLICABLE, ()
+    found: list[tuple[str, str, str, str, bool]] = []
+
+    def note(field_name: str, code: str, quote: str, want: str, monthly: bool = False) -> None:
+        found.append((field_name, code, quote, want, monthly))
+
+    if _is_slogan(value, terms):
+        note(
+            "指标值",
+            "口号式取值",
+            _short(value),
+            "比较符＋数值＋单位（如“≥95%”“≤70万元”“76人”）或分级分档的定性值",
+        )
+    elif not _DIGIT.search(value) and _plain(value) not in terms["graded_values"] and kind != "date":
+        note("指标值", "无数字", _short(value), "写出可衡量的数值（比较符＋数值＋单位）或分级分档的定性值")
+    if standard and standard not in allowed_standards:
+        note("绩效标准", "绩效标准不在允许范围", standard, "计划标准、行业标准、历史标准或其他标准")
+    if unit == "%":
+        plain_name = _plain(name)
+        sentence = len(plain_name) > terms.numbers.get("ratio_name_max_chars", 30) or bool(re.search(r"[。；;]", name))
+        ratio_name = not sentence and any(w in plain_name for w in terms["ratio_words"])
+        # A …率 under 数量指标 (“发放覆盖率 100%”) is a ratio, not a count written as %.
+        if ratio_name:
+            pass
+        elif category == "数量指标":
+            note(
+                "指标值",
+                "数量写成百分比",
+                f"{_short(name, 30)}：{value}",
+                "数量指标写成“数值＋计数单位”（如“76人”“9个村”）",
+            )
+        else:
+            note(
+                "三级指标",
+                "百分比指标名称不是比率",
+                f"{_short(name, 40)}：{value}",
+                "三级指标写成可计算的比率（…率、…比例），如“待遇落实率”",
+            )
+        if comparator in ("≥", ">", "＞") and number == 100:
+            note(
+                "指标值",
+                "百分百下限",
+                f"{_short(name, 30)}：{value}",
+                "写“=100%”，或设为可以区分好坏的下限（如“≥98%”）",
+            )
+        if comparator in ("≥", ">", "＞") and any(w in plain_name for w in terms["low_is_good"]):
+            note(
+                "比较符",
+                "比率方向写反",
+                f"{_short(name, 30)}：{value}",
+                "越低越好的比率用“≤”（如“投诉率≤2%”）",
+            )
+    percent = "%" in value or "％" in value or "百分" in value
+    if category == "满意度指标" and _DIGIT.search(value) and not percent:
+        note("指标值", "单位不符", f"{_short(name, 30)}：{value}", "满意度写成百分比（如“≥90%”）")
+    if category == "时效指标" and kind == "number" and not any(u in value for u in terms["time_units"]):
+        note(
+            "指标值",
+            "单位不符",
+            f"{_short(name, 30)}：{value}",
+            "时效指标写完成时点或“天、工作日、%”等时间单位",
+        )
+    if category == "质量指标" and re.search(r"\d\s*[^\d\s%％/]{1,3}/", value) and not percent:
+        note(
+            "指标值",
+            "单位不符",
+            f"{_short(name, 30)}：{value}",
+            "质量指标写合格率、达标率等比率，或分级分档的定性值",
+        )
+    if category == "成本指标" and kind == "number" and not has_amount and unit:
+        note("指标值", "单位不符", f"{_short(name, 30)}：{value}", "成本指标写金额（如“≤70万元”）")
+    if category == "数量指标" and has_amount:
+        note(
+            "指标值",
+            "投入作产出",
+            f"{_short(name, 30)}：{value}",
+            "数量指标写产出的数量（人、个、次……），资金是投入，放在成本指标",
+        )
+    if category == "成本指标" and comparator in ("≥", ">", "＞"):
+        note("比较符", "成本比较符", f"{_short(name, 30)}：{value}", "成本指标用“≤”控制上限")
+    if kind != "date":
+        pieces = [p for p in re.split(r"[，,、；;。]+", value) if _NUMBER_WITH_UNIT.search(p)]
+        if len(pieces) >= 2:
+            note("指标值", "一格多值", _short(value), "每个三级指标只写一个可计量的对象，分成几行")
+    if category == "时效指标" and kind == "date":
+        note(
+            "指标值",
+            "按月发放只写年末",
+            f"{_short(name, 20)}：{value}",
+            "按月发放的支出，时效指标写“每月按时足额发放”或每月的发放日",
+            monthly=True,
+        )
+    return _CHECKED, tuple(found)
 
 
 _ROW_NUMBER = re.compile(r"^指标\d{1,3}[:：]")

@@ -165,27 +165,35 @@ class _Index:
         # Read by several detectors: worked out once per filing.
         self._of_kind: dict[str, tuple[str, ...]] = {}
         self._texts: list[tuple[str, str, str]] | None = None
+        kind, text, number, amount = self.kind, self.text, self.number, self.amount
+        parent, table, children, pair = self.parent, self.table, self.children, self.pair
+        # The commonest predicates first (text is ~40 % of a filing's facts; within and count,
+        # which no detector reads, are the next): this loop runs over every fact.
         for fact in facts:
             name = fact[0]
-            if name == "entity":
-                self.kind[fact[1]] = fact[2]
-            elif name == "text":
-                self.text[(fact[1], fact[2])] = fact[3]
+            if name == "text":
+                text[(fact[1], fact[2])] = fact[3]
+            elif name == "within" or name == "count":
+                continue
+            elif name == "rel":
+                relation = fact[2]
+                if relation == "所属":
+                    parent[fact[1]] = fact[3]
+                    children.setdefault(fact[3], []).append(fact[1])
+                elif relation == "所属表":
+                    table[fact[1]] = fact[3]
+                elif relation in ("对应附件3", "对应汇总行"):
+                    pair[fact[1]] = fact[3]
+            elif name == "entity":
+                kind[fact[1]] = fact[2]
             elif name == "number":
-                self.number[(fact[1], fact[2])] = fact[3]
+                number[(fact[1], fact[2])] = fact[3]
             elif name == "amount":
-                self.amount[(fact[1], fact[2])] = fact[3]
+                amount[(fact[1], fact[2])] = fact[3]
             elif name == "missing":
                 self.missing.add((fact[1], fact[2]))
             elif name == "unreadable_field":
                 self.partial.add((fact[1], fact[2]))
-            elif name == "rel" and fact[2] == "所属":
-                self.parent[fact[1]] = fact[3]
-                self.children.setdefault(fact[3], []).append(fact[1])
-            elif name == "rel" and fact[2] == "所属表":
-                self.table[fact[1]] = fact[3]
-            elif name == "rel" and fact[2] in ("对应附件3", "对应汇总行"):
-                self.pair[fact[1]] = fact[3]
         for kids in self.children.values():
             kids.sort(key=_natural)
 

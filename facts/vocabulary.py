@@ -260,6 +260,7 @@ class FactSet:
 class _Builder:
     def __init__(self, filing: Filing) -> None:
         self.lost: dict[str, list[str]] = {}  # table → rows whose cells a copy lost
+        self.unique: dict[tuple, None] = {}  # the facts built, once each (set by build)
         self.filing = filing
         self.out = FactSet()
         self.prov = self.out.provenance
@@ -739,17 +740,24 @@ class _Builder:
             earlier = self.prov.cut_off.get(table)
             self.prov.cut_off[table] = f"{earlier}；{note}" if earlier else note
         # No duplicates, whatever the traversal did; the order stays the traversal's (deterministic).
-        self.out.raw = list(dict.fromkeys(self.out.raw))
+        self.unique = dict.fromkeys(self.out.raw)
+        self.out.raw = list(self.unique)
         self.out._sorted = None
         return self.out
 
 
-@functools.lru_cache(maxsize=4096)
 def _claims(text: str, source: Source, unit: str) -> tuple:
     """The claims of one cell, extracted once per (text, source, unit): claims are immutable,
     and re-checking a filing (the workbench, a why after a check, a service retry) would
     otherwise parse the same prose again, half the cost of building the facts."""
-    return tuple(extract_claims(text, source, unit))
+    # Keyed by the source's fields, not the Source: its dataclass __hash__ and __eq__ are
+    # Python calls, and this runs for every claim cell of every filing.
+    return _claims_at(text, source.file, source.line, source.end_line, source.locator, unit)
+
+
+@functools.lru_cache(maxsize=4096)
+def _claims_at(text: str, file: str, line: int, end_line: int, locator: str, unit: str) -> tuple:
+    return tuple(extract_claims(text, Source(file, line, end_line, locator), unit))
 
 
 def _fact_key(fact: tuple) -> tuple:
@@ -768,13 +776,14 @@ ENTITY_KINDS["明细"]["number"] += ("补贴岗位数",)
 
 def filing_facts(filing: Filing) -> FactSet:
     """All facts of ``filing`` with their provenance."""
-    out = _Builder(filing).build()
+    builder = _Builder(filing)
+    out = builder.build()
     plans = [c.text for w in filing.overview.work_plans for c in (w.item, w.goal)] if filing.overview else []
     # The review reads the facts in the builder's order (deterministic); the sorted view
     # stays lazy, for display only.
     extra = review_facts(out.raw, out.provenance, work_plans=plans)
     if extra:
-        have = set(out.raw)
+        have = builder.unique  # the builder's facts, already hashed once to drop duplicates
         out.raw = out.raw + [f for f in dict.fromkeys(extra) if f not in have]
         out._sorted = None
     return out

@@ -405,7 +405,7 @@ def test_a_remembered_indicator_review_still_reads_its_own_filing(first):
 
     shipped = resources.files("hegui.facts").joinpath("review-terms.yaml").read_text(encoding="utf-8")
     table, when, count = "附件3-1", "附件3-1/指标1", "附件3-1/指标2"
-    rows = [("entity", table, "附件3")]
+    rows: list[tuple] = [("entity", table, "附件3")]
     for ind, category, name, value, kind in (
         (when, "时效指标", "补贴发放及时性", "2023年12月前", "date"),
         (count, "数量指标", "补贴村干部人数", "76万元", "number"),

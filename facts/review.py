@@ -164,6 +164,7 @@ class _Index:
         self.raw = raw
         # Read by several detectors: worked out once per filing.
         self._of_kind: dict[str, tuple[str, ...]] = {}
+        self._by_kind: dict[str, list[str]] | None = None
         self._texts: list[tuple[str, str, str]] | None = None
         kind, text, number, amount = self.kind, self.text, self.number, self.amount
         parent, table, children, pair = self.parent, self.table, self.children, self.pair
@@ -198,9 +199,14 @@ class _Index:
             kids.sort(key=_natural)
 
     def of_kind(self, kind: str) -> tuple[str, ...]:
+        if self._by_kind is None:
+            # One pass over the entities for every kind: the detectors ask for five or six.
+            self._by_kind = {}
+            for entity, k in self.kind.items():
+                self._by_kind.setdefault(k, []).append(entity)
         found = self._of_kind.get(kind)
         if found is None:
-            found = self._of_kind[kind] = tuple(sorted((e for e, k in self.kind.items() if k == kind), key=_natural))
+            found = self._of_kind[kind] = tuple(sorted(self._by_kind.get(kind, ()), key=_natural))
         return found
 
     def written(self, entity: str, field_name: str) -> str:
@@ -735,7 +741,11 @@ def _docno(text: str) -> str:
 
 
 def _blanks(ix: _Index, out: _Out) -> None:
-    for entity, kind in sorted(ix.kind.items(), key=lambda kv: _natural(kv[0])):
+    # Only signed tables and 附件1 can be reported: sort those, not every entity (a stable sort
+    # of a subsequence keeps the order the full sort gave it).
+    signed = {e for e, f in ix.missing if f == "单位负责人"}
+    reported = [(e, k) for e, k in ix.kind.items() if k == "附件1" or e in signed]
+    for entity, kind in sorted(reported, key=lambda kv: _natural(kv[0])):
         if (entity, "单位负责人") in ix.missing:
             out.observe(
                 entity, "单位负责人", "负责人未签字", "（空白）", "单位负责人签字（纸质件另须盖章，文本中看不到签章）"

@@ -298,6 +298,7 @@ _LABEL_TAIL = _TOTAL_WORDS + _MIN_WORDS + _MAX_WORDS + _SOFT_WORDS + ("标准为
 _CN_START = "零〇一二两三四五六七八九十"
 _NUMBER = re.compile(rf"\d[\d,]*(?:\.\d+)?|[{_CN_START}][{CN_NUMERAL_CHARS}]*")
 _SENTENCE_END = re.compile(r"[。;!?\n]")
+_RATIO_SEPARATOR = re.compile("[:比]")
 # Enumeration markers 1、 2. (3) 一、 ① at the start of a line or after punctuation.
 _ENUMERATION = re.compile(
     r"(?:^|(?<=[\s。;,:、!?]))(?:\d{1,2}[、.](?!\d)|\(\d{1,2}\)|[一二三四五六七八九十]{1,2}、|[\u2460-\u2473])",
@@ -404,9 +405,8 @@ def _ratios(t: str) -> list[tuple[int, int, Decimal, Decimal]]:
     linear time.
     """
     found = []
-    for i, c in enumerate(t):
-        if c not in ":比":
-            continue
+    for m in _RATIO_SEPARATOR.finditer(t):  # a C scan: most texts have no separator
+        i, c = m.start(), m.group()
         le = i - 1 if i and t[i - 1] == " " else i
         ls = le
         while ls > 0 and (t[ls - 1].isdigit() or t[ls - 1] == "."):
@@ -803,6 +803,10 @@ def extract_claims(
     lexicon = lexicon or load_lexicon()
     t = normalize_width(text)
     ratio_matches = _ratios(t)
+    if not ratio_matches and _NUMBER.search(t) is None:
+        # Every claim but a ratio starts at a number token: without either there is none. Most
+        # cells read for claims (指标 names, qualitative values, goals) have no number.
+        return []
     index = _Index(t, [(rs, re_) for rs, re_, _, _ in ratio_matches], default_unit, lexicon)
 
     def make_source(start: int, end: int) -> Source:

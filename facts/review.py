@@ -469,11 +469,12 @@ def _texts(ix: _Index) -> list[tuple[str, str, str]]:
     (a few cells), not every text."""
     if ix._texts is None:
         skip = {"计数", "费率", "测算式", "比例", "测算项"}
-        kind = ix.kind
+        kind, raw = ix.kind, ix.raw
+        # ix.written, inlined: this runs for every text of the filing.
         ix._texts = [
-            (entity, name, ix.written(entity, name))
-            for entity, name in ix.text
-            if kind.get(entity) not in skip and name not in ("指标类别", "比较符", "单位", "值类型", "原文")
+            (key[0], key[1], raw.get(key, "") or value)
+            for key, value in ix.text.items()
+            if kind.get(key[0]) not in skip and key[1] not in ("指标类别", "比较符", "单位", "值类型", "原文")
         ]
     return ix._texts
 
@@ -519,6 +520,7 @@ _PLAIN, _GOAL, _BASIS = 0, 1, 2  # what a field is, as far as the hygiene detect
 
 def _hygiene(ix: _Index, out: _Out, terms: Terms) -> None:
     found = []
+    remembered = terms._memo
     for entity, name, text in _texts(ix):
         if name in _GOAL_FIELDS or name.startswith("工作计划"):
             role = _GOAL
@@ -526,7 +528,9 @@ def _hygiene(ix: _Index, out: _Out, terms: Terms) -> None:
             role = _BASIS
         else:
             role = _PLAIN
-        seen = terms.memo(_hygiene_of, text, role)
+        seen = remembered.get((_hygiene_of, text, role))  # Terms.memo's lookup, without its call
+        if seen is None:
+            seen = terms.memo(_hygiene_of, text, role)
         if seen:
             found.append((entity, name, seen))
     # In (entity, field) order, as the detectors always reported; (entity, field) is unique.
@@ -665,11 +669,7 @@ def _citations(ix: _Index, out: _Out, terms: Terms) -> None:
     # gathered in (entity, field) order, which decides which place a finding names.
     citing = sorted((e, n, t) for e, n, t in _texts(ix) if "《" in t or "号" in t)
     for entity, name, text in citing:
-        compact = _squash(text)
-        titles = [(m.start(), m.end(), m.group(1)) for m in _TITLE.finditer(compact)] if "《" in compact else []
-        numbers = (
-            [(m.start(), m.end(), _docno(m.group(0))) for m in _DOCNO.finditer(compact)] if "号" in compact else []
-        )
+        titles, numbers = terms.memo(_cited, text)
         for _start, end, title in titles:
             core = title
             for word in function_words:
@@ -730,6 +730,16 @@ def _citations(ix: _Index, out: _Out, terms: Terms) -> None:
             out.observe(
                 entity, name, "同一文件两种引法", f"《{title}》：" + "、".join(written), "同一文件各处用同一标题和文号"
             )
+
+
+def _cited(text: str, _terms: Terms) -> tuple[tuple[tuple[int, int, str], ...], tuple[tuple[int, int, str], ...]]:
+    """The 《titles》 and 文号 of one text, each with where it is in the whitespace-free text."""
+    compact = _squash(text)
+    titles = tuple((m.start(), m.end(), m.group(1)) for m in _TITLE.finditer(compact)) if "《" in compact else ()
+    numbers = (
+        tuple((m.start(), m.end(), _docno(m.group(0))) for m in _DOCNO.finditer(compact)) if "号" in compact else ()
+    )
+    return titles, numbers
 
 
 def _docno(text: str) -> str:

@@ -39,7 +39,11 @@ OBSERVED = "observed"
 MAX_TERM_CHARS = 40
 MAX_TERMS = 500
 MAX_TEXT_CHARS = 4000  # longer cells are cut before the quadratic repeated-phrase search
-MEMO_ENTRIES = 20_000  # texts whose review is remembered (Terms.memo): a few MB at most
+#: What Terms.memo may hold, in characters of the texts it is keyed by plus MEMO_ENTRY_CHARS per
+#: entry (the key, the result): a few MB at most, whatever the cells' length, so a long batch
+#: or service stays flat in memory.
+MEMO_CHARS = 2_000_000
+MEMO_ENTRY_CHARS = 64
 
 _PUNCT = frozenset("，,。.、；;：:！!？?（）()“”\"'‘’《》<>〈〉【】[]—-…·/ \t\r\n")
 _DROP_PUNCT = {ord(ch): None for ch in _PUNCT}
@@ -61,7 +65,7 @@ class Terms:
     lists: dict[str, tuple[str, ...]]
     maps: dict[str, dict[str, Any]] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
-    _memo: dict[tuple, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _memo: _Memo = field(default_factory=lambda: _Memo(), init=False, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> tuple[str, ...]:
         return self.lists.get(name, ())
@@ -75,12 +79,25 @@ class Terms:
         nothing but the time it takes.
         """
         key = (fn, *args)
-        found = self._memo.get(key)
+        memo = self._memo
+        found = memo.found.get(key)
         if found is None:
-            if len(self._memo) >= MEMO_ENTRIES:
-                self._memo.clear()
-            found = self._memo[key] = fn(*args, self)
+            found = fn(*args, self)
+            size = MEMO_ENTRY_CHARS + sum(len(a) for a in args if isinstance(a, str))
+            if memo.chars + size > MEMO_CHARS:
+                memo.found.clear()
+                memo.chars = 0
+            memo.found[key] = found
+            memo.chars += size
         return found
+
+
+class _Memo:
+    """What :meth:`Terms.memo` remembers, and its size (see MEMO_CHARS)."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple, Any] = {}
+        self.chars = 0
 
 
 def parse_terms(text: str, where: str = "review-terms.yaml") -> Terms:
@@ -520,7 +537,7 @@ _PLAIN, _GOAL, _BASIS = 0, 1, 2  # what a field is, as far as the hygiene detect
 
 def _hygiene(ix: _Index, out: _Out, terms: Terms) -> None:
     found = []
-    remembered = terms._memo
+    remembered = terms._memo.found
     for entity, name, text in _texts(ix):
         if name in _GOAL_FIELDS or name.startswith("工作计划"):
             role = _GOAL

@@ -441,9 +441,12 @@ def test_a_remembered_indicator_review_still_reads_its_own_filing(first):
 
 
 def test_remembered_reviews_are_bounded(monkeypatch):
+    """Terms.memo holds at most MEMO_CHARS: the characters of the texts it is keyed by, plus a
+    fixed amount per entry. When the next entry would not fit, it starts again empty."""
     from hegui.facts import review
 
-    monkeypatch.setattr(review, "MEMO_ENTRIES", 2)
+    monkeypatch.setattr(review, "MEMO_ENTRY_CHARS", 1)
+    monkeypatch.setattr(review, "MEMO_CHARS", 6)
     terms = parse_terms("slogans: [提升服务]")
     calls = []
 
@@ -451,9 +454,14 @@ def test_remembered_reviews_are_bounded(monkeypatch):
         calls.append(text)
         return len(text)
 
-    assert [terms.memo(length, t) for t in ("a", "bb", "a", "ccc", "a")] == [1, 2, 1, 3, 1]
-    assert calls == ["a", "bb", "ccc", "a"]  # full at "ccc": emptied, so "a" is worked out again
-    assert len(terms._memo) <= 2
+    texts = ("a", "bb", "a", "ccc", "a", "ccc")
+    assert [terms.memo(length, t) for t in texts] == [1, 2, 1, 3, 1, 3]
+    # a (2) + bb (3) fit; ccc (4) does not: emptied, so a is worked out again, and ccc is kept.
+    assert calls == ["a", "bb", "ccc", "a"]
+    assert terms._memo.chars <= 6
+    long = "x" * 50  # larger than the whole memo: worked out, never kept beyond the next call
+    assert terms.memo(length, long) == 50 and terms._memo.chars == 51
+    assert terms.memo(length, "a") == 1 and terms._memo.chars == 2
 
 
 def review_facts_for(facts, prov):

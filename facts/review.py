@@ -76,7 +76,8 @@ class Terms:
         Kept on the terms because the result depends on them and on ``args`` only, never on
         the filing: every filing repeats the template's texts (标题, 指标 names, 计划标准 …),
         and re-checking one repeats all of them. Bounded: emptied when full, which changes
-        nothing but the time it takes.
+        nothing but the time it takes. ``fn`` must depend on nothing but ``args`` and the
+        terms, and return something immutable (tuples): one result serves every filing.
         """
         key = (fn, *args)
         memo = self._memo

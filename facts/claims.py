@@ -248,6 +248,32 @@ _PER_WORDS: tuple[str, ...] = tuple(
         key=lambda w: -len(w),
     )
 )
+
+
+def _by_first_char(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """``words`` grouped by their first character, each group in the order of ``words``."""
+    assert all(words), "an empty word would match anywhere"
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(word)
+    return {first: tuple(group) for first, group in groups.items()}
+
+
+# Which counter or per-word follows a number is asked for every number of every claim cell:
+# only the words starting with the character there can match, and the first of those in the
+# list's order is the one the whole list would give.
+_COUNTERS_BY_FIRST = _by_first_char(_COUNTERS)
+_PER_WORDS_BY_FIRST = _by_first_char(_PER_WORDS)
+
+
+def _word_at(t: str, pos: int, by_first: dict[str, tuple[str, ...]]) -> str:
+    """The first word (in its list's order) that ``t`` has at ``pos``, else ""."""
+    for word in by_first.get(t[pos : pos + 1], ()):
+        if t.startswith(word, pos):
+            return word
+    return ""
+
+
 _PER_SYNONYMS = {"季": "季度"}
 #: Measure words after 每 that need a noun to say what is counted (每个村, 每名队员).
 _CLASSIFIERS = frozenset(["个", "名", "位", "家", "所", "支", "项", "条", "件", "套", "台", "座", "间"])
@@ -298,6 +324,7 @@ _LABEL_TAIL = _TOTAL_WORDS + _MIN_WORDS + _MAX_WORDS + _SOFT_WORDS + ("标准为
 _CN_START = "零〇一二两三四五六七八九十"
 _NUMBER = re.compile(rf"\d[\d,]*(?:\.\d+)?|[{_CN_START}][{CN_NUMERAL_CHARS}]*")
 _SENTENCE_END = re.compile(r"[。;!?\n]")
+_RATIO_SEPARATOR = re.compile("[:比]")
 # Enumeration markers 1、 2. (3) 一、 ① at the start of a line or after punctuation.
 _ENUMERATION = re.compile(
     r"(?:^|(?<=[\s。;,:、!?]))(?:\d{1,2}[、.](?!\d)|\(\d{1,2}\)|[一二三四五六七八九十]{1,2}、|[\u2460-\u2473])",
@@ -404,9 +431,8 @@ def _ratios(t: str) -> list[tuple[int, int, Decimal, Decimal]]:
     linear time.
     """
     found = []
-    for i, c in enumerate(t):
-        if c not in ":比":
-            continue
+    for m in _RATIO_SEPARATOR.finditer(t):  # a C scan: most texts have no separator
+        i, c = m.start(), m.group()
         le = i - 1 if i and t[i - 1] == " " else i
         ls = le
         while ls > 0 and (t[ls - 1].isdigit() or t[ls - 1] == "."):
@@ -482,7 +508,7 @@ def _classify(t: str, s: int, e: int, text: str, default_unit: str) -> _Token:
     scale = Decimal(1)
     if t[pos : pos + 1] in ("万", "亿") and t.startswith(_COUNTERS, pos + 1):
         scale, pos = Decimal(10**4 if t[pos] == "万" else 10**8), pos + 1
-    counter = "个" if t[pos : pos + 1] == "各" else next((c for c in _COUNTERS if t.startswith(c, pos)), "")
+    counter = "个" if t[pos : pos + 1] == "各" else _word_at(t, pos, _COUNTERS_BY_FIRST)
     if counter:
         if text == "一" and prev and _is_letter(prev) and prev not in _LONE_ONE_AFTER:
             return other
@@ -503,7 +529,7 @@ def _per_chain(t: str, pos: int) -> tuple[int, tuple[str, ...]]:
     """Read "/人/月" after an amount: the end position and the dimensions."""
     per: list[str] = []
     while t[pos : pos + 1] == "/" or (per and t[pos : pos + 1] == "·"):
-        word = next((w for w in _PER_WORDS if t.startswith(w, pos + 1)), "")
+        word = _word_at(t, pos + 1, _PER_WORDS_BY_FIRST)
         if not word:
             break
         per.append(_PER_SYNONYMS.get(word, _norm_counter(word)))
@@ -528,7 +554,7 @@ def _everies(t: str, lexicon: Lexicon) -> list[_Every]:
         p = pos + 1
         if t.startswith("一", p):
             p += 1
-        word = next((w for w in _PER_WORDS if t.startswith(w, p)), "")
+        word = _word_at(t, p, _PER_WORDS_BY_FIRST)
         if word:
             end = p + len(word)
             dim = _PER_SYNONYMS.get(word, _norm_counter(word))
@@ -647,14 +673,16 @@ def _clean_label(text: str) -> str:
         m = _LEADING_ENUMERATION.match(normalize_width(s))
         if m:
             s = s[m.end() :]
-        for word in _LABEL_LEAD:
-            if s.startswith(word):
-                s = s[len(word) :]
-                break
-        for word in _LABEL_TAIL:
-            if s.endswith(word):
-                s = s[: -len(word)]
-                break
+        if s.startswith(_LABEL_LEAD):  # one C call; the loop finds which word, in list order
+            for word in _LABEL_LEAD:
+                if s.startswith(word):
+                    s = s[len(word) :]
+                    break
+        if s.endswith(_LABEL_TAIL):
+            for word in _LABEL_TAIL:
+                if s.endswith(word):
+                    s = s[: -len(word)]
+                    break
         if s == "计":
             s = ""
         if s == old:
@@ -714,10 +742,11 @@ def _label(
             rs, changed = item.end, True
         while end > rs and text[end - 1] in _LABEL_PUNCT:
             end -= 1
-        for word in _LABEL_TAIL:
-            if end - len(word) >= rs and text.startswith(word, end - len(word)):
-                end, changed = end - len(word), True
-                break
+        if text.endswith(_LABEL_TAIL, rs, end):  # one C call; the loop finds which word
+            for word in _LABEL_TAIL:
+                if end - len(word) >= rs and text.startswith(word, end - len(word)):
+                    end, changed = end - len(word), True
+                    break
         item = index.every_at_end.get(end)
         if item is not None and item.start >= rs:
             end, changed = item.start, True
@@ -803,6 +832,10 @@ def extract_claims(
     lexicon = lexicon or load_lexicon()
     t = normalize_width(text)
     ratio_matches = _ratios(t)
+    if not ratio_matches and _NUMBER.search(t) is None:
+        # Every claim but a ratio starts at a number token: without either there is none. Most
+        # cells read for claims (指标 names, qualitative values, goals) have no number.
+        return []
     index = _Index(t, [(rs, re_) for rs, re_, _, _ in ratio_matches], default_unit, lexicon)
 
     def make_source(start: int, end: int) -> Source:

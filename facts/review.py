@@ -22,25 +22,32 @@ so nothing a user writes is ever compiled as a pattern or run as code.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from hegui.facts.claims import load_lexicon
 
+T = TypeVar("T")
+
 OBSERVED = "observed"
 MAX_TERM_CHARS = 40
 MAX_TERMS = 500
 MAX_TEXT_CHARS = 4000  # longer cells are cut before the quadratic repeated-phrase search
+#: What Terms.memo may hold, in characters of the texts it is keyed by plus MEMO_ENTRY_CHARS per
+#: entry (the key, the result): a few MB at most, whatever the cells' length, so a long batch
+#: or service stays flat in memory.
+MEMO_CHARS = 2_000_000
+MEMO_ENTRY_CHARS = 64
 
 _PUNCT = frozenset("，,。.、；;：:！!？?（）()“”\"'‘’《》<>〈〉【】[]—-…·/ \t\r\n")
 _DROP_PUNCT = {ord(ch): None for ch in _PUNCT}
 _DIGIT = re.compile(r"\d")
-_SPACE = re.compile(r"\s+")
 _NUMBER_WITH_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|[^\d\s，,、；;。.≥≤<>＝=]{1,3})")
 _DOCNO = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d{1,4}\s*号")
 _TITLE = re.compile(r"《([^《》]{0,160})》")
@@ -58,9 +65,40 @@ class Terms:
     lists: dict[str, tuple[str, ...]]
     maps: dict[str, dict[str, Any]] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
+    _memo: _Memo = field(default_factory=lambda: _Memo(), init=False, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> tuple[str, ...]:
         return self.lists.get(name, ())
+
+    def memo(self, fn: Callable[..., T], *args: Hashable) -> T:
+        """``fn(*args, self)``, computed once per distinct ``args`` (texts, as a rule).
+
+        Kept on the terms because the result depends on them and on ``args`` only, never on
+        the filing: every filing repeats the template's texts (标题, 指标 names, 计划标准 …),
+        and re-checking one repeats all of them. Bounded: emptied when full, which changes
+        nothing but the time it takes. ``fn`` must depend on nothing but ``args`` and the
+        terms, and return something immutable (tuples): one result serves every filing.
+        """
+        key = (fn, *args)
+        memo = self._memo
+        found = memo.found.get(key)
+        if found is None:
+            found = fn(*args, self)
+            size = MEMO_ENTRY_CHARS + sum(len(a) for a in args if isinstance(a, str))
+            if memo.chars + size > MEMO_CHARS:
+                memo.found.clear()
+                memo.chars = 0
+            memo.found[key] = found
+            memo.chars += size
+        return found
+
+
+class _Memo:
+    """What :meth:`Terms.memo` remembers, and its size (see MEMO_CHARS)."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple, Any] = {}
+        self.chars = 0
 
 
 def parse_terms(text: str, where: str = "review-terms.yaml") -> Terms:
@@ -112,12 +150,17 @@ def token_pattern(term: str) -> re.Pattern[str]:
     return re.compile(r"\d{1,3}".join(re.escape(p) for p in parts))
 
 
+def _squash(text: str) -> str:
+    # hegui.facts.vocabulary.squash (which imports this module): re's \s, at a third of the cost.
+    return "".join(text.split())
+
+
 def _plain(text: str) -> str:
     return text.translate(_DROP_PUNCT)
 
 
 def _short(text: str, limit: int = 60) -> str:
-    text = re.sub(r"\s+", "", text)
+    text = _squash(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -139,35 +182,49 @@ class _Index:
         self.raw = raw
         # Read by several detectors: worked out once per filing.
         self._of_kind: dict[str, tuple[str, ...]] = {}
-        self._texts: list[tuple[str, str, str, str]] | None = None
+        self._by_kind: dict[str, list[str]] | None = None
+        self._texts: list[tuple[str, str, str]] | None = None
+        kind, text, number, amount = self.kind, self.text, self.number, self.amount
+        parent, table, children, pair = self.parent, self.table, self.children, self.pair
+        # The commonest predicates first (text is ~40 % of a filing's facts; within and count,
+        # which no detector reads, are the next): this loop runs over every fact.
         for fact in facts:
             name = fact[0]
-            if name == "entity":
-                self.kind[fact[1]] = fact[2]
-            elif name == "text":
-                self.text[(fact[1], fact[2])] = fact[3]
+            if name == "text":
+                text[(fact[1], fact[2])] = fact[3]
+            elif name == "within" or name == "count":
+                continue
+            elif name == "rel":
+                relation = fact[2]
+                if relation == "所属":
+                    parent[fact[1]] = fact[3]
+                    children.setdefault(fact[3], []).append(fact[1])
+                elif relation == "所属表":
+                    table[fact[1]] = fact[3]
+                elif relation in ("对应附件3", "对应汇总行"):
+                    pair[fact[1]] = fact[3]
+            elif name == "entity":
+                kind[fact[1]] = fact[2]
             elif name == "number":
-                self.number[(fact[1], fact[2])] = fact[3]
+                number[(fact[1], fact[2])] = fact[3]
             elif name == "amount":
-                self.amount[(fact[1], fact[2])] = fact[3]
+                amount[(fact[1], fact[2])] = fact[3]
             elif name == "missing":
                 self.missing.add((fact[1], fact[2]))
             elif name == "unreadable_field":
                 self.partial.add((fact[1], fact[2]))
-            elif name == "rel" and fact[2] == "所属":
-                self.parent[fact[1]] = fact[3]
-                self.children.setdefault(fact[3], []).append(fact[1])
-            elif name == "rel" and fact[2] == "所属表":
-                self.table[fact[1]] = fact[3]
-            elif name == "rel" and fact[2] in ("对应附件3", "对应汇总行"):
-                self.pair[fact[1]] = fact[3]
         for kids in self.children.values():
             kids.sort(key=_natural)
 
     def of_kind(self, kind: str) -> tuple[str, ...]:
+        if self._by_kind is None:
+            # One pass over the entities for every kind: the detectors ask for five or six.
+            self._by_kind = {}
+            for entity, k in self.kind.items():
+                self._by_kind.setdefault(k, []).append(entity)
         found = self._of_kind.get(kind)
         if found is None:
-            found = self._of_kind[kind] = tuple(sorted((e for e, k in self.kind.items() if k == kind), key=_natural))
+            found = self._of_kind[kind] = tuple(sorted(self._by_kind.get(kind, ()), key=_natural))
         return found
 
     def written(self, entity: str, field_name: str) -> str:
@@ -213,7 +270,6 @@ def _not_applicable(value: str, terms: Terms) -> bool:
 
 
 def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
-    allowed_standards = ("计划标准", "行业标准", "历史标准", "其他标准")
     na_rows: dict[str, list[str]] = {}
     for ind in ix.of_kind("指标"):
         value = ix.written(ind, "指标值").strip()
@@ -231,9 +287,21 @@ def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
             if name and not _empty_row_name(name) and not _cut_after(ix, ind, table):
                 out.observe(ind, "指标值", "指标值空白", _short(name), "填写“比较符＋数值＋单位”或分级分档的定性值")
             continue
-        if not value or _empty_row_name(name):
+        state, seen = terms.memo(
+            _indicator_review,
+            value,
+            name,
+            category,
+            unit,
+            comparator,
+            kind,
+            number,
+            standard,
+            (ind, "指标金额") in ix.amount,
+        )
+        if state == _SKIP:
             continue
-        if _not_applicable(value, terms) or _not_applicable(name, terms):
+        if state == _NOT_APPLICABLE:
             level2 = ix.written(ind, "二级指标").strip() or category
             note = _short(level2, 20) + "：" + _short(value, 20)
             if standard:
@@ -244,113 +312,132 @@ def _indicators(ix: _Index, out: _Out, terms: Terms, prov: Any) -> None:
             if source is not None and (table, "绩效指标") not in prov.value_source:
                 prov.value_source[(table, "绩效指标")] = source
             continue
-        if _is_slogan(value, terms):
-            out.observe(
-                ind,
-                "指标值",
-                "口号式取值",
-                _short(value),
-                "比较符＋数值＋单位（如“≥95%”“≤70万元”“76人”）或分级分档的定性值",
-            )
-        elif not _DIGIT.search(value) and _plain(value) not in terms["graded_values"] and kind != "date":
-            out.observe(
-                ind, "指标值", "无数字", _short(value), "写出可衡量的数值（比较符＋数值＋单位）或分级分档的定性值"
-            )
-        if standard and standard not in allowed_standards:
-            out.observe(ind, "绩效标准", "绩效标准不在允许范围", standard, "计划标准、行业标准、历史标准或其他标准")
-        if unit == "%":
-            plain_name = _plain(name)
-            sentence = len(plain_name) > terms.numbers.get("ratio_name_max_chars", 30) or bool(
-                re.search(r"[。；;]", name)
-            )
-            ratio_name = not sentence and any(w in plain_name for w in terms["ratio_words"])
-            # A …率 under 数量指标 (“发放覆盖率 100%”) is a ratio, not a count written as %.
-            if ratio_name:
-                pass
-            elif category == "数量指标":
-                out.observe(
-                    ind,
-                    "指标值",
-                    "数量写成百分比",
-                    f"{_short(name, 30)}：{value}",
-                    "数量指标写成“数值＋计数单位”（如“76人”“9个村”）",
-                )
-            else:
-                out.observe(
-                    ind,
-                    "三级指标",
-                    "百分比指标名称不是比率",
-                    f"{_short(name, 40)}：{value}",
-                    "三级指标写成可计算的比率（…率、…比例），如“待遇落实率”",
-                )
-            if comparator in ("≥", ">", "＞") and number == 100:
-                out.observe(
-                    ind,
-                    "指标值",
-                    "百分百下限",
-                    f"{_short(name, 30)}：{value}",
-                    "写“=100%”，或设为可以区分好坏的下限（如“≥98%”）",
-                )
-            if comparator in ("≥", ">", "＞") and any(w in plain_name for w in terms["low_is_good"]):
-                out.observe(
-                    ind,
-                    "比较符",
-                    "比率方向写反",
-                    f"{_short(name, 30)}：{value}",
-                    "越低越好的比率用“≤”（如“投诉率≤2%”）",
-                )
-        percent = "%" in value or "％" in value or "百分" in value
-        if category == "满意度指标" and _DIGIT.search(value) and not percent:
-            out.observe(ind, "指标值", "单位不符", f"{_short(name, 30)}：{value}", "满意度写成百分比（如“≥90%”）")
-        if category == "时效指标" and kind == "number" and not any(u in value for u in terms["time_units"]):
-            out.observe(
-                ind,
-                "指标值",
-                "单位不符",
-                f"{_short(name, 30)}：{value}",
-                "时效指标写完成时点或“天、工作日、%”等时间单位",
-            )
-        if category == "质量指标" and re.search(r"\d\s*[^\d\s%％/]{1,3}/", value) and not percent:
-            out.observe(
-                ind,
-                "指标值",
-                "单位不符",
-                f"{_short(name, 30)}：{value}",
-                "质量指标写合格率、达标率等比率，或分级分档的定性值",
-            )
-        if category == "成本指标" and kind == "number" and (ind, "指标金额") not in ix.amount and unit:
-            out.observe(ind, "指标值", "单位不符", f"{_short(name, 30)}：{value}", "成本指标写金额（如“≤70万元”）")
-        if category == "数量指标" and (ind, "指标金额") in ix.amount:
-            out.observe(
-                ind,
-                "指标值",
-                "投入作产出",
-                f"{_short(name, 30)}：{value}",
-                "数量指标写产出的数量（人、个、次……），资金是投入，放在成本指标",
-            )
-        if category == "成本指标" and comparator in ("≥", ">", "＞"):
-            out.observe(ind, "比较符", "成本比较符", f"{_short(name, 30)}：{value}", "成本指标用“≤”控制上限")
-        if kind != "date":
-            pieces = [p for p in re.split(r"[，,、；;。]+", value) if _NUMBER_WITH_UNIT.search(p)]
-            if len(pieces) >= 2:
-                out.observe(ind, "指标值", "一格多值", _short(value), "每个三级指标只写一个可计量的对象，分成几行")
-        if (
-            category == "时效指标"
-            and kind == "date"
-            and ix.number.get((ind, "月")) == 12
-            and _monthly(ix, table, terms)
-        ):
-            out.observe(
-                ind,
-                "指标值",
-                "按月发放只写年末",
-                f"{_short(name, 20)}：{value}",
-                "按月发放的支出，时效指标写“每月按时足额发放”或每月的发放日",
-            )
+        for field_name, code, quote, want, monthly in seen:
+            # 按月发放只写年末 also needs the table's spending to be monthly: not the texts' to say.
+            if monthly and not (ix.number.get((ind, "月")) == 12 and _monthly(ix, table, terms)):
+                continue
+            out.observe(ind, field_name, code, quote, want)
     for table, rows in sorted(na_rows.items()):
         out.observe(
             table, "绩效指标", "不适用作指标", "；".join(rows), "写明“不适用”并说明理由，或设置可衡量的效益指标"
         )
+
+
+_SKIP, _NOT_APPLICABLE, _CHECKED = 0, 1, 2
+
+
+def _indicator_review(
+    value: str,
+    name: str,
+    category: str,
+    unit: str,
+    comparator: str,
+    kind: str,
+    number: Decimal | None,
+    standard: str,
+    has_amount: bool,
+    terms: Terms,
+) -> tuple[int, tuple[tuple[str, str, str, str, bool], ...]]:
+    """What an indicator row's own words show: whether it is skipped (blank, a bare template
+    number) or not applicable, else its observations as (field, code, quote, want, monthly),
+    ``monthly`` marking the one that also needs the table's spending to be monthly."""
+    allowed_standards = ("计划标准", "行业标准", "历史标准", "其他标准")
+    if not value or _empty_row_name(name):
+        return _SKIP, ()
+    if _not_applicable(value, terms) or _not_applicable(name, terms):
+        return _NOT_APPLICABLE, ()
+    found: list[tuple[str, str, str, str, bool]] = []
+
+    def note(field_name: str, code: str, quote: str, want: str, monthly: bool = False) -> None:
+        found.append((field_name, code, quote, want, monthly))
+
+    if _is_slogan(value, terms):
+        note(
+            "指标值",
+            "口号式取值",
+            _short(value),
+            "比较符＋数值＋单位（如“≥95%”“≤70万元”“76人”）或分级分档的定性值",
+        )
+    elif not _DIGIT.search(value) and _plain(value) not in terms["graded_values"] and kind != "date":
+        note("指标值", "无数字", _short(value), "写出可衡量的数值（比较符＋数值＋单位）或分级分档的定性值")
+    if standard and standard not in allowed_standards:
+        note("绩效标准", "绩效标准不在允许范围", standard, "计划标准、行业标准、历史标准或其他标准")
+    if unit == "%":
+        plain_name = _plain(name)
+        sentence = len(plain_name) > terms.numbers.get("ratio_name_max_chars", 30) or bool(re.search(r"[。；;]", name))
+        ratio_name = not sentence and any(w in plain_name for w in terms["ratio_words"])
+        # A …率 under 数量指标 (“发放覆盖率 100%”) is a ratio, not a count written as %.
+        if ratio_name:
+            pass
+        elif category == "数量指标":
+            note(
+                "指标值",
+                "数量写成百分比",
+                f"{_short(name, 30)}：{value}",
+                "数量指标写成“数值＋计数单位”（如“76人”“9个村”）",
+            )
+        else:
+            note(
+                "三级指标",
+                "百分比指标名称不是比率",
+                f"{_short(name, 40)}：{value}",
+                "三级指标写成可计算的比率（…率、…比例），如“待遇落实率”",
+            )
+        if comparator in ("≥", ">", "＞") and number == 100:
+            note(
+                "指标值",
+                "百分百下限",
+                f"{_short(name, 30)}：{value}",
+                "写“=100%”，或设为可以区分好坏的下限（如“≥98%”）",
+            )
+        if comparator in ("≥", ">", "＞") and any(w in plain_name for w in terms["low_is_good"]):
+            note(
+                "比较符",
+                "比率方向写反",
+                f"{_short(name, 30)}：{value}",
+                "越低越好的比率用“≤”（如“投诉率≤2%”）",
+            )
+    percent = "%" in value or "％" in value or "百分" in value
+    if category == "满意度指标" and _DIGIT.search(value) and not percent:
+        note("指标值", "单位不符", f"{_short(name, 30)}：{value}", "满意度写成百分比（如“≥90%”）")
+    if category == "时效指标" and kind == "number" and not any(u in value for u in terms["time_units"]):
+        note(
+            "指标值",
+            "单位不符",
+            f"{_short(name, 30)}：{value}",
+            "时效指标写完成时点或“天、工作日、%”等时间单位",
+        )
+    if category == "质量指标" and re.search(r"\d\s*[^\d\s%％/]{1,3}/", value) and not percent:
+        note(
+            "指标值",
+            "单位不符",
+            f"{_short(name, 30)}：{value}",
+            "质量指标写合格率、达标率等比率，或分级分档的定性值",
+        )
+    if category == "成本指标" and kind == "number" and not has_amount and unit:
+        note("指标值", "单位不符", f"{_short(name, 30)}：{value}", "成本指标写金额（如“≤70万元”）")
+    if category == "数量指标" and has_amount:
+        note(
+            "指标值",
+            "投入作产出",
+            f"{_short(name, 30)}：{value}",
+            "数量指标写产出的数量（人、个、次……），资金是投入，放在成本指标",
+        )
+    if category == "成本指标" and comparator in ("≥", ">", "＞"):
+        note("比较符", "成本比较符", f"{_short(name, 30)}：{value}", "成本指标用“≤”控制上限")
+    if kind != "date":
+        pieces = [p for p in re.split(r"[，,、；;。]+", value) if _NUMBER_WITH_UNIT.search(p)]
+        if len(pieces) >= 2:
+            note("指标值", "一格多值", _short(value), "每个三级指标只写一个可计量的对象，分成几行")
+    if category == "时效指标" and kind == "date":
+        note(
+            "指标值",
+            "按月发放只写年末",
+            f"{_short(name, 20)}：{value}",
+            "按月发放的支出，时效指标写“每月按时足额发放”或每月的发放日",
+            monthly=True,
+        )
+    return _CHECKED, tuple(found)
 
 
 _ROW_NUMBER = re.compile(r"^指标\d{1,3}[:：]")
@@ -358,7 +445,7 @@ _ROW_NUMBER = re.compile(r"^指标\d{1,3}[:：]")
 
 def _empty_row_name(name: str) -> bool:
     """A 三级指标 that is only the template's row number, or that plus "/" or "-" (not applicable)."""
-    rest = _ROW_NUMBER.sub("", re.sub(r"\s+", "", name))
+    rest = _ROW_NUMBER.sub("", _squash(name))
     return rest.strip("/／-－—") == ""
 
 
@@ -394,17 +481,19 @@ _GOAL_LAYOUTS = {
 _GOAL_FIELDS = ("实施期绩效目标", "年度绩效目标", "总体目标", "年度目标")
 
 
-def _texts(ix: _Index) -> list[tuple[str, str, str, str]]:
-    """Every (entity, field, text as written, that text without whitespace) a reviewer reads,
-    claims excluded."""
+def _texts(ix: _Index) -> list[tuple[str, str, str]]:
+    """Every (entity, field, text as written) a reviewer reads, claims excluded, in the order
+    the facts were built: a detector whose findings depend on the order sorts what it found
+    (a few cells), not every text."""
     if ix._texts is None:
         skip = {"计数", "费率", "测算式", "比例", "测算项"}
-        ix._texts = []
-        for entity, name in sorted(ix.text):
-            if ix.kind.get(entity) in skip or name in ("指标类别", "比较符", "单位", "值类型", "原文"):
-                continue
-            text = ix.written(entity, name)
-            ix._texts.append((entity, name, text, _SPACE.sub("", text)))
+        kind, raw = ix.kind, ix.raw
+        # ix.written, inlined: this runs for every text of the filing.
+        ix._texts = [
+            (key[0], key[1], raw.get(key, "") or value)
+            for key, value in ix.text.items()
+            if kind.get(key[0]) not in skip and key[1] not in ("指标类别", "比较符", "单位", "值类型", "原文")
+        ]
     return ix._texts
 
 
@@ -444,7 +533,32 @@ def _hygiene_patterns(
     )
 
 
+_PLAIN, _GOAL, _BASIS = 0, 1, 2  # what a field is, as far as the hygiene detectors care
+
+
 def _hygiene(ix: _Index, out: _Out, terms: Terms) -> None:
+    found = []
+    remembered = terms._memo.found
+    for entity, name, text in _texts(ix):
+        if name in _GOAL_FIELDS or name.startswith("工作计划"):
+            role = _GOAL
+        elif name in ("测算说明", "支出明细"):
+            role = _BASIS
+        else:
+            role = _PLAIN
+        seen = remembered.get((_hygiene_of, text, role))  # Terms.memo's lookup, without its call
+        if seen is None:
+            seen = terms.memo(_hygiene_of, text, role)
+        if seen:
+            found.append((entity, name, seen))
+    # In (entity, field) order, as the detectors always reported; (entity, field) is unique.
+    for entity, name, seen in sorted(found, key=lambda f: (f[0], f[1])):
+        for code, quote, want in seen:
+            out.observe(entity, name, code, quote, want)
+
+
+def _hygiene_of(text: str, role: int, terms: Terms) -> tuple[tuple[str, str, str], ...]:
+    """What the hygiene detectors see in one text: (code, quote, want) in the order they report."""
     typos = terms.maps.get("measure_word_typos", {})
     patterns = _hygiene_patterns(
         terms["unit_typo_first"],
@@ -455,45 +569,47 @@ def _hygiene(ix: _Index, out: _Out, terms: Terms) -> None:
     )
     unit_typo, measure = patterns.unit_typo, patterns.measure
     unit_core, measure_core = patterns.unit_typo_core, patterns.measure_core
-    for entity, name, text, compact in _texts(ix):
-        if unit_typo is not None and unit_core is not None and unit_core.search(compact):
-            for m in unit_typo.finditer(compact):
-                out.observe(entity, name, "单位笔误", m.group(0), f"金额单位写全，如“{_fix_unit(m.group(0), terms)}”")
-        if measure is not None and measure_core is not None and measure_core.search(compact):
-            for m in measure.finditer(compact):
-                fixed = "".join(
-                    typos.get(ch, ch) if not ch.isdigit() and i == _first_nondigit(m.group(0)) else ch
-                    for i, ch in enumerate(m.group(0))
-                )
-                out.observe(entity, name, "量词笔误", m.group(0), f"“{fixed}”")
-        if patterns.any_placeholder is not None and patterns.any_placeholder.search(compact):
-            for pattern in patterns.placeholders:
-                left = pattern.search(compact)
-                if left:
-                    out.observe(entity, name, "占位符", left.group(0), "把占位符换成实际内容")
-        if name in _GOAL_FIELDS or name.startswith("工作计划"):
-            stripped = compact
-            if stripped and stripped[0] in terms["leading_punctuation"]:
-                out.observe(entity, name, "句首标点", _short(stripped, 30), "删去句首的标点")
-            phrase = _repeated_phrase(
-                _TITLE.sub("《》", stripped[:MAX_TEXT_CHARS]),
-                terms.numbers.get("repeated_phrase_min_chars", 6),
-                terms.numbers.get("repeated_phrase_max_gap", 3),
+    compact = _squash(text)
+    found: list[tuple[str, str, str]] = []
+    if unit_typo is not None and unit_core is not None and unit_core.search(compact):
+        for m in unit_typo.finditer(compact):
+            found.append(("单位笔误", m.group(0), f"金额单位写全，如“{_fix_unit(m.group(0), terms)}”"))
+    if measure is not None and measure_core is not None and measure_core.search(compact):
+        for m in measure.finditer(compact):
+            fixed = "".join(
+                typos.get(ch, ch) if not ch.isdigit() and i == _first_nondigit(m.group(0)) else ch
+                for i, ch in enumerate(m.group(0))
             )
-            if phrase:
-                out.observe(entity, name, "重复短语", phrase, "删去重复的文字")
-        if name in ("测算说明", "支出明细"):
-            for clause in re.split(r"[，,；;。\n]+", text):
-                if any(w in clause for w in terms["aggregate_words"]):
-                    continue
-                for items in _lumped_items(clause, terms):
-                    out.observe(
-                        entity,
-                        name,
+            found.append(("量词笔误", m.group(0), f"“{fixed}”"))
+    if patterns.any_placeholder is not None and patterns.any_placeholder.search(compact):
+        for pattern in patterns.placeholders:
+            left = pattern.search(compact)
+            if left:
+                found.append(("占位符", left.group(0), "把占位符换成实际内容"))
+    if role == _GOAL:
+        stripped = compact
+        if stripped and stripped[0] in terms["leading_punctuation"]:
+            found.append(("句首标点", _short(stripped, 30), "删去句首的标点"))
+        phrase = _repeated_phrase(
+            _TITLE.sub("《》", stripped[:MAX_TEXT_CHARS]),
+            terms.numbers.get("repeated_phrase_min_chars", 6),
+            terms.numbers.get("repeated_phrase_max_gap", 3),
+        )
+        if phrase:
+            found.append(("重复短语", phrase, "删去重复的文字"))
+    if role == _BASIS:
+        for clause in re.split(r"[，,；;。\n]+", text):
+            if any(w in clause for w in terms["aggregate_words"]):
+                continue
+            for items in _lumped_items(clause, terms):
+                found.append(
+                    (
                         "多项费用一个金额",
                         "、".join(items) + _MONEY.findall(clause[clause.find(items[-1]) :])[0],
                         f"{len(items)}项费用（{'、'.join(items)}）分别写出金额",
                     )
+                )
+    return tuple(found)
 
 
 def _first_nondigit(text: str) -> int:
@@ -567,12 +683,11 @@ def _citations(ix: _Index, out: _Out, terms: Terms) -> None:
     no_number: dict[str, list[tuple[str, str]]] = {}
     truncated: list[tuple[str, str, str, str]] = []
     function_words = sorted(terms["citation_function_words"], key=len, reverse=True)
-    for entity, name, _text, compact in _texts(ix):
-        # A title needs 《, a 文号 needs 号: most cells have neither.
-        titles = [(m.start(), m.end(), m.group(1)) for m in _TITLE.finditer(compact)] if "《" in compact else []
-        numbers = (
-            [(m.start(), m.end(), _docno(m.group(0))) for m in _DOCNO.finditer(compact)] if "号" in compact else []
-        )
+    # A title needs 《, a 文号 needs 号: most cells have neither. What is cited where is
+    # gathered in (entity, field) order, which decides which place a finding names.
+    citing = sorted((e, n, t) for e, n, t in _texts(ix) if "《" in t or "号" in t)
+    for entity, name, text in citing:
+        titles, numbers = terms.memo(_cited, text)
         for _start, end, title in titles:
             core = title
             for word in function_words:
@@ -635,8 +750,18 @@ def _citations(ix: _Index, out: _Out, terms: Terms) -> None:
             )
 
 
+def _cited(text: str, _terms: Terms) -> tuple[tuple[tuple[int, int, str], ...], tuple[tuple[int, int, str], ...]]:
+    """The 《titles》 and 文号 of one text, each with where it is in the whitespace-free text."""
+    compact = _squash(text)
+    titles = tuple((m.start(), m.end(), m.group(1)) for m in _TITLE.finditer(compact)) if "《" in compact else ()
+    numbers = (
+        tuple((m.start(), m.end(), _docno(m.group(0))) for m in _DOCNO.finditer(compact)) if "号" in compact else ()
+    )
+    return titles, numbers
+
+
 def _docno(text: str) -> str:
-    text = re.sub(r"\s+", "", text)
+    text = _squash(text)
     return text.translate(str.maketrans("[［(（]］)）", "〔〔〔〔〕〕〕〕"))
 
 
@@ -644,7 +769,11 @@ def _docno(text: str) -> str:
 
 
 def _blanks(ix: _Index, out: _Out) -> None:
-    for entity, kind in sorted(ix.kind.items(), key=lambda kv: _natural(kv[0])):
+    # Only signed tables and 附件1 can be reported: sort those, not every entity (a stable sort
+    # of a subsequence keeps the order the full sort gave it).
+    signed = {e for e, f in ix.missing if f == "单位负责人"}
+    reported = [(e, k) for e, k in ix.kind.items() if k == "附件1" or e in signed]
+    for entity, kind in sorted(reported, key=lambda kv: _natural(kv[0])):
         if (entity, "单位负责人") in ix.missing:
             out.observe(
                 entity, "单位负责人", "负责人未签字", "（空白）", "单位负责人签字（纸质件另须盖章，文本中看不到签章）"
@@ -813,7 +942,7 @@ def _indicator_counts(ix: _Index) -> list[tuple]:
 def _plan_coverage(ix: _Index, out: _Out, terms: Terms, plans: list[str]) -> None:
     """Each funded direction should appear in 附件1's 年度重点工作计划 (its name or its detail
     lines share a 3-character phrase with a plan, after generic words such as 经费 are removed)."""
-    text = "".join(re.sub(r"\s+", "", p) for p in plans)
+    text = "".join(_squash(p) for p in plans)
     if not text:
         return
     generic = sorted(terms["direction_generic_words"], key=len, reverse=True)

@@ -110,6 +110,19 @@ def test_call_constants_narrow_what_a_builtin_reads():
     assert not datalog._kept([("text", "x", "金额", "a")], wanted)  # nothing reads text
 
 
+def test_squash_drops_exactly_what_a_whitespace_pattern_drops():
+    """squash splits instead of running re.sub(r"\\s+"): the same characters for every code point."""
+    import re
+
+    from hegui.facts.review import _squash
+    from hegui.facts.vocabulary import squash
+
+    every = "".join(map(chr, range(0x110000)))
+    expected = re.sub(r"\s+", "", every)
+    assert len(expected) < len(every)  # some characters are whitespace
+    assert squash(every) == expected and _squash(every) == expected
+
+
 def test_fact_set_sorts_only_when_asked(example_path):
     facts = filing_facts(read_filing(example_path))
     assert facts._sorted is None  # building the facts did not sort them

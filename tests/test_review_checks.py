@@ -9,6 +9,7 @@ apart and does not count as evidence that the rule works.
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -363,6 +364,104 @@ def test_review_facts_apply_to_other_table_kinds():
     ]
     observed = {(f[1], f[3]) for f in review_facts_for(facts, Provenance())}
     assert {(ind, "口号式取值"), (table, "句首标点"), (table, "重复短语"), (table, "目标无数字")} <= observed
+
+
+@pytest.mark.parametrize("first", [0, 1], ids=["goal first", "plain first"])
+def test_a_remembered_review_of_a_text_does_not_leak_into_another_filing(first):
+    """The review of a text is remembered across filings (Terms.memo) with the field's role:
+    the same words are a slip in one filing's goal and ordinary prose in another's 立项依据,
+    whichever filing is checked first."""
+    from importlib import resources
+
+    from hegui.facts.review import review_facts
+    from hegui.facts.vocabulary import Provenance
+
+    shipped = resources.files("hegui.facts").joinpath("review-terms.yaml").read_text(encoding="utf-8")
+    text = "，完善农村供水设施，完善农村供水设施"  # leading comma, phrase written twice
+    filings = [
+        [("entity", "项目表1", "项目表"), ("text", "项目表1", "总体目标", text)],
+        [("entity", "项目表1", "项目表"), ("text", "项目表1", "立项依据", text)],
+    ]
+
+    def codes(facts, terms):
+        return sorted(f[3] for f in review_facts(facts, Provenance(), terms=terms) if f[0] == "observed")
+
+    alone = [codes(facts, parse_terms(shipped)) for facts in filings]
+    assert {"句首标点", "重复短语"} <= set(alone[0]) and not {"句首标点", "重复短语"} & set(alone[1])
+    shared = parse_terms(shipped)
+    together = {i: codes(filings[i], shared) for i in (first, 1 - first)}
+    assert together == {0: alone[0], 1: alone[1]}
+
+
+@pytest.mark.parametrize("first", [0, 1], ids=["monthly first", "other first"])
+def test_a_remembered_indicator_review_still_reads_its_own_filing(first):
+    """An indicator's words are reviewed once (Terms.memo), but what depends on the rest of
+    the filing is not remembered: two filings with the same indicator rows differ in whether
+    the table pays monthly (按月发放只写年末) and whether the count is an amount (投入作产出)."""
+    from importlib import resources
+
+    from hegui.facts.review import review_facts
+    from hegui.facts.vocabulary import Provenance
+
+    shipped = resources.files("hegui.facts").joinpath("review-terms.yaml").read_text(encoding="utf-8")
+    table, when, count = "附件3-1", "附件3-1/指标1", "附件3-1/指标2"
+    rows: list[tuple] = [("entity", table, "附件3")]
+    for ind, category, name, value, kind in (
+        (when, "时效指标", "补贴发放及时性", "2023年12月前", "date"),
+        (count, "数量指标", "补贴村干部人数", "76万元", "number"),
+    ):
+        rows += [
+            ("entity", ind, "指标"),
+            ("rel", ind, "所属", table),
+            ("rel", ind, "所属表", table),
+            ("text", ind, "指标类别", category),
+            ("text", ind, "三级指标", name),
+            ("text", ind, "指标值", value),
+            ("text", ind, "值类型", kind),
+        ]
+    rows.append(("number", when, "月", Decimal(12)))
+    monthly = [
+        *rows,
+        ("entity", "附件3-1/明细1", "明细"),
+        ("rel", "附件3-1/明细1", "所属", table),
+        ("text", "附件3-1/明细1", "支出内容简介", "村干部补贴按月发放"),
+        ("amount", count, "指标金额", Decimal(760000)),
+    ]
+    filings = [monthly, rows]
+
+    def codes(facts, terms):
+        return sorted((f[1], f[3]) for f in review_facts(facts, Provenance(), terms=terms) if f[0] == "observed")
+
+    alone = [codes(facts, parse_terms(shipped)) for facts in filings]
+    wanted = {(when, "按月发放只写年末"), (count, "投入作产出")}
+    assert wanted <= set(alone[0]) and not wanted & set(alone[1])
+    shared = parse_terms(shipped)
+    together = {i: codes(filings[i], shared) for i in (first, 1 - first)}
+    assert together == {0: alone[0], 1: alone[1]}
+
+
+def test_remembered_reviews_are_bounded(monkeypatch):
+    """Terms.memo holds at most MEMO_CHARS: the characters of the texts it is keyed by, plus a
+    fixed amount per entry. When the next entry would not fit, it starts again empty."""
+    from hegui.facts import review
+
+    monkeypatch.setattr(review, "MEMO_ENTRY_CHARS", 1)
+    monkeypatch.setattr(review, "MEMO_CHARS", 6)
+    terms = parse_terms("slogans: [提升服务]")
+    calls = []
+
+    def length(text, terms):
+        calls.append(text)
+        return len(text)
+
+    texts = ("a", "bb", "a", "ccc", "a", "ccc")
+    assert [terms.memo(length, t) for t in texts] == [1, 2, 1, 3, 1, 3]
+    # a (2) + bb (3) fit; ccc (4) does not: emptied, so a is worked out again, and ccc is kept.
+    assert calls == ["a", "bb", "ccc", "a"]
+    assert terms._memo.chars <= 6
+    long = "x" * 50  # larger than the whole memo: worked out, never kept beyond the next call
+    assert terms.memo(length, long) == 50 and terms._memo.chars == 51
+    assert terms.memo(length, "a") == 1 and terms._memo.chars == 2
 
 
 def review_facts_for(facts, prov):

@@ -70,6 +70,11 @@ class Terms:
     def __getitem__(self, name: str) -> tuple[str, ...]:
         return self.lists.get(name, ())
 
+    def forget(self) -> None:
+        """Empty what :meth:`memo` remembers."""
+        self._memo.found.clear()
+        self._memo.chars = 0
+
     def memo(self, fn: Callable[..., T], *args: Hashable) -> T:
         """``fn(*args, self)``, computed once per distinct ``args`` (texts, as a rule).
 
@@ -86,8 +91,7 @@ class Terms:
             found = fn(*args, self)
             size = MEMO_ENTRY_CHARS + sum(len(a) for a in args if isinstance(a, str))
             if memo.chars + size > MEMO_CHARS:
-                memo.found.clear()
-                memo.chars = 0
+                self.forget()
             memo.found[key] = found
             memo.chars += size
         return found

@@ -40,7 +40,7 @@ from hegui.facts.model import (
     Summary,
     Table,
 )
-from hegui.facts.review import review_facts
+from hegui.facts.review import load_terms, review_facts
 from hegui.facts.units import COUNTER_SYNONYMS, MONEY_SCALES
 from hegui.facts.values import parse_number
 
@@ -787,6 +787,15 @@ def filing_facts(filing: Filing) -> FactSet:
         out.raw = out.raw + [f for f in dict.fromkeys(extra) if f not in have]
         out._sorted = None
     return out
+
+
+def forget_texts() -> None:
+    """Empty what is kept per text between filings (the claims of a cell, the review's findings in
+    a text): the next filing's texts are read as if none had been seen before. Results do not
+    change; a benchmark uses it to time a filing whose texts are all new, and a long-running
+    process may use it to give the memory back."""
+    _claims_at.cache_clear()
+    load_terms().forget()
 
 
 def render_facts_doc() -> str:

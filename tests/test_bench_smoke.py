@@ -52,8 +52,16 @@ def test_warm_phases_match_the_real_check_and_json_keeps_its_shape(bench):
     results = bench.run(("warm", "anchor"), dict(TINY))
     document = json.loads(json.dumps(results))  # serialisable as it is
     assert document["schema"] == bench.SCHEMA
-    assert set(document["warm"]) == {"example_builtin_rules", "example_generated_rules"}
+    assert set(document["warm"]) == {
+        "example_builtin_rules",
+        "example_generated_rules",
+        "example_generated_rules_new_texts",
+    }
     generated = document["warm"]["example_generated_rules"]
+    # The same check with the per-text caches emptied first: same findings, its own figures.
+    new_texts = document["warm"]["example_generated_rules_new_texts"]
+    assert new_texts["phase_error"] is None and new_texts["finding_count"] == generated["finding_count"]
+    assert new_texts["check"]["n"] == 2 and new_texts["label"] == "new texts"
     assert generated["rules"] == 45
     # None means check_phases still mirrors Evaluator.check (same finding ids); if this fails,
     # update check_phases in bench/run_all.py to the new internals.
@@ -68,6 +76,7 @@ def test_warm_phases_match_the_real_check_and_json_keeps_its_shape(bench):
     else:
         assert anchor["warm_ms"] > 0
         assert anchor["ratio_check"] == round(generated["check"]["median_ms"] / anchor["warm_ms"], 2)
+        assert anchor["ratio_check_new_texts"] == round(new_texts["check"]["median_ms"] / anchor["warm_ms"], 2)
         assert anchor["warm_cpu_ms"] is None  # one round: no CPU difference to take
     assert "Warm check of the example" in bench.render(results)
 

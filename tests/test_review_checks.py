@@ -470,6 +470,22 @@ def review_facts_for(facts, prov):
     return [f for f in review_facts(facts, prov) if f[0] == "observed"]
 
 
+def test_forgetting_texts_empties_the_caches_and_changes_no_fact(example_path):
+    """forget_texts empties what is kept per text (a cell's claims, the review's results), and the
+    next filing's facts are the same as with them kept."""
+    from hegui.facts import vocabulary
+    from hegui.facts.read import read_filing
+    from hegui.facts.review import load_terms
+
+    filing = read_filing(example_path)
+    kept = vocabulary.filing_facts(filing).raw
+    assert vocabulary._claims_at.cache_info().currsize and load_terms()._memo.found
+    vocabulary.forget_texts()
+    assert vocabulary._claims_at.cache_info().currsize == 0 and not load_terms()._memo.found
+    assert load_terms()._memo.chars == 0
+    assert vocabulary.filing_facts(filing).raw == kept
+
+
 def test_repeated_phrase_prefilter_finds_what_the_full_search_finds():
     """The quick test that lets most cells skip the quadratic search never hides a repeat."""
     import random

@@ -992,16 +992,28 @@ def _builtins(program: Program) -> None:
     p.clause("hegui_param_defined", [k], [p.lit("param", k, v)])
     p.clause("hegui_reference_defined", [k], [p.lit("reference", k, v)])
     # Computed by presence_facts, not by clauses: a filing may have none of them.
-    p.declare(HAS_CHILD, 2)
-    p.declare(CHILD_TEXT, 4)
-    p.declare(SUBJECT, 2)
-    p.declare(VIA, 4)
-    p.declare(BLOCKED, 2)
-    p.declare(OBSERVED_ROW, 6)
+    computed_beside = {
+        HAS_CHILD: 2,
+        CHILD_TEXT: 4,
+        CHILD_OF: 3,
+        TEXT_NUMBER: 5,
+        SUM: 3,
+        COUNT: 4,
+        STATED: 4,
+        LACKS_CHILD: 4,
+        DISAGREE: 5,
+        SUBJECT: 2,
+        LACKS_VALUE: 4,
+        VIA: 4,
+        BLOCKED: 2,
+        OBSERVED_ROW: 6,
+        LACKING_ROW: 9,  # facts of the program, one per rule's row (RuleCompiler.report_lacking)
+    }
+    for predicate, arity in computed_beside.items():
+        p.declare(predicate, arity)
     # The rows of the rules for subjects without a value they read (RuleCompiler.report_lacking).
     s, sel, pr, key, status, rule, leg, actual, juris, gate = (p.var() for _ in range(10))
     p.fact(READY, "")
-    p.declare(LACKING_ROW, 9)
     p.clause(
         OUTCOME,
         [status, rule, s, leg, actual, p.const(""), p.tuple_of([])],
@@ -1012,14 +1024,6 @@ def _builtins(program: Program) -> None:
             p.lit(READY, gate),
         ],
     )
-    p.declare(TEXT_NUMBER, 5)
-    p.declare(CHILD_OF, 3)
-    p.declare(SUM, 3)
-    p.declare(COUNT, 4)
-    p.declare(STATED, 4)
-    p.declare(LACKS_CHILD, 4)
-    p.declare(LACKS_VALUE, 4)
-    p.declare(DISAGREE, 5)
 
 
 def compile_rules(ruleset: RuleSet) -> Compiled:

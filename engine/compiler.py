@@ -14,6 +14,12 @@ why-not evaluations have a head of their own, asked only when explaining.
 The compiler builds what every rule shares (its subject and conditions, its inputs); each
 rule's check kind (:mod:`hegui.engine.checks`) adds the clauses of its own check. The
 Datalog program only sees terms.
+
+What a rule reads of a filing one entity at a time (which entities it is about, the values it
+reads of each, which of them lack one) is joined once per filing beside the facts
+(:func:`presence_facts`, from what :class:`Precomputed` lists), so the engine resolves what
+combines them: asked per subject and rule, those joins were most of the query. Each join has a
+test that compares it with the Datalog it replaces (``tests/test_performance_mechanisms.py``).
 """
 
 from __future__ import annotations
@@ -602,9 +608,11 @@ class RuleCompiler:
     """Compiles one rule: the pieces every check kind shares, and the heads it writes to.
 
     A check kind's :meth:`~hegui.engine.checks.CheckKind.compile` builds its clauses with
-    ``p`` (the :class:`Program`), :meth:`subject_body`, :meth:`input_body` and
-    :meth:`look_for`, and adds them with :meth:`violation`, :meth:`cannot` and
-    :meth:`evaluated`, whose rows carry this rule's id.
+    ``p`` (the :class:`Program`), :meth:`subject_body`, :meth:`inputs_body`, :meth:`input_body`
+    and :meth:`look_for`, and adds them with :meth:`violation`, :meth:`cannot` and
+    :meth:`evaluated`, whose rows carry this rule's id; :meth:`cannot_absent`,
+    :meth:`cannot_unverifiable` and :meth:`report_lacking` add the rows for subjects without a
+    value an input reads.
     """
 
     # Facts the evaluator asserts beside the filing's (see presence_facts): one lookup where

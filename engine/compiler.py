@@ -665,15 +665,21 @@ class RuleCompiler:
         return [p.lit(self._applies, subject)]
 
     def _subject_literals(self, subject: Any) -> list[Any]:
-        # A pack's rules apply only to filings of its jurisdiction (or below it); the kind and
-        # where-conditions are tested beside the facts (Selection), one lookup for all subjects.
-        selection = self.selection()
-        self.precomputed.subjects.add(selection)
-        return [self.p.lit("in_jurisdiction", self.rule.jurisdiction), self.p.lit(SUBJECT, subject, selection.key)]
+        # The kind and where-conditions are tested beside the facts (Selection): asked with the
+        # subject free, one lookup for all subjects.
+        return self.subject_bound(subject)
 
     def selection(self) -> Selection:
-        """The entities the rule is about: its subject kind and where-conditions."""
-        return Selection(self.rule.subject, tuple(self.rule.where))
+        """The entities the rule is about (its subject kind and where-conditions), selected
+        beside the facts for every rule that names them."""
+        selection = Selection(self.rule.subject, tuple(self.rule.where))
+        self.precomputed.subjects.add(selection)
+        return selection
+
+    def in_jurisdiction(self) -> Any:
+        """The literal "the filing is of the rule's jurisdiction (or below it)": a pack's rules
+        apply only there."""
+        return self.p.lit("in_jurisdiction", self.rule.jurisdiction)
 
     def child_text(self, subject: Any, kind: str, field_name: str, value: Any) -> Any:
         """The literal "``subject`` has a child (所属) of ``kind`` whose ``field_name`` is ``value``"."""
@@ -840,14 +846,13 @@ class RuleCompiler:
         if not direct:
             return terms, [*self.subject_body(subject), *others]
         spec = RowSpec(self.selection(), tuple((lit.predicate_name, p.constant(lit.terms[1])) for _, lit in direct))
-        self.precomputed.subjects.add(spec.selection)
         self.precomputed.rows.add(spec)
         if ("row", spec.predicate) not in self.shared:
             p.declare(spec.predicate, 2 + 2 * len(direct))
             self.shared[("row", spec.predicate)] = spec.predicate
         values = [term for index, _ in direct for term in terms[index]]
         row = p.lit(spec.predicate, subject, spec.key, *values)
-        return terms, [p.lit("in_jurisdiction", self.rule.jurisdiction), row, *others]
+        return terms, [self.in_jurisdiction(), row, *others]
 
     def observed(self, subject: Any, name: Any, code: str, seen: Any, want: Any) -> list[Any]:
         """The literals "the rule applies to ``subject`` and the review saw ``code`` in its field
@@ -855,12 +860,8 @@ class RuleCompiler:
         joined beside the facts (``hegui_observed_row``), one lookup for every subject, where each
         observation asked the rule's selection again with its subject bound."""
         selection = self.selection()
-        self.precomputed.subjects.add(selection)
         self.precomputed.observations.add((selection, code))
-        return [
-            self.p.lit("in_jurisdiction", self.rule.jurisdiction),
-            self.p.lit(OBSERVED_ROW, subject, selection.key, name, code, seen, want),
-        ]
+        return [self.in_jurisdiction(), self.p.lit(OBSERVED_ROW, subject, selection.key, name, code, seen, want)]
 
     def cannot_absent(self, inp: Input, before: list[Any]) -> None:
         """Report "cannot verify" for each subject of the rule without a value for ``inp``, when the
@@ -897,7 +898,6 @@ class RuleCompiler:
         """
         p = self.p
         selection = self.selection()
-        self.precomputed.subjects.add(selection)
         self.precomputed.missing.add((selection, predicate, key))
         gate = ""
         if before:
@@ -913,12 +913,7 @@ class RuleCompiler:
         """The literals "the rule applies to ``subject``" for a subject another literal binds: the
         jurisdiction (one lookup) and the selection, without the rule's applies predicate, which
         asked with a bound subject was one more subgoal per subject."""
-        selection = self.selection()
-        self.precomputed.subjects.add(selection)
-        return [
-            self.p.lit("in_jurisdiction", self.rule.jurisdiction),
-            self.p.lit(SUBJECT, subject, selection.key),
-        ]
+        return [self.in_jurisdiction(), self.p.lit(SUBJECT, subject, self.selection().key)]
 
     def input_absent(self, inp: Input, subject: Any) -> Any:
         """A literal that holds when ``inp`` has no value for ``subject``.

@@ -182,6 +182,17 @@ class Lexicon:
                     raise ValueError(f"实体词表中“{noun}”同时属于“{nouns[key].name}”和“{kind.name}”")
                 nouns[key] = kind
         self._nouns = sorted(nouns.items(), key=lambda kv: -len(kv[0]))
+        # A phrase can only start (end) with the nouns that start (end) with its first (last)
+        # character: looked up by that character, in the order above, the first match is the
+        # one the whole list gives. A noun that is all quotes is empty and matches anything,
+        # so then every lookup reads the whole list.
+        self._by_first: dict[str, list[tuple[str, EntityKind]]] | None = None
+        self._by_last: dict[str, list[tuple[str, EntityKind]]] | None = None
+        if all(noun for noun, _ in self._nouns):
+            self._by_first, self._by_last = {}, {}
+            for noun, kind in self._nouns:
+                self._by_first.setdefault(noun[0], []).append((noun, kind))
+                self._by_last.setdefault(noun[-1], []).append((noun, kind))
 
     def match(self, phrase: str, counter: str = "", at_end: bool = False) -> tuple[EntityKind, str] | None:
         """The kind of the longest lexicon noun ``phrase`` starts with (ends with if ``at_end``).
@@ -191,7 +202,10 @@ class Lexicon:
         """
         key = _plain(phrase)
         person = _norm_counter(counter) == "人" if counter else None
-        for noun, kind in self._nouns:
+        nouns = self._nouns
+        if self._by_first is not None and self._by_last is not None:
+            nouns = (self._by_last if at_end else self._by_first).get(key[-1:] if at_end else key[:1], [])
+        for noun, kind in nouns:
             if person is not None and (kind.unit == "人") != person:
                 continue
             if key.endswith(noun) if at_end else key.startswith(noun):
@@ -227,6 +241,7 @@ def load_lexicon() -> Lexicon:
 # --- vocabulary --------------------------------------------------------------------------------
 
 _MONEY_UNITS = ("亿元", "万元", "千元", "元")
+_MONEY_FIRST = frozenset("亿万千元")
 
 #: Measure words that make a number a count in prose, longest first (人次 before 人): the
 #: indicator-value counters (hegui.facts.values) less those that in running text mostly follow a
@@ -325,12 +340,24 @@ _CN_START = "零〇一二两三四五六七八九十"
 _NUMBER = re.compile(rf"\d[\d,]*(?:\.\d+)?|[{_CN_START}][{CN_NUMERAL_CHARS}]*")
 _SENTENCE_END = re.compile(r"[。;!?\n]")
 _RATIO_SEPARATOR = re.compile("[:比]")
+_CLAUSE_CUT = re.compile("[,、:。;!?\n]")
 # Enumeration markers 1、 2. (3) 一、 ① at the start of a line or after punctuation.
 _ENUMERATION = re.compile(
     r"(?:^|(?<=[\s。;,:、!?]))(?:\d{1,2}[、.](?!\d)|\(\d{1,2}\)|[一二三四五六七八九十]{1,2}、|[\u2460-\u2473])",
     re.MULTILINE,
 )
 _LEADING_ENUMERATION = re.compile(r"\d{1,2}[、.](?!\d)|\(\d{1,2}\)|[一二三四五六七八九十]{1,2}、|[\u2460-\u2473]")
+_ENUMERATION_FIRST = frozenset("(（一二三四五六七八九十")
+
+
+def _may_enumerate(s: str) -> bool:
+    """Whether ``s`` can start with a _LEADING_ENUMERATION, judged by its first character as
+    written: labels are trimmed in a loop, and most start with a letter, so the regex (and the
+    width folding it needs) is skipped for them. isdigit() accepts every \\d and more."""
+    c = s[:1]
+    return bool(c) and (c.isdigit() or c in _ENUMERATION_FIRST or "\u2460" <= c <= "\u2473")
+
+
 # A lone 一 is far more often part of a word (统一, 新一轮, 一般) than a count; it counts only
 # after one of these characters or after a non-letter.
 _LONE_ONE_AFTER = frozenset("共有计为含约达建设置购配办开举组派选招录聘签增和及与或、")
@@ -408,10 +435,8 @@ def _clauses(t: str, start: int, end: int, protected: list[tuple[int, int]]) -> 
     """
     spans, s = [], start
     protected_starts = [ps for ps, _ in protected]
-    for i in range(start, end):
-        c = t[i]
-        if c not in ",、:。;!?\n":
-            continue
+    for m in _CLAUSE_CUT.finditer(t, start, end):  # a C scan instead of a loop over characters
+        i, c = m.start(), m.group()
         if _inside(protected, protected_starts, i):
             continue
         if c == "," and 0 < i < len(t) - 1 and t[i - 1].isdigit() and t[i + 1].isdigit():
@@ -488,30 +513,31 @@ def _classify(t: str, s: int, e: int, text: str, default_unit: str) -> _Token:
     if not arabic and text[-1] in "万亿" and len(text) > 1 and t.startswith("元", e):
         e -= 1  # 五万元: 万 belongs to the unit
         text = text[:-1]
-    value = parse_number(text)
-    # Not a count or an amount (2023年, 12月, 8号, 95%): the token still spans its unit so that
-    # the noun of a later count does not start with it.
-    other = _Token(s, e + 1 if t[e : e + 1] in _OTHER_UNITS else e, "other")
+    # A plain run of digits (the regex has already folded widths and cut off a trailing comma)
+    # is its own decimal literal: parse_number would find the same value by way of two regexes.
+    value = Decimal(text) if arabic and "," not in text else parse_number(text)
     prev = t[s - 1] if s else ""
     if value is None or prev in ("第", "每", "初", "周"):
-        return other
+        return _other(t, s, e)
     pos = e + 1 if t[e : e + 1] == " " else e
-    for unit in _MONEY_UNITS:
-        if t.startswith(unit, pos):
-            end, per = _per_chain(t, pos + len(unit))
-            return _Token(s, end, "money", value, unit, per)
-    if arabic and t[pos : pos + 1] in ("万", "亿") and not _is_letter(t[pos + 1 : pos + 2]):
-        end, per = _per_chain(t, pos + 1)
-        return _Token(s, end, "money", value, t[pos] + "元", per)  # "15万，" is 15万元
-    if t.startswith(_NOT_COUNTS, pos):
-        return other
+    nxt = t[pos : pos + 1]
+    if nxt in _MONEY_FIRST:  # every money unit starts with one of these characters
+        for unit in _MONEY_UNITS:
+            if t.startswith(unit, pos):
+                end, per = _per_chain(t, pos + len(unit))
+                return _Token(s, end, "money", value, unit, per)
+        if arabic and nxt in ("万", "亿") and not _is_letter(t[pos + 1 : pos + 2]):
+            end, per = _per_chain(t, pos + 1)
+            return _Token(s, end, "money", value, nxt + "元", per)  # "15万，" is 15万元
+    if nxt == "个" and t.startswith(_NOT_COUNTS, pos):
+        return _other(t, s, e)
     scale = Decimal(1)
     if t[pos : pos + 1] in ("万", "亿") and t.startswith(_COUNTERS, pos + 1):
         scale, pos = Decimal(10**4 if t[pos] == "万" else 10**8), pos + 1
     counter = "个" if t[pos : pos + 1] == "各" else _word_at(t, pos, _COUNTERS_BY_FIRST)
     if counter:
         if text == "一" and prev and _is_letter(prev) and prev not in _LONE_ONE_AFTER:
-            return other
+            return _other(t, s, e)
         end = pos + (1 if t[pos] == "各" else len(counter))
         return _Token(s, end, "count", value * scale, counter, bound=end)
     if (
@@ -522,7 +548,13 @@ def _classify(t: str, s: int, e: int, text: str, default_unit: str) -> _Token:
         and not t[pos : pos + 1].isdigit()
     ):
         return _Token(s, e, "money", value, default_unit, implied=True)
-    return other
+    return _other(t, s, e)
+
+
+def _other(t: str, s: int, e: int) -> _Token:
+    """Not a count or an amount (2023年, 12月, 8号, 95%): the token still spans its unit so that
+    the noun of a later count does not start with it."""
+    return _Token(s, e + 1 if t[e : e + 1] in _OTHER_UNITS else e, "other")
 
 
 def _per_chain(t: str, pos: int) -> tuple[int, tuple[str, ...]]:
@@ -614,12 +646,14 @@ def _noun_before(t: str, start: int, limit: int) -> str:
     changed = True
     while changed:
         changed = False
-        for filler in _NOUN_FILLERS:
-            if noun.startswith(filler):
-                noun, changed = noun[len(filler) :], True
-        for filler in _NOUN_TAIL_FILLERS:
-            if noun.endswith(filler):
-                noun, changed = noun[: -len(filler)], True
+        if noun.startswith(_NOUN_FILLERS):  # one C call; the loop strips them in list order
+            for filler in _NOUN_FILLERS:
+                if noun.startswith(filler):
+                    noun, changed = noun[len(filler) :], True
+        if noun.endswith(_NOUN_TAIL_FILLERS):
+            for filler in _NOUN_TAIL_FILLERS:
+                if noun.endswith(filler):
+                    noun, changed = noun[: -len(filler)], True
     return noun
 
 
@@ -670,7 +704,7 @@ def _clean_label(text: str) -> str:
             s = s[:-1]
         if s.startswith((")", "）")):
             s = s[1:]
-        m = _LEADING_ENUMERATION.match(normalize_width(s))
+        m = _LEADING_ENUMERATION.match(normalize_width(s)) if _may_enumerate(s) else None
         if m:
             s = s[m.end() :]
         if s.startswith(_LABEL_LEAD):  # one C call; the loop finds which word, in list order
@@ -838,8 +872,16 @@ def extract_claims(
         return []
     index = _Index(t, [(rs, re_) for rs, re_, _, _ in ratio_matches], default_unit, lexicon)
 
-    def make_source(start: int, end: int) -> Source:
-        return source.narrowed(text, start, end)
+    if "\n" in text:
+
+        def make_source(start: int, end: int) -> Source:
+            return source.narrowed(text, start, end)
+
+    else:  # one line: every span narrows to the same source, made once
+        one_line = source.narrowed(text, 0, 0)
+
+        def make_source(start: int, end: int) -> Source:
+            return one_line
 
     claims: list[Claim] = []
     for tok in index.counts:
@@ -858,7 +900,7 @@ def extract_claims(
         )
 
     monies = _classify_amounts(t, text, index)
-    heads = _Headcounts(index)
+    heads: _Headcounts | None = None  # only a rate asks for its headcount
     for item in monies:
         tok = item.token
         money = Money(tok.value * MONEY_SCALES[tok.unit], tok.unit)  # type: ignore[operator]
@@ -870,6 +912,7 @@ def extract_claims(
             "sentence": tok.sentence,
         }
         if item.rate:
+            heads = heads or _Headcounts(index)
             claims.append(RateClaim(money=money, per=item.per, label=item.label, headcount=heads.of(tok), **common))
         else:
             claims.append(AmountClaim(money=money, role=item.role, label=item.label, **common))
@@ -941,6 +984,8 @@ def _classify_amounts(t: str, text: str, index: _Index) -> list[_Money]:
 
 def _starts_with_qizhong(clause: str) -> bool:
     """Whether a clause opens with 其中 (after numbering), i.e. splits what came before it."""
+    if "其中" not in clause:  # asked of every clause; most have no 其中 anywhere
+        return False
     s = clause.lstrip(_LABEL_PUNCT)
     m = _LEADING_ENUMERATION.match(normalize_width(s))
     if m:
@@ -985,6 +1030,8 @@ def _rate_counts(
 ) -> list[RateCountClaim]:
     """Pair each rate per X with a count of X in its sentence: the one joined to it by × first,
     else the nearest count before it, else the nearest after it."""
+    if not index.counts or not any(m.rate and not m.breakdown and len(m.per) == 1 for m in monies):
+        return []  # nothing to pair
     by_dim: dict[tuple[int, str], list[_Token]] = {}
     for c in index.counts:
         for dim in _count_dims(c, lexicon):

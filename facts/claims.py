@@ -318,6 +318,9 @@ _RATIO_COMPARATORS = (
 
 #: Units after a number that make it neither a count nor an amount (2023年, 8号, 满2届, 95%).
 _OTHER_UNITS = frozenset("年月日号天周届岁时点%倍度期")
+#: Those of them that no counter or money unit starts with: a number right before one is
+#: "other" whatever its value, so _classify need not parse it.
+_OTHER_ONLY = _OTHER_UNITS - set(_COUNTERS_BY_FIRST) - _MONEY_FIRST - {"个", "各"}
 
 _OPERATORS = ("*", "×", "x", "X", "乘", "乘以")
 
@@ -513,6 +516,8 @@ def _classify(t: str, s: int, e: int, text: str, default_unit: str) -> _Token:
     if not arabic and text[-1] in "万亿" and len(text) > 1 and t.startswith("元", e):
         e -= 1  # 五万元: 万 belongs to the unit
         text = text[:-1]
+    if t[e : e + 1] in _OTHER_ONLY:
+        return _Token(s, e + 1, "other")  # 2023年, 8号: the commonest numbers in 测算 prose
     # A plain run of digits (the regex has already folded widths and cut off a trailing comma)
     # is its own decimal literal: parse_number would find the same value by way of two regexes.
     value = Decimal(text) if arabic and "," not in text else parse_number(text)
@@ -764,7 +769,6 @@ def _label(
     not the thing paid for ("9个村每个村3万元村级服务群众专项经费" → 村级服务群众专项经费).
     """
     rs, re_ = region
-    raw_before = _clean_label(text[rs:re_])
     end = re_
     changed = True
     while changed:
@@ -791,7 +795,7 @@ def _label(
     if before:
         return before
     after = _clean_label(text[amount_end:next_start])
-    return after or raw_before
+    return after or _clean_label(text[region[0] : region[1]])
 
 
 # --- extraction --------------------------------------------------------------------------------

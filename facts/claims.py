@@ -406,11 +406,16 @@ class _Money:
     label: str = ""
 
 
-def _sentences(t: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Sentence spans, and the spans cut out between them (terminators, enumeration markers)."""
+def _cuts(t: str) -> list[tuple[int, int]]:
+    """The spans cut out between sentences (terminators, enumeration markers), in order."""
     cuts = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(t)]
     cuts += [(m.start(), m.end()) for m in _ENUMERATION.finditer(t)]
     cuts.sort()
+    return cuts
+
+
+def _sentences(t: str, cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentence spans: what lies between the ``cuts`` (see :func:`_cuts`)."""
     spans: list[tuple[int, int]] = []
     pos = 0
     for cs, ce in [*cuts, (len(t), len(t))]:
@@ -428,7 +433,7 @@ def _sentences(t: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
                 else:
                     spans.append((s, e))
         pos = max(pos, ce)
-    return spans, cuts
+    return spans
 
 
 def _clauses(t: str, start: int, end: int, protected: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -804,8 +809,16 @@ def _label(
 class _Index:
     """Sentences, clauses and tokens of one text, grouped so that every lookup is cheap."""
 
-    def __init__(self, t: str, protected: list[tuple[int, int]], default_unit: str, lexicon: Lexicon) -> None:
-        self.sentence_spans, cuts = _sentences(t)
+    def __init__(
+        self,
+        t: str,
+        protected: list[tuple[int, int]],
+        cuts: list[tuple[int, int]],
+        numbers: list[_Token],
+        lexicon: Lexicon,
+    ) -> None:
+        """``numbers`` are the tokens :func:`_numbers` finds outside ``protected`` and ``cuts``."""
+        self.sentence_spans = _sentences(t, cuts)
         self.sentence_starts = [ss for ss, _ in self.sentence_spans]
         self.clause_spans: list[tuple[int, int]] = []
         self.clause_sentence: list[int] = []
@@ -819,7 +832,7 @@ class _Index:
         self.clause_starts = [cs for cs, _ in self.clause_spans]
 
         self.tokens: list[_Token] = []
-        for tok in _numbers(t, protected + cuts, default_unit):
+        for tok in numbers:
             ci = self.clause_of(tok.start)
             if ci < 0:
                 continue  # in a cut: enumeration marker or between clauses
@@ -874,7 +887,12 @@ def extract_claims(
         # Every claim but a ratio starts at a number token: without either there is none. Most
         # cells read for claims (指标 names, qualitative values, goals) have no number.
         return []
-    index = _Index(t, [(rs, re_) for rs, re_, _, _ in ratio_matches], default_unit, lexicon)
+    protected = [(rs, re_) for rs, re_, _, _ in ratio_matches]
+    cuts = _cuts(t)
+    numbers = _numbers(t, protected + cuts, default_unit)
+    if not ratio_matches and all(tok.kind == "other" for tok in numbers):
+        return []  # only years, dates, percentages …: no count or amount to claim anything
+    index = _Index(t, protected, cuts, numbers, lexicon)
 
     if "\n" in text:
 

@@ -967,17 +967,23 @@ def extract_claims(
 def _classify_amounts(t: str, text: str, index: _Index) -> list[_Money]:
     """Decide for each amount whether it is a rate (and per what) or a plain amount (and its role)."""
     result: list[_Money] = []
+    if all(tok.kind != "money" for tok in index.tokens):
+        return result  # counts only (副县以上老干部76名…)
+    everies = index.everies
     for clauses in index.sentence_clauses:
         seen: list[_Money] = []  # amounts of this sentence so far
         parent: _Money | None = None  # the rate a 其中 clause splits
         for ci in clauses:
             cs, ce = index.clause_spans[ci]
-            if _starts_with_qizhong(text[cs:ce]):
-                if seen and seen[-1].rate:
+            # 其中 only changes something when an amount came before it in the sentence.
+            if seen and _starts_with_qizhong(text[cs:ce]):
+                if seen[-1].rate:
                     parent = seen[-1] if not seen[-1].breakdown else parent
-                elif seen and seen[-1].role == "component":
+                elif seen[-1].role == "component":
                     seen[-1].role = "total"  # "经费15万元，其中…": the breakdown adds up to it
-            clause_tokens = index.by_clause.get(ci, [])
+            clause_tokens = index.by_clause.get(ci)
+            if not clause_tokens:
+                continue
             prev_money_end = cs
             for i, tok in enumerate(clause_tokens):
                 if tok.kind != "money":
@@ -985,7 +991,7 @@ def _classify_amounts(t: str, text: str, index: _Index) -> list[_Money]:
                 nxt = clause_tokens[i + 1].start if i + 1 < len(clause_tokens) else ce
                 region = (prev_money_end, tok.start)
                 before = t[region[0] : region[1]]
-                per = tuple(x.dim for x in index.everies_in(*region))
+                per = tuple(x.dim for x in index.everies_in(*region)) if everies else ()
                 item = _Money(tok)
                 if tok.per or per:
                     item.rate, item.per = True, tuple(dict.fromkeys(per + tok.per))

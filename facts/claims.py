@@ -336,6 +336,12 @@ _NOUN_FILLERS = ("目前", "现有", "共有", "共计", "合计", "总计", "�
 _LABEL_PUNCT = " \t\r\n,.、:;。!?，、：；。！？…·-—*×/=＝"
 _LABEL_LEAD = ("其中", "另外", "以及", "另", "和", "及", "并", "按照", "依照", "依据", "按", "的")
 _LABEL_TAIL = _TOTAL_WORDS + _MIN_WORDS + _MAX_WORDS + _SOFT_WORDS + ("标准为", "标准", "按照", "按", "的")
+# Which tail word a label ends with is the first in _LABEL_TAIL's order; only the words ending
+# in the label's last character can be it, and they keep that order here.
+_LABEL_TAIL_BY_LAST: dict[str, tuple[str, ...]] = {}
+for _word in _LABEL_TAIL:
+    _LABEL_TAIL_BY_LAST[_word[-1]] = (*_LABEL_TAIL_BY_LAST.get(_word[-1], ()), _word)
+del _word
 
 # --- regular expressions (linear: no nested quantifiers) ---------------------------------------
 
@@ -723,7 +729,7 @@ def _clean_label(text: str) -> str:
                     s = s[len(word) :]
                     break
         if s.endswith(_LABEL_TAIL):
-            for word in _LABEL_TAIL:
+            for word in _LABEL_TAIL_BY_LAST[s[-1]]:
                 if s.endswith(word):
                     s = s[: -len(word)]
                     break
@@ -786,7 +792,7 @@ def _label(
         while end > rs and text[end - 1] in _LABEL_PUNCT:
             end -= 1
         if text.endswith(_LABEL_TAIL, rs, end):  # one C call; the loop finds which word
-            for word in _LABEL_TAIL:
+            for word in _LABEL_TAIL_BY_LAST[text[end - 1]]:
                 if end - len(word) >= rs and text.startswith(word, end - len(word)):
                     end, changed = end - len(word), True
                     break

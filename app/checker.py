@@ -114,12 +114,15 @@ class Checker:
         extra: Iterable[str | os.PathLike] = (),
         registry: Registry | None = None,
         options: CheckOptions | None = None,
+        compile_now: bool = True,
     ) -> Checker:
         """A checker for the rules ``hegui check --rules`` would load (see
-        :func:`~hegui.plugins.manager.load_ruleset`); the registry is built when not given."""
+        :func:`~hegui.plugins.manager.load_ruleset`); the registry is built when not given.
+        ``compile_now=False`` leaves compiling the rules to the first check."""
         if registry is None:
             registry = build_registry()
-        return cls(registry, load_ruleset(registry, rule_paths, extra), options)
+        ruleset = load_ruleset(registry, rule_paths, extra)
+        return cls(registry, ruleset, options, evaluator=Evaluator(ruleset, registry, compile_now=compile_now))
 
     def read(self, path: str | os.PathLike) -> Filing:
         """The filing in ``path``, read with the registered readers; raises :class:`InputError` only."""

@@ -119,7 +119,11 @@ class Evaluator:
     (see :func:`compiled_rules`).
     """
 
-    def __init__(self, ruleset: RuleSet, registry: Registry, *, reuse_compiled: bool = True) -> None:
+    def __init__(
+        self, ruleset: RuleSet, registry: Registry, *, reuse_compiled: bool = True, compile_now: bool = True
+    ) -> None:
+        """``compile_now=False`` compiles on the first use of :attr:`compiled` instead (a process that
+        only hands filings to workers never needs the program)."""
         self.ruleset = ruleset
         self.registry = registry
         unknown = [r for r in ruleset.rules if r.jurisdiction not in self.registry.jurisdictions]
@@ -139,10 +143,18 @@ class Evaluator:
                     for r in unknown
                 ]
             )
-        self.compiled = compiled_rules(ruleset, reuse=reuse_compiled)
+        self._reuse_compiled = reuse_compiled
+        self._compiled = compiled_rules(ruleset, reuse=reuse_compiled) if compile_now else None
         # What findings need from a compiled rule alone (FindingBuilder.prepared), kept as long
         # as the rules: worked out again for every finding, it was most of what one cost.
         self._prepared: dict[Hashable, Any] = {}
+
+    @property
+    def compiled(self) -> Compiled:
+        """The rule set compiled (once, at the first use when the evaluator was made without)."""
+        if self._compiled is None:
+            self._compiled = compiled_rules(self.ruleset, reuse=self._reuse_compiled)
+        return self._compiled
 
     def resolve(self, param: Parameter, year: int | None, chain: list[str]) -> tuple[Parameter, Any]:
         """The parameter that decides for a filing: the nearest jurisdiction defining the name

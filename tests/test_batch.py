@@ -38,6 +38,7 @@ import openpyxl
 import pytest
 
 import hegui.app.batch as batch_module
+import hegui.engine.evaluate as evaluate_module
 from hegui.app.batch import (
     BatchOptions,
     entry_of,
@@ -317,13 +318,18 @@ def two_workers(plugin_env, corpus, tmp_path_factory):
         seen.append(entry)
         alive.append(len(multiprocessing.active_children()))
 
+    compiled_here: list[object] = []  # compilations in this process, the supervisor's
+    real = evaluate_module.compiled_rules
+    plugin_env.setattr(evaluate_module, "compiled_rules", lambda *a, **k: compiled_here.append(a) or real(*a, **k))
     start = time.monotonic()
     batch = run_batch(
         [root], jobs=2, timeout=TIMEOUT, options=BatchOptions(), results_path=results, on_result=on_result
     )
     elapsed = time.monotonic() - start
+    plugin_env.setattr(evaluate_module, "compiled_rules", real)
     plugin_env.delenv("HEGUI_BATCH_TEST_LOG")
     return {
+        "compiled_here": len(compiled_here),
         "batch": batch,
         "seen": seen,
         "alive": alive,
@@ -421,6 +427,13 @@ def test_results_stream_as_json_lines_in_completion_order(two_workers):
     order = [e["file"] for e in streamed]
     hang = next(p for p in batch.paths if p.endswith(".hang"))
     assert order != batch.paths and order.index(hang) > batch.paths.index(hang) + 1
+
+
+def test_the_supervisor_leaves_compiling_the_rules_to_its_workers(two_workers):
+    """With workers, the supervisor loads the rules (bad rules still stop the batch before any
+    filing) but does not compile them: it checks nothing itself."""
+    assert two_workers["compiled_here"] == 0
+    assert len(two_workers["batch"].paths) == len(two_workers["seen"]) > 0  # and the batch ran
 
 
 def test_workers_are_supervised_and_load_the_rules_once(two_workers, corpus):

@@ -416,26 +416,22 @@ class Precomputed:
 
 
 def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> list[tuple]:
-    """``hegui_field(E, F)`` for each field with a value and ``hegui_related(E, R)`` for each
-    relation of ``facts``, ``hegui_has_child(E, K)`` for each kind of child an entity has,
-    ``hegui_child_of(E, K, C)`` for each of its children,
-    and, for what ``wanted`` asks, ``hegui_child_text(E, K, F, V)`` for the (kind, field) pairs of
-    ``child_fields``, ``hegui_subject(E, S)`` for the rule subjects of ``subjects`` (an entity
-    the :class:`Selection` named ``S`` selects), ``hegui_text_number(E, F, T, G, N)`` for
-    the (text field, number field) pairs of ``text_numbers`` (an entity's text and number read as
-    one row), ``hegui_sum`` for the sum inputs of ``sums`` (:func:`sum_facts`), ``hegui_count`` and
-    ``hegui_stated`` for the count keys of ``counts`` and the stated rates of ``rates``
-    (:func:`claim_facts`), and ``hegui_lacks_child(E, K, F, V)`` for the (entity kind, child kind,
-    field, text) quadruples of ``lacking``: an entity of that kind with no child of kind ``K``
-    whose ``F`` is ``V``, and ``hegui_disagree(F, G, T, N1, N2)`` for the (text field, number
-    field) pairs of ``disagreements``: two numbers ``N1 < N2`` of rows with the text ``T``, and
-    ``hegui_lacks_value(E, S, P, F)`` for the (selection, predicate, field or sum key) triples of
-    ``missing``: an entity the selection named ``S`` selects with no ``P(E, F, _)`` fact (``P`` a
-    value predicate or ``hegui_sum``); once each.
+    """The facts computed beside a filing's ``facts`` for what ``wanted`` lists, once each.
 
-    The last three are joins (``rel(C, 所属, E), entity(C, K) [, text(C, F, V)]``,
-    ``entity(E, K), hegui_field(E, F)``) done once here: asked of the engine for each subject,
-    they cost a subgoal per subject and rule.
+    Always (unless ``wanted.families`` leaves them out): ``hegui_field(E, F)`` for each field
+    with a value, ``hegui_related(E, R)`` for each relation, ``hegui_has_child(E, K)`` for each
+    kind of child an entity has and ``hegui_child_of(E, K, C)`` for each child. Then, for what the
+    rules read: texts of children (``hegui_child_text``), an entity's text and number as one row
+    (``hegui_text_number``), disagreeing numbers of rows with one text (``hegui_disagree``),
+    entities lacking a child with a text (``hegui_lacks_child``), sums (:func:`sum_facts`), fields
+    through a relation (:func:`via_facts`), sums with an unreadable part (:func:`blocked_facts`),
+    counts and stated rates within their scopes (:func:`claim_facts`), and for the rules' subjects
+    (:class:`Selection`) the subjects themselves, those lacking a value they read, the rows of
+    the values they read and their observations (``hegui_subject``, ``hegui_lacks_value``,
+    ``hegui_row_N``, ``hegui_observed_row``).
+
+    Each is a join the engine did per subject and rule; done here once per filing, the engine
+    only combines them.
     """
     wanted = wanted or Precomputed()
     index = FactIndex.of(facts)
@@ -455,13 +451,17 @@ def presence_facts(facts: list[tuple], wanted: Precomputed | None = None) -> lis
                 for owner in owners:
                     out[(CHILD_OF, owner, kind, child)] = None
     # The texts of entities that are some entity's child, for the joins through a child.
-    child_texts = [
-        (child, kind, name, text)
-        for (predicate, child, name), texts in values.items()
-        if predicate == "text" and child in parents
-        for kind in kinds.get(child, ())
-        for text in texts
-    ]
+    child_texts = (
+        [
+            (child, kind, name, text)
+            for (predicate, child, name), texts in values.items()
+            if predicate == "text" and child in parents
+            for kind in kinds.get(child, ())
+            for text in texts
+        ]
+        if wanted.child_fields or wanted.lacking
+        else []
+    )
     if wanted.child_fields:
         for child, kind, name, text in child_texts:
             if (kind, name) in wanted.child_fields:

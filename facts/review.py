@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import yaml
 
 from hegui.facts.claims import load_lexicon
+from hegui.facts.values import squash
 
 T = TypeVar("T")
 
@@ -154,17 +155,12 @@ def token_pattern(term: str) -> re.Pattern[str]:
     return re.compile(r"\d{1,3}".join(re.escape(p) for p in parts))
 
 
-def _squash(text: str) -> str:
-    # hegui.facts.vocabulary.squash (which imports this module): re's \s, at a third of the cost.
-    return "".join(text.split())
-
-
 def _plain(text: str) -> str:
     return text.translate(_DROP_PUNCT)
 
 
 def _short(text: str, limit: int = 60) -> str:
-    text = _squash(text)
+    text = squash(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -449,7 +445,7 @@ _ROW_NUMBER = re.compile(r"^指标\d{1,3}[:：]")
 
 def _empty_row_name(name: str) -> bool:
     """A 三级指标 that is only the template's row number, or that plus "/" or "-" (not applicable)."""
-    rest = _ROW_NUMBER.sub("", _squash(name))
+    rest = _ROW_NUMBER.sub("", squash(name))
     return rest.strip("/／-－—") == ""
 
 
@@ -573,7 +569,7 @@ def _hygiene_of(text: str, role: int, terms: Terms) -> tuple[tuple[str, str, str
     )
     unit_typo, measure = patterns.unit_typo, patterns.measure
     unit_core, measure_core = patterns.unit_typo_core, patterns.measure_core
-    compact = _squash(text)
+    compact = squash(text)
     found: list[tuple[str, str, str]] = []
     if unit_typo is not None and unit_core is not None and unit_core.search(compact):
         for m in unit_typo.finditer(compact):
@@ -756,7 +752,7 @@ def _citations(ix: _Index, out: _Out, terms: Terms) -> None:
 
 def _cited(text: str, _terms: Terms) -> tuple[tuple[tuple[int, int, str], ...], tuple[tuple[int, int, str], ...]]:
     """The 《titles》 and 文号 of one text, each with where it is in the whitespace-free text."""
-    compact = _squash(text)
+    compact = squash(text)
     titles = tuple((m.start(), m.end(), m.group(1)) for m in _TITLE.finditer(compact)) if "《" in compact else ()
     numbers = (
         tuple((m.start(), m.end(), _docno(m.group(0))) for m in _DOCNO.finditer(compact)) if "号" in compact else ()
@@ -765,7 +761,7 @@ def _cited(text: str, _terms: Terms) -> tuple[tuple[tuple[int, int, str], ...], 
 
 
 def _docno(text: str) -> str:
-    text = _squash(text)
+    text = squash(text)
     return text.translate(str.maketrans("[［(（]］)）", "〔〔〔〔〕〕〕〕"))
 
 
@@ -946,7 +942,7 @@ def _indicator_counts(ix: _Index) -> list[tuple]:
 def _plan_coverage(ix: _Index, out: _Out, terms: Terms, plans: list[str]) -> None:
     """Each funded direction should appear in 附件1's 年度重点工作计划 (its name or its detail
     lines share a 3-character phrase with a plan, after generic words such as 经费 are removed)."""
-    text = "".join(_squash(p) for p in plans)
+    text = "".join(squash(p) for p in plans)
     if not text:
         return
     generic = sorted(terms["direction_generic_words"], key=len, reverse=True)

@@ -42,7 +42,7 @@ from hegui.facts.model import (
 )
 from hegui.facts.review import load_terms, review_facts
 from hegui.facts.units import COUNTER_SYNONYMS, MONEY_SCALES
-from hegui.facts.values import parse_number
+from hegui.facts.values import parse_number, squash
 
 FILING = "申报"  # the entity that stands for the filing as a whole
 WHOLE = "全文"  # the scope that contains every claim
@@ -185,13 +185,6 @@ def indicator_category(level2: str) -> str:
     return text
 
 
-def squash(text: str) -> str:
-    """Whitespace-free text, as names are compared (no fuzzy matching)."""
-    # str.split() drops exactly the characters re's \s matches (both use Unicode isspace; a
-    # test checks every code point) at a third of the cost of re.sub, and every text is squashed.
-    return "".join(text.split())
-
-
 @dataclass
 class Provenance:
     """Where each entity and each of its values came from, and how to show it."""
@@ -250,12 +243,6 @@ class FactSet:
             self._sorted = sorted(self.raw, key=_fact_key)
         return self._sorted
 
-    def add(self, *fact) -> None:
-        self._sorted = None
-        self.raw.append(tuple(fact))
-        if fact[0] == "rel":
-            self.provenance.related[(fact[1], fact[2])] = fact[3]
-
 
 class _Builder:
     def __init__(self, filing: Filing) -> None:
@@ -265,8 +252,8 @@ class _Builder:
         self.out = FactSet()
         self.prov = self.out.provenance
         self.containing_table: dict[str, str] = {}
-        # Facts go straight onto the list: FactSet.add costs a Python call per fact (about 1,600
-        # per filing, 7 % of building them), and only its rel bookkeeping matters here (see rel).
+        # Facts go straight onto the list: a method per fact cost a Python call for each of about
+        # 1,600 per filing (7 % of building them); only a rel also updates the provenance (rel).
         self.fact = self.out.raw.append
         self.units: dict[str, str] = {}  # table label → its unit (the first table of a label wins)
         for t in filing.tables():

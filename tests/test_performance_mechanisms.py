@@ -114,13 +114,13 @@ def test_squash_drops_exactly_what_a_whitespace_pattern_drops():
     """squash splits instead of running re.sub(r"\\s+"): the same characters for every code point."""
     import re
 
-    from hegui.facts.review import _squash
-    from hegui.facts.vocabulary import squash
+    from hegui.facts import review, values, vocabulary
 
     every = "".join(map(chr, range(0x110000)))
     expected = re.sub(r"\s+", "", every)
     assert len(expected) < len(every)  # some characters are whitespace
-    assert squash(every) == expected and _squash(every) == expected
+    assert values.squash(every) == expected
+    assert vocabulary.squash is values.squash and review.squash is values.squash  # one squash
 
 
 def test_fact_set_sorts_only_when_asked(example_path):
